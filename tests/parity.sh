@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Cross-check against PyTorch: concord writes weights, a batch and its outputs; the script
+# recomputes them in float64 and compares (normwise relative error <= 1e-4).
+set -euo pipefail
+build=${CONCORD_BUILD_DIR:?}
+src=${CONCORD_SOURCE_DIR:?}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$build/tests/test_parity" "$out/parity.bin"
+/usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/parity.bin"

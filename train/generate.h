@@ -1,0 +1,33 @@
+/* train/generate.h — batched sampling of responses with a KV cache.
+   Every random choice comes from the counter-based generator: token j of the response to
+   (prompt_id, sample_idx) in round `round` uses u = rng_uniform_at(seed, round, prompt_id,
+   sample_idx, j). A response therefore depends only on (seed, round, prompt id, sample index) and
+   the weights — never on which other sequences share its batch, how many ranks generate, or in
+   which order (tests/test_generate.c checks this bit for bit). */
+#ifndef CONCORD_TRAIN_GENERATE_H
+#define CONCORD_TRAIN_GENERATE_H
+
+#include <stdint.h>
+
+#include "train/gpt.h"
+#include "train/sample.h"
+
+typedef struct {
+    uint64_t seed;         // run seed
+    uint32_t round;        // round number (part of every draw's counter)
+    SampleParams sample;   // temperature, top-k, top-p, greedy
+    int max_new;           // response length limit in tokens (EOS included)
+    int32_t eos;           // token that ends a response (kept as its last token)
+} GenParams;
+
+/* Generates n responses. Sequence i continues prompts (n, P) row i of prompt_len[i] tokens and is
+   identified by prompt_id[i], sample_idx[i]. Writes resp (n, max_new) (padded with 0), resp_len (n)
+   and, if not NULL, resp_logp (n): the summed log-prob of the response under the untempered policy
+   (what the `likelihood` judge and the learner see). A response also stops when prompt + response
+   reaches the cache length kv->max_S. Processes the sequences in chunks of kv->max_B; a is a
+   forward-only (or training) Activations with capacity (kv->max_B, P). */
+void generate(int32_t *resp, int32_t *resp_len, double *resp_logp, KVCache *kv, Activations *a,
+              const ParamSlab *w, const int32_t *prompts, const int32_t *prompt_len, int n, int P,
+              const uint32_t *prompt_id, const uint32_t *sample_idx, const GenParams *gp);
+
+#endif

@@ -1,0 +1,341 @@
+/* train/gpt.c — GPT-2 forward, backward and KV-cache decoding; see gpt.h. */
+#include "train/gpt.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "train/matmul.h"
+#include "train/ops.h"
+#include "util/alloc.h"
+#include "util/err.h"
+
+// ----------------------------------------------------------------------------------------------
+// activations
+
+// Carves the slab into the named tensors; with base == NULL only counts floats.
+static size_t point_activations(Activations *a, float *base) {
+    const GPTConfig *c = &a->cfg;
+    size_t BS = (size_t)a->max_B * a->max_S, C = (size_t)c->C;
+    size_t Ls = a->training ? (size_t)c->L : 1;  // layers kept
+    size_t off = 0;
+#define CARVE(field, count)                            \
+    do {                                               \
+        a->field = base ? base + off : NULL;           \
+        off += ((size_t)(count) + 15) & ~(size_t)15;   \
+    } while (0)
+    CARVE(encoded, BS * C);
+    CARVE(ln1, Ls * BS * C);
+    CARVE(ln1_mean, Ls * BS);
+    CARVE(ln1_rstd, Ls * BS);
+    CARVE(qkv, Ls * BS * 3 * C);
+    CARVE(atty, Ls * BS * C);
+    CARVE(att, Ls * (size_t)a->max_B * c->NH * a->max_S * a->max_S);
+    CARVE(residual2, Ls * BS * C);
+    CARVE(ln2, Ls * BS * C);
+    CARVE(ln2_mean, Ls * BS);
+    CARVE(ln2_rstd, Ls * BS);
+    CARVE(fch, Ls * BS * 4 * C);
+    CARVE(fch_gelu, Ls * BS * 4 * C);
+    CARVE(residual3, Ls * BS * C);
+    CARVE(lnf, BS * C);
+    CARVE(lnf_mean, BS);
+    CARVE(lnf_rstd, BS);
+    CARVE(logits, BS * c->Vp);
+    CARVE(proj, BS * C);
+    if (a->training) {
+        CARVE(dlogits, BS * c->Vp);
+        CARVE(dresidual, BS * C);
+        CARVE(dln, BS * C);
+        CARVE(datty, BS * C);
+        CARVE(dqkv, BS * 3 * C);
+        CARVE(dfch, BS * 4 * C);
+        CARVE(dfch_gelu, BS * 4 * C);
+        CARVE(datt, (size_t)a->max_S * a->max_S);
+    }
+#undef CARVE
+    return off;
+}
+
+void acts_init(Activations *a, const GPTConfig *cfg, int max_B, int max_S, int training) {
+    CHECKF(max_B > 0 && max_S > 0 && max_S <= cfg->T, "acts_init: bad capacity B=%d S=%d (T=%d)",
+           max_B, max_S, cfg->T);
+    memset(a, 0, sizeof *a);
+    a->cfg = *cfg;
+    a->max_B = max_B;
+    a->max_S = max_S;
+    a->training = training;
+    a->slab_floats = point_activations(a, NULL);
+    a->slab = xmalloc(training ? "activations.train" : "activations.infer",
+                      a->slab_floats * sizeof(float));
+    point_activations(a, a->slab);
+    a->tokens = xmalloc("activations.tokens", (size_t)max_B * max_S * sizeof(int32_t));
+}
+
+void acts_free(Activations *a) {
+    xfree(a->slab);
+    xfree(a->tokens);
+    memset(a, 0, sizeof *a);
+}
+
+// Pointers to layer l's saved activations for the current (B, S).
+typedef struct {
+    float *ln1, *ln1_mean, *ln1_rstd, *qkv, *atty, *att, *residual2, *ln2, *ln2_mean, *ln2_rstd,
+        *fch, *fch_gelu, *residual3;
+} LayerActs;
+
+static LayerActs layer_acts(const Activations *a, int l) {
+    size_t li = a->training ? (size_t)l : 0;
+    size_t N = (size_t)a->B * a->S, C = (size_t)a->cfg.C;
+    size_t A = (size_t)a->B * a->cfg.NH * a->S * a->S;
+    LayerActs la = {
+        .ln1 = a->ln1 + li * N * C,
+        .ln1_mean = a->ln1_mean + li * N,
+        .ln1_rstd = a->ln1_rstd + li * N,
+        .qkv = a->qkv + li * N * 3 * C,
+        .atty = a->atty + li * N * C,
+        .att = a->att + li * A,
+        .residual2 = a->residual2 + li * N * C,
+        .ln2 = a->ln2 + li * N * C,
+        .ln2_mean = a->ln2_mean + li * N,
+        .ln2_rstd = a->ln2_rstd + li * N,
+        .fch = a->fch + li * N * 4 * C,
+        .fch_gelu = a->fch_gelu + li * N * 4 * C,
+        .residual3 = a->residual3 + li * N * C,
+    };
+    return la;
+}
+
+// Per-layer weight pointers.
+typedef struct {
+    const float *ln1_w, *ln1_b, *qkv_w, *qkv_b, *attn_proj_w, *attn_proj_b, *ln2_w, *ln2_b, *fc_w,
+        *fc_b, *fc_proj_w, *fc_proj_b;
+} LayerWeights;
+
+static LayerWeights layer_weights(const ParamTensors *t, const GPTConfig *c, int l) {
+    size_t C = (size_t)c->C;
+    LayerWeights lw = {
+        .ln1_w = t->ln1_w + l * C,
+        .ln1_b = t->ln1_b + l * C,
+        .qkv_w = t->qkv_w + l * 3 * C * C,
+        .qkv_b = t->qkv_b + l * 3 * C,
+        .attn_proj_w = t->attn_proj_w + l * C * C,
+        .attn_proj_b = t->attn_proj_b + l * C,
+        .ln2_w = t->ln2_w + l * C,
+        .ln2_b = t->ln2_b + l * C,
+        .fc_w = t->fc_w + l * 4 * C * C,
+        .fc_b = t->fc_b + l * 4 * C,
+        .fc_proj_w = t->fc_proj_w + l * 4 * C * C,
+        .fc_proj_b = t->fc_proj_b + l * C,
+    };
+    return lw;
+}
+
+// ----------------------------------------------------------------------------------------------
+// forward and backward
+
+// Forward; when kv is given, also stores every layer's keys/values in cache slots 0..B-1.
+static const float *forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S,
+                            KVCache *kv) {
+    const GPTConfig *c = &a->cfg;
+    CHECKF(B >= 1 && B <= a->max_B && S >= 1 && S <= a->max_S,
+           "gpt_forward: batch (%d, %d) exceeds capacity (%d, %d)", B, S, a->max_B, a->max_S);
+    CHECKF(memcmp(c, &w->cfg, sizeof *c) == 0, "gpt_forward: weights and activations differ in config");
+    int C = c->C, NH = c->NH, Vp = c->Vp, N = B * S;
+    a->B = B;
+    a->S = S;
+    for (int i = 0; i < N; i++)
+        CHECKF(tokens[i] >= 0 && tokens[i] < Vp, "gpt_forward: token id %d out of range [0, %d)",
+               tokens[i], Vp);
+    memcpy(a->tokens, tokens, (size_t)N * sizeof(int32_t));
+
+    encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C);
+    const float *residual = a->encoded;
+    for (int l = 0; l < c->L; l++) {
+        LayerActs la = layer_acts(a, l);
+        LayerWeights lw = layer_weights(&w->t, c, l);
+        layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, residual, lw.ln1_w, lw.ln1_b, N, C);
+        matmul_forward(la.qkv, la.ln1, lw.qkv_w, lw.qkv_b, N, C, 3 * C);
+        if (kv) {
+            for (int b = 0; b < B; b++)
+                for (int s = 0; s < S; s++) {
+                    const float *row = la.qkv + ((size_t)b * S + s) * 3 * C;
+                    size_t dst = (((size_t)l * kv->max_B + b) * kv->max_S + s) * C;
+                    memcpy(kv->k + dst, row + C, (size_t)C * sizeof(float));
+                    memcpy(kv->v + dst, row + 2 * C, (size_t)C * sizeof(float));
+                }
+        }
+        attention_forward(la.atty, la.att, la.qkv, B, S, C, NH);
+        matmul_forward(a->proj, la.atty, lw.attn_proj_w, lw.attn_proj_b, N, C, C);
+        residual_forward(la.residual2, residual, a->proj, (int64_t)N * C);
+        layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.residual2, lw.ln2_w, lw.ln2_b, N, C);
+        matmul_forward(la.fch, la.ln2, lw.fc_w, lw.fc_b, N, C, 4 * C);
+        gelu_forward(la.fch_gelu, la.fch, (int64_t)N * 4 * C);
+        matmul_forward(a->proj, la.fch_gelu, lw.fc_proj_w, lw.fc_proj_b, N, 4 * C, C);
+        residual_forward(la.residual3, la.residual2, a->proj, (int64_t)N * C);
+        residual = la.residual3;
+    }
+    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual, w->t.lnf_w, w->t.lnf_b, N, C);
+    matmul_forward(a->logits, a->lnf, w->t.wte, NULL, N, C, Vp);
+    return a->logits;
+}
+
+const float *gpt_forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S) {
+    return forward(a, w, tokens, B, S, NULL);
+}
+
+void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
+    CHECKF(a->training, "gpt_backward: activations were allocated forward-only");
+    const GPTConfig *c = &a->cfg;
+    int B = a->B, S = a->S, C = c->C, NH = c->NH, Vp = c->Vp, N = B * S;
+    ParamTensors *g = &grads->t;
+
+    // LM head (tied to wte) and final LayerNorm
+    matmul_backward(a->dln, g->wte, NULL, a->dlogits, a->lnf, w->t.wte, N, C, Vp);
+    memset(a->dresidual, 0, (size_t)N * C * sizeof(float));
+    const float *last = layer_acts(a, c->L - 1).residual3;
+    layernorm_backward(a->dresidual, g->lnf_w, g->lnf_b, a->dln, last, w->t.lnf_w, a->lnf_mean,
+                       a->lnf_rstd, N, C);
+
+    // a->dresidual holds the gradient of the residual stream after layer l
+    for (int l = c->L - 1; l >= 0; l--) {
+        LayerActs la = layer_acts(a, l);
+        LayerWeights lw = layer_weights(&w->t, c, l);
+        LayerWeights lg = layer_weights(g, c, l);
+        const float *residual = l == 0 ? a->encoded : layer_acts(a, l - 1).residual3;
+        // MLP branch: residual3 = residual2 + fc_proj(gelu(fc(ln2(residual2))))
+        matmul_backward(a->dfch_gelu, (float *)lg.fc_proj_w, (float *)lg.fc_proj_b, a->dresidual,
+                        la.fch_gelu, lw.fc_proj_w, N, 4 * C, C);
+        gelu_backward(a->dfch, la.fch, a->dfch_gelu, (int64_t)N * 4 * C);
+        matmul_backward(a->dln, (float *)lg.fc_w, (float *)lg.fc_b, a->dfch, la.ln2, lw.fc_w, N, C,
+                        4 * C);
+        layernorm_backward(a->dresidual, (float *)lg.ln2_w, (float *)lg.ln2_b, a->dln, la.residual2,
+                           lw.ln2_w, la.ln2_mean, la.ln2_rstd, N, C);
+        // attention branch: residual2 = residual + attn_proj(attention(qkv(ln1(residual))))
+        matmul_backward(a->datty, (float *)lg.attn_proj_w, (float *)lg.attn_proj_b, a->dresidual,
+                        la.atty, lw.attn_proj_w, N, C, C);
+        attention_backward(a->dqkv, a->datt, a->datty, la.qkv, la.att, B, S, C, NH);
+        matmul_backward(a->dln, (float *)lg.qkv_w, (float *)lg.qkv_b, a->dqkv, la.ln1, lw.qkv_w, N,
+                        C, 3 * C);
+        layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln, residual,
+                           lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C);
+    }
+    encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C);
+}
+
+// ----------------------------------------------------------------------------------------------
+// KV-cache decoding
+
+void kv_init(KVCache *kv, const GPTConfig *cfg, int max_B, int max_S) {
+    CHECKF(max_B > 0 && max_S > 0 && max_S <= cfg->T, "kv_init: bad capacity B=%d S=%d", max_B,
+           max_S);
+    memset(kv, 0, sizeof *kv);
+    kv->cfg = *cfg;
+    kv->max_B = max_B;
+    kv->max_S = max_S;
+    size_t cache = (size_t)cfg->L * max_B * max_S * cfg->C;
+    kv->k = xmalloc("kvcache", cache * sizeof(float));
+    kv->v = xmalloc("kvcache", cache * sizeof(float));
+    size_t B = (size_t)max_B, C = (size_t)cfg->C;
+    size_t n = B * C * 4 + B * 2 + B * 3 * C + B * 4 * C + (size_t)max_S;
+    kv->slab = xmalloc("kvcache.scratch", n * sizeof(float));
+    float *p = kv->slab;
+    kv->x = p, p += B * C;
+    kv->ln = p, p += B * C;
+    kv->atty = p, p += B * C;
+    kv->proj = p, p += B * C;
+    kv->mean = p, p += B;
+    kv->rstd = p, p += B;
+    kv->qkv = p, p += B * 3 * C;
+    kv->fch = p, p += B * 4 * C;
+    kv->scores = p;
+}
+
+void kv_free(KVCache *kv) {
+    xfree(kv->k);
+    xfree(kv->v);
+    xfree(kv->slab);
+    memset(kv, 0, sizeof *kv);
+}
+
+void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t *tokens,
+                 const int32_t *len, int B, int S, float *next_logits) {
+    CHECKF(B <= kv->max_B && S <= kv->max_S, "gpt_prefill: batch (%d, %d) exceeds cache (%d, %d)",
+           B, S, kv->max_B, kv->max_S);
+    const float *logits = forward(a, w, tokens, B, S, kv);
+    int Vp = a->cfg.Vp;
+    for (int b = 0; b < B; b++) {
+        CHECKF(len[b] >= 1 && len[b] <= S, "gpt_prefill: prompt %d has length %d (S=%d)", b,
+               len[b], S);
+        memcpy(next_logits + (size_t)b * Vp, logits + ((size_t)b * S + len[b] - 1) * Vp,
+               (size_t)Vp * sizeof(float));
+    }
+}
+
+// Attention of one query row per sequence against its cached keys/values 0..pos[i].
+static void decode_attention(KVCache *kv, int l, const int *slot, const int *pos, int n) {
+    int C = kv->cfg.C, NH = kv->cfg.NH, hs = C / NH;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int i = 0; i < n; i++) {
+        const float *kbase = kv->k + ((size_t)l * kv->max_B + slot[i]) * kv->max_S * C;
+        const float *vbase = kv->v + ((size_t)l * kv->max_B + slot[i]) * kv->max_S * C;
+        for (int h = 0; h < NH; h++) {
+            const float *q = kv->qkv + (size_t)i * 3 * C + h * hs;
+            float *sc = kv->scores;
+            float mx = -INFINITY;
+            for (int t = 0; t <= pos[i]; t++) {
+                const float *k = kbase + (size_t)t * C + h * hs;
+                float dot = 0.0f;
+                for (int j = 0; j < hs; j++) dot += q[j] * k[j];
+                sc[t] = dot * scale;
+                mx = sc[t] > mx ? sc[t] : mx;
+            }
+            float sum = 0.0f;
+            for (int t = 0; t <= pos[i]; t++) {
+                sc[t] = expf(sc[t] - mx);
+                sum += sc[t];
+            }
+            float inv = 1.0f / sum;
+            float *o = kv->atty + (size_t)i * C + h * hs;
+            for (int j = 0; j < hs; j++) o[j] = 0.0f;
+            for (int t = 0; t <= pos[i]; t++) {
+                const float *v = vbase + (size_t)t * C + h * hs;
+                float p = sc[t] * inv;
+                for (int j = 0; j < hs; j++) o[j] += p * v[j];
+            }
+        }
+    }
+}
+
+void gpt_decode_step(KVCache *kv, const ParamSlab *w, const int *slot, const int32_t *tok,
+                     const int *pos, int n, float *logits) {
+    const GPTConfig *c = &kv->cfg;
+    int C = c->C;
+    CHECKF(n >= 1 && n <= kv->max_B, "gpt_decode_step: %d sequences, cache holds %d", n, kv->max_B);
+    for (int i = 0; i < n; i++) {
+        CHECKF(pos[i] >= 0 && pos[i] < kv->max_S, "gpt_decode_step: position %d outside cache (%d)",
+               pos[i], kv->max_S);
+        CHECKF(tok[i] >= 0 && tok[i] < c->Vp, "gpt_decode_step: token id %d out of range", tok[i]);
+        const float *we = w->t.wte + (size_t)tok[i] * C, *pe = w->t.wpe + (size_t)pos[i] * C;
+        for (int j = 0; j < C; j++) kv->x[(size_t)i * C + j] = we[j] + pe[j];
+    }
+    for (int l = 0; l < c->L; l++) {
+        LayerWeights lw = layer_weights(&w->t, c, l);
+        layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, lw.ln1_w, lw.ln1_b, n, C);
+        matmul_forward(kv->qkv, kv->ln, lw.qkv_w, lw.qkv_b, n, C, 3 * C);
+        for (int i = 0; i < n; i++) {
+            size_t dst = (((size_t)l * kv->max_B + slot[i]) * kv->max_S + pos[i]) * C;
+            memcpy(kv->k + dst, kv->qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
+            memcpy(kv->v + dst, kv->qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
+        }
+        decode_attention(kv, l, slot, pos, n);
+        matmul_forward(kv->proj, kv->atty, lw.attn_proj_w, lw.attn_proj_b, n, C, C);
+        residual_forward(kv->x, kv->x, kv->proj, (int64_t)n * C);
+        layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, lw.ln2_w, lw.ln2_b, n, C);
+        matmul_forward(kv->fch, kv->ln, lw.fc_w, lw.fc_b, n, C, 4 * C);
+        gelu_forward(kv->fch, kv->fch, (int64_t)n * 4 * C);
+        matmul_forward(kv->proj, kv->fch, lw.fc_proj_w, lw.fc_proj_b, n, 4 * C, C);
+        residual_forward(kv->x, kv->x, kv->proj, (int64_t)n * C);
+    }
+    layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, w->t.lnf_w, w->t.lnf_b, n, C);
+    matmul_forward(logits, kv->ln, w->t.wte, NULL, n, C, c->Vp);
+}

@@ -1,0 +1,100 @@
+/* train/gpt.h — GPT-2 forward and backward over a batch of token sequences, and KV-cache decoding.
+   The model is llm.c's GPT-2: token + learned position embeddings, L pre-LayerNorm blocks (causal
+   multi-head attention, GELU(tanh) MLP of width 4C), final LayerNorm, LM head tied to wte.
+   Sequences are right-padded to a common length S; because attention is causal, positions past a
+   sequence's length never influence its valid positions, and callers ignore the logits there
+   (train/logprob.h masks them), so padding has no effect on any result.
+   Activations live in one slab sized for the largest batch; a forward-only Activations keeps a
+   single layer's buffers (reused per layer), a training one keeps all L for the backward. */
+#ifndef CONCORD_TRAIN_GPT_H
+#define CONCORD_TRAIN_GPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "train/params.h"
+
+typedef struct {
+    GPTConfig cfg;
+    int max_B, max_S;  // capacity: batch rows and sequence length
+    int training;      // 1: keeps every layer's activations and gradient scratch for the backward
+    int B, S;          // shape of the last forward
+    float *slab;       // owns everything below
+    size_t slab_floats;
+    int32_t *tokens;   // (B, S) copy of the last forward's input
+    // forward activations; per-layer tensors are (L, ...) when training, one layer otherwise
+    float *encoded;    // (B, S, C)
+    float *ln1;        // (L, B, S, C)
+    float *ln1_mean;   // (L, B, S)
+    float *ln1_rstd;   // (L, B, S)
+    float *qkv;        // (L, B, S, 3C)
+    float *atty;       // (L, B, S, C)
+    float *att;        // (L, B, NH, S, S) softmax probabilities
+    float *residual2;  // (L, B, S, C)
+    float *ln2;        // (L, B, S, C)
+    float *ln2_mean;   // (L, B, S)
+    float *ln2_rstd;   // (L, B, S)
+    float *fch;        // (L, B, S, 4C)
+    float *fch_gelu;   // (L, B, S, 4C)
+    float *residual3;  // (L, B, S, C)
+    float *lnf;        // (B, S, C)
+    float *lnf_mean;   // (B, S)
+    float *lnf_rstd;   // (B, S)
+    float *logits;     // (B, S, Vp)
+    float *proj;       // (B, S, C) scratch: attention / MLP projection output
+    // backward scratch (training only)
+    float *dlogits;    // (B, S, Vp) filled by the caller before gpt_backward
+    float *dresidual;  // (B, S, C)
+    float *dln;        // (B, S, C)
+    float *datty;      // (B, S, C)
+    float *dqkv;       // (B, S, 3C)
+    float *dfch;       // (B, S, 4C)
+    float *dfch_gelu;  // (B, S, 4C)
+    float *datt;       // (S, S)
+} Activations;
+
+/* Allocates activations for batches up to (max_B, max_S), max_S <= cfg->T. */
+void acts_init(Activations *a, const GPTConfig *cfg, int max_B, int max_S, int training);
+void acts_free(Activations *a);
+
+/* Forward pass of tokens (B, S). Returns the logits (B, S, Vp), borrowed from a (valid until the
+   next forward). Ids must be < Vp. */
+const float *gpt_forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S);
+
+/* Backward of the last forward from a->dlogits (B, S, Vp). ACCUMULATES into grads (same layout as
+   w); callers zero grads between steps. Requires a training Activations. */
+void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w);
+
+/* ---- KV-cache decoding ---- */
+
+typedef struct {
+    GPTConfig cfg;
+    int max_B, max_S;  // cache slots and positions per slot
+    float *k, *v;      // (L, max_B, max_S, C) cached keys and values
+    float *slab;       // owns the decode scratch below
+    float *x;          // (max_B, C) residual stream of the step
+    float *ln;         // (max_B, C)
+    float *mean, *rstd;  // (max_B)
+    float *qkv;        // (max_B, 3C)
+    float *atty;       // (max_B, C)
+    float *proj;       // (max_B, C)
+    float *fch;        // (max_B, 4C)
+    float *scores;     // (max_S)
+} KVCache;
+
+void kv_init(KVCache *kv, const GPTConfig *cfg, int max_B, int max_S);
+void kv_free(KVCache *kv);
+
+/* Runs the prompts tokens (B, S) (right-padded; len (B) valid tokens each, 1 <= len <= S) through
+   a forward pass (a may be forward-only), stores their keys/values in cache slots 0..B-1 and
+   writes the logits predicting each prompt's next token to next_logits (B, Vp). */
+void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t *tokens,
+                 const int32_t *len, int B, int S, float *next_logits);
+
+/* One decoding step for n sequences: sequence i sits in cache slot slot[i], feeds token tok[i] at
+   position pos[i] (its current length, < max_S) and gets the logits of its next token in
+   logits (n, Vp). */
+void gpt_decode_step(KVCache *kv, const ParamSlab *w, const int *slot, const int32_t *tok,
+                     const int *pos, int n, float *logits);
+
+#endif

@@ -1,0 +1,26 @@
+/* train/matmul.h — the linear layer y = x·Wᵀ + b on row-major activations, through cblas_sgemm,
+   with naive triple-loop references beside them (tests compare the two; the references document
+   the math). Weights are stored (OC, C) like torch.nn.Linear and llm.c. Shapes: N rows (B*T),
+   C input channels, OC output channels. */
+#ifndef CONCORD_TRAIN_MATMUL_H
+#define CONCORD_TRAIN_MATMUL_H
+
+/* Sets the BLAS thread count for this process (one per rank unless configured). */
+void matmul_set_threads(int threads);
+/* Current BLAS thread count. */
+int matmul_get_threads(void);
+
+/* out (N, OC) = inp (N, C) · weight (OC, C)ᵀ + bias (OC); bias may be NULL. */
+void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
+                    int C, int OC);
+void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N,
+                        int C, int OC);
+
+/* dinp (N, C) = dout · weight (overwritten, may be NULL to skip); dweight (OC, C) += doutᵀ · inp;
+   dbias (OC) += column sums of dout (may be NULL). */
+void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                     const float *weight, int N, int C, int OC);
+void matmul_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, int N, int C, int OC);
+
+#endif

@@ -1,0 +1,120 @@
+/* train/params.c — GPT-2 parameter table and slabs; see params.h. */
+#include "train/params.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "train/rng.h"
+#include "util/alloc.h"
+
+int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
+    if (c->V < 1) return err_set(e, "model: vocab size V must be >= 1, got %d", c->V);
+    if (c->Vp < c->V) return err_set(e, "model: padded vocab Vp (%d) must be >= V (%d)", c->Vp, c->V);
+    if (c->T < 2) return err_set(e, "model: max sequence length T must be >= 2, got %d", c->T);
+    if (c->C < 1) return err_set(e, "model: channels C must be >= 1, got %d", c->C);
+    if (c->L < 1) return err_set(e, "model: layers L must be >= 1, got %d", c->L);
+    if (c->NH < 1 || c->C % c->NH != 0)
+        return err_set(e, "model: heads NH (%d) must be >= 1 and divide C (%d)", c->NH, c->C);
+    // Every matmul dimension and the largest single tensor must fit BLAS's int arguments.
+    if ((int64_t)4 * c->C > INT_MAX / 4 || (int64_t)c->Vp * c->C > INT_MAX ||
+        (int64_t)c->T * c->T > INT_MAX)
+        return err_set(e, "model: sizes too large (C=%d, Vp=%d, T=%d)", c->C, c->Vp, c->T);
+    return 0;
+}
+
+static void add_tensor(TensorSpec *t, size_t *offset, const char *name, const char *dims_text,
+                       int decay, int ndim, int64_t d0, int64_t d1, int64_t d2) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->dims_text, sizeof t->dims_text, "%s", dims_text);
+    t->ndim = ndim;
+    t->dims[0] = d0;
+    t->dims[1] = d1;
+    t->dims[2] = d2;
+    t->count = (size_t)d0 * (size_t)(ndim > 1 ? d1 : 1) * (size_t)(ndim > 2 ? d2 : 1);
+    t->offset = *offset;
+    t->decay = decay;
+    *offset += t->count;
+}
+
+size_t gpt_param_table(const GPTConfig *c, TensorSpec tb[GPT_NUM_TENSORS]) {
+    size_t off = 0;
+    int64_t V = c->Vp, T = c->T, C = c->C, L = c->L;
+    add_tensor(&tb[0], &off, "wte", "(Vp, C)", 1, 2, V, C, 0);
+    add_tensor(&tb[1], &off, "wpe", "(T, C)", 1, 2, T, C, 0);
+    add_tensor(&tb[2], &off, "ln1_w", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[3], &off, "ln1_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[4], &off, "qkv_w", "(L, 3*C, C)", 1, 3, L, 3 * C, C);
+    add_tensor(&tb[5], &off, "qkv_b", "(L, 3*C)", 0, 2, L, 3 * C, 0);
+    add_tensor(&tb[6], &off, "attn_proj_w", "(L, C, C)", 1, 3, L, C, C);
+    add_tensor(&tb[7], &off, "attn_proj_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[8], &off, "ln2_w", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[9], &off, "ln2_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[10], &off, "fc_w", "(L, 4*C, C)", 1, 3, L, 4 * C, C);
+    add_tensor(&tb[11], &off, "fc_b", "(L, 4*C)", 0, 2, L, 4 * C, 0);
+    add_tensor(&tb[12], &off, "fc_proj_w", "(L, C, 4*C)", 1, 3, L, C, 4 * C);
+    add_tensor(&tb[13], &off, "fc_proj_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[14], &off, "lnf_w", "(C)", 0, 1, C, 0, 0);
+    add_tensor(&tb[15], &off, "lnf_b", "(C)", 0, 1, C, 0, 0);
+    return off;
+}
+
+static void point_tensors(ParamSlab *s) {
+    float **ptrs[GPT_NUM_TENSORS] = {
+        &s->t.wte,   &s->t.wpe,         &s->t.ln1_w, &s->t.ln1_b, &s->t.qkv_w,     &s->t.qkv_b,
+        &s->t.attn_proj_w, &s->t.attn_proj_b, &s->t.ln2_w, &s->t.ln2_b, &s->t.fc_w, &s->t.fc_b,
+        &s->t.fc_proj_w, &s->t.fc_proj_b, &s->t.lnf_w, &s->t.lnf_b};
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) *ptrs[i] = s->data + s->table[i].offset;
+}
+
+void param_slab_init(ParamSlab *s, const GPTConfig *cfg, const char *label) {
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->n = gpt_param_table(cfg, s->table);
+    s->data = xcalloc(label, s->n, sizeof(float));
+    point_tensors(s);
+}
+
+void param_slab_free(ParamSlab *s) {
+    xfree(s->data);
+    memset(s, 0, sizeof *s);
+}
+
+void param_slab_copy(ParamSlab *dst, const ParamSlab *src) {
+    CHECKF(dst->n == src->n && memcmp(&dst->cfg, &src->cfg, sizeof dst->cfg) == 0,
+           "param_slab_copy: layouts differ");
+    memcpy(dst->data, src->data, src->n * sizeof(float));
+}
+
+int param_slab_find(const ParamSlab *s, const char *name) {
+    for (int i = 0; i < GPT_NUM_TENSORS; i++)
+        if (strcmp(s->table[i].name, name) == 0) return i;
+    return -1;
+}
+
+void gpt_init_weights(ParamSlab *w, uint64_t seed) {
+    const float std = 0.02f;
+    const float std_resid = 0.02f / sqrtf(2.0f * (float)w->cfg.L);
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        const TensorSpec *t = &w->table[i];
+        float *p = w->data + t->offset;
+        const char *name = t->name;
+        size_t len = strlen(name);
+        int is_bias = name[len - 1] == 'b' && name[len - 2] == '_';
+        if (strncmp(name, "ln", 2) == 0) {
+            float v = is_bias ? 0.0f : 1.0f;
+            for (size_t k = 0; k < t->count; k++) p[k] = v;
+        } else if (is_bias) {
+            memset(p, 0, t->count * sizeof(float));
+        } else {
+            // One stream per tensor: a tensor's values do not depend on the others' sizes.
+            Rng r = rng_stream(seed, 0x1000u + (uint64_t)i);
+            float sd = (strcmp(name, "attn_proj_w") == 0 || strcmp(name, "fc_proj_w") == 0)
+                           ? std_resid
+                           : std;
+            for (size_t k = 0; k < t->count; k++) p[k] = sd * rng_normal(&r);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/* util/fault.c — fault-injection points; see fault.h. */
+#include "util/fault.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FAULT_MAX_POINTS 32
+
+typedef struct {
+    char name[64];
+    long fire_at;  // 1-based hit count at which to fire
+    long hits;     // times reached so far
+} FaultSpec;
+
+static FaultSpec faults[FAULT_MAX_POINTS];
+static int n_faults = -1;  // -1: environment not read yet
+
+static void parse_env(void) {
+    n_faults = 0;
+    const char *env = getenv("CONCORD_FAULT");
+    if (!env || !*env) return;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", env);
+    for (char *tok = strtok(buf, ","); tok && n_faults < FAULT_MAX_POINTS; tok = strtok(NULL, ",")) {
+        FaultSpec *f = &faults[n_faults++];
+        char *at = strchr(tok, '@');
+        f->fire_at = 1;
+        if (at) {
+            *at = '\0';
+            f->fire_at = atol(at + 1) > 0 ? atol(at + 1) : 1;
+        }
+        snprintf(f->name, sizeof f->name, "%s", tok);
+        f->hits = 0;
+    }
+}
+
+void fault_point(const char *name) {
+    if (n_faults < 0) parse_env();
+    for (int i = 0; i < n_faults; i++) {
+        if (strcmp(faults[i].name, name) != 0) continue;
+        if (++faults[i].hits == faults[i].fire_at) {
+            fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", name, faults[i].hits);
+            fflush(NULL);
+            kill(getpid(), SIGKILL);
+        }
+    }
+}
