@@ -133,9 +133,9 @@ static LayerWeights layer_weights(const ParamTensors *t, const GPTConfig *c, int
 // ----------------------------------------------------------------------------------------------
 // forward and backward
 
-// Forward; when kv is given, also stores every layer's keys/values in cache slots 0..B-1.
+// Forward; when kv is given, also stores every layer's keys/values in cache slots kv_slot0 + b.
 static const float *forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S,
-                            KVCache *kv) {
+                            KVCache *kv, int kv_slot0) {
     const GPTConfig *c = &a->cfg;
     CHECKF(B >= 1 && B <= a->max_B && S >= 1 && S <= a->max_S,
            "gpt_forward: batch (%d, %d) exceeds capacity (%d, %d)", B, S, a->max_B, a->max_S);
@@ -159,7 +159,7 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
             for (int b = 0; b < B; b++)
                 for (int s = 0; s < S; s++) {
                     const float *row = la.qkv + ((size_t)b * S + s) * 3 * C;
-                    size_t dst = (((size_t)l * kv->max_B + b) * kv->max_S + s) * C;
+                    size_t dst = (((size_t)l * kv->max_B + kv_slot0 + b) * kv->max_S + s) * C;
                     memcpy(kv->k + dst, row + C, (size_t)C * sizeof(float));
                     memcpy(kv->v + dst, row + 2 * C, (size_t)C * sizeof(float));
                 }
@@ -180,7 +180,7 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
 }
 
 const float *gpt_forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S) {
-    return forward(a, w, tokens, B, S, NULL);
+    return forward(a, w, tokens, B, S, NULL, 0);
 }
 
 void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
@@ -261,12 +261,14 @@ void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t 
                  const int32_t *len, int B, int S, float *next_logits) {
     CHECKF(B <= kv->max_B && S <= kv->max_S, "gpt_prefill: batch (%d, %d) exceeds cache (%d, %d)",
            B, S, kv->max_B, kv->max_S);
-    const float *logits = forward(a, w, tokens, B, S, kv);
     int Vp = a->cfg.Vp;
+    // One sequence at a time, exactly its own length: sgemm's blocking depends on the number of
+    // rows, so batching prompts would make a prompt's logits depend on its batch-mates.
     for (int b = 0; b < B; b++) {
         CHECKF(len[b] >= 1 && len[b] <= S, "gpt_prefill: prompt %d has length %d (S=%d)", b,
                len[b], S);
-        memcpy(next_logits + (size_t)b * Vp, logits + ((size_t)b * S + len[b] - 1) * Vp,
+        const float *logits = forward(a, w, tokens + (size_t)b * S, 1, len[b], kv, b);
+        memcpy(next_logits + (size_t)b * Vp, logits + (size_t)(len[b] - 1) * Vp,
                (size_t)Vp * sizeof(float));
     }
 }
@@ -321,21 +323,21 @@ void gpt_decode_step(KVCache *kv, const ParamSlab *w, const int *slot, const int
     for (int l = 0; l < c->L; l++) {
         LayerWeights lw = layer_weights(&w->t, c, l);
         layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, lw.ln1_w, lw.ln1_b, n, C);
-        matmul_forward(kv->qkv, kv->ln, lw.qkv_w, lw.qkv_b, n, C, 3 * C);
+        matmul_forward_rowwise(kv->qkv, kv->ln, lw.qkv_w, lw.qkv_b, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             size_t dst = (((size_t)l * kv->max_B + slot[i]) * kv->max_S + pos[i]) * C;
             memcpy(kv->k + dst, kv->qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
             memcpy(kv->v + dst, kv->qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
         }
         decode_attention(kv, l, slot, pos, n);
-        matmul_forward(kv->proj, kv->atty, lw.attn_proj_w, lw.attn_proj_b, n, C, C);
+        matmul_forward_rowwise(kv->proj, kv->atty, lw.attn_proj_w, lw.attn_proj_b, n, C, C);
         residual_forward(kv->x, kv->x, kv->proj, (int64_t)n * C);
         layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, lw.ln2_w, lw.ln2_b, n, C);
-        matmul_forward(kv->fch, kv->ln, lw.fc_w, lw.fc_b, n, C, 4 * C);
+        matmul_forward_rowwise(kv->fch, kv->ln, lw.fc_w, lw.fc_b, n, C, 4 * C);
         gelu_forward(kv->fch, kv->fch, (int64_t)n * 4 * C);
-        matmul_forward(kv->proj, kv->fch, lw.fc_proj_w, lw.fc_proj_b, n, 4 * C, C);
+        matmul_forward_rowwise(kv->proj, kv->fch, lw.fc_proj_w, lw.fc_proj_b, n, 4 * C, C);
         residual_forward(kv->x, kv->x, kv->proj, (int64_t)n * C);
     }
     layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, w->t.lnf_w, w->t.lnf_b, n, C);
-    matmul_forward(logits, kv->ln, w->t.wte, NULL, n, C, c->Vp);
+    matmul_forward_rowwise(logits, kv->ln, w->t.wte, NULL, n, C, c->Vp);
 }

@@ -86,14 +86,16 @@ void kv_init(KVCache *kv, const GPTConfig *cfg, int max_B, int max_S);
 void kv_free(KVCache *kv);
 
 /* Runs the prompts tokens (B, S) (right-padded; len (B) valid tokens each, 1 <= len <= S) through
-   a forward pass (a may be forward-only), stores their keys/values in cache slots 0..B-1 and
-   writes the logits predicting each prompt's next token to next_logits (B, Vp). */
+   the model one prompt at a time (a may be forward-only, capacity (1, S) suffices), stores their
+   keys/values in cache slots 0..B-1 and writes the logits predicting each prompt's next token to
+   next_logits (B, Vp). A prompt's results depend only on the prompt (never on its batch-mates). */
 void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t *tokens,
                  const int32_t *len, int B, int S, float *next_logits);
 
 /* One decoding step for n sequences: sequence i sits in cache slot slot[i], feeds token tok[i] at
    position pos[i] (its current length, < max_S) and gets the logits of its next token in
-   logits (n, Vp). */
+   logits (n, Vp). Uses matmul_forward_rowwise, so each sequence's logits depend only on its own
+   tokens, never on n or on the other sequences. */
 void gpt_decode_step(KVCache *kv, const ParamSlab *w, const int *slot, const int32_t *tok,
                      const int *pos, int n, float *logits);
 

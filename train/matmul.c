@@ -2,6 +2,7 @@
 #include "train/matmul.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -25,6 +26,55 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C, beta,
                 out, OC);
+}
+
+// Dot product of two C-vectors in 16 interleaved fp32 lanes (lane j sums indices ≡ j mod 16 with
+// fused multiply-adds), reduced by a fixed pairwise tree, then the scalar tail. The same code for
+// every (row, column) pair, hence bit-identical per row regardless of batch shape.
+#define DOT_LANES 16
+static inline float lane_reduce(float acc[DOT_LANES]) {
+    for (int width = DOT_LANES / 2; width > 0; width /= 2)
+        for (int j = 0; j < width; j++) acc[j] += acc[j + width];
+    return acc[0];
+}
+
+// Four weight rows against one input row: out4[r] = x · w_r.
+static inline void dot4(float out4[4], const float *x, const float *w0, const float *w1,
+                        const float *w2, const float *w3, int C) {
+    float a0[DOT_LANES] = {0}, a1[DOT_LANES] = {0}, a2[DOT_LANES] = {0}, a3[DOT_LANES] = {0};
+    int c = 0;
+    for (; c + DOT_LANES <= C; c += DOT_LANES)
+        for (int j = 0; j < DOT_LANES; j++) {
+            float xv = x[c + j];
+            a0[j] = fmaf(xv, w0[c + j], a0[j]);
+            a1[j] = fmaf(xv, w1[c + j], a1[j]);
+            a2[j] = fmaf(xv, w2[c + j], a2[j]);
+            a3[j] = fmaf(xv, w3[c + j], a3[j]);
+        }
+    float s0 = lane_reduce(a0), s1 = lane_reduce(a1), s2 = lane_reduce(a2), s3 = lane_reduce(a3);
+    for (; c < C; c++) {
+        s0 = fmaf(x[c], w0[c], s0);
+        s1 = fmaf(x[c], w1[c], s1);
+        s2 = fmaf(x[c], w2[c], s2);
+        s3 = fmaf(x[c], w3[c], s3);
+    }
+    out4[0] = s0, out4[1] = s1, out4[2] = s2, out4[3] = s3;
+}
+
+void matmul_forward_rowwise(float *out, const float *inp, const float *weight, const float *bias,
+                            int M, int C, int OC) {
+    // Columns in groups of 4 (a leftover column reuses its group's last full row, so every column
+    // is computed by dot4 with identical arithmetic); the 4 weight rows stay in L1 across all M.
+    for (int o0 = 0; o0 < OC; o0 += 4) {
+        const float *w[4];
+        for (int r = 0; r < 4; r++) w[r] = weight + (size_t)(o0 + r < OC ? o0 + r : OC - 1) * C;
+        for (int m = 0; m < M; m++) {
+            float s[4];
+            dot4(s, inp + (size_t)m * C, w[0], w[1], w[2], w[3], C);
+            for (int r = 0; r < 4 && o0 + r < OC; r++)
+                out[(size_t)m * OC + o0 + r] = s[r] + (bias ? bias[o0 + r] : 0.0f);
+        }
+    }
 }
 
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N,

@@ -16,6 +16,13 @@ void matmul_forward(float *out, const float *inp, const float *weight, const flo
 void matmul_forward_ref(float *out, const float *inp, const float *weight, const float *bias, int N,
                         int C, int OC);
 
+/* Same result as matmul_forward, for few rows (KV-cache decoding), computed so that every output
+   element goes through the same fixed sequence of operations whatever M and the row's position:
+   row m's result depends only on row m. Generation uses it so that a sample never depends on
+   which other sequences share its batch (sgemm's blocking changes with M). */
+void matmul_forward_rowwise(float *out, const float *inp, const float *weight, const float *bias,
+                            int M, int C, int OC);
+
 /* dinp (N, C) = dout · weight (overwritten, may be NULL to skip); dweight (OC, C) += doutᵀ · inp;
    dbias (OC) += column sums of dout (may be NULL). */
 void matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,

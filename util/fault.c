@@ -42,7 +42,7 @@ void fault_point(const char *name) {
     for (int i = 0; i < n_faults; i++) {
         if (strcmp(faults[i].name, name) != 0) continue;
         if (++faults[i].hits == faults[i].fire_at) {
-            fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", name, faults[i].hits);
+            fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", faults[i].name, faults[i].hits);
             fflush(NULL);
             kill(getpid(), SIGKILL);
         }

@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+"""torch_ref.py — PyTorch baseline for concord's benchmark: the same GPT-2 (llm.c layout) in float32.
+
+Usage: torch_ref.py [--threads N] [--config tiny|small|all] [--repeats K] [--check]
+
+Measurements (one JSON line each, keys: impl what config params batch_pairs seq threads s_per_step
+tokens_per_s gflops peak_gflops):
+  dpo_step  policy forward+backward on 2*batch_pairs sequences (first half prompt, second half
+            response), reference forward under no_grad on the same sequences, DPO loss, AdamW step.
+            tokens_per_s = 2*batch_pairs*seq / s; gflops = (6*params*policy_tokens +
+            2*params*ref_tokens) / s / 1e9.
+  sample    2*batch_pairs sequences, prompt of seq/2 tokens, 32 new tokens, temperature sampling
+            with a hand-written KV cache, under no_grad. tokens_per_s = new tokens / s;
+            gflops = 2*params*(2*batch_pairs*(seq/2+32)) / s / 1e9.
+peak_gflops is the best GFLOP/s of a 2048^3 float32 matmul on the same thread count.
+Timing: 2 warm-up steps, then the median of --repeats steps (time.perf_counter).
+--check first verifies the KV-cache decoder against the full forward and exits 1 on mismatch.
+Run with /usr/bin/python3 (Debian python3-torch 1.13).
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIGS = {
+    "tiny": dict(V=64, Vp=64, T=128, C=128, L=4, NH=4, batch_pairs=8, seq=64),
+    "small": dict(V=64, Vp=64, T=256, C=384, L=6, NH=6, batch_pairs=8, seq=128),
+}
+NEW_TOKENS = 32
+BETA = 0.1
+TEMPERATURE = 1.0
+
+
+class Block(nn.Module):
+    def __init__(self, C, NH, T):
+        super().__init__()
+        self.NH, self.hs = NH, C // NH
+        self.ln1 = nn.LayerNorm(C, eps=1e-5)
+        self.qkv = nn.Linear(C, 3 * C)          # fused q, k, v (llm.c qkv_w (3C, C))
+        self.attn_proj = nn.Linear(C, C)
+        self.ln2 = nn.LayerNorm(C, eps=1e-5)
+        self.fc = nn.Linear(C, 4 * C)
+        self.fc_proj = nn.Linear(4 * C, C)
+        # additive causal mask (T, T): 0 on and below the diagonal, -inf above
+        self.register_buffer("mask", torch.full((T, T), float("-inf")).triu(1), persistent=False)
+
+    def attention(self, x, cache=None, pos=0):
+        """Causal attention of x (B, S, C) at positions pos..pos+S-1. With cache=(k, v), each
+        (B, NH, Tmax, hs), the new k/v are stored at [pos, pos+S) and the query attends to [0, pos+S)."""
+        B, S, C = x.shape
+        # one copy into (3, B, NH, S, hs): q, k, v come out contiguous per head
+        q, k, v = self.qkv(x).view(B, S, 3, self.NH, self.hs).permute(2, 0, 3, 1, 4).contiguous()
+        if cache is not None:
+            kc, vc = cache
+            kc[:, :, pos:pos + S] = k
+            vc[:, :, pos:pos + S] = v
+            k, v = kc[:, :, :pos + S], vc[:, :, :pos + S]
+        scale = 1.0 / math.sqrt(self.hs)
+        if S == 1:  # decoding one token: every cached position is visible
+            att = torch.matmul(q, k.transpose(-2, -1)).mul_(scale)
+        else:  # (B, NH, S, pos+S) = mask + scale * q k^T, one fused kernel
+            mask = self.mask[pos:pos + S, :pos + S]
+            att = torch.baddbmm(mask.expand(B * self.NH, S, pos + S),
+                                q.reshape(B * self.NH, S, self.hs),
+                                k.reshape(B * self.NH, pos + S, self.hs).transpose(1, 2),
+                                alpha=scale).view(B, self.NH, S, pos + S)
+        y = torch.matmul(att.softmax(dim=-1), v)
+        return self.attn_proj(y.transpose(1, 2).reshape(B, S, C))
+
+    def forward(self, x, cache=None, pos=0):
+        x = x + self.attention(self.ln1(x), cache, pos)
+        return x + self.fc_proj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class GPT(nn.Module):
+    def __init__(self, V, Vp, T, C, L, NH):
+        super().__init__()
+        self.V, self.T, self.C, self.L, self.NH = V, T, C, L, NH
+        self.wte = nn.Embedding(Vp, C)
+        self.wpe = nn.Embedding(T, C)
+        self.blocks = nn.ModuleList(Block(C, NH, T) for _ in range(L))
+        self.lnf = nn.LayerNorm(C, eps=1e-5)
+        self._init(L)
+
+    def _init(self, L):
+        """GPT-2 init as train/params.h: N(0, 0.02), residual projections 0.02/sqrt(2L)."""
+        for name, p in self.named_parameters():
+            if p.dim() == 1:
+                nn.init.ones_(p) if "ln" in name and name.endswith("weight") else nn.init.zeros_(p)
+            else:
+                std = 0.02 / math.sqrt(2 * L) if name.endswith("proj.weight") else 0.02
+                nn.init.normal_(p, 0.0, std)
+
+    def forward(self, idx, caches=None, pos=0):
+        """Logits (B, S, Vp) for idx (B, S) at positions pos..pos+S-1 (tied head, all Vp rows)."""
+        S = idx.shape[1]
+        x = self.wte(idx) + self.wpe.weight[pos:pos + S]
+        for l, blk in enumerate(self.blocks):
+            x = blk(x, None if caches is None else caches[l], pos)
+        return F.linear(self.lnf(x), self.wte.weight)
+
+    def new_caches(self, B, Tmax):
+        hs = self.C // self.NH
+        return [(torch.empty(B, self.NH, Tmax, hs), torch.empty(B, self.NH, Tmax, hs))
+                for _ in range(self.L)]
+
+
+def param_count(c):
+    """Total floats in train/params.h's table layout (Vp rows of wte, T rows of wpe)."""
+    C, L = c["C"], c["L"]
+    return c["Vp"] * C + c["T"] * C + L * (12 * C * C + 13 * C) + 2 * C
+
+
+def response_logp(logits, tokens, prompt_len, V):
+    """Summed log-prob (B,) of tokens[:, prompt_len:] (log-softmax over the first V logits only)."""
+    lp = torch.log_softmax(logits[:, prompt_len - 1:-1, :V], dim=-1)
+    return lp.gather(-1, tokens[:, prompt_len:].unsqueeze(-1)).squeeze(-1).sum(-1)
+
+
+def dpo_loss(logp, ref_logp, beta):
+    h = (logp[0::2] - logp[1::2]) - (ref_logp[0::2] - ref_logp[1::2])
+    return F.softplus(-beta * h).mean()
+
+
+def build(c):
+    torch.manual_seed(1234)
+    policy = GPT(c["V"], c["Vp"], c["T"], c["C"], c["L"], c["NH"])
+    ref = GPT(c["V"], c["Vp"], c["T"], c["C"], c["L"], c["NH"])
+    ref.load_state_dict(policy.state_dict())
+    ref.requires_grad_(False)
+    n = sum(p.numel() for p in policy.parameters())
+    assert n == param_count(c), (n, param_count(c))
+    return policy, ref
+
+
+def make_optimizer(policy):
+    decay = [p for p in policy.parameters() if p.dim() >= 2]  # matrices and embeddings
+    no_decay = [p for p in policy.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
+                              {"params": no_decay, "weight_decay": 0.0}],
+                             lr=1e-5, betas=(0.9, 0.95), eps=1e-8, foreach=True)
+
+
+def dpo_step(policy, ref, opt, tokens, prompt_len, V):
+    with torch.no_grad():
+        ref_logp = response_logp(ref(tokens), tokens, prompt_len, V)
+    logp = response_logp(policy(tokens), tokens, prompt_len, V)
+    loss = dpo_loss(logp, ref_logp, BETA)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return float(loss)
+
+
+@torch.no_grad()
+def sample(model, prompts, n_new, gen):
+    """Appends n_new sampled tokens to prompts (B, P) using a KV cache; returns (B, P+n_new)."""
+    B, P = prompts.shape
+    caches = model.new_caches(B, P + n_new)
+    out = torch.empty(B, P + n_new, dtype=torch.long)
+    out[:, :P] = prompts
+    logits = model(prompts, caches, 0)[:, -1, :model.V]  # prefill
+    for i in range(n_new):
+        probs = torch.softmax(logits / TEMPERATURE, dim=-1)
+        nxt = torch.multinomial(probs, 1, generator=gen)  # (B, 1)
+        out[:, P + i] = nxt[:, 0]
+        if i + 1 < n_new:
+            logits = model(nxt, caches, P + i)[:, -1, :model.V]
+    return out
+
+
+@torch.no_grad()
+def check_kv_cache(c):
+    """The cached decoder's logits must match a full forward of the same sequence."""
+    model, _ = build(c)
+    g = torch.Generator().manual_seed(7)
+    B, P = 4, c["seq"] // 2
+    prompts = torch.randint(0, c["V"], (B, P), generator=g)
+    seqs = sample(model, prompts, 8, g)
+    caches = model.new_caches(B, P + 8)
+    steps = [model(seqs[:, :P], caches, 0)[:, -1]]
+    for i in range(7):
+        steps.append(model(seqs[:, P + i:P + i + 1], caches, P + i)[:, -1])
+    full = model(seqs[:, :P + 7])[:, P - 1:]
+    err = (torch.stack(steps, 1) - full).abs().max().item()
+    return err
+
+
+def timed(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def peak_gflops(n=2048, tries=3):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    out = torch.empty(n, n)
+    torch.mm(a, b, out=out)
+    best = math.inf
+    for _ in range(tries):
+        t0 = time.perf_counter()
+        torch.mm(a, b, out=out)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def record(base, what, s, tokens_per_s, gflops, peak):
+    """One measurement with the keys in the documented order."""
+    return dict(impl="torch", what=what, **base, s_per_step=s, tokens_per_s=tokens_per_s,
+                gflops=gflops, peak_gflops=peak)
+
+
+def bench_config(name, c, repeats, threads, peak):
+    policy, ref = build(c)
+    opt = make_optimizer(policy)
+    g = torch.Generator().manual_seed(42)
+    B, S, P = 2 * c["batch_pairs"], c["seq"], c["seq"] // 2
+    tokens = torch.randint(0, c["V"], (B, S), generator=g)
+    n = param_count(c)
+    base = dict(config=name, params=n, batch_pairs=c["batch_pairs"], seq=S, threads=threads)
+
+    s = timed(lambda: dpo_step(policy, ref, opt, tokens, P, c["V"]), repeats)
+    flops = 6 * n * B * S + 2 * n * B * S
+    yield record(base, "dpo_step", s, B * S / s, flops / s / 1e9, peak)
+
+    prompts = tokens[:, :P].contiguous()
+    policy.eval()
+    s = timed(lambda: sample(policy, prompts, NEW_TOKENS, g), repeats)
+    flops = 2 * n * B * (P + NEW_TOKENS)
+    yield record(base, "sample", s, B * NEW_TOKENS / s, flops / s / 1e9, peak)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (2)")
+    ap.add_argument("--config", choices=["tiny", "small", "all"], default="all")
+    ap.add_argument("--repeats", type=int, default=5, help="timed steps; the median is reported (5)")
+    ap.add_argument("--check", action="store_true", help="verify the KV cache first")
+    a = ap.parse_args()
+    if a.threads < 1:
+        ap.error(f"--threads: expected >= 1, found {a.threads}")
+    if a.repeats < 1:
+        ap.error(f"--repeats: expected >= 1, found {a.repeats}")
+    torch.set_num_threads(a.threads)
+    names = list(CONFIGS) if a.config == "all" else [a.config]
+    if a.check:
+        for name in names:
+            err = check_kv_cache(CONFIGS[name])
+            print(f"# kv-cache check {name}: max abs diff {err:.3e}", file=sys.stderr)
+            if not err < 1e-4:
+                print("torch_ref: KV-cache decoder disagrees with the full forward", file=sys.stderr)
+                return 1
+    peak = peak_gflops()
+    for name in names:
+        for rec in bench_config(name, CONFIGS[name], a.repeats, a.threads, peak):
+            print(json.dumps(rec), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
