@@ -1,0 +1,205 @@
+/* io/config.h — the run configuration: one strict JSON file parsed into plain structs.
+   Every key (type, default, range, meaning) lives in one table, io/config_schema.c. Unknown keys
+   (with a did-you-mean), duplicate keys, wrong types and out-of-range values are errors naming the
+   source, the dotted key, what was expected and what was found. `--set key.path=value` overrides
+   apply after the file and are checked the same way; then cross-field rules run (config_check).
+   cJSON never leaves this module. Invariants of a parsed Config: every field in range, strings
+   NUL-terminated (enum keys are validated strings other modules map to their own enums), and
+   config_parse(config_to_json(c)) gives back c byte for byte. */
+#ifndef CONCORD_IO_CONFIG_H
+#define CONCORD_IO_CONFIG_H
+
+#include <stdint.h>
+
+#include "train/adamw.h"
+#include "train/params.h"
+#include "train/tokenizer.h"
+#include "util/err.h"
+
+#define CONFIG_PATH_MAX 512  // capacity of path strings, NUL included
+#define CONFIG_NAME_MAX 32   // capacity of enum and judge-name strings, NUL included
+#define CONFIG_TEXT_MAX 256  // capacity of regex and template strings, NUL included
+#define CONFIG_MAX_JUDGES 8  // most judges in the ensemble
+
+typedef struct {
+    char run_dir[CONFIG_PATH_MAX];  // run directory: config.json, ckpt/, prefs/, metrics.jsonl
+    int64_t seed;                   // run seed; every RNG stream derives from it
+    int blas_threads;               // OpenBLAS threads per rank
+    double max_wall_seconds;        // stop (with a checkpoint) after this long; 0 = unlimited
+    int log_every;                  // training steps between log lines
+} ConfigRun;
+
+typedef struct {
+    int n_layer;                 // L
+    int n_head;                  // NH; divides n_embd
+    int n_embd;                  // C
+    int max_seq_len;             // T
+    int vocab_pad_to;            // Vp = V rounded up to a multiple of this
+    char init[CONFIG_PATH_MAX];  // "" = random init from run.seed, else a checkpoint to start from
+} ConfigModel;
+
+typedef struct {
+    char charset[TOKENIZER_MAX_CHARS + 1];  // tokenizer characters, or "auto" (from JSONL data)
+} ConfigTokenizer;
+
+typedef struct {
+    int digits;          // operand digits, 1..9
+    char operators[4];   // distinct characters from "+-*"
+} ConfigArith;
+
+typedef struct {
+    char name[CONFIG_NAME_MAX];             // "arith" | "jsonl"
+    ConfigArith arith;                      // built-in arithmetic task
+    char prompts_file[CONFIG_PATH_MAX];     // JSONL training prompts (jsonl task)
+    char sft_file[CONFIG_PATH_MAX];         // JSONL SFT examples (jsonl task; "" = none)
+    char eval_file[CONFIG_PATH_MAX];        // JSONL held-out prompts (jsonl task; "" = none)
+    char answer_regex[CONFIG_TEXT_MAX];     // POSIX ERE extracting the answer; "" = task default
+    char judge_template[CONFIG_TEXT_MAX];   // judge prompt with {prompt} and {answer}
+    int prompts_per_round;                  // prompts sampled each round
+    int eval_prompts;                       // held-out prompts evaluated each round
+    int maj_k;                              // samples for majority-vote (maj@k) evaluation
+} ConfigTask;
+
+typedef struct {
+    int steps;                   // SFT warm-up optimizer steps (0 = skip SFT)
+    int batch_size;              // sequences per SFT step
+    double lr;                   // SFT peak learning rate
+    int warmup_steps;            // SFT linear warmup steps
+    int n_instruction;           // generated instruction (answering) examples
+    int n_evaluation;            // generated evaluation (judging) examples
+    double eval_wrong_fraction;  // fraction of evaluation examples showing a wrong answer
+} ConfigSft;
+
+typedef struct { int count; } ConfigRounds;  // count: R, self-rewarding rounds after SFT
+
+typedef struct {
+    int samples_per_prompt;  // K responses per prompt
+    double temperature;      // 0 = greedy
+    int top_k;               // 0 = off
+    double top_p;            // 1 = off
+    int max_new_tokens;      // response length limit, EOS included
+    int batch_size;          // sequences decoded together per generator rank
+} ConfigGenerate;
+
+typedef struct {
+    char name[CONFIG_NAME_MAX];  // llm_judge|implicit|self_consistency|likelihood|prev_round|oracle
+    double weight;               // weight in aggregate.mode = "mean"
+    char of[CONFIG_NAME_MAX];    // prev_round only: the judge recomputed with π_{t-1}; else ""
+} JudgeSpec;
+
+typedef struct {
+    char mode[CONFIG_NAME_MAX];          // single | mean | majority | unanimous | cream
+    char judge[CONFIG_NAME_MAX];         // judge used by single and cream
+    char pairs[CONFIG_NAME_MAX];         // best_vs_worst | all
+    char ties[CONFIG_NAME_MAX];          // drop | soft
+    char cream_weight[CONFIG_NAME_MAX];  // per_pair | round_mean
+    double min_margin;                   // pairs with a smaller score margin are dropped
+    int allow_oracle;                    // 1: the oracle judge may be a training judge
+} ConfigAggregate;
+
+typedef struct {
+    double lr;            // peak learning rate of preference training
+    double lr_min_ratio;  // cosine floor as a fraction of lr
+    int warmup_steps;     // linear warmup steps (each round)
+    double beta1, beta2;  // Adam moment decay rates
+    double eps;           // Adam denominator epsilon
+    double weight_decay;  // decoupled weight decay (matrices and embeddings)
+    double grad_clip;     // global gradient-norm clip; 0 = off
+} ConfigOptimizer;
+
+typedef struct {
+    char loss[CONFIG_NAME_MAX];       // sft | dpo | cdpo | rdpo | ipo | inpo | sppo
+    double beta;                      // DPO-family inverse temperature β
+    double eps;                       // cDPO/rDPO label-flip rate ε, < 0.5
+    double ipo_tau;                   // IPO τ (target 1/(2τ))
+    double inpo_eta;                  // INPO η (proximal KL weight)
+    double inpo_tau;                  // INPO τ (reference KL weight), <= η
+    double sppo_eta;                  // SPPO η
+    double nll_weight;                // α of the added NLL term on the chosen response
+    double scir_weight;               // λ_con of the SCIR consistency penalty
+    double scir_entropy;              // λ_H of the SCIR entropy term
+    char reference[CONFIG_NAME_MAX];  // sft | round_start
+    int epochs;                       // passes over each round's pairs
+    int batch_pairs;                  // pairs per optimizer step (over all learners)
+    int max_nan_skips;                // non-finite steps tolerated per round before stopping
+    ConfigOptimizer optimizer;        // AdamW settings of preference training
+} ConfigTrain;
+
+typedef struct {
+    int generators;   // generator ranks; 0 = every rank
+    int judges;       // judge ranks; 0 = every rank
+    int learners;     // learner ranks; 0 = every rank
+    int aggregators;  // aggregator ranks
+} ConfigLayout;
+
+typedef struct {
+    int keep;            // newest checkpoints kept
+    int every;           // training steps between mid-round checkpoints; 0 = round ends only
+    int compress_level;  // deflate level of checkpoint datasets; 0 = off
+} ConfigCheckpoint;
+
+typedef struct {
+    ConfigRun run;
+    ConfigModel model;
+    ConfigTokenizer tokenizer;
+    ConfigTask task;
+    ConfigSft sft;
+    ConfigRounds rounds;
+    ConfigGenerate generate;
+    int n_judges;                            // judges in use, 1..CONFIG_MAX_JUDGES
+    JudgeSpec judges[CONFIG_MAX_JUDGES];     // the judge ensemble, in configured order
+    ConfigAggregate aggregate;
+    ConfigTrain train;
+    ConfigLayout layout;
+    ConfigCheckpoint checkpoint;
+} Config;
+
+/* Fills cfg with every default of the table (the default config is valid). */
+void config_defaults(Config *cfg);
+
+/* Parses JSON text (source_name labels messages, e.g. the file name) over the defaults, applies the
+   n_sets "key.path=value" overrides in order, then runs config_check. On error returns -1 with one
+   sentence in e; cfg then holds an unspecified but safe state. */
+int config_parse(Config *cfg, const char *json_text, const char *source_name,
+                 const char *const *sets, int n_sets, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Reads path and calls config_parse. A missing or unreadable file is an error, not a crash. */
+int config_load(Config *cfg, const char *path, const char *const *sets, int n_sets,
+                ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Cross-field rules (n_embd % n_head, judge references, oracle, sequence room...). Returns 0 or
+   -1 with e naming source and key. config_parse calls it; exposed for configs built in code. */
+int config_check(const Config *cfg, const char *source_name, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* The resolved config as pretty JSON with every key, in table order. Caller xfree()s. */
+char *config_to_json(const Config *cfg);
+
+/* JSON text of the default config (what `concord config --defaults` prints). Caller xfree()s. */
+char *config_defaults_json(void);
+/* One line per key: dotted key, type, default, allowed range or values, and meaning.
+   Caller xfree()s. */
+char *config_help_text(void);
+
+/* Writes config_to_json(cfg) to path atomically (path.tmp, fsync, rename). Returns 0 or -1 with e. */
+int config_save(const Config *cfg, const char *path, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Number of dotted keys whose values differ between a and b ("judges" counts as one key); their
+   names, comma-separated, go to out (truncated with "..." when out_size is short). With
+   skip_resumable, keys that may change when a run resumes are ignored: rounds.count, run.run_dir,
+   run.blas_threads, run.max_wall_seconds, run.log_every, layout.*, checkpoint.keep/every. */
+int config_diff(const Config *a, const Config *b, int skip_resumable, char *out, int out_size);
+
+/* Index of the configured judge named name, or -1. */
+int config_judge_index(const Config *cfg, const char *name);
+/* GPTConfig for a tokenizer of vocab_size tokens: Vp = vocab_size rounded up to
+   model.vocab_pad_to. Check the result with gpt_config_check. */
+void config_model(const Config *cfg, int vocab_size, GPTConfig *out);
+
+/* AdamWConfig of preference training (train.optimizer). total_steps is 0 (constant after warmup);
+   the learner sets it once it knows the round's number of steps. */
+void config_adamw(const Config *cfg, AdamWConfig *out);
+/* AdamWConfig of the SFT warm-up: sft.lr, sft.warmup_steps, total_steps = sft.steps, the other
+   fields from train.optimizer. */
+void config_adamw_sft(const Config *cfg, AdamWConfig *out);
+
+#endif

@@ -1,0 +1,462 @@
+/* io/config_schema.c — the table of every config key (defaults, ranges, docs), the string
+   validators it uses, and the cross-field rules of config_check; see config.h and config_schema.h. */
+#include "io/config_schema.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- string validators ----
+
+static int check_nonempty(const char *s, char *why, int n) {
+    if (s[0]) return 0;
+    snprintf(why, (size_t)n, "expected a non-empty string");
+    return -1;
+}
+
+static int check_charset(const char *s, char *why, int n) {
+    if (strcmp(s, "auto") == 0) return 0;
+    if (!s[0]) {
+        snprintf(why, (size_t)n, "expected \"auto\" or a non-empty string of distinct characters");
+        return -1;
+    }
+    for (int i = 0; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e) {
+            snprintf(why, (size_t)n, "expected printable ASCII characters (byte 0x%02x at position %d)",
+                     c, i + 1);
+            return -1;
+        }
+        if (strchr(s + i + 1, c)) {
+            snprintf(why, (size_t)n, "expected distinct characters ('%c' repeats at position %d)", c,
+                     i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_operators(const char *s, char *why, int n) {
+    int ok = s[0] != 0;
+    for (int i = 0; ok && s[i]; i++) ok = strchr("+-*", s[i]) && !strchr(s + i + 1, s[i]);
+    if (ok) return 0;
+    snprintf(why, (size_t)n, "expected a non-empty set of distinct operators from \"+-*\"");
+    return -1;
+}
+
+static int check_regex(const char *s, char *why, int n) {
+    if (!s[0]) return 0;
+    regex_t re;
+    int rc = regcomp(&re, s, REG_EXTENDED);
+    if (rc == 0) {
+        regfree(&re);
+        return 0;
+    }
+    char msg[128];
+    regerror(rc, &re, msg, sizeof msg);
+    snprintf(why, (size_t)n, "expected a POSIX extended regular expression (%s)", msg);
+    return -1;
+}
+
+static int count_of(const char *s, const char *sub) {
+    int k = 0;
+    for (const char *p = strstr(s, sub); p; p = strstr(p + 1, sub)) k++;
+    return k;
+}
+
+static int check_template(const char *s, char *why, int n) {
+    int braces = 0;
+    for (const char *p = s; *p; p++) braces += (*p == '{' || *p == '}');
+    if (count_of(s, "{prompt}") == 1 && count_of(s, "{answer}") == 1 && braces == 4) return 0;
+    snprintf(why, (size_t)n,
+             "expected a template with {prompt} and {answer} once each and no other braces");
+    return -1;
+}
+
+// ---- the table ----
+
+#define FLD(f) offsetof(Config, f), sizeof(((Config *)0)->f)
+#define K_INT(k, f, d, lo, hi, fl, doc) {k, CF_INT, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc}
+#define K_I64(k, f, d, lo, hi, fl, doc) {k, CF_I64, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc}
+#define K_NUM(k, f, d, lo, hi, fl, doc) {k, CF_NUM, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc}
+#define K_BOOL(k, f, d, fl, doc) {k, CF_BOOL, FLD(f), d, NULL, 0, 1, fl, NULL, NULL, doc}
+#define K_STR(k, f, d, chk, fl, doc) {k, CF_STR, FLD(f), 0, d, 0, 0, fl, NULL, chk, doc}
+#define K_ENUM(k, f, d, al, fl, doc) {k, CF_ENUM, FLD(f), 0, d, 0, 0, fl, al, NULL, doc}
+
+#define BIG 1e9                  // "practically unbounded" integer limit
+#define SEED_MAX 9007199254740991.0  // 2^53 - 1: the largest integer a JSON number holds exactly
+#define R CF_RESUME_OK
+
+const ConfigField config_fields[] = {
+    K_STR("run.run_dir", run.run_dir, "runs/default", check_nonempty, R,
+          "run directory (config.json, ckpt/, prefs/, metrics.jsonl, log.txt)"),
+    K_I64("run.seed", run.seed, 1234, 0, SEED_MAX, 0, "run seed; every random stream derives from it"),
+    K_INT("run.blas_threads", run.blas_threads, 1, 1, 256, R, "OpenBLAS threads per rank"),
+    K_NUM("run.max_wall_seconds", run.max_wall_seconds, 0, 0, INFINITY, R,
+          "checkpoint and stop after this many seconds (0 = unlimited)"),
+    K_INT("run.log_every", run.log_every, 10, 1, BIG, R, "training steps between log lines"),
+
+    K_INT("model.n_layer", model.n_layer, 4, 1, 128, 0, "transformer layers L"),
+    K_INT("model.n_head", model.n_head, 4, 1, 256, 0, "attention heads NH (must divide n_embd)"),
+    K_INT("model.n_embd", model.n_embd, 128, 1, 16384, 0, "channels C"),
+    K_INT("model.max_seq_len", model.max_seq_len, 64, 2, 16384, 0,
+          "maximum sequence length T (prompt + response)"),
+    K_INT("model.vocab_pad_to", model.vocab_pad_to, 64, 1, 4096, 0,
+          "padded vocab Vp = V rounded up to a multiple of this"),
+    K_STR("model.init", model.init, "", NULL, 0,
+          "\"\" = random init from run.seed, else a concord or llm.c checkpoint to start from"),
+
+    K_STR("tokenizer.charset", tokenizer.charset, TOKENIZER_DEFAULT_CHARSET, check_charset, 0,
+          "tokenizer characters (ids from 4 on, in order), or \"auto\" = collect from JSONL data"),
+
+    K_ENUM("task.name", task.name, "arith", "arith|jsonl", 0,
+           "arith = built-in arithmetic, jsonl = prompts from task.prompts_file"),
+    K_INT("task.arith.digits", task.arith.digits, 2, 1, 9, 0, "digits per arithmetic operand"),
+    K_STR("task.arith.operators", task.arith.operators, "+-", check_operators, 0,
+          "arithmetic operators used, a subset of \"+-*\""),
+    K_STR("task.prompts_file", task.prompts_file, "", NULL, 0,
+          "JSONL {\"prompt\", \"answer\"?} training prompts (jsonl task)"),
+    K_STR("task.sft_file", task.sft_file, "", NULL, 0,
+          "JSONL {\"prompt\", \"answer\"} SFT examples (jsonl task; \"\" = none)"),
+    K_STR("task.eval_file", task.eval_file, "", NULL, 0,
+          "JSONL held-out prompts for evaluation (jsonl task; \"\" = none)"),
+    K_STR("task.answer_regex", task.answer_regex, "", check_regex, 0,
+          "POSIX extended regex whose first group (or match) is the answer; \"\" = task default"),
+    K_STR("task.judge_template", task.judge_template, "{prompt}{answer}?", check_template, 0,
+          "llm_judge prompt; the policy answers Y or N after it"),
+    K_INT("task.prompts_per_round", task.prompts_per_round, 256, 1, BIG, 0,
+          "training prompts per round"),
+    K_INT("task.eval_prompts", task.eval_prompts, 200, 0, BIG, 0,
+          "held-out prompts evaluated after each round"),
+    K_INT("task.maj_k", task.maj_k, 4, 1, 256, 0, "samples for majority-vote (maj@k) evaluation"),
+
+    K_INT("sft.steps", sft.steps, 800, 0, BIG, 0, "SFT warm-up steps (0 = skip SFT)"),
+    K_INT("sft.batch_size", sft.batch_size, 16, 1, 65536, 0, "sequences per SFT step"),
+    K_NUM("sft.lr", sft.lr, 1e-3, 0, 1, CF_LO_OPEN, "SFT peak learning rate"),
+    K_INT("sft.warmup_steps", sft.warmup_steps, 50, 0, BIG, 0, "SFT linear warmup steps"),
+    K_INT("sft.n_instruction", sft.n_instruction, 4000, 0, BIG, 0,
+          "generated instruction examples (prompt -> answer)"),
+    K_INT("sft.n_evaluation", sft.n_evaluation, 2000, 0, BIG, 0,
+          "generated evaluation examples (judge template -> Y/N)"),
+    K_NUM("sft.eval_wrong_fraction", sft.eval_wrong_fraction, 0.5, 0, 1, 0,
+          "fraction of evaluation examples that show a wrong answer (label N)"),
+
+    K_INT("rounds.count", rounds.count, 3, 0, 100000, R,
+          "self-rewarding rounds R after SFT (may be raised when resuming)"),
+
+    K_INT("generate.samples_per_prompt", generate.samples_per_prompt, 4, 2, 256, 0,
+          "responses K sampled per prompt"),
+    K_NUM("generate.temperature", generate.temperature, 0.7, 0, 100, 0,
+          "sampling temperature (0 = greedy)"),
+    K_INT("generate.top_k", generate.top_k, 0, 0, BIG, 0, "top-k filter (0 = off)"),
+    K_NUM("generate.top_p", generate.top_p, 0.9, 0, 1, CF_LO_OPEN, "nucleus filter (1 = off)"),
+    K_INT("generate.max_new_tokens", generate.max_new_tokens, 8, 1, 16384, 0,
+          "response length limit, end token included"),
+    K_INT("generate.batch_size", generate.batch_size, 32, 1, 65536, 0,
+          "sequences decoded together per generator rank"),
+
+    {"judges", CF_JUDGES, 0, 0, 0,
+     "[{\"name\": \"llm_judge\"}, {\"name\": \"implicit\"}, {\"name\": \"self_consistency\"}]",
+     1, CONFIG_MAX_JUDGES, 0, NULL, NULL,
+     "judge ensemble: [{name, weight, options}]; names " CONFIG_JUDGE_NAMES
+     "; prev_round needs options.of"},
+
+    K_ENUM("aggregate.mode", aggregate.mode, "majority", "single|mean|majority|unanimous|cream", 0,
+           "how judges' rankings become pairs"),
+    K_ENUM("aggregate.judge", aggregate.judge, "llm_judge", CONFIG_JUDGE_NAMES, 0,
+           "judge that ranks responses in modes single and cream"),
+    K_ENUM("aggregate.pairs", aggregate.pairs, "best_vs_worst", "best_vs_worst|all", 0,
+           "pairs per prompt: best against worst, or all ordered pairs"),
+    K_ENUM("aggregate.ties", aggregate.ties, "drop", "drop|soft", 0,
+           "tied pairs: drop them, or keep them with soft label 1/2"),
+    K_ENUM("aggregate.cream_weight", aggregate.cream_weight, "per_pair", "per_pair|round_mean", 0,
+           "CREAM consistency weight: each prompt's own, or the round mean"),
+    K_NUM("aggregate.min_margin", aggregate.min_margin, 0, 0, INFINITY, 0,
+          "drop pairs whose aggregated score margin is smaller"),
+    K_BOOL("aggregate.allow_oracle", aggregate.allow_oracle, 0, 0,
+           "allow the oracle (ground-truth) judge in the ensemble; for ablations only"),
+
+    K_ENUM("train.loss", train.loss, "dpo", "sft|dpo|cdpo|rdpo|ipo|inpo|sppo", 0,
+           "preference objective"),
+    K_NUM("train.beta", train.beta, 0.1, 0, 100, CF_LO_OPEN, "DPO-family beta"),
+    K_NUM("train.eps", train.eps, 0.1, 0, 0.5, CF_HI_OPEN, "cDPO/rDPO label-flip rate"),
+    K_NUM("train.ipo_tau", train.ipo_tau, 0.1, 0, 100, CF_LO_OPEN,
+          "IPO tau (regression target 1/(2 tau))"),
+    K_NUM("train.inpo_eta", train.inpo_eta, 0.005, 0, 100, CF_LO_OPEN,
+          "INPO eta (proximal KL weight; target 1/(2 eta))"),
+    K_NUM("train.inpo_tau", train.inpo_tau, 0.005 / 3, 0, 100, 0,
+          "INPO tau (reference KL weight, <= inpo_eta; paper: eta/3)"),
+    K_NUM("train.sppo_eta", train.sppo_eta, 1000, 0, 1e6, CF_LO_OPEN, "SPPO eta"),
+    K_NUM("train.nll_weight", train.nll_weight, 0, 0, 100, 0,
+          "weight of the NLL term on the chosen response"),
+    K_NUM("train.scir_weight", train.scir_weight, 0, 0, 100, 0,
+          "weight of the SCIR judge-consistency penalty (0 = off)"),
+    K_NUM("train.scir_entropy", train.scir_entropy, 0, 0, 100, 0,
+          "weight of the SCIR entropy (confidence) term"),
+    K_ENUM("train.reference", train.reference, "round_start", "sft|round_start", 0,
+           "reference policy of DPO-family losses: the SFT model or the round's start"),
+    K_INT("train.epochs", train.epochs, 1, 1, 1000, 0, "passes over each round's pairs"),
+    K_INT("train.batch_pairs", train.batch_pairs, 8, 1, 65536, 0,
+          "pairs per optimizer step, over all learners"),
+    K_INT("train.max_nan_skips", train.max_nan_skips, 10, 0, BIG, 0,
+          "non-finite steps skipped per round before the round stops"),
+    K_NUM("train.optimizer.lr", train.optimizer.lr, 1e-4, 0, 1, CF_LO_OPEN,
+          "peak learning rate of preference training"),
+    K_NUM("train.optimizer.lr_min_ratio", train.optimizer.lr_min_ratio, 0.1, 0, 1, 0,
+          "cosine floor as a fraction of lr"),
+    K_INT("train.optimizer.warmup_steps", train.optimizer.warmup_steps, 10, 0, BIG, 0,
+          "linear warmup steps in each round"),
+    K_NUM("train.optimizer.beta1", train.optimizer.beta1, 0.9, 0, 1, CF_HI_OPEN, "Adam beta1"),
+    K_NUM("train.optimizer.beta2", train.optimizer.beta2, 0.95, 0, 1, CF_HI_OPEN,
+          "Adam beta2 (0.95 as GPT-2/llm.c; 0.999 is Adam's default)"),
+    K_NUM("train.optimizer.eps", train.optimizer.eps, 1e-8, 0, 1, CF_LO_OPEN, "Adam epsilon"),
+    K_NUM("train.optimizer.weight_decay", train.optimizer.weight_decay, 0, 0, 10, 0,
+          "decoupled weight decay of matrices and embeddings"),
+    K_NUM("train.optimizer.grad_clip", train.optimizer.grad_clip, 1, 0, INFINITY, 0,
+          "global gradient-norm clip (0 = off)"),
+
+    K_INT("layout.generators", layout.generators, 0, 0, 1 << 20, R, "generator ranks (0 = every rank)"),
+    K_INT("layout.judges", layout.judges, 0, 0, 1 << 20, R, "judge ranks (0 = every rank)"),
+    K_INT("layout.learners", layout.learners, 0, 0, 1 << 20, R, "learner ranks (0 = every rank)"),
+    K_INT("layout.aggregators", layout.aggregators, 1, 1, 1 << 20, R, "aggregator ranks"),
+
+    K_INT("checkpoint.keep", checkpoint.keep, 3, 1, 100000, R, "newest checkpoints kept"),
+    K_INT("checkpoint.every", checkpoint.every, 0, 0, BIG, R,
+          "training steps between mid-round checkpoints (0 = round ends only)"),
+    K_INT("checkpoint.compress_level", checkpoint.compress_level, 0, 0, 9, 0,
+          "deflate level of checkpoint datasets (0 = off)"),
+};
+
+const int config_n_fields = (int)(sizeof config_fields / sizeof config_fields[0]);
+
+#undef R
+
+int config_field_find(const char *key) {
+    for (int i = 0; i < config_n_fields; i++)
+        if (strcmp(config_fields[i].key, key) == 0) return i;
+    return -1;
+}
+
+int config_enum_has(const char *list, const char *s) {
+    size_t n = strlen(s);
+    for (const char *p = list; p && *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, s, n) == 0) return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+void config_format_number(double v, char *buf, int size) {
+    if (v == floor(v) && fabs(v) < 1e17) {
+        snprintf(buf, (size_t)size, "%.0f", v);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, (size_t)size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+void config_field_expect(const ConfigField *f, char *buf, int size) {
+    size_t n = (size_t)size;
+    const char *kind = f->type == CF_NUM ? "a number" : "an integer";
+    switch (f->type) {
+    case CF_INT:
+    case CF_I64:
+    case CF_NUM: {
+        char lo[40], hi[40];
+        config_format_number(f->lo, lo, sizeof lo);
+        config_format_number(f->hi, hi, sizeof hi);
+        if (isinf(f->hi))
+            snprintf(buf, n, "%s %s %s", kind, (f->flags & CF_LO_OPEN) ? ">" : ">=", lo);
+        else
+            snprintf(buf, n, "%s in %c%s, %s%c", kind, (f->flags & CF_LO_OPEN) ? '(' : '[', lo, hi,
+                     (f->flags & CF_HI_OPEN) ? ')' : ']');
+        break;
+    }
+    case CF_BOOL: snprintf(buf, n, "true or false"); break;
+    case CF_STR: snprintf(buf, n, "a string of at most %d characters", (int)f->size - 1); break;
+    case CF_ENUM: {
+        int k = snprintf(buf, n, "one of \"");
+        for (const char *p = f->allowed; *p && k < size - 8; p++)
+            k += snprintf(buf + k, n - (size_t)k, *p == '|' ? "\", \"" : "%c", *p);
+        if (k < size - 1) snprintf(buf + k, n - (size_t)k, "\"");
+        break;
+    }
+    case CF_JUDGES:
+        snprintf(buf, n, "an array of 1 to %d judge objects {\"name\", \"weight\", \"options\"}",
+                 CONFIG_MAX_JUDGES);
+        break;
+    }
+}
+
+// ---- config_check: every field again (configs built in code), then cross-field rules ----
+
+static int check_field(const Config *c, const ConfigField *f, const char *src, ErrMsg *e) {
+    const char *p = (const char *)c + f->offset;
+    char exp[256], why[256];
+    double v = 0;
+    switch (f->type) {
+    case CF_INT: v = *(const int *)(const void *)p; break;
+    case CF_I64: v = (double)*(const int64_t *)(const void *)p; break;
+    case CF_NUM: v = *(const double *)(const void *)p; break;
+    case CF_BOOL: v = *(const int *)(const void *)p; break;
+    case CF_JUDGES: return 0;
+    case CF_STR:
+    case CF_ENUM:
+        config_field_expect(f, exp, sizeof exp);
+        if (!memchr(p, 0, f->size))
+            return err_set(e, "%s: %s: expected %s, got an unterminated string", src, f->key, exp);
+        if (f->type == CF_ENUM && !config_enum_has(f->allowed, p))
+            return err_set(e, "%s: %s: expected %s, got \"%s\"", src, f->key, exp, p);
+        if (f->check && f->check(p, why, sizeof why))
+            return err_set(e, "%s: %s: %s, got \"%s\"", src, f->key, why, p);
+        return 0;
+    }
+    int lo_ok = (f->flags & CF_LO_OPEN) ? v > f->lo : v >= f->lo;
+    int hi_ok = (f->flags & CF_HI_OPEN) ? v < f->hi : v <= f->hi;
+    if (isfinite(v) && lo_ok && hi_ok) return 0;
+    char got[40];
+    config_field_expect(f, exp, sizeof exp);
+    config_format_number(v, got, sizeof got);
+    return err_set(e, "%s: %s: expected %s, got %s", src, f->key, exp, got);
+}
+
+static int check_judges(const Config *c, const char *src, ErrMsg *e) {
+    if (c->n_judges < 1 || c->n_judges > CONFIG_MAX_JUDGES)
+        return err_set(e, "%s: judges: expected 1 to %d judges, got %d", src, CONFIG_MAX_JUDGES,
+                       c->n_judges);
+    double wsum = 0;
+    for (int i = 0; i < c->n_judges; i++) {
+        const JudgeSpec *j = &c->judges[i];
+        if (!memchr(j->name, 0, sizeof j->name) || !config_enum_has(CONFIG_JUDGE_NAMES, j->name))
+            return err_set(e, "%s: judges[%d].name: expected one of %s", src, i, CONFIG_JUDGE_NAMES);
+        if (!(j->weight >= 0 && j->weight <= 1000))
+            return err_set(e, "%s: judges[%d].weight: expected a number in [0, 1000], got %.17g",
+                           src, i, j->weight);
+        wsum += j->weight;
+        for (int k = 0; k < i; k++)
+            if (strcmp(c->judges[k].name, j->name) == 0)
+                return err_set(e, "%s: judges[%d].name: \"%s\" is configured twice (judges[%d])",
+                               src, i, j->name, k);
+        if (!memchr(j->of, 0, sizeof j->of))
+            return err_set(e, "%s: judges[%d].options.of: unterminated string", src, i);
+        int is_prev = strcmp(j->name, "prev_round") == 0;
+        if (!is_prev && j->of[0])
+            return err_set(e, "%s: judges[%d].options.of: only prev_round takes options.of", src, i);
+        if (is_prev && !config_enum_has(CONFIG_JUDGE_OF_NAMES, j->of))
+            return err_set(e,
+                           "%s: judges[%d].options.of: prev_round needs options.of naming one of "
+                           "llm_judge, implicit, likelihood, got \"%s\"", src, i, j->of);
+        if (is_prev && config_judge_index(c, j->of) < 0)
+            return err_set(e,
+                           "%s: judges[%d].options.of: \"%s\" is not a configured judge (prev_round "
+                           "recomputes a configured judge with the previous round's policy)",
+                           src, i, j->of);
+        if (strcmp(j->name, "oracle") == 0 && !c->aggregate.allow_oracle)
+            return err_set(e,
+                           "%s: judges[%d].name: the oracle judge uses ground truth and is refused "
+                           "as a training judge unless aggregate.allow_oracle is true",
+                           src, i);
+    }
+    if (!(wsum > 0))
+        return err_set(e, "%s: judges: expected at least one judge with weight > 0", src);
+    return 0;
+}
+
+static int check_aggregate(const Config *c, const char *src, ErrMsg *e) {
+    const ConfigAggregate *a = &c->aggregate;
+    int single = strcmp(a->mode, "single") == 0, cream = strcmp(a->mode, "cream") == 0;
+    if ((single || cream) && config_judge_index(c, a->judge) < 0)
+        return err_set(e, "%s: aggregate.judge: \"%s\" is not a configured judge (mode \"%s\" needs "
+                       "one of the judges list)", src, a->judge, a->mode);
+    if (cream && strcmp(a->judge, "prev_round") == 0)
+        return err_set(e, "%s: aggregate.judge: mode \"cream\" needs a current-round judge, got "
+                       "\"prev_round\"", src);
+    if (cream) {
+        for (int i = 0; i < c->n_judges; i++)
+            if (strcmp(c->judges[i].name, "prev_round") == 0 &&
+                strcmp(c->judges[i].of, a->judge) == 0)
+                return 0;
+        return err_set(e, "%s: aggregate.mode: \"cream\" needs a prev_round judge with options.of "
+                       "= \"%s\" (the aggregate.judge) in the judges list", src, a->judge);
+    }
+    return 0;
+}
+
+// Characters needed by the arithmetic task and the judge template must be in the charset.
+static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
+    const char *cs = c->tokenizer.charset;
+    int arith = strcmp(c->task.name, "arith") == 0;
+    if (strcmp(cs, "auto") == 0) {
+        if (arith)
+            return err_set(e, "%s: tokenizer.charset: \"auto\" collects characters from JSONL data "
+                           "and needs task.name \"jsonl\"; the arith task needs an explicit charset",
+                           src);
+        return 0;
+    }
+    char need[CONFIG_TEXT_MAX + 32];
+    int k = 0;
+    if (config_judge_index(c, "llm_judge") >= 0) {
+        // verdict tokens and the template's literal characters (placeholders excluded)
+        need[k++] = 'Y';
+        need[k++] = 'N';
+        for (const char *t = c->task.judge_template; *t;) {
+            if (strncmp(t, "{prompt}", 8) == 0 || strncmp(t, "{answer}", 8) == 0)
+                t += 8;
+            else
+                need[k++] = *t++;
+        }
+    }
+    need[k] = 0;
+    if (arith) snprintf(need + k, sizeof need - (size_t)k, "0123456789=%s", c->task.arith.operators);
+    for (const char *p = need; *p; p++)
+        if (!strchr(cs, *p))
+            return err_set(e, "%s: tokenizer.charset: missing '%c', which %s needs", src, *p,
+                           p - need < k ? "llm_judge (verdicts Y/N and task.judge_template)"
+                                        : "the arith task (digits, '=' and task.arith.operators)");
+    return 0;
+}
+
+// The arith task's sequences must fit model.max_seq_len: BOS + prompt + response for generation,
+// BOS + rendered judge template + verdict for llm_judge.
+static int check_arith_room(const Config *c, const char *src, ErrMsg *e) {
+    if (strcmp(c->task.name, "arith") != 0) return 0;
+    int d = c->task.arith.digits, T = c->model.max_seq_len, mnt = c->generate.max_new_tokens;
+    int prompt = 2 * d + 2;
+    int answer = strchr(c->task.arith.operators, '*') ? 2 * d : d + 1;
+    if (mnt < answer + 1)
+        return err_set(e, "%s: generate.max_new_tokens: expected at least %d for %d-digit \"%s\" "
+                       "arithmetic (answers up to %d characters plus the end token), got %d",
+                       src, answer + 1, d, c->task.arith.operators, answer, mnt);
+    if (1 + prompt + mnt > T)
+        return err_set(e, "%s: model.max_seq_len: expected at least %d (1 + prompt %d + "
+                       "generate.max_new_tokens %d), got %d", src, 1 + prompt + mnt, prompt, mnt, T);
+    int judge = 1 + (int)strlen(c->task.judge_template) - 16 + prompt + (mnt - 1) + 1;
+    if (config_judge_index(c, "llm_judge") >= 0 && judge > T)
+        return err_set(e, "%s: model.max_seq_len: expected at least %d for the llm_judge template "
+                       "with a %d-character prompt and a %d-token response, got %d",
+                       src, judge, prompt, mnt - 1, T);
+    return 0;
+}
+
+int config_check(const Config *c, const char *src, ErrMsg *e) {
+    if (!src) src = "config";
+    for (int i = 0; i < config_n_fields; i++)
+        if (check_field(c, &config_fields[i], src, e)) return -1;
+    if (check_judges(c, src, e) || check_aggregate(c, src, e)) return -1;
+    if (c->model.n_embd % c->model.n_head != 0)
+        return err_set(e, "%s: model.n_head: expected a divisor of model.n_embd (%d), got %d", src,
+                       c->model.n_embd, c->model.n_head);
+    if (c->train.inpo_tau > c->train.inpo_eta)
+        return err_set(e, "%s: train.inpo_tau: expected at most train.inpo_eta (%.15g), got %.15g",
+                       src, c->train.inpo_eta, c->train.inpo_tau);
+    if (strcmp(c->task.name, "jsonl") == 0 && !c->task.prompts_file[0])
+        return err_set(e, "%s: task.prompts_file: task \"jsonl\" needs a JSONL prompts file", src);
+    if (check_charset_covers(c, src, e) || check_arith_room(c, src, e)) return -1;
+    return 0;
+}
