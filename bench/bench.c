@@ -10,7 +10,9 @@
           (temperature 1, no EOS stop); tokens_per_s counts new tokens; gflops = 2·params·(all
           positions processed).
    peak_gflops is one large cblas_sgemm (2048³) on the same threads, best of 3.
-   Usage: concord-bench [--threads N] [--config tiny|small|all] [--repeats K] [--what dpo|sample|all] */
+   Usage: concord-bench [--threads N] [--config tiny|small|all] [--repeats K] [--what dpo|sample|all]
+                        [--profile]
+   --profile prints, on stderr, where a dpo_step's time goes by kind of kernel. */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,8 @@ static void print_line(const BenchConfig *bc, const char *what, size_t params, i
     fflush(stdout);
 }
 
+static int profile = 0;
+
 static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double peak) {
     const GPTConfig *cfg = &bc->cfg;
     int n = bc->pairs, B = 2 * n, S = bc->seq;
@@ -109,6 +113,16 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
     }
     double s = median(times, repeats);
     double tok = (double)B * S;
+    if (profile) {  // kernel time per step, policy (train) and reference (infer) passes together
+        fprintf(stderr, "profile %s dpo_step (s/step):", bc->name);
+        double total = 0.0;
+        for (int k = 0; k < PROF_COUNT; k++) {
+            double t = (train.prof[k] + infer.prof[k]) / (repeats + 2);
+            total += t;
+            fprintf(stderr, " %s %.4f", PROF_OP_NAMES[k], t);
+        }
+        fprintf(stderr, " | kernels %.4f of %.4f\n", total, s);
+    }
     print_line(bc, "dpo_step", w.n, threads, s, tok, 6.0 * w.n * tok + 2.0 * w.n * tok, peak);
     xfree(tokens), xfree(start), xfree(len), xfree(ref_logp);
     acts_free(&train), acts_free(&infer), adamw_free(&opt);
@@ -149,7 +163,7 @@ static void bench_sample(const BenchConfig *bc, int threads, int repeats, double
 
 static void usage(void) {
     fprintf(stderr, "usage: concord-bench [--threads N] [--config tiny|small|all] [--repeats K] "
-                    "[--what dpo|sample|all]\n");
+                    "[--what dpo|sample|all] [--profile]\n");
     exit(2);
 }
 
@@ -157,6 +171,10 @@ int main(int argc, char **argv) {
     int threads = 2, repeats = 5;
     const char *config = "all", *what = "all";
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--profile") == 0) {
+            profile = 1;
+            continue;
+        }
         if (i + 1 >= argc) usage();
         if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--config") == 0) config = argv[++i];

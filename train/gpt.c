@@ -8,6 +8,17 @@
 #include "train/ops.h"
 #include "util/alloc.h"
 #include "util/err.h"
+#include "util/timer.h"
+
+const char *const PROF_OP_NAMES[PROF_COUNT] = {"matmul", "attention", "layernorm", "gelu", "other"};
+
+// Runs one kernel call and adds its wall time to a->prof[op].
+#define TIMED(op, call)                           \
+    do {                                          \
+        double t0_ = timer_now();                 \
+        call;                                     \
+        a->prof[op] += timer_now() - t0_;         \
+    } while (0)
 
 // ----------------------------------------------------------------------------------------------
 // activations
@@ -148,13 +159,13 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
                tokens[i], Vp);
     memcpy(a->tokens, tokens, (size_t)N * sizeof(int32_t));
 
-    encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C);
+    TIMED(PROF_OTHER, encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C));
     const float *residual = a->encoded;
     for (int l = 0; l < c->L; l++) {
         LayerActs la = layer_acts(a, l);
         LayerWeights lw = layer_weights(&w->t, c, l);
-        layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, residual, lw.ln1_w, lw.ln1_b, N, C);
-        matmul_forward(la.qkv, la.ln1, lw.qkv_w, lw.qkv_b, N, C, 3 * C);
+        TIMED(PROF_LAYERNORM, layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, residual, lw.ln1_w, lw.ln1_b, N, C));
+        TIMED(PROF_MATMUL, matmul_forward(la.qkv, la.ln1, lw.qkv_w, lw.qkv_b, N, C, 3 * C));
         if (kv) {
             for (int b = 0; b < B; b++)
                 for (int s = 0; s < S; s++) {
@@ -164,18 +175,18 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
                     memcpy(kv->v + dst, row + 2 * C, (size_t)C * sizeof(float));
                 }
         }
-        attention_forward(la.atty, la.att, la.qkv, B, S, C, NH);
-        matmul_forward(a->proj, la.atty, lw.attn_proj_w, lw.attn_proj_b, N, C, C);
-        residual_forward(la.residual2, residual, a->proj, (int64_t)N * C);
-        layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.residual2, lw.ln2_w, lw.ln2_b, N, C);
-        matmul_forward(la.fch, la.ln2, lw.fc_w, lw.fc_b, N, C, 4 * C);
-        gelu_forward(la.fch_gelu, la.fch, (int64_t)N * 4 * C);
-        matmul_forward(a->proj, la.fch_gelu, lw.fc_proj_w, lw.fc_proj_b, N, 4 * C, C);
-        residual_forward(la.residual3, la.residual2, a->proj, (int64_t)N * C);
+        TIMED(PROF_ATTENTION, attention_forward(la.atty, la.att, la.qkv, B, S, C, NH));
+        TIMED(PROF_MATMUL, matmul_forward(a->proj, la.atty, lw.attn_proj_w, lw.attn_proj_b, N, C, C));
+        TIMED(PROF_OTHER, residual_forward(la.residual2, residual, a->proj, (int64_t)N * C));
+        TIMED(PROF_LAYERNORM, layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.residual2, lw.ln2_w, lw.ln2_b, N, C));
+        TIMED(PROF_MATMUL, matmul_forward(la.fch, la.ln2, lw.fc_w, lw.fc_b, N, C, 4 * C));
+        TIMED(PROF_GELU, gelu_forward(la.fch_gelu, la.fch, (int64_t)N * 4 * C));
+        TIMED(PROF_MATMUL, matmul_forward(a->proj, la.fch_gelu, lw.fc_proj_w, lw.fc_proj_b, N, 4 * C, C));
+        TIMED(PROF_OTHER, residual_forward(la.residual3, la.residual2, a->proj, (int64_t)N * C));
         residual = la.residual3;
     }
-    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual, w->t.lnf_w, w->t.lnf_b, N, C);
-    matmul_forward(a->logits, a->lnf, w->t.wte, NULL, N, C, Vp);
+    TIMED(PROF_LAYERNORM, layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual, w->t.lnf_w, w->t.lnf_b, N, C));
+    TIMED(PROF_MATMUL, matmul_forward(a->logits, a->lnf, w->t.wte, NULL, N, C, Vp));
     return a->logits;
 }
 
@@ -190,11 +201,11 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
     ParamTensors *g = &grads->t;
 
     // LM head (tied to wte) and final LayerNorm
-    matmul_backward(a->dln, g->wte, NULL, a->dlogits, a->lnf, w->t.wte, N, C, Vp);
+    TIMED(PROF_MATMUL, matmul_backward(a->dln, g->wte, NULL, a->dlogits, a->lnf, w->t.wte, N, C, Vp));
     memset(a->dresidual, 0, (size_t)N * C * sizeof(float));
     const float *last = layer_acts(a, c->L - 1).residual3;
-    layernorm_backward(a->dresidual, g->lnf_w, g->lnf_b, a->dln, last, w->t.lnf_w, a->lnf_mean,
-                       a->lnf_rstd, N, C);
+    TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, g->lnf_w, g->lnf_b, a->dln, last, w->t.lnf_w, a->lnf_mean,
+                       a->lnf_rstd, N, C));
 
     // a->dresidual holds the gradient of the residual stream after layer l
     for (int l = c->L - 1; l >= 0; l--) {
@@ -203,23 +214,23 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
         LayerWeights lg = layer_weights(g, c, l);
         const float *residual = l == 0 ? a->encoded : layer_acts(a, l - 1).residual3;
         // MLP branch: residual3 = residual2 + fc_proj(gelu(fc(ln2(residual2))))
-        matmul_backward(a->dfch_gelu, (float *)lg.fc_proj_w, (float *)lg.fc_proj_b, a->dresidual,
-                        la.fch_gelu, lw.fc_proj_w, N, 4 * C, C);
-        gelu_backward(a->dfch, la.fch, a->dfch_gelu, (int64_t)N * 4 * C);
-        matmul_backward(a->dln, (float *)lg.fc_w, (float *)lg.fc_b, a->dfch, la.ln2, lw.fc_w, N, C,
-                        4 * C);
-        layernorm_backward(a->dresidual, (float *)lg.ln2_w, (float *)lg.ln2_b, a->dln, la.residual2,
-                           lw.ln2_w, la.ln2_mean, la.ln2_rstd, N, C);
+        TIMED(PROF_MATMUL, matmul_backward(a->dfch_gelu, (float *)lg.fc_proj_w, (float *)lg.fc_proj_b, a->dresidual,
+                        la.fch_gelu, lw.fc_proj_w, N, 4 * C, C));
+        TIMED(PROF_GELU, gelu_backward(a->dfch, la.fch, a->dfch_gelu, (int64_t)N * 4 * C));
+        TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.fc_w, (float *)lg.fc_b, a->dfch, la.ln2, lw.fc_w, N, C,
+                        4 * C));
+        TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln2_w, (float *)lg.ln2_b, a->dln, la.residual2,
+                           lw.ln2_w, la.ln2_mean, la.ln2_rstd, N, C));
         // attention branch: residual2 = residual + attn_proj(attention(qkv(ln1(residual))))
-        matmul_backward(a->datty, (float *)lg.attn_proj_w, (float *)lg.attn_proj_b, a->dresidual,
-                        la.atty, lw.attn_proj_w, N, C, C);
-        attention_backward(a->dqkv, a->datt, a->datty, la.qkv, la.att, B, S, C, NH);
-        matmul_backward(a->dln, (float *)lg.qkv_w, (float *)lg.qkv_b, a->dqkv, la.ln1, lw.qkv_w, N,
-                        C, 3 * C);
-        layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln, residual,
-                           lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C);
+        TIMED(PROF_MATMUL, matmul_backward(a->datty, (float *)lg.attn_proj_w, (float *)lg.attn_proj_b, a->dresidual,
+                        la.atty, lw.attn_proj_w, N, C, C));
+        TIMED(PROF_ATTENTION, attention_backward(a->dqkv, a->datt, a->datty, la.qkv, la.att, B, S, C, NH));
+        TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.qkv_w, (float *)lg.qkv_b, a->dqkv, la.ln1, lw.qkv_w, N,
+                        C, 3 * C));
+        TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln, residual,
+                           lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C));
     }
-    encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C);
+    TIMED(PROF_OTHER, encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C));
 }
 
 // ----------------------------------------------------------------------------------------------

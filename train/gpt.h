@@ -14,9 +14,14 @@
 
 #include "train/params.h"
 
+/* Where forward/backward time goes, accumulated over calls (seconds); reset by the caller. */
+typedef enum { PROF_MATMUL, PROF_ATTENTION, PROF_LAYERNORM, PROF_GELU, PROF_OTHER, PROF_COUNT } ProfOp;
+extern const char *const PROF_OP_NAMES[PROF_COUNT];
+
 typedef struct {
     GPTConfig cfg;
     int max_B, max_S;  // capacity: batch rows and sequence length
+    double prof[PROF_COUNT];  // seconds spent per kind of kernel (see ProfOp)
     int training;      // 1: keeps every layer's activations and gradient scratch for the backward
     int B, S;          // shape of the last forward
     float *slab;       // owns everything below
