@@ -1,0 +1,587 @@
+/* train/task.c — built-in arithmetic task and prompt lists; see task.h.
+   Arith prompt index k in [0, N): operator = operators[k % n_ops], then a = (k / n_ops) % 10^d,
+   b = (k / n_ops) / 10^d. Corrupted SFT answers: with probability 1/2 the truth plus or minus
+   1..10 (kept non-negative when the truth is, and no longer than the longest true answer),
+   otherwise one digit replaced by another (no leading zero, no "-0"); never the truth. */
+#include "train/task.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/rng.h"
+#include "util/alloc.h"
+
+// Purposes of the task's RNG streams (TASK_STREAM ids).
+enum {
+    PURPOSE_SPLIT = 1,  // split position -> arith prompt
+    PURPOSE_SFT_INSTR,  // instruction example -> SFT pool position
+    PURPOSE_SFT_EVAL,   // evaluation example -> SFT pool position
+    PURPOSE_WRONG,      // which evaluation examples show a wrong answer
+    PURPOSE_CORRUPT,    // how evaluation example j's answer is corrupted (one stream per j)
+    PURPOSE_SHUFFLE     // order of a list's prompt lines
+};
+
+#define FEISTEL_ROUNDS 6
+#define QUOTE_MAX 48  // characters of a text quoted in an error message
+
+// ---- seeded permutation --------------------------------------------------------------------
+
+TaskPerm task_perm_make(uint64_t n, uint64_t seed, uint64_t stream) {
+    CHECKF(n >= 1 && n <= (1ull << 62), "task_perm_make: n = %llu outside 1..2^62",
+           (unsigned long long)n);
+    int bits = 2;
+    while (bits < 62 && (1ull << bits) < n) bits += 2;
+    TaskPerm p = {n, rng_derive_key(seed, stream), bits / 2};
+    return p;
+}
+
+// One pass of the balanced Feistel network over [0, 4^half_bits): a bijection for any round
+// function, here the first Philox word of (right half, round) under the permutation's key.
+static uint64_t feistel(const TaskPerm *p, uint64_t x) {
+    uint32_t mask = (uint32_t)((1ull << p->half_bits) - 1);
+    uint32_t left = (uint32_t)(x >> p->half_bits), right = (uint32_t)x & mask;
+    uint32_t key[2] = {(uint32_t)p->key, (uint32_t)(p->key >> 32)};
+    for (uint32_t r = 0; r < FEISTEL_ROUNDS; r++) {
+        uint32_t ctr[4] = {right, r, 0, 0}, out[4];
+        philox4x32(out, ctr, key);
+        uint32_t next = (left ^ out[0]) & mask;
+        left = right;
+        right = next;
+    }
+    return ((uint64_t)left << p->half_bits) | right;
+}
+
+uint64_t task_perm_apply(const TaskPerm *p, uint64_t x) {
+    CHECKF(x < p->n, "task_perm_apply: %llu outside [0, %llu)", (unsigned long long)x,
+           (unsigned long long)p->n);
+    // Cycle-walking: the cycle through x returns to x, so it meets [0, n) again.
+    do x = feistel(p, x);
+    while (x >= p->n);
+    return x;
+}
+
+// ---- shared set-up ----------------------------------------------------------------------------
+
+static int count_of(const char *s, const char *sub) {
+    int k = 0;
+    for (const char *p = strstr(s, sub); p; p = strstr(p + 1, sub)) k++;
+    return k;
+}
+
+// "text" or "first QUOTE_MAX characters..." for messages.
+static const char *quote(char buf[QUOTE_MAX + 4], const char *text) {
+    snprintf(buf, QUOTE_MAX + 1, "%s", text);
+    if (strlen(text) > QUOTE_MAX) strcat(buf, "...");
+    return buf;
+}
+
+// Checks the spec fields both kinds use, compiles the regex. On error nothing is left to free.
+static int task_init_common(Task *t, TaskKind kind, const TaskSpec *spec, ErrMsg *e) {
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->spec = *spec;
+    const TaskSpec *s = &t->spec;
+    if (s->eval_prompts < 0 || s->prompts_per_round < 1 || s->rounds < 0)
+        return err_set(e,
+                       "task: expected task.eval_prompts >= 0, task.prompts_per_round >= 1 and "
+                       "rounds.count >= 0, got %d, %d and %d",
+                       s->eval_prompts, s->prompts_per_round, s->rounds);
+    const char *tpl = s->judge_template;
+    int braces = 0;
+    for (const char *p = tpl; *p; p++) braces += (*p == '{' || *p == '}');
+    if (count_of(tpl, "{prompt}") != 1 || count_of(tpl, "{answer}") != 1 || braces != 4)
+        return err_set(e,
+                       "task.judge_template: expected {prompt} and {answer} once each and no "
+                       "other braces, got \"%s\"",
+                       tpl);
+    if (s->answer_regex[0]) {
+        int rc = regcomp(&t->regex, s->answer_regex, REG_EXTENDED);
+        if (rc != 0) {
+            char why[128];
+            regerror(rc, &t->regex, why, sizeof why);
+            return err_set(e,
+                           "task.answer_regex: expected a POSIX extended regular expression, "
+                           "got \"%s\" (%s)",
+                           s->answer_regex, why);
+        }
+        t->has_regex = 1;
+    }
+    return 0;
+}
+
+void task_free(Task *t) {
+    if (t->has_regex) regfree(&t->regex);
+    xfree(t->text);
+    xfree(t->prompts.rec);
+    xfree(t->evals.rec);
+    xfree(t->sft.rec);
+    xfree(t->order);
+    memset(t, 0, sizeof *t);
+}
+
+// ---- arithmetic ----------------------------------------------------------------------------
+
+static int64_t arith_value(int64_t a, char op, int64_t b) {
+    return op == '+' ? a + b : op == '-' ? a - b : a * b;
+}
+
+// Prompt index k -> operands and operator.
+static void arith_decode(const Task *t, uint64_t k, int64_t *a, char *op, int64_t *b) {
+    *op = t->spec.operators[k % (uint64_t)t->n_ops];
+    k /= (uint64_t)t->n_ops;
+    *a = (int64_t)(k % (uint64_t)t->pow10);
+    *b = (int64_t)(k / (uint64_t)t->pow10);
+}
+
+static void arith_item(const Task *t, uint64_t k, TaskItem *out) {
+    int64_t a, b;
+    char op;
+    arith_decode(t, k, &a, &op, &b);
+    out->id = (int64_t)k;
+    snprintf(out->prompt, sizeof out->prompt, "%lld%c%lld=", (long long)a, op, (long long)b);
+    snprintf(out->answer, sizeof out->answer, "%lld", (long long)arith_value(a, op, b));
+    out->has_answer = 1;
+}
+
+static int num_len(int64_t v) {
+    char buf[32];
+    return snprintf(buf, sizeof buf, "%lld", (long long)v);
+}
+
+// Longest answer text over the configured operators (extreme operands).
+static int arith_max_answer_len(const Task *t) {
+    int64_t top = t->pow10 - 1;
+    int len = 1;
+    for (const char *op = t->spec.operators; *op; op++) {
+        int64_t extreme = *op == '+' ? 2 * top : *op == '-' ? -top : top * top;
+        int l = num_len(extreme);
+        if (l > len) len = l;
+    }
+    return len;
+}
+
+static int arith_check_spec(const TaskSpec *s, ErrMsg *e) {
+    if (s->digits < 1 || s->digits > 9)
+        return err_set(e, "task.arith.digits: expected 1..9, got %d", s->digits);
+    int n = (int)strnlen(s->operators, sizeof s->operators);
+    if (n == 0 || n >= (int)sizeof s->operators)
+        return err_set(e, "task.arith.operators: expected 1 to 3 characters of \"+-*\", got %d", n);
+    for (int i = 0; i < n; i++)
+        if (!strchr("+-*", s->operators[i]) || strchr(s->operators + i + 1, s->operators[i]))
+            return err_set(e,
+                           "task.arith.operators: expected distinct characters of \"+-*\", "
+                           "got \"%s\"",
+                           s->operators);
+    if (s->n_instruction < 0 || s->n_evaluation < 0 ||
+        !(s->eval_wrong_fraction >= 0 && s->eval_wrong_fraction <= 1))
+        return err_set(e,
+                       "task: expected sft.n_instruction >= 0, sft.n_evaluation >= 0 and "
+                       "sft.eval_wrong_fraction in [0, 1], got %d, %d and %g",
+                       s->n_instruction, s->n_evaluation, s->eval_wrong_fraction);
+    return 0;
+}
+
+int task_init_arith(Task *t, const TaskSpec *spec, ErrMsg *e) {
+    if (task_init_common(t, TASK_ARITH, spec, e) || arith_check_spec(&t->spec, e)) {
+        task_free(t);
+        return -1;
+    }
+    const TaskSpec *s = &t->spec;
+    t->n_ops = (int)strlen(s->operators);
+    t->pow10 = 1;
+    for (int i = 0; i < s->digits; i++) t->pow10 *= 10;
+    t->space = (uint64_t)t->pow10 * (uint64_t)t->pow10 * (uint64_t)t->n_ops;
+    t->max_answer_len = arith_max_answer_len(t);
+    int64_t E = s->eval_prompts, need = E + (int64_t)s->rounds * s->prompts_per_round;
+    if ((uint64_t)need > t->space) {
+        err_set(e,
+                "task.arith.digits %d with task.arith.operators \"%s\" gives %llu distinct "
+                "prompts, fewer than the %lld needed: task.eval_prompts (%d) + rounds.count (%d) "
+                "x task.prompts_per_round (%d); raise task.arith.digits or lower the others",
+                s->digits, s->operators, (unsigned long long)t->space, (long long)need,
+                s->eval_prompts, s->rounds, s->prompts_per_round);
+        task_free(t);
+        return -1;
+    }
+    uint64_t pool = t->space - (uint64_t)E;  // SFT draws from split positions [E, N)
+    if ((s->n_instruction > 0 || s->n_evaluation > 0) && pool == 0) {
+        err_set(e,
+                "task.eval_prompts: %d holds out all %llu arithmetic prompts, leaving none for "
+                "the SFT examples (sft.n_instruction %d, sft.n_evaluation %d)",
+                s->eval_prompts, (unsigned long long)t->space, s->n_instruction, s->n_evaluation);
+        task_free(t);
+        return -1;
+    }
+    t->split = task_perm_make(t->space, s->seed, TASK_STREAM(PURPOSE_SPLIT, 0));
+    if (pool > 0) {
+        t->sft_instr = task_perm_make(pool, s->seed, TASK_STREAM(PURPOSE_SFT_INSTR, 0));
+        t->sft_eval = task_perm_make(pool, s->seed, TASK_STREAM(PURPOSE_SFT_EVAL, 0));
+    }
+    if (s->n_evaluation > 0)
+        t->wrong =
+            task_perm_make((uint64_t)s->n_evaluation, s->seed, TASK_STREAM(PURPOSE_WRONG, 0));
+    t->n_wrong = llround(s->eval_wrong_fraction * s->n_evaluation);
+    return 0;
+}
+
+// A wrong answer for truth, drawn from r (see the file comment).
+static void arith_corrupt(const Task *t, int64_t truth, Rng *r, char *out, int size) {
+    if (rng_below(r, 2) == 0) {
+        int64_t d = 1 + (int64_t)rng_below(r, 10);
+        if (rng_below(r, 2)) d = -d;
+        int64_t cand[2] = {truth + d, truth - d};
+        for (int i = 0; i < 2; i++) {
+            if (truth >= 0 && cand[i] < 0) continue;
+            if (num_len(cand[i]) > t->max_answer_len) continue;
+            snprintf(out, (size_t)size, "%lld", (long long)cand[i]);
+            return;
+        }
+    }
+    char s[32];
+    snprintf(s, sizeof s, "%lld", (long long)truth);
+    int neg = truth < 0, nd = (int)strlen(s) - neg;
+    int pos = (int)rng_below(r, (uint32_t)nd);
+    int cur = s[neg + pos] - '0';
+    int lo = (pos == 0 && (nd > 1 || neg)) ? 1 : 0;  // no leading zero, no "-0"
+    int digit =
+        lo + (int)rng_below(r, (uint32_t)(9 - lo));  // 10 - lo choices minus the current one
+    if (digit >= cur) digit++;
+    s[neg + pos] = (char)('0' + digit);
+    snprintf(out, (size_t)size, "%s", s);
+}
+
+static void arith_sft_example(const Task *t, int64_t index, TaskSftExample *out) {
+    const TaskSpec *s = &t->spec;
+    uint64_t pool = t->space - (uint64_t)s->eval_prompts;
+    TaskItem it;
+    int evaluation = index >= s->n_instruction;
+    int64_t j = evaluation ? index - s->n_instruction : index;
+    const TaskPerm *pm = evaluation ? &t->sft_eval : &t->sft_instr;
+    uint64_t pos = (uint64_t)s->eval_prompts + task_perm_apply(pm, (uint64_t)j % pool);
+    arith_item(t, task_perm_apply(&t->split, pos), &it);
+    memcpy(out->prompt, it.prompt, sizeof out->prompt);
+    if (!evaluation) {
+        out->kind = TASK_SFT_INSTRUCTION;
+        out->verdict = -1;
+        memcpy(out->response, it.answer, sizeof out->response);
+        return;
+    }
+    out->kind = TASK_SFT_EVALUATION;
+    out->verdict = (int64_t)task_perm_apply(&t->wrong, (uint64_t)j) >= t->n_wrong;
+    if (out->verdict) {
+        memcpy(out->response, it.answer, sizeof out->response);
+    } else {
+        Rng r = rng_stream(s->seed, TASK_STREAM(PURPOSE_CORRUPT, j));
+        arith_corrupt(t, strtoll(it.answer, NULL, 10), &r, out->response, sizeof out->response);
+    }
+}
+
+// ---- prompt lists --------------------------------------------------------------------------
+
+int task_init_list(Task *t, const TaskSpec *spec, ErrMsg *e) {
+    if (task_init_common(t, TASK_LIST, spec, e)) {
+        task_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+// Copies text into the arena; returns its offset.
+static int64_t list_text(Task *t, const char *text) {
+    int64_t n = (int64_t)strlen(text) + 1;
+    if (t->text_len + n > t->text_cap) {
+        int64_t cap = t->text_cap ? t->text_cap : 4096;
+        while (cap < t->text_len + n) cap *= 2;
+        t->text = xrealloc("task_text", t->text, (size_t)cap);
+        t->text_cap = cap;
+    }
+    memcpy(t->text + t->text_len, text, (size_t)n);
+    t->text_len += n;
+    return t->text_len - n;
+}
+
+static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, int flag) {
+    CHECKF(t->kind == TASK_LIST && !t->finished, "task_list_add: not an unfinished list task");
+    CHECKF(rs->n < (1 << 30), "task_list_add: more than 2^30 lines");
+    if (rs->n == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 256;
+        rs->rec = xrealloc("task_records", rs->rec, (size_t)rs->cap * sizeof *rs->rec);
+    }
+    TaskRecord *r = &rs->rec[rs->n++];
+    r->prompt = list_text(t, a);
+    r->second = b ? list_text(t, b) : -1;
+    r->flag = flag;
+}
+
+void task_list_add_prompt(Task *t, int from_eval_file, const char *prompt, const char *answer,
+                          int no_holdout) {
+    list_push(t, from_eval_file ? &t->evals : &t->prompts, prompt, answer, no_holdout ? 1 : 0);
+}
+
+void task_list_add_sft(Task *t, const char *prompt, const char *response, int verdict) {
+    CHECKF(verdict >= -1 && verdict <= 1, "task_list_add_sft: verdict %d", verdict);
+    list_push(t, &t->sft, prompt, response, verdict);
+}
+
+int task_list_finish(Task *t, const char *prompts_file, const char *eval_file, ErrMsg *e) {
+    CHECKF(t->kind == TASK_LIST && !t->finished, "task_list_finish: not an unfinished list task");
+    const TaskSpec *s = &t->spec;
+    int n = t->prompts.n, from_file = t->evals.n > 0;
+    int64_t E = s->eval_prompts, rounds = (int64_t)s->rounds * s->prompts_per_round;
+    if (from_file && t->evals.n < E)
+        return err_set(e,
+                       "task.eval_file \"%s\" has %d usable lines, fewer than task.eval_prompts "
+                       "(%d)",
+                       eval_file, t->evals.n, s->eval_prompts);
+    int64_t need = from_file ? rounds : E + rounds;
+    if (n < need)
+        return err_set(e,
+                       "task.prompts_file \"%s\" has %d usable lines, fewer than the %lld needed: "
+                       "%srounds.count (%d) x task.prompts_per_round (%d); add prompts or lower "
+                       "those settings",
+                       prompts_file, n, (long long)need,
+                       from_file ? "" : (E ? "task.eval_prompts + " : ""), s->rounds,
+                       s->prompts_per_round);
+    int eligible = 0;
+    for (int i = 0; i < n; i++) eligible += t->prompts.rec[i].flag == 0;
+    if (!from_file && eligible < E)
+        return err_set(
+            e,
+            "task.prompts_file \"%s\": only %d of its %d lines can be held out (the "
+            "others' prompts appear in task.sft_file), fewer than task.eval_prompts (%d)",
+            prompts_file, eligible, n, s->eval_prompts);
+    int32_t *shuffled = xmalloc("task_order", (size_t)(n ? n : 1) * sizeof *shuffled);
+    for (int i = 0; i < n; i++) shuffled[i] = i;
+    Rng r = rng_stream(s->seed, TASK_STREAM(PURPOSE_SHUFFLE, 0));
+    rng_shuffle_i32(&r, shuffled, n);
+    // EVAL = the first E shuffled lines that may be held out; then every other line in order.
+    t->order = xmalloc("task_order", (size_t)(n ? n : 1) * sizeof *t->order);
+    int k = 0, held = 0;
+    if (!from_file)
+        for (int i = 0; i < n && held < E; i++)
+            if (t->prompts.rec[shuffled[i]].flag == 0) {
+                t->order[k++] = shuffled[i];
+                shuffled[i] = -1;
+                held++;
+            }
+    for (int i = 0; i < n; i++)
+        if (shuffled[i] >= 0) t->order[k++] = shuffled[i];
+    xfree(shuffled);
+    t->n_order = n;
+    t->finished = 1;
+    return 0;
+}
+
+static void list_prompt_item(const Task *t, const TaskRecords *rs, int i, int64_t id,
+                             TaskItem *out) {
+    const TaskRecord *r = &rs->rec[i];
+    out->id = id;
+    snprintf(out->prompt, sizeof out->prompt, "%s", t->text + r->prompt);
+    out->has_answer = r->second >= 0;
+    snprintf(out->answer, sizeof out->answer, "%s", out->has_answer ? t->text + r->second : "");
+}
+
+// ---- splits ----------------------------------------------------------------------------------
+
+int64_t task_split_size(const Task *t, TaskSplit s) {
+    switch (s) {
+        case TASK_SPLIT_EVAL:
+            return t->spec.eval_prompts;
+        case TASK_SPLIT_ROUND:
+            return t->spec.prompts_per_round;
+        case TASK_SPLIT_SFT:
+            return t->kind == TASK_ARITH ? (int64_t)t->spec.n_instruction + t->spec.n_evaluation
+                                         : t->sft.n;
+    }
+    die("task_split_size: unknown split %d", (int)s);
+}
+
+void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out) {
+    const TaskSpec *sp = &t->spec;
+    CHECKF(s == TASK_SPLIT_EVAL || s == TASK_SPLIT_ROUND, "task_item: split %d has no items",
+           (int)s);
+    CHECKF(index >= 0 && index < task_split_size(t, s), "task_item: index %d out of range", index);
+    CHECKF(s == TASK_SPLIT_EVAL || (round >= 1 && round <= sp->rounds),
+           "task_item: round %d outside 1..%d", round, sp->rounds);
+    int64_t E = sp->eval_prompts;
+    int64_t pos =
+        s == TASK_SPLIT_EVAL ? index : E + (int64_t)(round - 1) * sp->prompts_per_round + index;
+    if (t->kind == TASK_ARITH) {
+        arith_item(t, task_perm_apply(&t->split, (uint64_t)pos), out);
+        return;
+    }
+    CHECKF(t->finished, "task_item: list task not finished");
+    if (t->evals.n > 0) {  // EVAL from the eval file; rounds from the start of the order
+        if (s == TASK_SPLIT_EVAL) {
+            list_prompt_item(t, &t->evals, index, t->prompts.n + index, out);
+            return;
+        }
+        pos -= E;
+    }
+    int line = t->order[pos];
+    list_prompt_item(t, &t->prompts, line, line, out);
+}
+
+void task_sft_example(const Task *t, int64_t index, TaskSftExample *out) {
+    CHECKF(index >= 0 && index < task_split_size(t, TASK_SPLIT_SFT),
+           "task_sft_example: index %lld out of range", (long long)index);
+    if (t->kind == TASK_ARITH) {
+        arith_sft_example(t, index, out);
+        return;
+    }
+    const TaskRecord *r = &t->sft.rec[index];
+    out->kind = r->flag < 0 ? TASK_SFT_INSTRUCTION : TASK_SFT_EVALUATION;
+    out->verdict = r->flag;
+    snprintf(out->prompt, sizeof out->prompt, "%s", t->text + r->prompt);
+    snprintf(out->response, sizeof out->response, "%s", t->text + r->second);
+}
+
+// ---- answers and judge prompts -------------------------------------------------------------
+
+// Copies n bytes of src as the answer; -1 when empty or too long for size.
+static int put_answer(char *answer, int size, const char *src, size_t n) {
+    if (n == 0 || n >= (size_t)size) return -1;
+    memcpy(answer, src, n);
+    answer[n] = '\0';
+    return 0;
+}
+
+int task_extract(const Task *t, const char *response, char *answer, int size) {
+    if (t->has_regex) {
+        regmatch_t m[2];
+        if (regexec(&t->regex, response, 2, m, 0) != 0) return -1;
+        int g = t->regex.re_nsub >= 1 ? 1 : 0;
+        if (m[g].rm_so < 0) return -1;
+        return put_answer(answer, size, response + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+    }
+    if (t->kind == TASK_ARITH) {
+        const char *p = response + (response[0] == '-');
+        size_t nd = strspn(p, "0123456789");
+        if (nd == 0 || p[nd] != '\0') return -1;
+        if (p[0] == '0' && (nd > 1 || p != response)) return -1;  // leading zero, or "-0"
+        return put_answer(answer, size, response, strlen(response));
+    }
+    const char *b = response, *end = response + strlen(response);
+    while (*b == ' ') b++;
+    while (end > b && end[-1] == ' ') end--;
+    return put_answer(answer, size, b, (size_t)(end - b));
+}
+
+int task_verify(const Task *t, const TaskItem *it, const char *response) {
+    if (!it->has_answer) return -1;
+    char got[TASK_TEXT_MAX];
+    if (task_extract(t, response, got, sizeof got) != 0) return 0;
+    return strcmp(got, it->answer) == 0;
+}
+
+int task_judge_prompt(const Task *t, const char *prompt, const char *answer, char *out, int size) {
+    int len = 0;
+    for (const char *p = t->spec.judge_template; *p;) {
+        const char *piece = p;
+        size_t n = 1;
+        if (strncmp(p, "{prompt}", 8) == 0 || strncmp(p, "{answer}", 8) == 0) {
+            piece = p[1] == 'p' ? prompt : answer;
+            n = strlen(piece);
+            p += 8;
+        } else {
+            p++;
+        }
+        if ((size_t)len + n >= (size_t)size) return -1;
+        memcpy(out + len, piece, n);
+        len += (int)n;
+    }
+    out[len] = '\0';
+    return len;
+}
+
+// ---- token sequences -------------------------------------------------------------------------
+
+int task_verdict_ids(const Tokenizer *tok, int32_t *yes, int32_t *no, ErrMsg *e) {
+    *yes = tok->id_of['Y'];
+    *no = tok->id_of['N'];
+    if (*yes < 0 || *no < 0)
+        return err_set(e,
+                       "tokenizer.charset: the judge verdicts need 'Y' and 'N', charset \"%s\" "
+                       "lacks '%c'",
+                       tok->charset, *yes < 0 ? 'Y' : 'N');
+    return 0;
+}
+
+// Encodes text at ids (room checked by the caller); what names the text in the error.
+static int encode_part(const Tokenizer *tok, const char *what, const char *text, int32_t *ids,
+                       ErrMsg *e) {
+    ErrMsg inner;
+    int n = (int)strlen(text);
+    if (tokenizer_encode(tok, text, ids, n, &inner) < 0) {
+        const char *msg = strncmp(inner.msg, "text: ", 6) == 0 ? inner.msg + 6 : inner.msg;
+        char q[QUOTE_MAX + 4];
+        return err_set(e, "task: %s \"%s\": %s", what, quote(q, text), msg);
+    }
+    return n;
+}
+
+static int too_long(ErrMsg *e, const char *what, const char *text, int need, const char *parts,
+                    int max_len) {
+    char q[QUOTE_MAX + 4];
+    return err_set(e, "task: %s \"%s\" needs %d tokens (%s), more than model.max_seq_len %d", what,
+                   quote(q, text), need, parts, max_len);
+}
+
+int task_encode_prompt(const Tokenizer *tok, const char *prompt, int max_new, int32_t *ids,
+                       int max_len, ErrMsg *e) {
+    int n = (int)strlen(prompt);
+    if ((int64_t)1 + n + max_new > max_len)
+        return too_long(e, "prompt", prompt, 1 + n + max_new,
+                        "BOS + prompt + generate.max_new_tokens", max_len);
+    ids[0] = TOK_BOS;
+    if (encode_part(tok, "prompt", prompt, ids + 1, e) < 0) return -1;
+    return 1 + n;
+}
+
+int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *response,
+                         int32_t *ids, int max_len, int *resp_start, ErrMsg *e) {
+    int np = (int)strlen(prompt), nr = (int)strlen(response);
+    if ((int64_t)np + nr + 2 > max_len)
+        return too_long(e, "prompt", prompt, np + nr + 2, "BOS + prompt + response + EOS", max_len);
+    ids[0] = TOK_BOS;
+    if (encode_part(tok, "prompt", prompt, ids + 1, e) < 0) return -1;
+    if (encode_part(tok, "response", response, ids + 1 + np, e) < 0) return -1;
+    ids[1 + np + nr] = TOK_EOS;
+    *resp_start = 1 + np;
+    return np + nr + 2;
+}
+
+// BOS + judge prompt into ids with `extra` more tokens of room; returns its length or -1.
+static int encode_judge(const Task *t, const Tokenizer *tok, const char *prompt, const char *answer,
+                        int32_t *ids, int max_len, int extra, const char *parts, ErrMsg *e) {
+    char text[2 * TASK_TEXT_MAX + TASK_TEMPLATE_MAX];
+    int n = task_judge_prompt(t, prompt, answer, text, sizeof text);
+    if (n < 0) return err_set(e, "task: judge prompt of \"%.*s\" is too long", QUOTE_MAX, prompt);
+    if ((int64_t)1 + n + extra > max_len)
+        return too_long(e, "judge prompt", text, 1 + n + extra, parts, max_len);
+    ids[0] = TOK_BOS;
+    if (encode_part(tok, "judge prompt", text, ids + 1, e) < 0) return -1;
+    return 1 + n;
+}
+
+int task_encode_judge(const Task *t, const Tokenizer *tok, const char *prompt, const char *answer,
+                      int32_t *ids, int max_len, ErrMsg *e) {
+    return encode_judge(t, tok, prompt, answer, ids, max_len, 1, "BOS + judge prompt + verdict", e);
+}
+
+int task_encode_sft(const Task *t, const Tokenizer *tok, const TaskSftExample *ex, int32_t *ids,
+                    int max_len, int *resp_start, ErrMsg *e) {
+    if (ex->kind == TASK_SFT_INSTRUCTION)
+        return task_encode_answered(tok, ex->prompt, ex->response, ids, max_len, resp_start, e);
+    int32_t yes, no;
+    if (task_verdict_ids(tok, &yes, &no, e)) return -1;
+    int n = encode_judge(t, tok, ex->prompt, ex->response, ids, max_len, 2,
+                         "BOS + judge prompt + verdict + EOS", e);
+    if (n < 0) return -1;
+    ids[n] = ex->verdict ? yes : no;
+    ids[n + 1] = TOK_EOS;
+    *resp_start = n;
+    return n + 2;
+}
