@@ -1,0 +1,819 @@
+/* io/ckpt.c — model checkpoints; see ckpt.h. */
+#include "io/ckpt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/h5util.h"
+#include "util/alloc.h"
+#include "util/fault.h"
+#include "util/log.h"
+#include "version.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "checkpoints store little-endian numbers and rely on memory type == file type"
+#endif
+_Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) u64 pairs");
+
+#define CKPT_MAX_WORLD (1 << 24)  // sanity bound on W when reading /state
+
+static const char *const PHASES[] = {"sft",   "generate", "judge", "aggregate",
+                                     "train", "eval",     "done"};
+
+static const char *const HINT_FORMAT =
+    "HINT: pass a checkpoint written by concord (run_dir/ckpt/round_NNNN.h5); other HDF5 files, "
+    "such as preference buffers, cannot be loaded as checkpoints.";
+
+/* ---- state and names ---- */
+
+void ckpt_state_init(CkptState *s, int world_size) {
+    CHECKF(world_size >= 1, "ckpt_state_init: world_size %d", world_size);
+    memset(s, 0, sizeof *s);
+    snprintf(s->phase, sizeof s->phase, "sft");
+    s->world_size = world_size;
+    s->rng = xcalloc("ckpt.state", (size_t)world_size, sizeof(Rng));
+    s->role = xcalloc("ckpt.state", (size_t)world_size, 1);
+}
+
+void ckpt_state_free(CkptState *s) {
+    xfree(s->rng);
+    xfree(s->role);
+    memset(s, 0, sizeof *s);
+}
+
+void ckpt_state_set_cursor(CkptState *s, const char *name, int64_t value) {
+    CHECKF(name[0] && strlen(name) < CKPT_CURSOR_NAME_MAX, "bad cursor name '%s'", name);
+    for (int i = 0; i < s->n_cursors; i++) {
+        if (strcmp(s->cursor_name[i], name) == 0) {
+            s->cursor[i] = value;
+            return;
+        }
+    }
+    CHECKF(s->n_cursors < CKPT_MAX_CURSORS, "too many checkpoint cursors (max %d)",
+           CKPT_MAX_CURSORS);
+    snprintf(s->cursor_name[s->n_cursors], CKPT_CURSOR_NAME_MAX, "%s", name);
+    s->cursor[s->n_cursors++] = value;
+}
+
+int64_t ckpt_state_cursor(const CkptState *s, const char *name, int64_t dflt) {
+    for (int i = 0; i < s->n_cursors; i++)
+        if (strcmp(s->cursor_name[i], name) == 0) return s->cursor[i];
+    return dflt;
+}
+
+int ckpt_phase_valid(const char *phase) {
+    for (size_t i = 0; i < sizeof PHASES / sizeof PHASES[0]; i++)
+        if (strcmp(phase, PHASES[i]) == 0) return 1;
+    return 0;
+}
+
+void ckpt_name_round(char *buf, size_t size, int32_t round) {
+    snprintf(buf, size, "round_%04d", (int)round);
+}
+
+void ckpt_name_step(char *buf, size_t size, int32_t round, int64_t step) {
+    snprintf(buf, size, "round_%04d-step_%08lld", (int)round, (long long)step);
+}
+
+int ckpt_name_parse(const char *name, int32_t *round, int64_t *step) {
+    int r = -1, n = 0;
+    long long s = -1;
+    char again[CKPT_NAME_MAX + 8];
+    if (strlen(name) >= CKPT_NAME_MAX) return -1;
+    if (sscanf(name, "round_%d-step_%lld.h5%n", &r, &s, &n) == 2 && name[n] == '\0') {
+        if (r < 0 || s < 0) return -1;
+        ckpt_name_step(again, sizeof again, r, s);
+    } else if (sscanf(name, "round_%d.h5%n", &r, &n) == 1 && name[n] == '\0') {
+        if (r < 0) return -1;
+        s = -1;
+        ckpt_name_round(again, sizeof again, r);
+    } else {
+        return -1;
+    }
+    strcat(again, ".h5");
+    if (strcmp(again, name) != 0) return -1;  // only the canonical spelling counts
+    *round = r;
+    *step = s;
+    return 0;
+}
+
+/* ---- agreement and file-system steps ---- */
+
+// out = a + "/" + b; dies if it does not fit (callers bound a's length beforehand).
+static void join(char *out, size_t size, const char *a, const char *b) {
+    int n = snprintf(out, size, "%s/%s", a, b);
+    CHECKF(n >= 0 && (size_t)n < size, "path %s/%s is too long", a, b);
+}
+
+// All ranks learn whether any failed; the lowest failing rank's message is copied into e.
+static int agree(int rc, ErrMsg *e, MPI_Comm comm) {
+    int rank, bad, first;
+    MPI_Comm_rank(comm, &rank);
+    bad = rc < 0 ? rank : INT_MAX;
+    CHECK(MPI_Allreduce(&bad, &first, 1, MPI_INT, MPI_MIN, comm) == MPI_SUCCESS);
+    if (first == INT_MAX) return 0;
+    CHECK(MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, first, comm) == MPI_SUCCESS);
+    return -1;
+}
+
+static int fsync_path(const char *path, int is_dir, ErrMsg *e) {
+    int fd = open(path, is_dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+    if (fd < 0) return err_set(e, "cannot open %s to flush it: %s", path, strerror(errno));
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    if (rc != 0) return err_set(e, "cannot flush %s to disk: %s", path, strerror(saved));
+    return 0;
+}
+
+static int rename_durable(const char *from, const char *to, const char *dir, ErrMsg *e) {
+    if (rename(from, to) != 0)
+        return err_set(e, "cannot rename %s to %s: %s", from, to, strerror(errno));
+    return fsync_path(dir, 1, e);
+}
+
+// Writes dir/LATEST (via LATEST.tmp, fsync, rename, fsync dir) naming file.
+static int write_latest(const char *dir, const char *file, ErrMsg *e) {
+    char tmp[CKPT_PATH_MAX], dst[CKPT_PATH_MAX];
+    join(tmp, sizeof tmp, dir, "LATEST.tmp");
+    join(dst, sizeof dst, dir, "LATEST");
+    FILE *f = fopen(tmp, "w");
+    if (!f) return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
+    int ok = fprintf(f, "%s\n", file) > 0;
+    ok = (fflush(f) == 0) && ok;
+    ok = (fsync(fileno(f)) == 0) && ok;
+    int saved = errno;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) return err_set(e, "cannot write %s: %s", tmp, strerror(saved));
+    return rename_durable(tmp, dst, dir, e);
+}
+
+typedef struct {
+    char name[CKPT_NAME_MAX];
+    int32_t round;
+    int64_t step;
+} CkptFile;
+
+// Newest first: higher round, then mid-round (step >= 0) after the round's start (step = -1).
+static int ckpt_file_cmp(const void *a, const void *b) {
+    const CkptFile *x = a, *y = b;
+    if (x->round != y->round) return x->round > y->round ? -1 : 1;
+    if (x->step != y->step) return x->step > y->step ? -1 : 1;
+    return 0;
+}
+
+// Removes stale "<checkpoint>.h5.tmp" and LATEST.tmp files left by crashed writes.
+static void remove_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    char path[CKPT_PATH_MAX], base[CKPT_NAME_MAX];
+    int32_t r;
+    int64_t s;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        int stale = strcmp(de->d_name, "LATEST.tmp") == 0;
+        if (!stale && len > 4 && len - 4 < sizeof base &&
+            strcmp(de->d_name + len - 4, ".tmp") == 0) {
+            memcpy(base, de->d_name, len - 4);
+            base[len - 4] = '\0';
+            stale = ckpt_name_parse(base, &r, &s) == 0;
+        }
+        if (!stale) continue;
+        join(path, sizeof path, dir, de->d_name);
+        if (unlink(path) != 0)
+            log_warn("checkpoint: cannot remove stale %s: %s", path, strerror(errno));
+    }
+    closedir(d);
+}
+
+// Keeps the newest keep checkpoints plus round_0000.h5 and latest; deletes the rest.
+static void retain(const char *dir, int keep, const char *latest) {
+    if (keep <= 0) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    CkptFile *files = NULL;
+    int n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        CkptFile f;
+        if (ckpt_name_parse(de->d_name, &f.round, &f.step) != 0) continue;
+        memcpy(f.name, de->d_name, strlen(de->d_name) + 1);  // parse bounds it by CKPT_NAME_MAX
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            files = xrealloc("ckpt.retain", files, (size_t)cap * sizeof *files);
+        }
+        files[n++] = f;
+    }
+    closedir(d);
+    if (n > 0) qsort(files, (size_t)n, sizeof *files, ckpt_file_cmp);
+    for (int i = keep; i < n; i++) {
+        if ((files[i].round == 0 && files[i].step < 0) || strcmp(files[i].name, latest) == 0)
+            continue;
+        char path[CKPT_PATH_MAX];
+        join(path, sizeof path, dir, files[i].name);
+        if (unlink(path) != 0)
+            log_warn("checkpoint: cannot remove old %s: %s", path, strerror(errno));
+    }
+    xfree(files);
+}
+
+/* ---- writing ---- */
+
+static const char *tensor_description(const char *name) {
+    static const char *const desc[][2] = {
+        {"wte", "token embedding (rows >= vocab_size are padding); also the tied LM head"},
+        {"wpe", "learned position embedding"},
+        {"ln1_w", "LayerNorm before attention: scale, per layer"},
+        {"ln1_b", "LayerNorm before attention: shift, per layer"},
+        {"qkv_w", "attention query/key/value projection weight (out, in), per layer"},
+        {"qkv_b", "attention query/key/value projection bias, per layer"},
+        {"attn_proj_w", "attention output projection weight (out, in), per layer"},
+        {"attn_proj_b", "attention output projection bias, per layer"},
+        {"ln2_w", "LayerNorm before the MLP: scale, per layer"},
+        {"ln2_b", "LayerNorm before the MLP: shift, per layer"},
+        {"fc_w", "MLP up-projection weight (out, in), per layer"},
+        {"fc_b", "MLP up-projection bias, per layer"},
+        {"fc_proj_w", "MLP down-projection weight (out, in), per layer"},
+        {"fc_proj_b", "MLP down-projection bias, per layer"},
+        {"lnf_w", "final LayerNorm: scale"},
+        {"lnf_b", "final LayerNorm: shift"},
+    };
+    for (size_t i = 0; i < sizeof desc / sizeof desc[0]; i++)
+        if (strcmp(desc[i][0], name) == 0) return desc[i][1];
+    return "model tensor";
+}
+
+// Writes every tensor of s as group/<name>; this rank writes its block of leading-dim rows.
+// what is a printf format with one %s (the model description), e.g. "AdamW first moment of: %s".
+static void write_slab(hid_t file, const char *group, const ParamSlab *s, const char *what,
+                       const char *group_desc, hid_t dxpl, MPI_Comm comm) {
+    int rank, nranks;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &nranks);
+    hid_t g = h5_group_create(file, group);
+    h5_attr_write_str(g, "description", group_desc);
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        const TensorSpec *t = &s->table[i];
+        hsize_t dims[3];
+        for (int k = 0; k < t->ndim; k++) dims[k] = (hsize_t)t->dims[k];
+        char desc[256];
+        snprintf(desc, sizeof desc, what, tensor_description(t->name));
+        hid_t d = h5_dataset_create(g, t->name, H5T_IEEE_F32LE, t->ndim, dims, desc, t->dims_text);
+        hsize_t row0, nrows, row_elems = t->count / dims[0];
+        h5_split_rows(dims[0], rank, nranks, &row0, &nrows);
+        h5_write_rows(d, H5T_IEEE_F32LE, row0, nrows, s->data + t->offset + row0 * row_elems, dxpl);
+        h5_close(&d);
+    }
+    h5_close(&g);
+}
+
+static void write_config(hid_t file, const CkptContents *c, int is_root, hid_t dxpl) {
+    const GPTConfig *m = &c->model->cfg;
+    hid_t g = h5_group_create(file, "config");
+    h5_attr_write_str(g, "description", "model size and the resolved run configuration");
+    h5_attr_write_i32(g, "n_layer", m->L);
+    h5_attr_write_i32(g, "n_head", m->NH);
+    h5_attr_write_i32(g, "n_embd", m->C);
+    h5_attr_write_i32(g, "vocab_size", m->V);
+    h5_attr_write_i32(g, "vocab_padded", m->Vp);
+    h5_attr_write_i32(g, "max_seq_len", m->T);
+    h5_dataset_write_str(g, "json", c->config_json, "resolved run configuration (JSON)", is_root,
+                         dxpl);
+    h5_close(&g);
+    g = h5_group_create(file, "tokenizer");
+    h5_attr_write_str(g, "description",
+                      "character tokenizer: ids 0-3 are PAD, BOS, EOS, SEP; id 4+i is charset[i]");
+    h5_attr_write_str(g, "charset", c->charset);
+    h5_close(&g);
+}
+
+static void write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm) {
+    hid_t g = h5_group_create(file, "optim");
+    h5_attr_write_str(g, "description", "AdamW state: settings, step count, moments");
+    h5_attr_write_str(g, "algo", "adamw");
+    h5_attr_write_i64(g, "step", o->step);
+    h5_attr_write_f32(g, "lr", o->cfg.lr);
+    h5_attr_write_f32(g, "lr_min_ratio", o->cfg.lr_min_ratio);
+    h5_attr_write_i64(g, "warmup_steps", o->cfg.warmup_steps);
+    h5_attr_write_i64(g, "total_steps", o->cfg.total_steps);
+    h5_attr_write_f32(g, "beta1", o->cfg.beta1);
+    h5_attr_write_f32(g, "beta2", o->cfg.beta2);
+    h5_attr_write_f32(g, "eps", o->cfg.eps);
+    h5_attr_write_f32(g, "weight_decay", o->cfg.weight_decay);
+    h5_attr_write_f32(g, "grad_clip", o->cfg.grad_clip);
+    h5_close(&g);
+    write_slab(file, "optim/m", &o->m, "AdamW first moment of: %s", "AdamW first moments", dxpl,
+               comm);
+    write_slab(file, "optim/v", &o->v, "AdamW second moment of: %s", "AdamW second moments", dxpl,
+               comm);
+}
+
+static void write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl) {
+    hid_t g = h5_group_create(file, "state");
+    h5_attr_write_str(g, "description", "run position: round, phase, steps, RNG streams, cursors");
+    h5_attr_write_i32(g, "round", s->round);
+    h5_attr_write_str(g, "phase", s->phase);
+    h5_attr_write_i64(g, "step", s->step);
+    h5_attr_write_i64(g, "round_step", s->round_step);
+    h5_attr_write_u64(g, "seed", s->seed);
+    hsize_t W = (hsize_t)s->world_size, dims[2] = {W, 2};
+    hid_t d = h5_dataset_create(g, "rng", H5T_STD_U64LE, 2, dims,
+                                "Philox stream state (key, counter) of each world rank", "(W, 2)");
+    h5_write_rows(d, H5T_STD_U64LE, 0, is_root ? W : 0, s->rng, dxpl);
+    h5_close(&d);
+    d = h5_dataset_create(g, "role", H5T_STD_U8LE, 1, &W, "role bitmask of each world rank", "(W)");
+    h5_write_rows(d, H5T_STD_U8LE, 0, is_root ? W : 0, s->role, dxpl);
+    h5_close(&d);
+    hsize_t n = (hsize_t)s->n_cursors;
+    d = h5_dataset_create(g, "cursors", H5T_STD_I64LE, 1, &n,
+                          "named data cursors (next item to use); names in attribute names", "(n)");
+    if (n > 0) {
+        const char *names[CKPT_MAX_CURSORS];
+        for (int i = 0; i < s->n_cursors; i++) names[i] = s->cursor_name[i];
+        h5_attr_write_str_array(d, "names", names, s->n_cursors);
+    }
+    h5_write_rows(d, H5T_STD_I64LE, 0, is_root ? n : 0, s->cursor, dxpl);
+    h5_close(&d);
+    h5_close(&g);
+}
+
+static void check_contents(const CkptContents *c) {
+    CHECKF(c->model && c->state && c->config_json && c->charset, "ckpt_write: missing contents");
+    CHECKF(strlen(c->charset) <= TOKENIZER_MAX_CHARS, "ckpt_write: charset longer than %d",
+           TOKENIZER_MAX_CHARS);
+    CHECKF(ckpt_phase_valid(c->state->phase), "ckpt_write: unknown phase '%s'", c->state->phase);
+    CHECKF(c->state->world_size >= 1 && c->state->rng && c->state->role, "ckpt_write: bad state");
+    CHECKF(c->state->n_cursors >= 0 && c->state->n_cursors <= CKPT_MAX_CURSORS,
+           "ckpt_write: cursors");
+    const ParamSlab *others[] = {c->optim ? &c->optim->m : NULL, c->optim ? &c->optim->v : NULL,
+                                 c->ref, c->prev};
+    for (int i = 0; i < 4; i++)
+        CHECKF(!others[i] || memcmp(&others[i]->cfg, &c->model->cfg, sizeof(GPTConfig)) == 0,
+               "ckpt_write: slab %d has another model config than the model", i);
+}
+
+// Creates <tmp>, writes every object, complete=1 last, closes. Dies on HDF5 errors after create.
+static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, ErrMsg *e) {
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    hid_t fapl = h5_fapl_mpio(comm);
+    hid_t file = h5_file_create(tmp, fapl, e);
+    h5_close(&fapl);
+    int mine = file < 0 ? -1 : 0;
+    if (agree(mine, e, comm) < 0) {
+        CHECKF(mine < 0, "checkpoint %s was created on some ranks only: %s", tmp, e->msg);
+        return -1;
+    }
+    fault_point("ckpt.after_create");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double wall = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, comm);  // same value on every rank (collective attribute)
+    hid_t dxpl = h5_dxpl_collective();
+    h5_attr_write_str(file, "format", CKPT_FORMAT);
+    h5_attr_write_i32(file, "format_version", CKPT_FORMAT_VERSION);
+    h5_attr_write_str(file, "created_by", CONCORD_CREATED_BY);
+    h5_attr_write_f64(file, "wall_time", wall);
+    write_config(file, c, rank == 0, dxpl);
+    write_slab(file, "model", c->model, "%s", "policy weights (GPT-2, llm.c tensor layout)", dxpl,
+               comm);
+    fault_point("ckpt.after_model");
+    if (c->optim) write_optim(file, c->optim, dxpl, comm);
+    fault_point("ckpt.after_optim");
+    if (c->ref)
+        write_slab(file, "ref", c->ref, "reference policy: %s", "reference policy (DPO/INPO)", dxpl,
+                   comm);
+    if (c->prev)
+        write_slab(file, "prev", c->prev, "previous-round policy: %s",
+                   "previous-round policy (INPO, CREAM)", dxpl, comm);
+    write_state(file, c->state, rank == 0, dxpl);
+    fault_point("ckpt.after_state");
+    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
+    fault_point("ckpt.before_complete");
+    h5_attr_write_u8(file, "complete", 1);
+    fault_point("ckpt.before_close");
+    h5_close(&dxpl);
+    h5_close(&file);
+    return 0;
+}
+
+// Rank 0's part after the file is closed: fsync, rename, LATEST, retention.
+static int publish(const char *dir, const char *tmp, const char *dst, const char *file, int keep,
+                   ErrMsg *e) {
+    if (fsync_path(tmp, 0, e) < 0) return -1;
+    fault_point("ckpt.before_rename");
+    if (rename_durable(tmp, dst, dir, e) < 0) return -1;
+    fault_point("ckpt.before_latest");
+    if (write_latest(dir, file, e) < 0) return -1;
+    fault_point("ckpt.after_latest");
+    retain(dir, keep, file);
+    return 0;
+}
+
+int ckpt_write(const char *run_dir, const char *name, const CkptContents *c, int keep,
+               MPI_Comm comm, ErrMsg *e) {
+    ErrMsg local = {{0}};
+    int rank, rc = 0;
+    MPI_Comm_rank(comm, &rank);
+    check_contents(c);
+    char dir[CKPT_PATH_MAX], file[CKPT_NAME_MAX], tmp[CKPT_PATH_MAX], dst[CKPT_PATH_MAX];
+    int32_t r;
+    int64_t s;
+    snprintf(file, sizeof file, "%s.h5", name);
+    CHECKF(ckpt_name_parse(file, &r, &s) == 0, "ckpt_write: '%s' is not a checkpoint name", name);
+    if (strlen(run_dir) + 6 + CKPT_NAME_MAX + 8 >= sizeof dir)
+        return err_set(e, "checkpoint directory path %s/ckpt is too long", run_dir);
+    join(dir, sizeof dir, run_dir, "ckpt");
+    join(dst, sizeof dst, dir, file);
+    CHECK(snprintf(tmp, sizeof tmp, "%s.tmp", dst) < (int)sizeof tmp);
+    if (rank == 0) {
+        if ((mkdir(run_dir, 0777) != 0 && errno != EEXIST) ||
+            (mkdir(dir, 0777) != 0 && errno != EEXIST))
+            rc = err_set(&local, "cannot create checkpoint directory %s: %s", dir, strerror(errno));
+        else
+            remove_stale_tmp(dir);
+    }
+    if (agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
+        rc = rank == 0 ? publish(dir, tmp, dst, file, keep, &local) : 0;
+        rc = agree(rc, &local, comm);
+    } else {
+        rc = -1;
+    }
+    if (rc < 0 && e) *e = local;
+    return rc;
+}
+
+int ckpt_latest(const char *run_dir, char *path, size_t size, ErrMsg *e) {
+    char latest[CKPT_PATH_MAX], name[CKPT_NAME_MAX + 8] = "";
+    if ((size_t)snprintf(latest, sizeof latest, "%s/ckpt/LATEST", run_dir) >= sizeof latest)
+        return err_set(e, "run directory path %s is too long", run_dir);
+    FILE *f = fopen(latest, "r");
+    if (!f)
+        return err_set(e, "no checkpoint to resume from: cannot open %s: %s", latest,
+                       strerror(errno));
+    size_t n = fread(name, 1, sizeof name - 1, f);
+    fclose(f);
+    name[n] = '\0';
+    while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\r' || name[n - 1] == ' '))
+        name[--n] = '\0';
+    int32_t r;
+    int64_t s;
+    if (ckpt_name_parse(name, &r, &s) != 0)
+        return err_set(e,
+                       "%s should hold a checkpoint file name such as round_0003.h5, found '%.64s'",
+                       latest, name);
+    if ((size_t)snprintf(path, size, "%s/ckpt/%s", run_dir, name) >= size)
+        return err_set(e, "checkpoint path %s/ckpt/%s is too long", run_dir, name);
+    return 0;
+}
+
+/* ---- reading ---- */
+
+// Checks format, format_version and complete; fills version (may be NULL).
+static int check_header(hid_t f, const char *path, int32_t *version, ErrMsg *e) {
+    char fmt[64] = "";
+    int32_t v = 0;
+    uint8_t complete = 0;
+    if (!h5_attr_exists(f, "format"))
+        return err_set(e,
+                       "%s is not a concord checkpoint: the root attribute 'format' is missing\n%s",
+                       path, HINT_FORMAT);
+    if (h5_attr_read_str(f, "format", fmt, sizeof fmt, e) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
+        return err_set(e, "%s is not a concord checkpoint: format is '%s', expected '%s'\n%s", path,
+                       fmt, CKPT_FORMAT, HINT_FORMAT);
+    if (h5_attr_read_i32(f, "format_version", &v, e) < 0) return -1;
+    if (v > CKPT_FORMAT_VERSION)
+        return err_set(e,
+                       "%s has checkpoint format_version %d; this build of concord reads up to %d\n"
+                       "HINT: the file was written by a newer concord; read it with that version "
+                       "or newer (see the root attribute created_by)",
+                       path, v, CKPT_FORMAT_VERSION);
+    if (v < 1) return err_set(e, "%s: invalid checkpoint format_version %d (expected 1)", path, v);
+    if (!h5_attr_exists(f, "complete") || h5_attr_read_u8(f, "complete", &complete, e) < 0 ||
+        complete != 1)
+        return err_set(e,
+                       "%s is an incomplete checkpoint (the root attribute complete is not 1): its "
+                       "write was interrupted\nHINT: resume from the checkpoint that ckpt/LATEST "
+                       "names; it is always a complete one",
+                       path);
+    if (version) *version = v;
+    return 0;
+}
+
+static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *e) {
+    hid_t g = h5_group_open(f, "config", e);
+    if (g < 0) return -1;
+    int32_t v[6];
+    const char *names[6] = {"n_layer",    "n_head",       "n_embd",
+                            "vocab_size", "vocab_padded", "max_seq_len"};
+    int rc = 0;
+    for (int i = 0; i < 6 && rc == 0; i++) rc = h5_attr_read_i32(g, names[i], &v[i], e);
+    h5_close(&g);
+    if (rc < 0) return -1;
+    *cfg = (GPTConfig){.L = v[0], .NH = v[1], .C = v[2], .V = v[3], .Vp = v[4], .T = v[5]};
+    return 0;
+}
+
+static void shape_text(char *buf, size_t size, int ndim, const hsize_t *dims) {
+    size_t at = (size_t)snprintf(buf, size, "(");
+    for (int k = 0; k < ndim && at < size; k++)
+        at += (size_t)snprintf(buf + at, size - at, "%s%llu", k ? ", " : "",
+                               (unsigned long long)dims[k]);
+    if (at < size) snprintf(buf + at, size - at, ")");
+}
+
+// Checks that group/<tensor> exists for every tensor of cfg with its type and shape.
+static int check_slab(hid_t f, const char *path, const char *group, const GPTConfig *cfg,
+                      ErrMsg *e) {
+    TensorSpec tb[GPT_NUM_TENSORS];
+    gpt_param_table(cfg, tb);
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        char obj[64], got[96], want[96];
+        join(obj, sizeof obj, group, tb[i].name);
+        if (!h5_exists(f, obj))
+            return err_set(e,
+                           "%s: tensor /%s is missing\nHINT: the file was altered or not "
+                           "written by concord; use another checkpoint",
+                           path, obj);
+        hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
+        if (d < 0) return h5_err(e, "%s: cannot open tensor /%s", path, obj);
+        hid_t t = H5Dget_type(d);
+        int is_float = t >= 0 && H5Tget_class(t) == H5T_FLOAT;
+        h5_close(&t);
+        hsize_t dims[8], wdims[3];
+        int nd = h5_dataset_shape(d, dims, 8, e);
+        h5_close(&d);
+        if (nd < 0) return -1;
+        if (!is_float) return err_set(e, "%s: tensor /%s should hold floats", path, obj);
+        for (int k = 0; k < tb[i].ndim; k++) wdims[k] = (hsize_t)tb[i].dims[k];
+        int same = nd == tb[i].ndim;
+        for (int k = 0; same && k < nd; k++) same = dims[k] == wdims[k];
+        if (same) continue;
+        shape_text(got, sizeof got, nd, dims);
+        shape_text(want, sizeof want, tb[i].ndim, wdims);
+        return err_set(e,
+                       "%s: tensor /%s has shape %s, expected %s = %s for the configured model "
+                       "(V=%d, Vp=%d, T=%d, C=%d, L=%d, NH=%d)\nHINT: the checkpoint was written "
+                       "for another model size; use its model settings (concord inspect shows "
+                       "them) or start a new run directory",
+                       path, obj, got, want, tb[i].dims_text, cfg->V, cfg->Vp, cfg->T, cfg->C,
+                       cfg->L, cfg->NH);
+    }
+    return 0;
+}
+
+static int read_slab(hid_t f, const char *path, const char *group, ParamSlab *s, hid_t dxpl,
+                     ErrMsg *e) {
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        const TensorSpec *t = &s->table[i];
+        char obj[64];
+        join(obj, sizeof obj, group, t->name);
+        hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
+        if (d < 0) return h5_err(e, "%s: cannot open tensor /%s", path, obj);
+        int rc =
+            h5_read_rows(d, H5T_IEEE_F32LE, 0, (hsize_t)t->dims[0], s->data + t->offset, dxpl, e);
+        h5_close(&d);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+static int read_optim_attrs(hid_t f, AdamWConfig *cfg, int64_t *step, ErrMsg *e) {
+    hid_t g = h5_group_open(f, "optim", e);
+    if (g < 0) return -1;
+    char algo[32] = "";
+    int rc = h5_attr_read_str(g, "algo", algo, sizeof algo, e);
+    if (rc == 0 && strcmp(algo, "adamw") != 0) {
+        char where[512];
+        rc = err_set(e, "%s: optimizer algo is '%s', expected 'adamw'",
+                     h5_describe(g, where, sizeof where), algo);
+    }
+    if (rc == 0) rc = h5_attr_read_i64(g, "step", step, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "lr", &cfg->lr, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "lr_min_ratio", &cfg->lr_min_ratio, e);
+    if (rc == 0) rc = h5_attr_read_i64(g, "warmup_steps", &cfg->warmup_steps, e);
+    if (rc == 0) rc = h5_attr_read_i64(g, "total_steps", &cfg->total_steps, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "beta1", &cfg->beta1, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "beta2", &cfg->beta2, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "eps", &cfg->eps, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "weight_decay", &cfg->weight_decay, e);
+    if (rc == 0) rc = h5_attr_read_f32(g, "grad_clip", &cfg->grad_clip, e);
+    h5_close(&g);
+    return rc;
+}
+
+// Opens group/name and checks it is 1-D or 2-D with the given shape (cols 0 = 1-D); *rows out.
+static hid_t open_table(hid_t g, const char *path, const char *name, hsize_t cols, hsize_t *rows,
+                        ErrMsg *e) {
+    if (!h5_exists(g, name)) return err_set(e, "%s: dataset /state/%s is missing", path, name);
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0) return h5_err(e, "%s: cannot open /state/%s", path, name);
+    hsize_t dims[8];
+    int nd = h5_dataset_shape(d, dims, 8, e);
+    if (nd < 0 || nd != (cols ? 2 : 1) || (cols && dims[1] != cols)) {
+        h5_close(&d);
+        return err_set(e, "%s: /state/%s should have shape %s", path, name,
+                       cols ? "(W, 2)" : "(n)");
+    }
+    *rows = dims[0];
+    return d;
+}
+
+static int read_state_attrs(hid_t g, const char *path, CkptState *st, ErrMsg *e) {
+    int rc = h5_attr_read_i32(g, "round", &st->round, e);
+    if (rc == 0) rc = h5_attr_read_str(g, "phase", st->phase, sizeof st->phase, e);
+    if (rc == 0 && !ckpt_phase_valid(st->phase))
+        rc = err_set(e,
+                     "%s: /state phase '%s' is not one of sft, generate, judge, aggregate, train, "
+                     "eval, done",
+                     path, st->phase);
+    if (rc == 0) rc = h5_attr_read_i64(g, "step", &st->step, e);
+    if (rc == 0) rc = h5_attr_read_i64(g, "round_step", &st->round_step, e);
+    if (rc == 0) rc = h5_attr_read_u64(g, "seed", &st->seed, e);
+    return rc;
+}
+
+static int read_cursors(hid_t g, const char *path, CkptState *st, hid_t dxpl, ErrMsg *e) {
+    hsize_t n = 0;
+    hid_t d = open_table(g, path, "cursors", 0, &n, e);
+    if (d < 0) return -1;
+    int rc = 0;
+    if (n > CKPT_MAX_CURSORS)
+        rc = err_set(e, "%s: /state/cursors has %llu entries, at most %d are supported", path,
+                     (unsigned long long)n, CKPT_MAX_CURSORS);
+    if (rc == 0 && n > 0) {
+        int got = 0;
+        rc = h5_attr_read_str_array(d, "names", &st->cursor_name[0][0], CKPT_CURSOR_NAME_MAX,
+                                    CKPT_MAX_CURSORS, &got, e);
+        if (rc == 0 && (hsize_t)got != n)
+            rc = err_set(e, "%s: /state/cursors has %llu entries but %d names", path,
+                         (unsigned long long)n, got);
+    }
+    if (rc == 0) rc = h5_read_rows(d, H5T_STD_I64LE, 0, n, st->cursor, dxpl, e);
+    if (rc == 0) st->n_cursors = (int)n;
+    h5_close(&d);
+    return rc;
+}
+
+// Reads /state into s (replacing its contents) only when everything reads cleanly.
+static int read_state(hid_t f, const char *path, CkptState *s, hid_t dxpl, ErrMsg *e) {
+    hid_t g = h5_group_open(f, "state", e);
+    if (g < 0) return -1;
+    CkptState st;
+    memset(&st, 0, sizeof st);
+    hsize_t W = 0, W2 = 0;
+    int rc = 0;
+    hid_t d = open_table(g, path, "rng", 2, &W, e);
+    if (d < 0) rc = -1;
+    if (rc == 0 && (W < 1 || W > CKPT_MAX_WORLD))
+        rc = err_set(e, "%s: /state/rng has %llu rows, expected 1..%d", path, (unsigned long long)W,
+                     CKPT_MAX_WORLD);
+    if (rc == 0) {
+        ckpt_state_init(&st, (int)W);
+        rc = h5_read_rows(d, H5T_STD_U64LE, 0, W, st.rng, dxpl, e);
+    }
+    h5_close(&d);
+    if (rc == 0) rc = read_state_attrs(g, path, &st, e);
+    if (rc == 0 && (d = open_table(g, path, "role", 0, &W2, e)) < 0) rc = -1;
+    if (rc == 0 && W2 != W)
+        rc = err_set(e, "%s: /state/role has %llu entries but /state/rng has %llu rows", path,
+                     (unsigned long long)W2, (unsigned long long)W);
+    if (rc == 0) rc = h5_read_rows(d, H5T_STD_U8LE, 0, W, st.role, dxpl, e);
+    h5_close(&d);
+    if (rc == 0) rc = read_cursors(g, path, &st, dxpl, e);
+    h5_close(&g);
+    if (rc < 0) {
+        ckpt_state_free(&st);
+        return -1;
+    }
+    ckpt_state_free(s);
+    *s = st;
+    return 0;
+}
+
+// Compares /config with expect (fields that tensor shapes do not show: V, NH).
+static int check_config(hid_t f, const char *path, const GPTConfig *expect, ErrMsg *e) {
+    GPTConfig got;
+    if (read_config_attrs(f, path, &got, e) < 0) return -1;
+    const char *names[6] = {"vocab_size",  "n_head", "vocab_padded",
+                            "max_seq_len", "n_embd", "n_layer"};
+    int g[6] = {got.V, got.NH, got.Vp, got.T, got.C, got.L};
+    int w[6] = {expect->V, expect->NH, expect->Vp, expect->T, expect->C, expect->L};
+    for (int i = 0; i < 6; i++) {
+        if (g[i] == w[i]) continue;
+        return err_set(e,
+                       "%s: /config %s is %d, expected %d for the configured model\nHINT: the "
+                       "checkpoint was written for another model; use its model settings "
+                       "(concord inspect shows them) or start a new run directory",
+                       path, names[i], g[i], w[i]);
+    }
+    return 0;
+}
+
+// Validation and reading for ckpt_read on an open file (identical on every rank of the file).
+static int read_all(hid_t f, const char *path, const GPTConfig *expect, CkptContents *c, hid_t dxpl,
+                    ErrMsg *e) {
+    struct {
+        const char *group;
+        ParamSlab *slab;
+    } parts[5] = {{"model", c->model},
+                  {"optim/m", c->optim ? &c->optim->m : NULL},
+                  {"optim/v", c->optim ? &c->optim->v : NULL},
+                  {"ref", c->ref},
+                  {"prev", c->prev}};
+    if (check_header(f, path, NULL, e) < 0) return -1;
+    for (int i = 0; i < 5; i++) {
+        if (!parts[i].slab) continue;
+        CHECKF(memcmp(&parts[i].slab->cfg, expect, sizeof *expect) == 0,
+               "ckpt_read: the /%s slab is not allocated for the expected config", parts[i].group);
+        if (!h5_exists(f, parts[i].group))
+            return err_set(e,
+                           "%s has no /%s group, which this run needs\nHINT: the checkpoint was "
+                           "written by a run with other settings (train objective or reference)",
+                           path, parts[i].group);
+        if (check_slab(f, path, parts[i].group, expect, e) < 0) return -1;
+    }
+    if (check_config(f, path, expect, e) < 0) return -1;
+    if (c->optim && read_optim_attrs(f, &c->optim->cfg, &c->optim->step, e) < 0) return -1;
+    for (int i = 0; i < 5; i++)
+        if (parts[i].slab && read_slab(f, path, parts[i].group, parts[i].slab, dxpl, e) < 0)
+            return -1;
+    if (c->state && read_state(f, path, c->state, dxpl, e) < 0) return -1;
+    return 0;
+}
+
+int ckpt_read(const char *path, const GPTConfig *expect, CkptContents *c, MPI_Comm comm,
+              ErrMsg *e) {
+    ErrMsg local = {{0}};
+    CHECKF(c->model, "ckpt_read: model slab is required");
+    hid_t fapl = h5_fapl_mpio(comm);
+    hid_t f = h5_file_open(path, fapl, &local);
+    h5_close(&fapl);
+    int mine = f < 0 ? -1 : 0;
+    if (agree(mine, &local, comm) < 0) {
+        CHECKF(mine < 0, "%s was opened on some ranks only: %s", path, local.msg);
+        if (e) *e = local;
+        return -1;
+    }
+    hid_t dxpl = h5_dxpl_collective();
+    int rc = read_all(f, path, expect, c, dxpl, &local);
+    h5_close(&dxpl);
+    h5_close(&f);
+    rc = agree(rc, &local, comm);
+    if (rc < 0 && e) *e = local;
+    return rc;
+}
+
+static int peek_file(hid_t f, const char *path, CkptInfo *info, ErrMsg *e) {
+    if (check_header(f, path, &info->format_version, e) < 0) return -1;
+    if (h5_attr_read_str(f, "created_by", info->created_by, sizeof info->created_by, e) < 0)
+        return -1;
+    if (h5_attr_read_f64(f, "wall_time", &info->wall_time, e) < 0) return -1;
+    if (read_config_attrs(f, path, &info->model_cfg, e) < 0) return -1;
+    ErrMsg why;
+    if (gpt_config_check(&info->model_cfg, &why) < 0)
+        return err_set(e, "%s: /config describes an invalid model: %s", path, why.msg);
+    info->has_optim = h5_exists(f, "optim");
+    info->has_ref = h5_exists(f, "ref");
+    info->has_prev = h5_exists(f, "prev");
+    const char *groups[5] = {"model", "optim/m", "optim/v", "ref", "prev"};
+    int present[5] = {1, info->has_optim, info->has_optim, info->has_ref, info->has_prev};
+    for (int i = 0; i < 5; i++)
+        if (present[i] && check_slab(f, path, groups[i], &info->model_cfg, e) < 0) return -1;
+    if (info->has_optim && read_optim_attrs(f, &info->optim_cfg, &info->optim_step, e) < 0)
+        return -1;
+    hid_t g = h5_group_open(f, "tokenizer", e);
+    if (g < 0) return -1;
+    int rc = h5_attr_read_str(g, "charset", info->charset, sizeof info->charset, e);
+    h5_close(&g);
+    if (rc < 0) return -1;
+    if (h5_dataset_read_str(f, "config/json", &info->config_json, H5P_DEFAULT, e) < 0) return -1;
+    return read_state(f, path, &info->state, H5P_DEFAULT, e);
+}
+
+int ckpt_peek(const char *path, CkptInfo *info, ErrMsg *e) {
+    memset(info, 0, sizeof *info);
+    hid_t fapl = h5_fapl_serial();
+    hid_t f = h5_file_open(path, fapl, e);
+    h5_close(&fapl);
+    if (f < 0) return -1;
+    int rc = peek_file(f, path, info, e);
+    h5_close(&f);
+    if (rc < 0) ckpt_info_free(info);
+    return rc;
+}
+
+void ckpt_info_free(CkptInfo *info) {
+    xfree(info->config_json);
+    ckpt_state_free(&info->state);
+    memset(info, 0, sizeof *info);
+}

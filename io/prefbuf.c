@@ -1,0 +1,803 @@
+/* io/prefbuf.c — per-round preference files; see prefbuf.h.
+   Layout (names fixed; every dataset has description and dims attributes):
+     /                 attrs format, format_version, created_by, round, n_rows, max_prompt_len,
+                             max_resp_len, n_judges, judge_names (J), charset, pad_id, aggregation,
+                             complete (u8, written last)
+     /types/pref_label committed enum int8 {DROPPED=-1, TIE=0, PREFERRED=1}
+     /pairs/<column>   one dataset per column of PrefRows (table COLS below), N rows, chunked
+     /stats            one f64 attribute per statistic (creation order kept); dataset agreement (J, J)
+   Write order (rule 20): every object is created first by all ranks, then rows are written
+   collectively, then rank 0 writes /stats/agreement, then complete=1, close, fsync, rename. */
+#include "io/prefbuf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/h5util.h"
+#include "util/alloc.h"
+#include "util/fault.h"
+#include "version.h"
+
+#define PREFBUF_CHUNK_ROWS 1024                // most rows per chunk
+#define PREFBUF_CHUNK_BYTES ((size_t)4 << 20)  // a chunk of the widest column stays under this
+#define PREFBUF_PATH_MAX 4096
+#define PREFBUF_MAX_WIDTH (1 << 20)            // largest P or R accepted
+
+/* ---- the column table: one entry per /pairs dataset, in file order ---- */
+
+typedef enum { COL_I64, COL_I32, COL_F32, COL_I8, COL_LABEL } ColType;
+typedef enum { W_1, W_P, W_R, W_J2 } ColWidth;  // row shape: (), (P), (R), (J, 2)
+
+typedef struct {
+    const char *name;         // dataset name under /pairs
+    size_t offset;            // offsetof of the column pointer in PrefRows
+    ColType type;             // element type
+    ColWidth width;           // row shape
+    const char *description;  // description attribute
+} PrefColumn;
+
+static const PrefColumn COLS[] = {
+    {"prompt_id", offsetof(PrefRows, prompt_id), COL_I64, W_1,
+     "index of the prompt in the round's prompt set"},
+    {"pair_id", offsetof(PrefRows, pair_id), COL_I64, W_1,
+     "round<<32 | row index within the round (unique across rounds)"},
+    {"chosen_idx", offsetof(PrefRows, chosen_idx), COL_I32, W_1,
+     "which of the K samples of the prompt is the chosen response"},
+    {"rejected_idx", offsetof(PrefRows, rejected_idx), COL_I32, W_1,
+     "which of the K samples of the prompt is the rejected response"},
+    {"prompt_len", offsetof(PrefRows, prompt_len), COL_I32, W_1, "prompt tokens used, <= P"},
+    {"prompt", offsetof(PrefRows, prompt), COL_I32, W_P,
+     "prompt token ids, right-padded with pad_id (decode with the root attribute charset)"},
+    {"chosen_len", offsetof(PrefRows, chosen_len), COL_I32, W_1, "chosen tokens used, <= R"},
+    {"chosen", offsetof(PrefRows, chosen), COL_I32, W_R,
+     "token ids of the response judged better, right-padded with pad_id"},
+    {"rejected_len", offsetof(PrefRows, rejected_len), COL_I32, W_1, "rejected tokens used, <= R"},
+    {"rejected", offsetof(PrefRows, rejected), COL_I32, W_R,
+     "token ids of the response judged worse, right-padded with pad_id"},
+    {"judge_scores", offsetof(PrefRows, judge_scores), COL_F32, W_J2,
+     "[n, j, 0] judge j's score of chosen, [n, j, 1] of rejected (judges: root attribute "
+     "judge_names); NaN = the judge abstained"},
+    {"label", offsetof(PrefRows, label), COL_LABEL, W_1,
+     "aggregated decision: PREFERRED = train on the pair, TIE, DROPPED = judges disagree"},
+    {"prob", offsetof(PrefRows, prob), COL_F32, W_1, "aggregated P(chosen preferred to rejected)"},
+    {"weight", offsetof(PrefRows, weight), COL_F32, W_1,
+     "loss weight / soft label of the pair (e.g. CREAM consistency)"},
+    {"confidence", offsetof(PrefRows, confidence), COL_F32, W_1,
+     "agreement of the judges on the pair, in [0, 1]"},
+    {"label_correct", offsetof(PrefRows, label_correct), COL_I8, W_1,
+     "1 = the chosen response is correct by ground truth, 0 = wrong, -1 = no ground truth"},
+};
+#define N_COLS ((int)(sizeof COLS / sizeof COLS[0]))
+
+static const char *const WIDTH_DIMS[] = {"(N)", "(N, P)", "(N, R)", "(N, J, 2)"};
+
+static size_t col_elem_size(ColType t) {
+    switch (t) {
+        case COL_I64: return 8;
+        case COL_I32:
+        case COL_F32: return 4;
+        default: return 1;
+    }
+}
+
+// Elements per row of a column.
+static size_t col_row_elems(ColWidth w, int32_t P, int32_t R, int32_t J) {
+    switch (w) {
+        case W_P: return (size_t)P;
+        case W_R: return (size_t)R;
+        case W_J2: return (size_t)J * 2;
+        default: return 1;
+    }
+}
+
+static void **col_ptr(PrefRows *rows, const PrefColumn *c) {
+    return (void **)((char *)rows + c->offset);
+}
+
+static const void *col_cptr(const PrefRows *rows, const PrefColumn *c) {
+    return *(void *const *)((const char *)rows + c->offset);
+}
+
+// The in-memory enum type of the label column (== the committed file type); caller closes.
+static hid_t label_type_create(void) {
+    hid_t t = H5_CHECK(H5Tenum_create(H5T_STD_I8LE), "pref_label enum");
+    int8_t v = PREF_DROPPED;
+    H5_CHECK(H5Tenum_insert(t, "DROPPED", &v), "pref_label enum");
+    v = PREF_TIE;
+    H5_CHECK(H5Tenum_insert(t, "TIE", &v), "pref_label enum");
+    v = PREF_PREFERRED;
+    H5_CHECK(H5Tenum_insert(t, "PREFERRED", &v), "pref_label enum");
+    return t;
+}
+
+// File/memory type of a column (label: the given enum type, not owned).
+static hid_t col_h5type(ColType t, hid_t label_type) {
+    switch (t) {
+        case COL_I64: return H5T_STD_I64LE;
+        case COL_I32: return H5T_STD_I32LE;
+        case COL_F32: return H5T_IEEE_F32LE;
+        case COL_I8: return H5T_STD_I8LE;
+        default: return label_type;
+    }
+}
+
+/* ---- rows and metadata ---- */
+
+void prefbuf_rows_alloc(PrefRows *rows, int64_t n, int32_t P, int32_t R, int32_t J) {
+    CHECKF(n >= 0 && P >= 1 && R >= 1 && J >= 1, "prefbuf_rows_alloc: n=%lld P=%d R=%d J=%d",
+           (long long)n, P, R, J);
+    memset(rows, 0, sizeof *rows);
+    rows->n = n;
+    rows->P = P;
+    rows->R = R;
+    rows->J = J;
+    for (int c = 0; c < N_COLS; c++) {
+        size_t elems = (size_t)n * col_row_elems(COLS[c].width, P, R, J);
+        // One spare element so n == 0 still gives valid pointers.
+        *col_ptr(rows, &COLS[c]) = xcalloc("prefbuf.rows", elems + 1, col_elem_size(COLS[c].type));
+    }
+}
+
+void prefbuf_rows_free(PrefRows *rows) {
+    for (int c = 0; c < N_COLS; c++) xfree(*col_ptr(rows, &COLS[c]));
+    memset(rows, 0, sizeof *rows);
+}
+
+void prefbuf_meta_init(PrefMeta *meta, int32_t round, int32_t P, int32_t R, int32_t J) {
+    memset(meta, 0, sizeof *meta);
+    meta->round = round;
+    meta->P = P;
+    meta->R = R;
+    meta->J = J;
+    snprintf(meta->charset, sizeof meta->charset, "%s", TOKENIZER_DEFAULT_CHARSET);
+    snprintf(meta->aggregation, sizeof meta->aggregation, "unanimous");
+}
+
+static int stat_name_ok(const char *name) {
+    size_t len = strnlen(name, PREFBUF_STAT_NAME_LEN);
+    if (len == 0 || len >= PREFBUF_STAT_NAME_LEN) return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+void prefbuf_meta_add_stat(PrefMeta *meta, const char *name, double value) {
+    CHECKF(stat_name_ok(name), "prefbuf: statistic name '%s' is not [A-Za-z0-9_]{1,%d}", name,
+           PREFBUF_STAT_NAME_LEN - 1);
+    CHECKF(meta->n_stats < PREFBUF_MAX_STATS, "prefbuf: more than %d statistics", PREFBUF_MAX_STATS);
+    double old;
+    CHECKF(prefbuf_meta_get_stat(meta, name, &old) < 0, "prefbuf: statistic '%s' added twice", name);
+    PrefStat *s = &meta->stats[meta->n_stats++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->value = value;
+}
+
+int prefbuf_meta_get_stat(const PrefMeta *meta, const char *name, double *value) {
+    for (int i = 0; i < meta->n_stats; i++)
+        if (strcmp(meta->stats[i].name, name) == 0) {
+            *value = meta->stats[i].value;
+            return 0;
+        }
+    return -1;
+}
+
+void prefbuf_path(char *out, size_t size, const char *run_dir, int32_t round, int tmp) {
+    int len = snprintf(out, size, "%s/prefs/round_%04d.h5%s", run_dir, (int)round, tmp ? ".tmp" : "");
+    CHECKF(len > 0 && (size_t)len < size, "prefbuf: path under '%s' is too long", run_dir);
+}
+
+/* ---- collective helpers ---- */
+
+// Makes the outcome identical on every rank of comm: if any rank failed (rc < 0), all return -1
+// with the message of the lowest failing rank.
+static int agree(int rc, ErrMsg *e, MPI_Comm comm) {
+    int rank;
+    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    int mine = rc < 0 ? rank : INT_MAX, first = INT_MAX;
+    CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) == MPI_SUCCESS);
+    if (first == INT_MAX) return 0;
+    CHECK(MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, first, comm) == MPI_SUCCESS);
+    return -1;
+}
+
+// Broadcasts rank 0's metadata field by field (no raw structs on the wire, rule 16).
+static void bcast_meta(PrefMeta *m, MPI_Comm comm) {
+    int32_t ints[5] = {m->round, m->P, m->R, m->J, m->n_stats};
+    CHECK(MPI_Bcast(ints, 5, MPI_INT32_T, 0, comm) == MPI_SUCCESS);
+    m->round = ints[0], m->P = ints[1], m->R = ints[2], m->J = ints[3], m->n_stats = ints[4];
+    CHECK(MPI_Bcast(m->judge_names, (int)sizeof m->judge_names, MPI_CHAR, 0, comm) == MPI_SUCCESS);
+    CHECK(MPI_Bcast(m->charset, (int)sizeof m->charset, MPI_CHAR, 0, comm) == MPI_SUCCESS);
+    CHECK(MPI_Bcast(m->aggregation, (int)sizeof m->aggregation, MPI_CHAR, 0, comm) == MPI_SUCCESS);
+    char names[PREFBUF_MAX_STATS][PREFBUF_STAT_NAME_LEN];
+    double values[PREFBUF_MAX_STATS];
+    for (int i = 0; i < PREFBUF_MAX_STATS; i++) {
+        memcpy(names[i], m->stats[i].name, PREFBUF_STAT_NAME_LEN);
+        values[i] = m->stats[i].value;
+    }
+    CHECK(MPI_Bcast(names, (int)sizeof names, MPI_CHAR, 0, comm) == MPI_SUCCESS);
+    CHECK(MPI_Bcast(values, PREFBUF_MAX_STATS, MPI_DOUBLE, 0, comm) == MPI_SUCCESS);
+    for (int i = 0; i < PREFBUF_MAX_STATS; i++) {
+        memcpy(m->stats[i].name, names[i], PREFBUF_STAT_NAME_LEN);
+        m->stats[i].value = values[i];
+    }
+    int n_agree = PREFBUF_MAX_JUDGES * PREFBUF_MAX_JUDGES;
+    CHECK(MPI_Bcast(m->agreement, n_agree, MPI_FLOAT, 0, comm) == MPI_SUCCESS);
+}
+
+static int terminated(const char *s, size_t size) { return strnlen(s, size) < size; }
+
+// Internal invariants of the metadata a writer passes (program data, not user input).
+static void check_meta(const PrefMeta *m) {
+    CHECKF(m->round >= 0, "prefbuf: round %d < 0", m->round);
+    CHECKF(m->P >= 1 && m->P <= PREFBUF_MAX_WIDTH && m->R >= 1 && m->R <= PREFBUF_MAX_WIDTH,
+           "prefbuf: P=%d R=%d out of [1, %d]", m->P, m->R, PREFBUF_MAX_WIDTH);
+    CHECKF(m->J >= 1 && m->J <= PREFBUF_MAX_JUDGES, "prefbuf: J=%d out of [1, %d]", m->J,
+           PREFBUF_MAX_JUDGES);
+    for (int j = 0; j < m->J; j++)
+        CHECKF(terminated(m->judge_names[j], PREFBUF_NAME_LEN) && m->judge_names[j][0],
+               "prefbuf: judge name %d is empty or not terminated", j);
+    CHECKF(terminated(m->charset, sizeof m->charset), "prefbuf: charset not terminated");
+    CHECKF(terminated(m->aggregation, sizeof m->aggregation), "prefbuf: aggregation not terminated");
+    CHECKF(m->n_stats >= 0 && m->n_stats <= PREFBUF_MAX_STATS, "prefbuf: n_stats=%d", m->n_stats);
+    for (int i = 0; i < m->n_stats; i++) {
+        CHECKF(stat_name_ok(m->stats[i].name), "prefbuf: bad statistic name at %d", i);
+        for (int k = 0; k < i; k++)
+            CHECKF(strcmp(m->stats[k].name, m->stats[i].name) != 0,
+                   "prefbuf: statistic '%s' appears twice", m->stats[i].name);
+    }
+}
+
+// Internal invariants of a rank's rows: shape, lengths, enum values, pair ids from first.
+static void check_rows(const PrefRows *r, const PrefMeta *m, int64_t first) {
+    CHECKF(r->n >= 0, "prefbuf: n=%lld", (long long)r->n);
+    if (r->n == 0) return;
+    CHECKF(r->P == m->P && r->R == m->R && r->J == m->J,
+           "prefbuf: rows have (P, R, J) = (%d, %d, %d), the round (%d, %d, %d)", r->P, r->R, r->J,
+           m->P, m->R, m->J);
+    for (int64_t i = 0; i < r->n; i++) {
+        CHECKF(r->prompt_len[i] >= 0 && r->prompt_len[i] <= m->P && r->chosen_len[i] >= 0 &&
+                   r->chosen_len[i] <= m->R && r->rejected_len[i] >= 0 && r->rejected_len[i] <= m->R,
+               "prefbuf: row %lld has a length out of range", (long long)i);
+        CHECKF(r->label[i] >= PREF_DROPPED && r->label[i] <= PREF_PREFERRED,
+               "prefbuf: row %lld has label %d", (long long)i, r->label[i]);
+        CHECKF(r->label_correct[i] >= -1 && r->label_correct[i] <= 1,
+               "prefbuf: row %lld has label_correct %d", (long long)i, r->label_correct[i]);
+        int64_t want = ((int64_t)m->round << 32) | (first + i);
+        CHECKF(r->pair_id[i] == want,
+               "prefbuf: row %lld has pair_id %lld, expected %lld (call prefbuf_assign_pair_ids)",
+               (long long)i, (long long)r->pair_id[i], (long long)want);
+    }
+}
+
+// Global offset of this rank's rows (MPI_Exscan, 0 on rank 0) and the total.
+static int64_t row_offset(int64_t n, MPI_Comm comm, int64_t *total) {
+    int rank;
+    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    int64_t first = 0, all = 0;
+    CHECK(MPI_Exscan(&n, &first, 1, MPI_INT64_T, MPI_SUM, comm) == MPI_SUCCESS);
+    if (rank == 0) first = 0;  // Exscan leaves rank 0's result undefined
+    CHECK(MPI_Allreduce(&n, &all, 1, MPI_INT64_T, MPI_SUM, comm) == MPI_SUCCESS);
+    if (total) *total = all;
+    return first;
+}
+
+int64_t prefbuf_assign_pair_ids(PrefRows *mine, int32_t round, MPI_Comm comm, int64_t *total) {
+    int64_t first = row_offset(mine->n, comm, total);
+    for (int64_t i = 0; i < mine->n; i++) mine->pair_id[i] = ((int64_t)round << 32) | (first + i);
+    return first;
+}
+
+/* ---- writing ---- */
+
+static void write_root_attrs(hid_t file, const PrefMeta *m, int64_t n_rows) {
+    h5_attr_write_str(file, "format", PREFBUF_FORMAT);
+    h5_attr_write_i32(file, "format_version", PREFBUF_FORMAT_VERSION);
+    h5_attr_write_str(file, "created_by", CONCORD_CREATED_BY);
+    h5_attr_write_i32(file, "round", m->round);
+    h5_attr_write_i64(file, "n_rows", n_rows);
+    h5_attr_write_i32(file, "max_prompt_len", m->P);
+    h5_attr_write_i32(file, "max_resp_len", m->R);
+    h5_attr_write_i32(file, "n_judges", m->J);
+    const char *names[PREFBUF_MAX_JUDGES];
+    for (int j = 0; j < m->J; j++) names[j] = m->judge_names[j];
+    h5_attr_write_str_array(file, "judge_names", names, m->J);
+    h5_attr_write_str(file, "charset", m->charset);
+    h5_attr_write_i32(file, "pad_id", TOK_PAD);
+    h5_attr_write_str(file, "aggregation", m->aggregation);
+}
+
+// Rows per chunk: at most PREFBUF_CHUNK_ROWS and N, and small enough for the widest column.
+static hsize_t chunk_rows(int64_t n, const PrefMeta *m) {
+    size_t widest = (size_t)m->P;
+    if ((size_t)m->R > widest) widest = (size_t)m->R;
+    if ((size_t)m->J * 2 > widest) widest = (size_t)m->J * 2;
+    size_t rows = PREFBUF_CHUNK_BYTES / (widest * 4);
+    if (rows > PREFBUF_CHUNK_ROWS) rows = PREFBUF_CHUNK_ROWS;
+    if ((int64_t)rows > n) rows = (size_t)n;
+    return rows < 1 ? 1 : (hsize_t)rows;
+}
+
+// Creates /pairs/<column> for every column; dsets[c] receives the open datasets.
+static void create_pairs(hid_t file, hid_t label_type, const PrefMeta *m, int64_t n,
+                         int compress_level, hid_t *dsets) {
+    hid_t pairs = h5_group_create(file, "pairs");
+    hsize_t k = chunk_rows(n, m);
+    for (int c = 0; c < N_COLS; c++) {
+        const PrefColumn *col = &COLS[c];
+        hsize_t dims[3] = {(hsize_t)n, 1, 1}, maxdims[3] = {H5S_UNLIMITED, 1, 1}, chunk[3] = {k, 1, 1};
+        int ndim = 1;
+        if (col->width == W_P || col->width == W_R) {
+            ndim = 2;
+            dims[1] = maxdims[1] = chunk[1] = (hsize_t)(col->width == W_P ? m->P : m->R);
+        } else if (col->width == W_J2) {
+            ndim = 3;
+            dims[1] = maxdims[1] = chunk[1] = (hsize_t)m->J;
+            dims[2] = maxdims[2] = chunk[2] = 2;
+        }
+        dsets[c] = h5_dataset_create_chunked(pairs, col->name, col_h5type(col->type, label_type), ndim,
+                                             dims, maxdims, chunk, compress_level, col->description,
+                                             WIDTH_DIMS[col->width]);
+    }
+    h5_close(&pairs);
+}
+
+// Creates /stats with one attribute per statistic (creation order tracked) and the agreement
+// dataset, which is returned open.
+static hid_t create_stats(hid_t file, const PrefMeta *m) {
+    hid_t gcpl = H5_CHECK(H5Pcreate(H5P_GROUP_CREATE), "/stats");
+    H5_CHECK(H5Pset_attr_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+             "/stats");
+    hid_t stats = H5_CHECK(H5Gcreate2(file, "stats", H5P_DEFAULT, gcpl, H5P_DEFAULT), "/stats");
+    h5_close(&gcpl);
+    for (int i = 0; i < m->n_stats; i++)
+        h5_attr_write_f64(stats, m->stats[i].name, m->stats[i].value);
+    hsize_t dims[2] = {(hsize_t)m->J, (hsize_t)m->J};
+    hid_t agreement = h5_dataset_create(
+        stats, "agreement", H5T_IEEE_F32LE, 2, dims,
+        "fraction of pairs on which judge i and judge j prefer the same response (order of "
+        "judge_names)",
+        "(J, J)");
+    h5_close(&stats);
+    return agreement;
+}
+
+// Rank 0: makes run_dir/prefs if absent. Every rank returns the same status.
+static int make_prefs_dir(const char *run_dir, MPI_Comm comm, ErrMsg *e) {
+    int rank, rc = 0;
+    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    if (rank == 0) {
+        char dir[PREFBUF_PATH_MAX];
+        int len = snprintf(dir, sizeof dir, "%s/prefs", run_dir);
+        CHECKF(len > 0 && (size_t)len < sizeof dir, "prefbuf: run directory name too long");
+        struct stat st;
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            rc = err_set(e, "cannot create the preference directory %s: %s", dir, strerror(errno));
+        else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            rc = err_set(e, "cannot use %s as the preference directory: it is not a directory", dir);
+    }
+    return agree(rc, e, comm);
+}
+
+// fsyncs a file or directory; returns 0 or errno.
+static int fsync_path(const char *path, int flags) {
+    int fd = open(path, flags);
+    if (fd < 0) return errno;
+    int rc = fsync(fd) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+// Rank 0: fsync the temporary file, rename it into place, fsync the directory.
+static int publish(const char *run_dir, int32_t round, MPI_Comm comm, ErrMsg *e) {
+    int rank, rc = 0;
+    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    if (rank == 0) {
+        char tmp[PREFBUF_PATH_MAX], final[PREFBUF_PATH_MAX], dir[PREFBUF_PATH_MAX];
+        prefbuf_path(tmp, sizeof tmp, run_dir, round, 1);
+        prefbuf_path(final, sizeof final, run_dir, round, 0);
+        snprintf(dir, sizeof dir, "%s/prefs", run_dir);
+        int err = fsync_path(tmp, O_RDONLY);
+        if (err)
+            rc = err_set(e, "cannot fsync %s: %s", tmp, strerror(err));
+        else if (rename(tmp, final) != 0)
+            rc = err_set(e, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+        else if ((err = fsync_path(dir, O_RDONLY | O_DIRECTORY)) != 0)
+            rc = err_set(e, "cannot fsync directory %s: %s", dir, strerror(err));
+    }
+    return agree(rc, e, comm);
+}
+
+// Writes every column's rows [first, first + mine->n) collectively.
+static void write_pairs(const hid_t *dsets, hid_t label_type, const PrefRows *mine, int64_t first,
+                        hid_t dxpl) {
+    for (int c = 0; c < N_COLS; c++)
+        h5_write_rows(dsets[c], col_h5type(COLS[c].type, label_type), (hsize_t)first,
+                      (hsize_t)mine->n, mine->n ? col_cptr(mine, &COLS[c]) : NULL, dxpl);
+}
+
+int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const PrefRows *mine,
+                        int compress_level, MPI_Comm comm, ErrMsg *e) {
+    ErrMsg local;
+    if (!e) e = &local;
+    int rank;
+    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    CHECKF(compress_level >= 0 && compress_level <= 9, "prefbuf: compress_level %d", compress_level);
+    PrefMeta m = *meta_in;
+    bcast_meta(&m, comm);
+    check_meta(&m);
+    int64_t n_total = 0, first = row_offset(mine->n, comm, &n_total);
+    check_rows(mine, &m, first);
+    if (make_prefs_dir(run_dir, comm, e) < 0) return -1;
+
+    char tmp[PREFBUF_PATH_MAX];
+    prefbuf_path(tmp, sizeof tmp, run_dir, m.round, 1);
+    hid_t fapl = h5_fapl_mpio(comm);
+    hid_t file = h5_file_create(tmp, fapl, e);
+    h5_close(&fapl);
+    if (agree(file < 0 ? -1 : 0, e, comm) < 0) {
+        CHECKF(file < 0, "prefbuf: %s was created on some ranks only", tmp);
+        return -1;
+    }
+
+    // 1. Structure, created by every rank in a fixed order.
+    write_root_attrs(file, &m, n_total);
+    hid_t label_type = label_type_create();
+    hid_t types = h5_group_create(file, "types");
+    H5_CHECK(H5Tcommit2(types, "pref_label", label_type, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             "/types/pref_label");
+    h5_close(&types);
+    hid_t dsets[N_COLS];
+    create_pairs(file, label_type, &m, n_total, compress_level, dsets);
+    hid_t agreement = create_stats(file, &m);
+    fault_point("prefs.after_create");
+
+    // 2. Rows, collectively; ranks without rows select none.
+    hid_t dxpl = h5_dxpl_collective();
+    write_pairs(dsets, label_type, mine, first, dxpl);
+    for (int c = 0; c < N_COLS; c++) h5_close(&dsets[c]);
+    fault_point("prefs.after_rows");
+
+    // 3. Statistics matrix from rank 0, then the completion flag last.
+    h5_write_rows(agreement, H5T_IEEE_F32LE, 0, rank == 0 ? (hsize_t)m.J : 0, m.agreement, dxpl);
+    h5_close(&agreement);
+    h5_close(&dxpl);
+    h5_close(&label_type);
+    fault_point("prefs.before_complete");
+    h5_attr_write_u8(file, "complete", 1);
+    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
+    h5_close(&file);
+    fault_point("prefs.before_rename");
+
+    // 4. Durable and atomic publication.
+    return publish(run_dir, m.round, comm, e);
+}
+
+/* ---- reading ---- */
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+// format, format_version and complete, each with a HINT on mismatch.
+static int check_identity(hid_t file, const char *path, ErrMsg *e) {
+    char format[64];
+    if (!h5_attr_exists(file, "format"))
+        return err_set(e,
+                       "%s is not a concord preference file: root attribute 'format' is missing "
+                       "(expected \"%s\")\nHINT: pass a file from <run_dir>/prefs/ (round_NNNN.h5)",
+                       path, PREFBUF_FORMAT);
+    if (h5_attr_read_str(file, "format", format, sizeof format, e) < 0) return -1;
+    if (strcmp(format, PREFBUF_FORMAT) != 0)
+        return err_set(e,
+                       "%s is not a concord preference file: root attribute 'format' is \"%s\", "
+                       "expected \"%s\"\nHINT: pass a file from <run_dir>/prefs/ (round_NNNN.h5)",
+                       path, format, PREFBUF_FORMAT);
+    int32_t version;
+    if (h5_attr_read_i32(file, "format_version", &version, e) < 0) return -1;
+    if (version > PREFBUF_FORMAT_VERSION)
+        return err_set(e,
+                       "%s: root attribute 'format_version' is %d, newer than the version %d this "
+                       "build reads\nHINT: read it with the concord build that wrote it (see its "
+                       "created_by attribute) or update concord",
+                       path, version, PREFBUF_FORMAT_VERSION);
+    if (version < 1)
+        return err_set(e,
+                       "%s: root attribute 'format_version' is %d, expected %d\nHINT: the file is "
+                       "damaged or was not written by concord",
+                       path, version, PREFBUF_FORMAT_VERSION);
+    uint8_t complete = 0;
+    if (h5_attr_exists(file, "complete") &&
+        h5_attr_read_u8(file, "complete", &complete, e) < 0)
+        return -1;
+    if (complete != 1)
+        return err_set(e,
+                       "%s is incomplete: root attribute 'complete' is %s (its writer stopped "
+                       "before finishing)\nHINT: delete it; resuming the run writes the round again",
+                       path, h5_attr_exists(file, "complete") ? "not 1" : "missing");
+    return 0;
+}
+
+static int read_root_meta(hid_t file, const char *path, PrefMeta *m, ErrMsg *e) {
+    if (h5_attr_read_str(file, "created_by", m->created_by, sizeof m->created_by, e) < 0 ||
+        h5_attr_read_i32(file, "round", &m->round, e) < 0 ||
+        h5_attr_read_i64(file, "n_rows", &m->n_rows, e) < 0 ||
+        h5_attr_read_i32(file, "max_prompt_len", &m->P, e) < 0 ||
+        h5_attr_read_i32(file, "max_resp_len", &m->R, e) < 0 ||
+        h5_attr_read_i32(file, "n_judges", &m->J, e) < 0 ||
+        h5_attr_read_str(file, "charset", m->charset, sizeof m->charset, e) < 0 ||
+        h5_attr_read_str(file, "aggregation", m->aggregation, sizeof m->aggregation, e) < 0)
+        return -1;
+    if (m->round < 0 || m->n_rows < 0 || m->P < 1 || m->P > PREFBUF_MAX_WIDTH || m->R < 1 ||
+        m->R > PREFBUF_MAX_WIDTH || m->J < 1 || m->J > PREFBUF_MAX_JUDGES)
+        return err_set(e,
+                       "%s: root attributes round=%d n_rows=%lld max_prompt_len=%d max_resp_len=%d "
+                       "n_judges=%d are out of range (expected round, n_rows >= 0; lengths in [1, "
+                       "%d]; n_judges in [1, %d])",
+                       path, m->round, (long long)m->n_rows, m->P, m->R, m->J, PREFBUF_MAX_WIDTH,
+                       PREFBUF_MAX_JUDGES);
+    int n_names = 0;
+    if (h5_attr_read_str_array(file, "judge_names", &m->judge_names[0][0], PREFBUF_NAME_LEN,
+                               PREFBUF_MAX_JUDGES, &n_names, e) < 0)
+        return -1;
+    if (n_names != m->J)
+        return err_set(e, "%s: root attribute 'judge_names' has %d entries, expected n_judges = %d",
+                       path, n_names, m->J);
+    return 0;
+}
+
+typedef struct {
+    PrefMeta *meta;    // receives the statistics
+    const char *path;  // for messages
+    ErrMsg *e;         // error out
+    int rc;            // 0 or -1
+} StatIter;
+
+static herr_t read_stat_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+    StatIter *it = data;
+    PrefMeta *m = it->meta;
+    if (m->n_stats >= PREFBUF_MAX_STATS || !stat_name_ok(name)) {
+        it->rc = err_set(it->e, "%s: /stats has an attribute '%s' that is not a valid statistic "
+                         "(at most %d names of [A-Za-z0-9_]{1,%d})",
+                         it->path, name, PREFBUF_MAX_STATS, PREFBUF_STAT_NAME_LEN - 1);
+        return 1;
+    }
+    PrefStat *s = &m->stats[m->n_stats];
+    if (h5_attr_read_f64(loc, name, &s->value, it->e) < 0) {
+        it->rc = -1;
+        return 1;
+    }
+    snprintf(s->name, sizeof s->name, "%s", name);
+    m->n_stats++;
+    return 0;
+}
+
+// Statistics (attributes of /stats, in creation order) and /stats/agreement.
+static int read_stats(hid_t file, const char *path, PrefMeta *m, hid_t dxpl, ErrMsg *e) {
+    hid_t stats = h5_group_open(file, "stats", e);
+    if (stats < 0) return -1;
+    StatIter it = {m, path, e, 0};
+    m->n_stats = 0;
+    hid_t gcpl = H5Gget_create_plist(stats);
+    unsigned order = 0;
+    if (gcpl >= 0) H5Pget_attr_creation_order(gcpl, &order);
+    h5_close(&gcpl);
+    H5_index_t index = (order & H5P_CRT_ORDER_INDEXED) ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+    if (H5Aiterate2(stats, index, H5_ITER_INC, NULL, read_stat_cb, &it) < 0 && it.rc == 0)
+        it.rc = h5_err(e, "%s: cannot list the attributes of /stats", path);
+    int rc = it.rc;
+    hid_t d = rc == 0 && h5_exists(stats, "agreement") ? H5Dopen2(stats, "agreement", H5P_DEFAULT)
+                                                        : H5I_INVALID_HID;
+    hsize_t dims[2] = {0, 0};
+    if (rc == 0 && (d < 0 || h5_dataset_shape(d, dims, 2, e) != 2 || dims[0] != (hsize_t)m->J ||
+                    dims[1] != (hsize_t)m->J))
+        rc = err_set(e, "%s: dataset /stats/agreement is missing or not of shape (J, J) = (%d, %d)",
+                     path, m->J, m->J);
+    if (rc == 0) rc = h5_read_rows(d, H5T_IEEE_F32LE, 0, (hsize_t)m->J, m->agreement, dxpl, e);
+    h5_close(&d);
+    h5_close(&stats);
+    return rc;
+}
+
+// "(a, b, c)" of dims[0..ndim) into buf; returns buf.
+static const char *fmt_dims(char *buf, size_t size, const hsize_t *dims, int ndim) {
+    size_t used = (size_t)snprintf(buf, size, "(");
+    for (int i = 0; i < ndim && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%llu", i ? ", " : "",
+                                 (unsigned long long)dims[i]);
+    if (used < size) snprintf(buf + used, size - used, ")");
+    return buf;
+}
+
+// Every /pairs column exists with the type and shape the root attributes imply.
+static int check_pairs(hid_t file, const char *path, const PrefMeta *m, ErrMsg *e) {
+    hid_t label_type = label_type_create();
+    int rc = 0;
+    for (int c = 0; c < N_COLS && rc == 0; c++) {
+        const PrefColumn *col = &COLS[c];
+        char name[64];
+        snprintf(name, sizeof name, "pairs/%s", col->name);
+        if (!h5_exists(file, name)) {
+            rc = err_set(e, "%s: dataset /%s is missing", path, name);
+            break;
+        }
+        hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+        if (d < 0) {
+            rc = h5_err(e, "%s: cannot open dataset /%s", path, name);
+            break;
+        }
+        hid_t t = H5_CHECK(H5Dget_type(d), name);
+        hsize_t dims[4] = {0};
+        char shape[128];
+        int ndim = h5_dataset_shape(d, dims, 4, e);
+        int want_ndim = col->width == W_1 ? 1 : col->width == W_J2 ? 3 : 2;
+        size_t width = col_row_elems(col->width, m->P, m->R, m->J);
+        hsize_t inner = ndim == 3 ? dims[1] * dims[2] : ndim == 2 ? dims[1] : 1;
+        if (ndim >= 0 && (ndim != want_ndim || dims[0] != (hsize_t)m->n_rows || inner != width ||
+                          (ndim == 3 && dims[1] != (hsize_t)m->J)))
+            rc = err_set(e, "%s: dataset /%s has shape %s, expected %s with N = %lld, P = %d, "
+                         "R = %d, J = %d from the root attributes",
+                         path, name, fmt_dims(shape, sizeof shape, dims, ndim), WIDTH_DIMS[col->width],
+                         (long long)m->n_rows, m->P, m->R, m->J);
+        else if (ndim < 0)
+            rc = -1;
+        else if (H5Tequal(t, col_h5type(col->type, label_type)) <= 0)
+            rc = err_set(e, "%s: dataset /%s has an element type other than %s", path, name,
+                         col->type == COL_LABEL ? "the enum pref_label" : "the expected integer/float");
+        h5_close(&t);
+        h5_close(&d);
+    }
+    h5_close(&label_type);
+    return rc;
+}
+
+// Everything prefbuf_open verifies and reads after the file is open (no communication).
+static int open_checks(PrefFile *f, hid_t dxpl, ErrMsg *e) {
+    if (check_identity(f->file, f->path, e) < 0) return -1;
+    if (read_root_meta(f->file, f->path, &f->meta, e) < 0) return -1;
+    if (read_stats(f->file, f->path, &f->meta, dxpl, e) < 0) return -1;
+    return check_pairs(f->file, f->path, &f->meta, e);
+}
+
+int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
+    ErrMsg local;
+    if (!e) e = &local;
+    memset(f, 0, sizeof *f);
+    f->file = H5I_INVALID_HID;
+    f->comm = comm;
+    snprintf(f->path, sizeof f->path, "%s", path);
+    if (ends_with(path, ".tmp"))
+        return err_set(e,
+                       "%s is the temporary file of an unfinished write, not a preference round "
+                       "file\nHINT: delete it; resuming the run writes the round again",
+                       path);
+    hid_t fapl = h5_fapl_mpio(comm);
+    hid_t file = h5_file_open(path, fapl, e);
+    h5_close(&fapl);
+    if (agree(file < 0 ? -1 : 0, e, comm) < 0) {
+        CHECKF(file < 0, "prefbuf: %s was opened on some ranks only", path);
+        return -1;
+    }
+    f->file = file;
+    hid_t dxpl = h5_dxpl_collective();
+    int rc = open_checks(f, dxpl, e);
+    h5_close(&dxpl);
+    if (agree(rc, e, comm) < 0) {
+        prefbuf_close(f);
+        return -1;
+    }
+    return 0;
+}
+
+int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows, ErrMsg *e) {
+    ErrMsg local;
+    if (!e) e = &local;
+    memset(rows, 0, sizeof *rows);
+    CHECKF(f->file != H5I_INVALID_HID, "prefbuf_read_rows on a closed file");
+    const PrefMeta *m = &f->meta;
+    int rc = 0;
+    if (first < 0 || count < 0 || first > m->n_rows || count > m->n_rows - first)
+        rc = err_set(e, "%s: rows [%lld, %lld) requested, the file has rows [0, %lld)", f->path,
+                     (long long)first, (long long)first + count, (long long)m->n_rows);
+    if (agree(rc, e, f->comm) < 0) return -1;
+    prefbuf_rows_alloc(rows, count, m->P, m->R, m->J);
+    hid_t dxpl = h5_dxpl_collective();
+    hid_t label_type = label_type_create();
+    for (int c = 0; c < N_COLS; c++) {
+        // Every rank reads every column (collective), even after a local failure.
+        char name[64];
+        snprintf(name, sizeof name, "pairs/%s", COLS[c].name);
+        hid_t d = H5_CHECK(H5Dopen2(f->file, name, H5P_DEFAULT), name);
+        ErrMsg col_e;
+        if (h5_read_rows(d, col_h5type(COLS[c].type, label_type), (hsize_t)first, (hsize_t)count,
+                         *col_ptr(rows, &COLS[c]), dxpl, &col_e) < 0 && rc == 0) {
+            *e = col_e;
+            rc = -1;
+        }
+        h5_close(&d);
+    }
+    h5_close(&label_type);
+    h5_close(&dxpl);
+    if (agree(rc, e, f->comm) < 0) {
+        prefbuf_rows_free(rows);
+        return -1;
+    }
+    return 0;
+}
+
+void prefbuf_close(PrefFile *f) { h5_close(&f->file); }
+
+int prefbuf_load(const char *path, MPI_Comm comm, PrefMeta *meta, PrefRows *rows, ErrMsg *e) {
+    PrefFile f;
+    memset(rows, 0, sizeof *rows);
+    if (prefbuf_open(&f, path, comm, e) < 0) return -1;
+    int rc = prefbuf_read_rows(&f, 0, f.meta.n_rows, rows, e);
+    if (rc == 0 && meta) *meta = f.meta;
+    prefbuf_close(&f);
+    return rc;
+}
+
+/* ---- listing ---- */
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+// Round number of a final round file name ("round_0007.h5" -> 7), or -1 for any other name.
+static int32_t round_of_name(const char *name) {
+    if (strncmp(name, "round_", 6) != 0) return -1;
+    char *end = NULL;
+    errno = 0;
+    long r = strtol(name + 6, &end, 10);
+    if (errno || end == name + 6 || r < 0 || r > INT32_MAX || strcmp(end, ".h5") != 0) return -1;
+    char canonical[64];
+    snprintf(canonical, sizeof canonical, "round_%04ld.h5", r);
+    return strcmp(canonical, name) == 0 ? (int32_t)r : -1;
+}
+
+int prefbuf_list_rounds(const char *run_dir, int32_t **rounds, int *n, ErrMsg *e) {
+    *rounds = NULL;
+    *n = 0;
+    struct stat st;
+    if (stat(run_dir, &st) != 0)
+        return err_set(e, "cannot read run directory %s: %s", run_dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, "cannot read run directory %s: not a directory", run_dir);
+    char dir[PREFBUF_PATH_MAX];
+    int len = snprintf(dir, sizeof dir, "%s/prefs", run_dir);
+    if (len < 0 || (size_t)len >= sizeof dir)
+        return err_set(e, "run directory name %s is too long", run_dir);
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        return err_set(e, "cannot list %s: %s", dir, strerror(errno));
+    }
+    int cap = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        int32_t r = round_of_name(ent->d_name);
+        if (r < 0) continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *rounds = xrealloc("prefbuf.list", *rounds, (size_t)cap * sizeof **rounds);
+        }
+        (*rounds)[(*n)++] = r;
+    }
+    closedir(d);
+    if (*n > 1) qsort(*rounds, (size_t)*n, sizeof **rounds, cmp_i32);
+    return 0;
+}
