@@ -11,6 +11,7 @@ static int log_quiet = 0;
 
 void log_set_root(int is_root) { log_is_root = is_root; }
 void log_set_quiet(int quiet) { log_quiet = quiet; }
+int log_is_root_process(void) { return log_is_root && !log_quiet; }
 
 static void vlog(const char *tag, const char *fmt, va_list ap) {
     char id[64];

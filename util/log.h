@@ -6,6 +6,8 @@
 
 /* Marks this process as the one that prints log_root lines (default: yes). */
 void log_set_root(int is_root);
+/* 1 when this process prints log_root lines and progress (and quiet mode is off). */
+int log_is_root_process(void);
 /* 1 when quiet mode is on (log_info and log_root print nothing; warnings still print). */
 void log_set_quiet(int quiet);
 

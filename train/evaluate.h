@@ -1,0 +1,57 @@
+/* train/evaluate.h — held-out evaluation of a policy on a task's EVAL split: greedy accuracy,
+   maj@K accuracy (majority answer of K samples), judge accuracy (llm_judge verdicts on the model's
+   own greedy answers against the verifier, class-balanced), and mean response length. Works on an
+   index range so ranks can split the prompts and add their counts (eval_counts_add). */
+#ifndef CONCORD_TRAIN_EVALUATE_H
+#define CONCORD_TRAIN_EVALUATE_H
+
+#include <stdint.h>
+
+#include "train/params.h"
+#include "train/sample.h"
+#include "train/task.h"
+#include "train/tokenizer.h"
+
+typedef struct {
+    int max_new;             // response length limit (generate.max_new_tokens)
+    int maj_k;               // samples per prompt for maj@K (0 = skip)
+    SampleParams maj_sample; // sampling of the maj@K samples (generate.temperature, top_p, top_k)
+    uint64_t seed;           // run seed
+    uint32_t stream;         // round field of the maj@K draws (distinct from training rounds)
+    int batch;               // sequences decoded together
+} EvalParams;
+
+/* Counts over a set of prompts; add them across ranks, then eval_summary. */
+typedef struct {
+    int64_t prompts;          // prompts evaluated
+    int64_t greedy_correct;   // greedy answers verified correct
+    int64_t maj_correct;      // majority answers of maj_k samples verified correct
+    int64_t no_answer;        // greedy responses without an extractable answer
+    int64_t resp_tokens;      // greedy response tokens (EOS included)
+    int64_t judge_pos;        // greedy answers that are correct (the judge should say Y)
+    int64_t judge_pos_yes;    // ... of which the judge said Y (P(Y) > P(N))
+    int64_t judge_neg;        // greedy answers that are wrong (the judge should say N)
+    int64_t judge_neg_no;     // ... of which the judge said N
+    int64_t unverifiable;     // prompts without ground truth (excluded from accuracies)
+} EvalCounts;
+
+typedef struct {
+    int64_t prompts;        // prompts with ground truth
+    double greedy_acc;      // greedy accuracy
+    double maj_acc;         // maj@K accuracy (NaN when maj_k = 0)
+    double judge_acc;       // balanced judge accuracy: mean of the Y-recall and the N-recall
+                            // (NaN when one class is empty: then the recall of the other)
+    double judge_acc_raw;   // plain fraction of correct verdicts
+    double mean_resp_len;   // mean greedy response length in tokens
+    double no_answer_rate;  // fraction of greedy responses without an answer
+} EvalSummary;
+
+/* Evaluates EVAL prompts [first, first + count) with policy w. Returns 0, or -1 with e filled
+   when a prompt cannot be encoded (unknown character, too long). */
+int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const ParamSlab *w,
+               int64_t first, int64_t count, const EvalParams *ep, ErrMsg *e) WARN_UNUSED_RESULT;
+
+void eval_counts_add(EvalCounts *dst, const EvalCounts *src);
+EvalSummary eval_summary(const EvalCounts *c);
+
+#endif
