@@ -21,8 +21,10 @@ void err_set_identity(int rank, const char *role) {
 
 const char *err_identity(char *buf, int size) {
     double t = timer_since_start();
-    if (identity_rank >= 0)
+    if (identity_rank >= 0 && identity_role[0])
         snprintf(buf, (size_t)size, "[%04d %s %.3fs] ", identity_rank, identity_role, t);
+    else if (identity_rank >= 0)
+        snprintf(buf, (size_t)size, "[%04d %.3fs] ", identity_rank, t);
     else
         snprintf(buf, (size_t)size, "[%.3fs] ", t);
     return buf;
