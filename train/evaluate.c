@@ -71,7 +71,7 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
     int32_t *rep_len = xmalloc("eval", (size_t)nseq * sizeof(int32_t));
     uint32_t *rep_id = xmalloc("eval", (size_t)nseq * sizeof(uint32_t));
     uint32_t *sample_idx = xcalloc("eval", (size_t)nseq, sizeof(uint32_t));
-    int32_t *judge = xmalloc("eval", (size_t)batch * c->T * sizeof(int32_t));
+    int32_t *judge = xcalloc("eval", (size_t)batch * c->T, sizeof(int32_t));  // pads stay valid ids
     int32_t *judge_len = xmalloc("eval", (size_t)batch * sizeof(int32_t));
     float *u = xmalloc("eval", (size_t)batch * sizeof(float));
     char(*answers)[TASK_TEXT_MAX] = xmalloc("eval", (size_t)(K > 0 ? K : 1) * TASK_TEXT_MAX);

@@ -206,6 +206,7 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
     const float *last = layer_acts(a, c->L - 1).residual3;
     TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, g->lnf_w, g->lnf_b, a->dln, last, w->t.lnf_w, a->lnf_mean,
                        a->lnf_rstd, N, C));
+    if (a->grad_ready) a->grad_ready(a->grad_ready_ctx, -1);
 
     // a->dresidual holds the gradient of the residual stream after layer l
     for (int l = c->L - 1; l >= 0; l--) {
@@ -229,6 +230,7 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
                         C, 3 * C));
         TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln, residual,
                            lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C));
+        if (a->grad_ready) a->grad_ready(a->grad_ready_ctx, l);
     }
     TIMED(PROF_OTHER, encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C));
 }

@@ -18,9 +18,16 @@
 typedef enum { PROF_MATMUL, PROF_ATTENTION, PROF_LAYERNORM, PROF_GELU, PROF_OTHER, PROF_COUNT } ProfOp;
 extern const char *const PROF_OP_NAMES[PROF_COUNT];
 
+/* Called by gpt_backward when gradients become final: layer = -1 after the final LayerNorm's
+   (lnf_w, lnf_b), then l = L-1 .. 0 after layer l's twelve stacked tensors. wte and wpe are final
+   only when gpt_backward returns. Data-parallel learners start their all-reduce buckets here. */
+typedef void (*GradReadyFn)(void *ctx, int layer);
+
 typedef struct {
     GPTConfig cfg;
     int max_B, max_S;  // capacity: batch rows and sequence length
+    GradReadyFn grad_ready;  // optional: see GradReadyFn (NULL = none)
+    void *grad_ready_ctx;    // its context
     double prof[PROF_COUNT];  // seconds spent per kind of kernel (see ProfOp)
     int training;      // 1: keeps every layer's activations and gradient scratch for the backward
     int B, S;          // shape of the last forward

@@ -1,0 +1,188 @@
+/* io/metrics.c — metrics.jsonl records; see metrics.h. */
+#include "io/metrics.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/alloc.h"
+
+struct MetricsRecord {
+    cJSON *root;
+};
+
+MetricsRecord *metrics_record_new(void) {
+    MetricsRecord *r = xmalloc("metrics", sizeof *r);
+    r->root = cJSON_CreateObject();
+    CHECK(r->root);
+    return r;
+}
+
+void metrics_record_free(MetricsRecord *r) {
+    if (!r) return;
+    cJSON_Delete(r->root);
+    xfree(r);
+}
+
+static cJSON *target(MetricsRecord *r, const char *group) {
+    if (!group) return r->root;
+    cJSON *g = cJSON_GetObjectItemCaseSensitive(r->root, group);
+    if (!g) g = cJSON_AddObjectToObject(r->root, group);
+    CHECK(g);
+    return g;
+}
+
+static void set(MetricsRecord *r, const char *group, const char *key, cJSON *item) {
+    cJSON *t = target(r, group);
+    CHECK(item);
+    if (cJSON_GetObjectItemCaseSensitive(t, key)) cJSON_ReplaceItemInObjectCaseSensitive(t, key, item);
+    else cJSON_AddItemToObject(t, key, item);
+}
+
+void metrics_set_num(MetricsRecord *r, const char *group, const char *key, double v) {
+    set(r, group, key, isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull());
+}
+
+void metrics_set_int(MetricsRecord *r, const char *group, const char *key, long long v) {
+    set(r, group, key, cJSON_CreateNumber((double)v));
+}
+
+void metrics_set_str(MetricsRecord *r, const char *group, const char *key, const char *v) {
+    set(r, group, key, cJSON_CreateString(v));
+}
+
+int metrics_append(const char *path, const MetricsRecord *r, ErrMsg *e) {
+    char *text = cJSON_PrintUnformatted(r->root);
+    CHECK(text);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int rc = 0;
+    if (fd < 0) {
+        rc = err_set(e, "%s: cannot open for appending: %s", path, strerror(errno));
+    } else {
+        size_t n = strlen(text);
+        text[n] = '\n';  // cJSON's buffer has the NUL there; write the line with its newline
+        if (write(fd, text, n + 1) != (ssize_t)(n + 1) || fsync(fd) != 0)
+            rc = err_set(e, "%s: write failed: %s", path, strerror(errno));
+        text[n] = '\0';
+        close(fd);
+    }
+    cJSON_free(text);
+    return rc;
+}
+
+// Calls fn for every line of path (parsed); returns -1 with e on a malformed line.
+typedef int (*LineFn)(void *ctx, const cJSON *obj, const char *raw);
+static int for_each_line(const char *path, LineFn fn, void *ctx, ErrMsg *e) {
+    FILE *f = fopen(path, "r");
+    if (!f) return errno == ENOENT ? 1 : err_set(e, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int lineno = 0, rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (len <= 1) continue;
+        cJSON *obj = cJSON_Parse(line);
+        if (!obj || !cJSON_IsObject(obj)) rc = err_set(e, "%s:%d: not a JSON object", path, lineno);
+        else rc = fn(ctx, obj, line);
+        cJSON_Delete(obj);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static double num_of(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+typedef struct {
+    FILE *out;
+    int max_round;
+} TruncCtx;
+
+static int keep_line(void *ctx, const cJSON *obj, const char *raw) {
+    TruncCtx *t = ctx;
+    double r = num_of(obj, "round");
+    if (!isnan(r) && r <= t->max_round) fputs(raw, t->out);
+    return 0;
+}
+
+int metrics_truncate(const char *path, int max_round, ErrMsg *e) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (access(path, F_OK) != 0) return 0;
+    FILE *out = fopen(tmp, "w");
+    if (!out) return err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
+    TruncCtx t = {out, max_round};
+    int rc = for_each_line(path, keep_line, &t, e);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0) rc = err_set(e, "%s: write failed", tmp);
+    fclose(out);
+    if (rc < 0) return rc;
+    if (rename(tmp, path) != 0) return err_set(e, "%s: rename failed: %s", path, strerror(errno));
+    return 0;
+}
+
+static void print_num(FILE *out, double v, const char *fmt) {
+    if (isnan(v)) fprintf(out, "%8s", "-");
+    else fprintf(out, fmt, v);
+}
+
+static int print_row(void *ctx, const cJSON *obj, const char *raw) {
+    FILE *out = ctx;
+    (void)raw;
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(obj, "seconds");
+    double total = 0.0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, sec) if (cJSON_IsNumber(it)) total += it->valuedouble;
+    fprintf(out, "%5.0f", num_of(obj, "round"));
+    print_num(out, num_of(obj, "greedy_acc"), "%8.3f");
+    print_num(out, num_of(obj, "maj_acc"), "%8.3f");
+    print_num(out, num_of(obj, "judge_acc"), "%8.3f");
+    print_num(out, num_of(obj, "kept_fraction"), "%8.3f");
+    print_num(out, num_of(obj, "label_accuracy"), "%8.3f");
+    print_num(out, num_of(obj, "judge_agreement"), "%8.3f");
+    print_num(out, num_of(obj, "loss"), "%8.4f");
+    print_num(out, total, "%8.1f");
+    fputc('\n', out);
+    return 0;
+}
+
+int metrics_print_summary(const char *path, FILE *out, ErrMsg *e) {
+    fprintf(out, "%5s%8s%8s%8s%8s%8s%8s%8s%8s\n", "round", "greedy", "maj@K", "judge", "kept",
+            "lab_acc", "agree", "loss", "seconds");
+    int rc = for_each_line(path, print_row, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+typedef struct {
+    const char *key;
+    int *rounds;
+    double *values;
+    int n, cap;
+} ColumnCtx;
+
+static int take_value(void *ctx, const cJSON *obj, const char *raw) {
+    ColumnCtx *c = ctx;
+    (void)raw;
+    if (c->n < c->cap) {
+        c->rounds[c->n] = (int)num_of(obj, "round");
+        c->values[c->n] = num_of(obj, c->key);
+        c->n++;
+    }
+    return 0;
+}
+
+int metrics_read_column(const char *path, const char *key, int *rounds, double *values, int n,
+                        ErrMsg *e) {
+    ColumnCtx c = {key, rounds, values, 0, n};
+    int rc = for_each_line(path, take_value, &c, e);
+    if (rc < 0) return rc;
+    if (rc == 1) return err_set(e, "%s: no such file", path);
+    return c.n;
+}

@@ -1,0 +1,36 @@
+/* io/metrics.h — run_dir/metrics.jsonl: one JSON object per line (one per round; round 0 is the
+   SFT warm-up), appended and flushed line by line so a crash loses nothing. Records are built
+   with typed setters (NaN and Inf become null); readers get the summary table and, on resume, the
+   file is cut back to the rounds that the checkpoint being resumed has completed. */
+#ifndef CONCORD_IO_METRICS_H
+#define CONCORD_IO_METRICS_H
+
+#include <stdio.h>
+
+#include "util/err.h"
+
+typedef struct MetricsRecord MetricsRecord;  // one line under construction (opaque)
+
+MetricsRecord *metrics_record_new(void);
+void metrics_record_free(MetricsRecord *r);
+/* Sets key (in the nested object `group` when group is not NULL) to a number, integer or text. */
+void metrics_set_num(MetricsRecord *r, const char *group, const char *key, double v);
+void metrics_set_int(MetricsRecord *r, const char *group, const char *key, long long v);
+void metrics_set_str(MetricsRecord *r, const char *group, const char *key, const char *v);
+/* Appends the record as one line to path, flushed and fsynced. */
+int metrics_append(const char *path, const MetricsRecord *r, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Rewrites path keeping only lines whose "round" is <= max_round (atomic: tmp + rename). A
+   missing file is fine. */
+int metrics_truncate(const char *path, int max_round, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Prints the per-round table (round, greedy and maj@K accuracy, judge accuracy, kept fraction,
+   label accuracy of kept pairs, judge agreement, loss, seconds) from path. */
+int metrics_print_summary(const char *path, FILE *out, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Reads every line's value of key (top level) into values (max n); returns the count read, with
+   rounds[i] the line's "round". NaN for null or absent. -1 with e on a malformed file. */
+int metrics_read_column(const char *path, const char *key, int *rounds, double *values, int n,
+                        ErrMsg *e);
+
+#endif

@@ -1,0 +1,122 @@
+/* ranks/aggregator.c — pairs, statistics and the round file; see aggregator.h. */
+#include "ranks/aggregator.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "io/prefbuf.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+// Group id of each response: the index of the first identical response of its prompt.
+static int32_t *response_groups(const RoundSamples *s) {
+    int32_t *g = xmalloc("agg.groups", (size_t)s->P * s->K * sizeof(int32_t));
+    for (int p = 0; p < s->P; p++)
+        for (int k = 0; k < s->K; k++) {
+            int i = p * s->K + k;
+            g[i] = k;
+            for (int q = 0; q < k; q++) {
+                int j = p * s->K + q;
+                if (s->resp_len[i] == s->resp_len[j] &&
+                    memcmp(s->resp + (size_t)i * s->R, s->resp + (size_t)j * s->R,
+                           (size_t)s->resp_len[i] * sizeof(int32_t)) == 0) {
+                    g[i] = q;
+                    break;
+                }
+            }
+        }
+    return g;
+}
+
+static AggParams agg_params(const Config *c) {
+    AggParams ap = {.judge = config_judge_index(c, c->aggregate.judge), .prev_judge = -1,
+                    .min_margin = c->aggregate.min_margin};
+    ErrMsg e;  // the config was validated, so the names map
+    CHECK(aggregate_mode_from_name(c->aggregate.mode, &ap.mode, &e) == 0);
+    CHECK(aggregate_pairs_from_name(c->aggregate.pairs, &ap.pairs, &e) == 0);
+    CHECK(aggregate_ties_from_name(c->aggregate.ties, &ap.ties, &e) == 0);
+    CHECK(aggregate_cream_weight_from_name(c->aggregate.cream_weight, &ap.cream_weight, &e) == 0);
+    for (int j = 0; j < c->n_judges; j++)
+        if (strcmp(c->judges[j].name, "prev_round") == 0 &&
+            strcmp(c->judges[j].of, c->aggregate.judge) == 0)
+            ap.prev_judge = j;
+    return ap;
+}
+
+// Rank 0: the round file's rows from the aggregated pairs.
+static void fill_rows(PrefRows *rows, const AggPairs *ap, const RoundSamples *s) {
+    int J = s->J;
+    prefbuf_rows_alloc(rows, ap->n, s->W, s->R, J);
+    for (int64_t i = 0; i < ap->n; i++) {
+        int p = ap->prompt[i], a = p * s->K + ap->chosen[i], b = p * s->K + ap->rejected[i];
+        rows->prompt_id[i] = s->items[p].id;
+        rows->chosen_idx[i] = ap->chosen[i];
+        rows->rejected_idx[i] = ap->rejected[i];
+        memcpy(rows->prompt + (size_t)i * s->W, s->prompts + (size_t)p * s->W,
+               (size_t)s->W * sizeof(int32_t));
+        rows->prompt_len[i] = s->prompt_len[p];
+        memcpy(rows->chosen + (size_t)i * s->R, s->resp + (size_t)a * s->R, (size_t)s->R * sizeof(int32_t));
+        memcpy(rows->rejected + (size_t)i * s->R, s->resp + (size_t)b * s->R, (size_t)s->R * sizeof(int32_t));
+        rows->chosen_len[i] = s->resp_len[a];
+        rows->rejected_len[i] = s->resp_len[b];
+        for (int j = 0; j < J; j++) {
+            rows->judge_scores[((size_t)i * J + j) * 2 + 0] = s->scores[(size_t)a * J + j];
+            rows->judge_scores[((size_t)i * J + j) * 2 + 1] = s->scores[(size_t)b * J + j];
+        }
+        rows->label[i] = ap->label[i];
+        rows->prob[i] = ap->prob[i];
+        rows->weight[i] = ap->weight[i];
+        rows->confidence[i] = ap->confidence[i];
+        rows->label_correct[i] = ap->label_correct[i];
+    }
+}
+
+void aggregator_run(RunCtx *rc, const RoundSamples *s, AggStats *stats) {
+    const Config *c = &rc->cfg;
+    const Comms *cm = &rc->comms;
+    memset(stats, 0, sizeof *stats);
+    PrefMeta meta;
+    prefbuf_meta_init(&meta, s->round, s->W, s->R, s->J);
+    for (int j = 0; j < s->J; j++)
+        snprintf(meta.judge_names[j], sizeof meta.judge_names[j], "%s", c->judges[j].name);
+    snprintf(meta.charset, sizeof meta.charset, "%s", rc->tok.charset);
+    snprintf(meta.aggregation, sizeof meta.aggregation, "%s", c->aggregate.mode);
+    PrefRows rows = {0};
+    if (cm->rank == 0) {
+        float weights[CONFIG_MAX_JUDGES];
+        const char *names[CONFIG_MAX_JUDGES];
+        for (int j = 0; j < s->J; j++) weights[j] = (float)c->judges[j].weight, names[j] = c->judges[j].name;
+        int32_t *group = response_groups(s);
+        AggInput in = {.P = s->P, .K = s->K, .J = s->J, .scores = s->scores, .weights = weights,
+                       .group = group, .correct = s->correct, .judge_names = names};
+        AggParams ap = agg_params(c);
+        AggPairs pairs;
+        ErrMsg e;
+        if (aggregate_round(&in, &ap, &pairs, stats, &e) != 0) die("aggregation: %s", e.msg);
+        fill_rows(&rows, &pairs, s);
+        for (int i = 0; i < stats->n_stats; i++)
+            prefbuf_meta_add_stat(&meta, stats->stats[i].name, stats->stats[i].value);
+        for (int i = 0; i < s->J * s->J; i++) meta.agreement[i] = (float)stats->agreement[i];
+        aggregate_pairs_free(&pairs);
+        xfree(group);
+    } else if (cm->agg != MPI_COMM_NULL) {
+        prefbuf_rows_alloc(&rows, 0, s->W, s->R, s->J);
+    }
+    if (cm->agg != MPI_COMM_NULL) {
+        int64_t total;
+        prefbuf_assign_pair_ids(&rows, s->round, cm->agg, &total);
+        ErrMsg e;
+        if (prefbuf_write_round(c->run.run_dir, &meta, &rows, c->checkpoint.compress_level, cm->agg,
+                                &e) != 0)
+            die("round file: %s", e.msg);
+    }
+    if (cm->rank == 0) {
+        double kept = NAN, acc = NAN;
+        aggregate_stats_get(stats, "kept_fraction", &kept);
+        aggregate_stats_get(stats, "label_accuracy", &acc);
+        log_root("round %d: %lld candidate pairs, kept %.1f%%, label accuracy %.3f", s->round,
+                 (long long)rows.n, 100.0 * kept, acc);
+    }
+    prefbuf_rows_free(&rows);
+    MPI_CHECK(MPI_Barrier(cm->world));  // the file is complete before anyone reads it
+}

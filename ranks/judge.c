@@ -1,0 +1,191 @@
+/* ranks/judge.c — the judge role: every configured judge scores every response of the judge's
+   share of the prompts (DESIGN.md "Judges"); votes are gathered on world rank 0. Abstentions are
+   NaN. Models: the policy π_t (θ_{r-1}, which generated the responses), the SFT model θ_0 and the
+   previous round's policy θ_{r-2} (rc->previous). */
+#include <math.h>
+#include <string.h>
+
+#include "comm/exchange.h"
+#include "ranks/samples.h"
+#include "train/judges.h"
+#include "train/prefstep.h"
+#include "util/alloc.h"
+#include "util/progress.h"
+
+// The judge's share of the round: prompts [p0, p1), their K responses as full sequences.
+typedef struct {
+    int p0, p1, n;       // prompt range, responses (n = (p1 - p0) * K)
+    int S;               // sequence width W + R
+    int32_t *seq;        // (n, S) prompt + response
+    int32_t *start;      // (n) response start
+    int32_t *len;        // (n)
+    char (*text)[TASK_TEXT_MAX];  // (n) response texts
+} Share;
+
+static void share_init(Share *sh, const RoundSamples *s, RunCtx *rc) {
+    const Comms *cm = &rc->comms;
+    sh->p0 = (int)((int64_t)cm->judge_rank * s->P / cm->judge_size);
+    sh->p1 = (int)((int64_t)(cm->judge_rank + 1) * s->P / cm->judge_size);
+    sh->n = (sh->p1 - sh->p0) * s->K;
+    sh->S = s->W + s->R;
+    int n1 = sh->n > 0 ? sh->n : 1;
+    sh->seq = xcalloc("judge.share", (size_t)n1 * sh->S, sizeof(int32_t));
+    sh->start = xmalloc("judge.share", (size_t)n1 * 2 * sizeof(int32_t));
+    sh->len = sh->start + n1;
+    sh->text = xmalloc("judge.share", (size_t)n1 * TASK_TEXT_MAX);
+    for (int i = 0; i < sh->n; i++) {
+        int g = sh->p0 * s->K + i, p = g / s->K;
+        int32_t *row = sh->seq + (size_t)i * sh->S;
+        memcpy(row, s->prompts + (size_t)p * s->W, (size_t)s->prompt_len[p] * sizeof(int32_t));
+        memcpy(row + s->prompt_len[p], s->resp + (size_t)g * s->R, (size_t)s->resp_len[g] * sizeof(int32_t));
+        sh->start[i] = s->prompt_len[p];
+        sh->len[i] = s->prompt_len[p] + s->resp_len[g];
+        samples_response_text(s, &rc->tok, g, sh->text[i], TASK_TEXT_MAX);
+    }
+}
+
+static void share_free(Share *sh) {
+    xfree(sh->seq), xfree(sh->start), xfree(sh->text);
+    memset(sh, 0, sizeof *sh);
+}
+
+// σ(u) of llm_judge under model w for every response of the share.
+static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s, RunCtx *rc,
+                             const ParamSlab *w) {
+    int T = rc->model.T;
+    int32_t *seqs = xcalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * T, sizeof(int32_t));
+    int32_t *lens = xmalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * sizeof(int32_t));
+    for (int i = 0; i < sh->n; i++) {
+        int p = (sh->p0 * s->K + i) / s->K;
+        ErrMsg e;
+        lens[i] = task_encode_judge(&rc->task, &rc->tok, s->items[p].prompt, sh->text[i],
+                                    seqs + (size_t)i * T, T, &e);
+        if (lens[i] < 0) lens[i] = 0;  // a response too long for the template: abstain
+    }
+    // score the encodable ones (compact, keep order)
+    int m = 0;
+    int *idx = xmalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * sizeof(int));
+    for (int i = 0; i < sh->n; i++) {
+        out[i] = NAN;
+        if (lens[i] <= 0) continue;
+        if (m != i) memmove(seqs + (size_t)m * T, seqs + (size_t)i * T, (size_t)T * sizeof(int32_t));
+        lens[m] = lens[i];
+        idx[m++] = i;
+    }
+    float *u = xmalloc("judge.llm", (size_t)(m > 0 ? m : 1) * sizeof(float));
+    if (m > 0) judge_llm_logits(u, &rc->infer_acts, w, seqs, lens, m, T, rc->yes, rc->no);
+    for (int k = 0; k < m; k++) out[idx[k]] = 1.0f / (1.0f + expf(-u[k]));
+    xfree(seqs), xfree(lens), xfree(idx), xfree(u);
+}
+
+// Summed response log-probs of the share under w.
+static double *share_logprobs(const Share *sh, RunCtx *rc, const ParamSlab *w) {
+    double *lp = xmalloc("judge.logp", (size_t)(sh->n > 0 ? sh->n : 1) * sizeof(double));
+    if (sh->n > 0)
+        prefstep_logprobs(lp, &rc->infer_acts, w, sh->seq, sh->start, sh->len, sh->n, sh->S);
+    return lp;
+}
+
+// Log-probs under a model, computed once per model and judge phase.
+typedef struct {
+    const ParamSlab *w;
+    double *lp;
+} LogpCache;
+
+static const double *cached_logp(LogpCache *cache, int *n, const ParamSlab *w, const Share *sh,
+                                 RunCtx *rc) {
+    for (int i = 0; i < *n; i++)
+        if (cache[i].w == w) return cache[i].lp;
+    cache[*n].w = w;
+    cache[*n].lp = share_logprobs(sh, rc, w);
+    return cache[(*n)++].lp;
+}
+
+void judge_run(RunCtx *rc, RoundSamples *s) {
+    const Comms *cm = &rc->comms;
+    if (cm->policy == MPI_COMM_NULL) return;
+    const Config *c = &rc->cfg;
+    int J = s->J, K = s->K, r = s->round;
+    Share sh = {0};
+    if (cm->judge != MPI_COMM_NULL) share_init(&sh, s, rc);
+    int n = sh.n, n1 = n > 0 ? n : 1;
+    float *votes = xmalloc("judge.votes", (size_t)n1 * J * sizeof(float));
+    float *col = xmalloc("judge.votes", (size_t)n1 * sizeof(float));
+    int8_t *correct = xmalloc("judge.votes", (size_t)n1);
+    LogpCache cache[4];
+    int n_cache = 0;
+    const ParamSlab *base = strcmp(c->train.reference, "sft") == 0 ? &rc->sft : &rc->previous;
+    int base_ok = r >= 2 && (base == &rc->sft || rc->has_previous);
+    Progress prog;
+    progress_start(&prog, "judge", (int64_t)J);
+    for (int j = 0; j < J && n > 0; j++) {
+        const JudgeSpec *js = &c->judges[j];
+        const char *name = js->name;
+        const ParamSlab *model = &rc->policy;
+        int prev = strcmp(name, "prev_round") == 0;
+        if (prev) {  // the partner judge recomputed with the previous round's policy
+            name = js->of;
+            if (r == 1 || !rc->has_previous) name = "likelihood", model = &rc->sft;
+            else model = &rc->previous;
+        }
+        if (strcmp(name, "llm_judge") == 0) {
+            llm_judge_scores(col, &sh, s, rc, model);
+        } else if (strcmp(name, "likelihood") == 0) {
+            const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
+            for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
+        } else if (strcmp(name, "implicit") == 0) {
+            // β(ℓ_θ − ℓ_base) with the base the model's last training used; for prev_round the
+            // previous policy against the SFT model (length-normalised likelihood before that)
+            const ParamSlab *b = prev ? &rc->sft : base;
+            int ok = prev ? r >= 3 : base_ok;
+            if (prev && !ok) {
+                const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
+                for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
+            } else if (!ok) {
+                for (int i = 0; i < n; i++) col[i] = NAN;  // round 1: nothing trained yet
+            } else {
+                const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
+                const double *lb = cached_logp(cache, &n_cache, b, &sh, rc);
+                for (int i = 0; i < n; i++) col[i] = (float)(c->train.beta * (lp[i] - lb[i]));
+            }
+        } else if (strcmp(name, "self_consistency") == 0) {
+            for (int p = 0; p < n / K; p++) {
+                char answers[K][TASK_TEXT_MAX];
+                const char *ptr[K];
+                for (int k = 0; k < K; k++)
+                    ptr[k] = task_extract(&rc->task, sh.text[p * K + k], answers[k], TASK_TEXT_MAX) == 0
+                                 ? answers[k]
+                                 : NULL;
+                judge_self_consistency(col + p * K, ptr, K);
+            }
+        } else if (strcmp(name, "oracle") == 0) {
+            for (int i = 0; i < n; i++) {
+                int v = task_verify(&rc->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
+                col[i] = v < 0 ? NAN : (float)v;
+            }
+        } else {
+            die("unknown judge \"%s\" (the config check should have refused it)", name);
+        }
+        for (int i = 0; i < n; i++) votes[(size_t)i * J + j] = col[i];
+        progress_update(&prog, j + 1, "%s", js->name);
+    }
+    progress_end(&prog);
+    for (int i = 0; i < n; i++)
+        correct[i] = (int8_t)task_verify(&rc->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
+    ExchGathered gv, gc;
+    exchange_gather_votes(&gv, votes, (int64_t)n * J, 0, cm->policy);
+    exchange_gatherv(&gc, correct, n, EXCH_I8, 0, cm->policy);
+    if (cm->rank == 0) {
+        CHECKF(gv.total == (int64_t)s->P * K * J, "judging returned %lld votes, expected %lld",
+               (long long)gv.total, (long long)s->P * K * J);
+        s->scores = xmalloc("samples", (size_t)gv.total * sizeof(float));
+        s->correct = xmalloc("samples", (size_t)gc.total);
+        memcpy(s->scores, gv.data, (size_t)gv.total * sizeof(float));
+        memcpy(s->correct, gc.data, (size_t)gc.total);
+    }
+    exchange_gathered_free(&gv);
+    exchange_gathered_free(&gc);
+    for (int i = 0; i < n_cache; i++) xfree(cache[i].lp);
+    xfree(votes), xfree(col), xfree(correct);
+    share_free(&sh);
+}

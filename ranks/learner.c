@@ -1,0 +1,378 @@
+/* ranks/learner.c — data-parallel training and evaluation on the learner ranks; see learner.h. */
+#include "ranks/learner.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm/exchange.h"
+#include "train/prefstep.h"
+#include "train/rng.h"
+#include "train/sft.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/progress.h"
+#include "util/timer.h"
+
+// RNG stream ids of the learner (distinct from the task's TASK_STREAM ids).
+#define STREAM_SFT_ORDER 0x4C4E000000000000ull    // + epoch: order of SFT examples
+#define STREAM_PAIR_ORDER 0x4C4F000000000000ull   // + round << 20 + epoch: order of pairs
+#define EVAL_STREAM_BASE 0x45560000u              // round field of evaluation draws (+ round)
+#define TENSOR_LNF_W 14                           // table indices (train/params.h order)
+#define TENSOR_LNF_B 15
+
+// ---- one data-parallel optimizer step ----------------------------------------------------------
+
+static void on_grad_ready(void *ctx, int layer) {
+    GradReducer *r = ctx;
+    if (layer < 0) {
+        grad_reducer_ready_tensor(r, TENSOR_LNF_W, -1);
+        grad_reducer_ready_tensor(r, TENSOR_LNF_B, -1);
+    } else {
+        grad_reducer_ready_layer(r, layer);
+    }
+}
+
+// Zeroes the gradient and arms the overlapped all-reduce for the coming backward.
+static void step_begin(RunCtx *rc) {
+    memset(rc->grads.data, 0, rc->grads.n * sizeof(float));
+    rc->train_acts.grad_ready = on_grad_ready;
+    rc->train_acts.grad_ready_ctx = &rc->reducer;
+}
+
+// Finishes the all-reduce and applies AdamW unless the step is bad anywhere (non-finite loss on
+// some learner, or a non-finite gradient norm). Returns 1 when applied.
+static int step_end(RunCtx *rc, int local_bad, TrainResult *tr) {
+    double t0 = timer_now();
+    grad_reducer_finish(&rc->reducer);
+    tr->allreduce_wait += timer_now() - t0;
+    int bad = local_bad;
+    MPI_CHECK(MPI_Allreduce(&local_bad, &bad, 1, MPI_INT, MPI_MAX, rc->comms.learn));
+    float norm = adamw_grad_norm(&rc->grads);  // identical on every learner
+    if (bad || !isfinite(norm)) {
+        tr->skipped++;
+        log_root("step skipped: non-finite %s (%lld skipped so far)", bad ? "loss" : "gradient",
+                 (long long)tr->skipped);
+        return 0;
+    }
+    adamw_step(&rc->opt, &rc->policy, &rc->grads);
+    rc->state.step++;
+    tr->steps++;
+    return 1;
+}
+
+// Sums n doubles over the learners in place.
+static void sum_over_learners(RunCtx *rc, double *v, int n) {
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
+}
+
+static void mid_checkpoint(RunCtx *rc, const char *phase, int64_t cursor) {
+    char name[CKPT_NAME_MAX];
+    snprintf(rc->state.phase, sizeof rc->state.phase, "%s", phase);
+    rc->state.round_step = cursor;
+    ckpt_name_step(name, sizeof name, rc->state.round, cursor);
+    run_checkpoint(rc, name, 1);
+}
+
+// Stop poll + periodic checkpoint at a step boundary; returns the stop reason (after saving).
+static StopReason boundary(RunCtx *rc, const char *phase, int64_t cursor, int64_t total) {
+    StopReason st = stop_poll(rc->comms.learn);
+    int every = rc->cfg.checkpoint.every;
+    if (st != STOP_NONE || (every > 0 && cursor > 0 && cursor < total && cursor % every == 0))
+        mid_checkpoint(rc, phase, cursor);
+    return st;
+}
+
+// ---- SFT ------------------------------------------------------------------------------------
+
+TrainResult learner_sft(RunCtx *rc) {
+    TrainResult tr = {0};
+    const Config *c = &rc->cfg;
+    int64_t steps = c->sft.steps;
+    int B = c->sft.batch_size, L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int lo = (int)((int64_t)li * B / L), nb = (int)((int64_t)(li + 1) * B / L) - lo;
+    int T = rc->model.T;
+    int64_t N = task_split_size(&rc->task, TASK_SPLIT_SFT);
+    if (rc->state.round_step == 0) {
+        AdamWConfig oc;
+        config_adamw_sft(c, &oc);
+        if (rc->opt.m.data) adamw_free(&rc->opt);
+        adamw_init(&rc->opt, &oc, &rc->model);
+    }
+    int32_t *tok = xcalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * T, sizeof(int32_t));
+    int32_t *row = xmalloc("sft.batch", (size_t)T * sizeof(int32_t));
+    int32_t *start = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * 2 * sizeof(int32_t));
+    int32_t *len = start + (nb > 0 ? nb : 1);
+    Progress prog;
+    progress_start(&prog, "sft step", steps);
+    double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
+    int64_t s = rc->state.round_step;
+    for (; s < steps; s++) {
+        tr.stop = boundary(rc, "sft", s, steps);
+        if (tr.stop != STOP_NONE) break;
+        // this learner's slice of the global batch: examples g = s*B + lo .. s*B + lo + nb - 1
+        int S = 1;
+        for (int i = 0; i < nb; i++) {
+            int64_t g = s * B + lo + i, epoch = g / N;
+            TaskPerm perm = task_perm_make((uint64_t)N, rc->state.seed, STREAM_SFT_ORDER + epoch);
+            TaskSftExample ex;
+            task_sft_example(&rc->task, (int64_t)task_perm_apply(&perm, (uint64_t)(g % N)), &ex);
+            ErrMsg e;
+            int rs, n = task_encode_sft(&rc->task, &rc->tok, &ex, row, T, &rs, &e);
+            CHECKF(n > 0, "SFT example %lld: %s", (long long)g, e.msg);  // validated at load
+            memcpy(tok + (size_t)i * T, row, (size_t)n * sizeof(int32_t));
+            start[i] = rs, len[i] = n;
+            S = n > S ? n : S;
+        }
+        for (int i = 0; i < nb; i++)  // repack (nb, T) rows into (nb, S)
+            memmove(tok + (size_t)i * S, tok + (size_t)i * T, (size_t)S * sizeof(int32_t));
+        double counts[2] = {0.0, (double)sft_response_tokens(start, len, nb)};  // nll, tokens
+        double global_tokens = counts[1];
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM,
+                                rc->comms.learn));
+        step_begin(rc);
+        double tb = timer_now();
+        if (nb > 0)
+            counts[0] = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, tok, start, len,
+                                        nb, S, (int64_t)global_tokens);
+        tr.backward_seconds += timer_now() - tb;
+        int applied = step_end(rc, !isfinite(counts[0]), &tr);
+        sum_over_learners(rc, counts, 2);
+        for (int i = 0; i < nb; i++)  // restore the (nb, T) stride for the next batch
+            memmove(tok + (size_t)(nb - 1 - i) * T, tok + (size_t)(nb - 1 - i) * S,
+                    (size_t)S * sizeof(int32_t));
+        if (applied) loss_sum += counts[0] / counts[1];
+        tokens += counts[1];
+        if (tr.skipped > c->train.max_nan_skips) {
+            tr.failed = 1;
+            break;
+        }
+        progress_update(&prog, s + 1, "loss %.4f", counts[0] / counts[1]);
+    }
+    if (tr.stop == STOP_NONE && !tr.failed) progress_end(&prog);
+    rc->state.round_step = s;
+    tr.seconds = timer_now() - t0;
+    tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
+    tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
+    xfree(tok), xfree(row), xfree(start);
+    return tr;
+}
+
+// ---- preference training ----------------------------------------------------------------------
+
+// The kept pairs of a round as training sequences: rows 2i (chosen) and 2i+1 (rejected).
+typedef struct {
+    int n;              // kept pairs
+    int S;              // sequence width
+    int32_t *tokens;    // (2n, S)
+    int32_t *start;     // (2n) response start (= prompt length)
+    int32_t *len;       // (2n)
+    double *ref_logp;   // (2n)
+    double *prev_logp;  // (2n) or NULL
+    float *p, *p_w, *p_l;  // (n) soft label, SPPO win rates
+} PairSet;
+
+static void build_pairs(PairSet *ps, const PrefRows *rows) {
+    memset(ps, 0, sizeof *ps);
+    for (int64_t i = 0; i < rows->n; i++) {
+        if (rows->label[i] == PREF_DROPPED) continue;
+        int pl = rows->prompt_len[i];
+        int w = pl + (rows->chosen_len[i] > rows->rejected_len[i] ? rows->chosen_len[i]
+                                                                   : rows->rejected_len[i]);
+        ps->S = w > ps->S ? w : ps->S;
+        ps->n++;
+    }
+    int n = ps->n, S = ps->S;
+    ps->tokens = xcalloc("pairs", (size_t)2 * n * (S > 0 ? S : 1), sizeof(int32_t));
+    ps->start = xmalloc("pairs", (size_t)4 * (n > 0 ? n : 1) * sizeof(int32_t));
+    ps->len = ps->start + 2 * n;
+    ps->p = xmalloc("pairs", (size_t)3 * (n > 0 ? n : 1) * sizeof(float));
+    ps->p_w = ps->p + n, ps->p_l = ps->p + 2 * n;
+    int k = 0;
+    for (int64_t i = 0; i < rows->n; i++) {
+        if (rows->label[i] == PREF_DROPPED) continue;
+        int pl = rows->prompt_len[i];
+        const int32_t *prompt = rows->prompt + (size_t)i * rows->P;
+        const int32_t *resp[2] = {rows->chosen + (size_t)i * rows->R,
+                                  rows->rejected + (size_t)i * rows->R};
+        int rl[2] = {rows->chosen_len[i], rows->rejected_len[i]};
+        for (int side = 0; side < 2; side++) {
+            int32_t *seq = ps->tokens + (size_t)(2 * k + side) * S;
+            memcpy(seq, prompt, (size_t)pl * sizeof(int32_t));
+            memcpy(seq + pl, resp[side], (size_t)rl[side] * sizeof(int32_t));
+            ps->start[2 * k + side] = pl;
+            ps->len[2 * k + side] = pl + rl[side];
+        }
+        ps->p[k] = rows->label[i] == PREF_TIE ? 0.5f : rows->weight[i];
+        ps->p_w[k] = rows->prob[i];
+        ps->p_l[k] = 1.0f - rows->prob[i];
+        k++;
+    }
+}
+
+static void free_pairs(PairSet *ps) {
+    xfree(ps->tokens), xfree(ps->start), xfree(ps->p), xfree(ps->ref_logp), xfree(ps->prev_logp);
+    memset(ps, 0, sizeof *ps);
+}
+
+// Log-probs of all 2n sequences under w: each learner scores a contiguous share, then all-gather.
+static double *shared_logprobs(RunCtx *rc, const PairSet *ps, const ParamSlab *w) {
+    int64_t B = 2 * (int64_t)ps->n, L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int64_t lo = li * B / L, hi = (li + 1) * B / L;
+    double *mine = xmalloc("pairs.logp", (size_t)(hi - lo > 0 ? hi - lo : 1) * sizeof(double));
+    if (hi > lo)
+        prefstep_logprobs(mine, &rc->infer_acts, w, ps->tokens + (size_t)lo * ps->S, ps->start + lo,
+                          ps->len + lo, (int)(hi - lo), ps->S);
+    ExchGathered g;
+    exchange_allgatherv(&g, mine, hi - lo, EXCH_F64, rc->comms.learn);
+    double *all = xmalloc("pairs.logp", (size_t)(B > 0 ? B : 1) * sizeof(double));
+    memcpy(all, g.data, (size_t)B * sizeof(double));
+    exchange_gathered_free(&g);
+    xfree(mine);
+    return all;
+}
+
+static LossParams loss_params_of(const Config *c) {
+    LossParams lp = loss_params_default((LossKind)loss_kind_from_name(c->train.loss));
+    lp.beta = c->train.beta;
+    lp.eps = c->train.eps;
+    lp.ipo_tau = c->train.ipo_tau;
+    lp.inpo_eta = c->train.inpo_eta;
+    lp.inpo_tau = c->train.inpo_tau;
+    lp.sppo_eta = c->train.sppo_eta;
+    lp.nll_weight = c->train.nll_weight;
+    lp.scir_weight = c->train.scir_weight;
+    lp.scir_entropy = c->train.scir_entropy;
+    return lp;
+}
+
+TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
+    TrainResult tr = {0};
+    const Config *c = &rc->cfg;
+    PairSet ps;
+    build_pairs(&ps, rows);
+    if (ps.n == 0) {
+        log_root("round %d: no kept pairs, nothing to train", rc->state.round);
+        free_pairs(&ps);
+        return tr;
+    }
+    LossParams lp = loss_params_of(c);
+    int need_prev = lp.kind == LOSS_INPO || lp.kind == LOSS_SPPO;
+    const ParamSlab *ref = strcmp(c->train.reference, "sft") == 0 ? &rc->sft : &rc->round_start;
+    double t0 = timer_now();
+    ps.ref_logp = shared_logprobs(rc, &ps, ref);
+    if (need_prev) ps.prev_logp = shared_logprobs(rc, &ps, &rc->round_start);
+
+    int Bg = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int64_t per_epoch = (ps.n + Bg - 1) / Bg, total = per_epoch * c->train.epochs;
+    if (rc->state.round_step == 0) {
+        AdamWConfig oc;
+        config_adamw(c, &oc);
+        oc.total_steps = total;
+        if (rc->opt.m.data) adamw_free(&rc->opt);
+        adamw_init(&rc->opt, &oc, &rc->model);
+    }
+    int32_t *order = xmalloc("pairs.order", (size_t)ps.n * sizeof(int32_t));
+    int cap = rc->train_batch / 2;
+    int32_t *tok = xmalloc("pairs.batch", (size_t)2 * cap * ps.S * sizeof(int32_t));
+    int32_t *start = xmalloc("pairs.batch", (size_t)4 * cap * sizeof(int32_t)), *len = start + 2 * cap;
+    double *ref_b = xmalloc("pairs.batch", (size_t)4 * cap * sizeof(double)), *prev_b = ref_b + 2 * cap;
+    float *p_b = xmalloc("pairs.batch", (size_t)3 * cap * sizeof(float));
+    float *pw_b = p_b + cap, *pl_b = p_b + 2 * cap;
+    double sums[8] = {0};  // loss, margin, accuracy, reward_c, reward_r, logratio (x n), n, tokens
+    Progress prog;
+    progress_start(&prog, "train step", total);
+    int64_t s = rc->state.round_step, epoch_of_order = -1;
+    for (; s < total; s++) {
+        tr.stop = boundary(rc, "train", s, total);
+        if (tr.stop != STOP_NONE) break;
+        int64_t epoch = s / per_epoch, m = s % per_epoch;
+        if (epoch != epoch_of_order) {  // the epoch's order depends only on (seed, round, epoch)
+            for (int i = 0; i < ps.n; i++) order[i] = i;
+            Rng r = rng_stream(rc->state.seed,
+                               STREAM_PAIR_ORDER + ((uint64_t)rc->state.round << 20) + (uint64_t)epoch);
+            rng_shuffle_i32(&r, order, ps.n);
+            epoch_of_order = epoch;
+        }
+        int64_t first = m * Bg, n_global = ps.n - first < Bg ? ps.n - first : Bg;
+        int64_t lo = first + li * n_global / L, n_local = first + (li + 1) * n_global / L - lo;
+        int S = 1;
+        for (int64_t k = 0; k < n_local; k++)
+            for (int side = 0; side < 2; side++) {
+                int q = 2 * order[lo + k] + side;
+                S = ps.len[q] > S ? ps.len[q] : S;
+            }
+        double tokens = 0.0;
+        for (int64_t k = 0; k < n_local; k++) {
+            int i = order[lo + k];
+            for (int side = 0; side < 2; side++) {
+                int q = 2 * i + side, d = 2 * (int)k + side;
+                memcpy(tok + (size_t)d * S, ps.tokens + (size_t)q * ps.S, (size_t)S * sizeof(int32_t));
+                start[d] = ps.start[q], len[d] = ps.len[q];
+                ref_b[d] = ps.ref_logp[q];
+                prev_b[d] = need_prev ? ps.prev_logp[q] : 0.0;
+                tokens += ps.len[q];
+            }
+            p_b[k] = ps.p[i], pw_b[k] = ps.p_w[i], pl_b[k] = ps.p_l[i];
+        }
+        PairBatch pb = {.n_pairs = (int)n_local, .S = S, .tokens = tok, .resp_start = start,
+                        .len = len, .ref_logp = ref_b, .prev_logp = need_prev ? prev_b : NULL,
+                        .p = p_b, .p_w = pw_b, .p_l = pl_b};
+        LossMetrics lm = {0};
+        step_begin(rc);
+        double tb = timer_now();
+        int bad = 0;
+        if (n_local > 0)
+            bad = prefstep_train(&rc->train_acts, &rc->policy, &rc->grads, &lp, &pb,
+                                 (double)n_local / (double)n_global, NULL, &lm);
+        tr.backward_seconds += timer_now() - tb;
+        int applied = step_end(rc, bad > 0, &tr);
+        double v[8] = {lm.loss * n_local, lm.margin * n_local, lm.accuracy * n_local,
+                       lm.reward_c * n_local, lm.reward_r * n_local, lm.logratio * n_local,
+                       (double)n_local, tokens};
+        sum_over_learners(rc, v, 8);
+        if (applied)
+            for (int k = 0; k < 7; k++) sums[k] += v[k];
+        sums[7] += v[7];
+        if (tr.skipped > c->train.max_nan_skips) {
+            tr.failed = 1;
+            break;
+        }
+        progress_update(&prog, s + 1, "loss %.4f margin %.3f acc %.2f", v[0] / v[6], v[1] / v[6],
+                        v[2] / v[6]);
+    }
+    if (tr.stop == STOP_NONE && !tr.failed) progress_end(&prog);
+    rc->state.round_step = s;
+    tr.seconds = timer_now() - t0;
+    double n = sums[6] > 0 ? sums[6] : NAN;
+    tr.loss = sums[0] / n, tr.margin = sums[1] / n, tr.accuracy = sums[2] / n;
+    tr.reward_c = sums[3] / n, tr.reward_r = sums[4] / n, tr.kl = sums[5] / n;
+    tr.tokens_per_s = sums[7] / (tr.seconds > 0 ? tr.seconds : 1);
+    xfree(order), xfree(tok), xfree(start), xfree(ref_b), xfree(p_b);
+    free_pairs(&ps);
+    return tr;
+}
+
+// ---- evaluation -------------------------------------------------------------------------------
+
+EvalSummary learner_eval(RunCtx *rc, double *seconds) {
+    const Config *c = &rc->cfg;
+    double t0 = timer_now();
+    int64_t E = task_split_size(&rc->task, TASK_SPLIT_EVAL);
+    int64_t L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int64_t lo = li * E / L, hi = (li + 1) * E / L;
+    EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = c->task.maj_k,
+                     .seed = rc->state.seed, .stream = EVAL_STREAM_BASE + (uint32_t)rc->state.round,
+                     .batch = c->generate.batch_size,
+                     .maj_sample = {.temperature = (float)c->generate.temperature,
+                                    .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
+                                    .greedy = c->generate.temperature <= 0}};
+    EvalCounts counts;
+    ErrMsg e;
+    if (eval_range(&counts, &rc->task, &rc->tok, &rc->policy, lo, hi - lo, &ep, &e) != 0)
+        die("evaluation: %s", e.msg);  // prompts were validated when the task was loaded
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &counts, (int)(sizeof counts / sizeof(int64_t)),
+                            MPI_INT64_T, MPI_SUM, rc->comms.learn));
+    if (seconds) *seconds = timer_now() - t0;
+    return eval_summary(&counts);
+}

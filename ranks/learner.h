@@ -1,0 +1,44 @@
+/* ranks/learner.h — the learner role: data-parallel training steps (SFT warm-up and preference
+   training) with the gradient all-reduce overlapped with the backward, identical AdamW on every
+   learner, NaN/Inf step skipping, and held-out evaluation split across learners.
+   All functions are collective over the learner communicator unless noted. */
+#ifndef CONCORD_RANKS_LEARNER_H
+#define CONCORD_RANKS_LEARNER_H
+
+#include "io/prefbuf.h"
+#include "ranks/run.h"
+#include "ranks/stop.h"
+#include "train/evaluate.h"
+#include "train/loss.h"
+
+/* Result of a training phase. */
+typedef struct {
+    int64_t steps;        // optimizer steps taken in this call
+    int64_t skipped;      // steps skipped for a non-finite loss or gradient
+    double loss;          // mean loss over the steps taken
+    double margin;        // mean reward margin (preference training)
+    double accuracy;      // mean preference accuracy (preference training)
+    double reward_c;      // mean chosen implicit reward
+    double reward_r;      // mean rejected implicit reward
+    double kl;            // mean policy-minus-reference log-ratio of the training responses
+    double tokens_per_s;  // policy tokens processed per second (all learners)
+    double seconds;       // wall time of the phase
+    double allreduce_wait;  // seconds blocked finishing the all-reduce (exposed communication)
+    double backward_seconds;  // seconds in forward+backward (for the exposed share)
+    StopReason stop;      // why the phase ended early (STOP_NONE when complete)
+    int failed;           // 1 when too many steps were skipped (train.max_nan_skips)
+} TrainResult;
+
+/* SFT warm-up from the current policy for sft.steps steps, resuming at rc->state.round_step.
+   Writes mid-phase checkpoints every checkpoint.every steps and one when stopped. */
+TrainResult learner_sft(RunCtx *rc);
+
+/* Preference training of round rc->state.round on the kept pairs of rows (every learner holds all
+   rows), resuming at rc->state.round_step. */
+TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows);
+
+/* Held-out evaluation of rc->policy (EVAL prompts split across learners); every learner gets the
+   summary. seconds: wall time. */
+EvalSummary learner_eval(RunCtx *rc, double *seconds);
+
+#endif

@@ -1,0 +1,360 @@
+/* ranks/round.c — the round scheduler; see round.h. */
+#include "ranks/round.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "comm/exchange.h"
+#include "io/metrics.h"
+#include "io/prefbuf.h"
+#include "ranks/aggregator.h"
+#include "ranks/learner.h"
+#include "ranks/samples.h"
+#include "ranks/stop.h"
+#include "util/alloc.h"
+#include "util/fault.h"
+#include "util/log.h"
+#include "util/timer.h"
+
+// Rank 0's status reaches every rank (after phases that only learners or rank 0 run).
+static int share_status(RunCtx *rc, int status) {
+    MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, rc->comms.world));
+    return status;
+}
+
+// Outcome of a learner phase, decided on world rank 0 (a learner) and shared with every rank:
+// returns 1 when the run must end now, with *status its exit status.
+static int share_halt(RunCtx *rc, const TrainResult *tr, int *status) {
+    int v[2] = {0, 0};  // halt, status
+    if (rc->comms.rank == 0 && tr->stop != STOP_NONE) v[0] = 1, v[1] = stop_exit_status(tr->stop);
+    if (rc->comms.rank == 0 && tr->failed) v[0] = 1, v[1] = EXIT_FAILURE_RUN;
+    MPI_CHECK(MPI_Bcast(v, 2, MPI_INT, 0, rc->comms.world));
+    *status = v[1];
+    return v[0];
+}
+
+static void metrics_path(const RunCtx *rc, char *out, size_t size) {
+    snprintf(out, size, "%s/metrics.jsonl", rc->cfg.run.run_dir);
+}
+
+static void set_phase(RunCtx *rc, const char *phase) {
+    snprintf(rc->state.phase, sizeof rc->state.phase, "%s", phase);
+}
+
+// ---- start: fresh run or resume --------------------------------------------------------------
+
+// Rank 0: creates the run directory and writes config.json (fresh runs).
+static int prepare_run_dir(RunCtx *rc, ErrMsg *e) {
+    const char *dir = rc->cfg.run.run_dir;
+    char path[CONFIG_PATH_MAX + 32];
+    // mkdir -p
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return err_set(e, "run.run_dir: cannot create %s: %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    return config_save(&rc->cfg, path, e);
+}
+
+// Loads the initial weights: random from run.seed, or model.init (a concord checkpoint).
+static int init_weights(RunCtx *rc, ErrMsg *e) {
+    const char *init = rc->cfg.model.init;
+    if (!init[0]) {
+        gpt_init_weights(&rc->policy, (uint64_t)rc->cfg.run.seed);
+        return 0;
+    }
+    CkptContents c = {.model = &rc->policy};
+    if (ckpt_read(init, &rc->model, &c, rc->comms.world, e) != 0) return -1;
+    log_root("initial weights from %s", init);
+    return 0;
+}
+
+// Which round the metrics file may keep lines for when resuming at the current state.
+static int completed_round(const CkptState *s) {
+    return strcmp(s->phase, "done") == 0 ? s->round : s->round - 1;
+}
+
+// Resumes from LATEST when there is one; returns 1 resumed, 0 fresh, -1 error (message printed).
+static int resume(RunCtx *rc) {
+    ErrMsg e = {{0}};
+    char path[CKPT_PATH_MAX] = "";
+    int have = 0;
+    if (rc->comms.rank == 0) have = ckpt_latest(rc->cfg.run.run_dir, path, sizeof path, &e) == 0;
+    MPI_CHECK(MPI_Bcast(&have, 1, MPI_INT, 0, rc->comms.world));
+    if (!have) return 0;
+    char *shared = exchange_bcast_text(path, 0, rc->comms.world);
+    snprintf(path, sizeof path, "%s", shared);
+    xfree(shared);
+    // refuse a changed config (only the resumable keys, e.g. rounds.count, may differ)
+    CkptInfo info;
+    int st = ckpt_peek(path, &info, &e) != 0;
+    if (!st) {
+        Config old;
+        if (config_parse(&old, info.config_json, path, NULL, 0, &e) != 0) {
+            st = 1;
+        } else {
+            char diff[2048];
+            if (config_diff(&old, &rc->cfg, 1, diff, sizeof diff) > 0) {
+                err_set(&e, "%s was written with a different config; these keys differ: %s\nHINT: "
+                        "resume with the original config (only rounds.count and run-time keys "
+                        "may change), or use a new run.run_dir", path, diff);
+                st = 1;
+            }
+        }
+    }
+    int any = st;
+    MPI_CHECK(MPI_Allreduce(&st, &any, 1, MPI_INT, MPI_MAX, rc->comms.world));
+    if (any) {
+        if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", st ? e.msg : "resume failed");
+        if (!st) ckpt_info_free(&info);
+        return -1;
+    }
+    const char *phase = info.state.phase;
+    int round = info.state.round;
+    int mid = strcmp(phase, "sft") == 0 || strcmp(phase, "train") == 0;
+    CkptContents c = {.model = &rc->policy, .state = &rc->state,
+                      .optim = mid ? &rc->opt : NULL,
+                      .ref = round > 0 ? &rc->sft : NULL,
+                      .prev = round > 0 ? &rc->round_start : NULL};
+    ckpt_info_free(&info);
+    if (ckpt_read(path, &rc->model, &c, rc->comms.world, &e) != 0) {
+        if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+        return -1;
+    }
+    if (round == 0) param_slab_copy(&rc->sft, &rc->policy);
+    if (round == 0) param_slab_copy(&rc->round_start, &rc->policy);
+    if (rc->comms.rank == 0) {
+        char mp[CONFIG_PATH_MAX + 32];
+        metrics_path(rc, mp, sizeof mp);
+        if (metrics_truncate(mp, completed_round(&rc->state), &e) != 0)
+            log_warn("metrics: %s", e.msg);
+    }
+    log_root("resuming from %s: round %d, phase %s, step %lld", path, rc->state.round,
+             rc->state.phase, (long long)rc->state.round_step);
+    return 1;
+}
+
+// ---- metrics ------------------------------------------------------------------------------------
+
+static void add_eval(MetricsRecord *m, const EvalSummary *ev) {
+    metrics_set_int(m, NULL, "eval_prompts", ev->prompts);
+    metrics_set_num(m, NULL, "greedy_acc", ev->greedy_acc);
+    metrics_set_num(m, NULL, "maj_acc", ev->maj_acc);
+    metrics_set_num(m, NULL, "judge_acc", ev->judge_acc);
+    metrics_set_num(m, NULL, "judge_acc_raw", ev->judge_acc_raw);
+    metrics_set_num(m, NULL, "mean_resp_len", ev->mean_resp_len);
+    metrics_set_num(m, NULL, "no_answer_rate", ev->no_answer_rate);
+}
+
+static void add_train(MetricsRecord *m, const TrainResult *tr) {
+    metrics_set_num(m, NULL, "loss", tr->loss);
+    metrics_set_num(m, NULL, "reward_margin", tr->margin);
+    metrics_set_num(m, NULL, "pref_accuracy", tr->accuracy);
+    metrics_set_num(m, NULL, "reward_chosen", tr->reward_c);
+    metrics_set_num(m, NULL, "reward_rejected", tr->reward_r);
+    metrics_set_num(m, NULL, "kl_to_ref", tr->kl);
+    metrics_set_int(m, NULL, "train_steps", tr->steps);
+    metrics_set_int(m, NULL, "skipped_steps", tr->skipped);
+    metrics_set_num(m, NULL, "train_tokens_per_s", tr->tokens_per_s);
+    metrics_set_num(m, NULL, "allreduce_exposed_share",
+                    tr->backward_seconds > 0 ? tr->allreduce_wait / tr->backward_seconds : NAN);
+}
+
+static void add_round_stats(MetricsRecord *m, const PrefMeta *meta) {
+    for (int i = 0; i < meta->n_stats; i++)
+        metrics_set_num(m, NULL, meta->stats[i].name, meta->stats[i].value);
+    double sum = 0.0;
+    int n = 0;
+    for (int a = 0; a < meta->J; a++)
+        for (int b = 0; b < meta->J; b++)
+            if (a != b && isfinite(meta->agreement[a * meta->J + b]))
+                sum += meta->agreement[a * meta->J + b], n++;
+    metrics_set_num(m, NULL, "judge_agreement", n ? sum / n : NAN);
+}
+
+static void write_metrics(RunCtx *rc, MetricsRecord *m) {
+    if (rc->comms.rank == 0) {
+        char mp[CONFIG_PATH_MAX + 32];
+        ErrMsg e;
+        metrics_path(rc, mp, sizeof mp);
+        if (metrics_append(mp, m, &e) != 0) log_warn("metrics: %s", e.msg);
+    }
+    metrics_record_free(m);
+}
+
+// ---- phases -----------------------------------------------------------------------------------
+
+// SFT warm-up (phase "sft"), then its evaluation and ckpt/round_0000.h5. Returns 1 when the run
+// must end now (stopped or failed), with *status set.
+static int run_sft(RunCtx *rc, int *status) {
+    TrainResult tr = {0};
+    if (rc->comms.roles & ROLE_LEARNER) {
+        tr = learner_sft(rc);
+        if (tr.stop != STOP_NONE) log_root("stopped during SFT (%s)", stop_reason_name(tr.stop));
+        if (tr.failed) log_root("SFT stopped: more than train.max_nan_skips non-finite steps");
+    }
+    if (share_halt(rc, &tr, status)) return 1;
+    MetricsRecord *m = metrics_record_new();
+    metrics_set_int(m, NULL, "round", 0);
+    metrics_set_str(m, NULL, "phase", "sft");
+    if (rc->comms.roles & ROLE_LEARNER) {
+        fault_point("phase.eval");
+        double secs;
+        EvalSummary ev = learner_eval(rc, &secs);
+        add_eval(m, &ev);
+        add_train(m, &tr);
+        metrics_set_num(m, "seconds", "train", tr.seconds);
+        metrics_set_num(m, "seconds", "eval", secs);
+        log_root("SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "
+                 "%.3f (%.1fs)", (long long)tr.steps, tr.loss, ev.greedy_acc, rc->cfg.task.maj_k,
+                 ev.maj_acc, ev.judge_acc, tr.seconds);
+    }
+    write_metrics(rc, m);
+    rc->state.round = 0;
+    rc->state.round_step = 0;
+    set_phase(rc, "done");
+    fault_point("phase.checkpoint");
+    run_checkpoint(rc, "round_0000", 0);
+    run_bcast_slab(rc, &rc->policy);
+    param_slab_copy(&rc->sft, &rc->policy);
+    param_slab_copy(&rc->round_start, &rc->policy);
+    return 0;
+}
+
+// Generation, judging and aggregation of round rc->state.round + 1; ends in phase "train".
+static void run_collect(RunCtx *rc, double seconds[3]) {
+    if (rc->state.round >= 1) {  // θ_{r-1} becomes the previous policy of round r + 1
+        param_slab_copy(&rc->previous, &rc->round_start);
+        rc->has_previous = 1;
+    }
+    param_slab_copy(&rc->round_start, &rc->policy);
+    rc->state.round++;
+    int r = rc->state.round;
+    RoundSamples s;
+    samples_init(&s, rc, r);
+    double t0 = timer_now();
+    fault_point("phase.generate");
+    generator_run(rc, &s);
+    double t1 = timer_now();
+    fault_point("phase.judge");
+    judge_run(rc, &s);
+    double t2 = timer_now();
+    fault_point("phase.aggregate");
+    AggStats stats;
+    aggregator_run(rc, &s, &stats);
+    double t3 = timer_now();
+    seconds[0] = t1 - t0, seconds[1] = t2 - t1, seconds[2] = t3 - t2;
+    samples_free(&s);
+    set_phase(rc, "train");
+    rc->state.round_step = 0;
+}
+
+// Training, evaluation and the round's checkpoint. Returns 1 when the run must end now (stopped
+// or failed), with *status set.
+static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
+    int r = rc->state.round;
+    TrainResult tr = {0};
+    PrefMeta meta = {0};
+    fault_point("phase.train");
+    if (rc->comms.roles & ROLE_LEARNER) {
+        char path[CONFIG_PATH_MAX + 64];
+        prefbuf_path(path, sizeof path, rc->cfg.run.run_dir, r, 0);
+        PrefRows rows;
+        ErrMsg e;
+        if (prefbuf_load(path, rc->comms.learn, &meta, &rows, &e) != 0) die("round %d: %s", r, e.msg);
+        tr = learner_train_round(rc, &rows);
+        prefbuf_rows_free(&rows);
+        if (tr.stop != STOP_NONE) log_root("stopped in round %d (%s)", r, stop_reason_name(tr.stop));
+        if (tr.failed)
+            log_root("round %d stopped: more than train.max_nan_skips (%d) non-finite steps; the "
+                     "last good checkpoint is kept", r, rc->cfg.train.max_nan_skips);
+    }
+    if (share_halt(rc, &tr, status)) return 1;
+    MetricsRecord *m = metrics_record_new();
+    metrics_set_int(m, NULL, "round", r);
+    metrics_set_str(m, NULL, "loss_kind", rc->cfg.train.loss);
+    metrics_set_str(m, NULL, "aggregate_mode", rc->cfg.aggregate.mode);
+    if (rc->comms.roles & ROLE_LEARNER) {
+        fault_point("phase.eval");
+        double secs;
+        EvalSummary ev = learner_eval(rc, &secs);
+        add_eval(m, &ev);
+        add_train(m, &tr);
+        add_round_stats(m, &meta);
+        if (collect_seconds) {
+            metrics_set_num(m, "seconds", "generate", collect_seconds[0]);
+            metrics_set_num(m, "seconds", "judge", collect_seconds[1]);
+            metrics_set_num(m, "seconds", "aggregate", collect_seconds[2]);
+        }
+        metrics_set_num(m, "seconds", "train", tr.seconds);
+        metrics_set_num(m, "seconds", "eval", secs);
+        log_root("round %d: loss %.4f, margin %.3f, greedy accuracy %.3f, maj@%d %.3f, judge "
+                 "accuracy %.3f", r, tr.loss, tr.margin, ev.greedy_acc, rc->cfg.task.maj_k,
+                 ev.maj_acc, ev.judge_acc);
+    }
+    write_metrics(rc, m);
+    set_phase(rc, "done");
+    rc->state.round_step = 0;
+    fault_point("phase.checkpoint");
+    char name[CKPT_NAME_MAX];
+    ckpt_name_round(name, sizeof name, r);
+    run_checkpoint(rc, name, 0);
+    run_bcast_slab(rc, &rc->policy);  // generators and judges of the next round
+    return 0;
+}
+
+int round_main(RunCtx *rc, int sft_only) {
+    ErrMsg e = {{0}};
+    stop_init(rc->cfg.run.run_dir, rc->cfg.run.max_wall_seconds);
+    int resumed = resume(rc);
+    if (resumed < 0) return EXIT_BAD_INPUT;
+    if (!resumed) {
+        int st = rc->comms.rank == 0 ? prepare_run_dir(rc, &e) != 0 : 0;
+        if (share_status(rc, st)) {
+            if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+            return EXIT_BAD_INPUT;
+        }
+        st = init_weights(rc, &e) != 0;
+        if (share_status(rc, st)) {
+            if (rc->comms.rank == 0) fprintf(stderr, "error: model.init: %s\n", e.msg);
+            return EXIT_BAD_INPUT;
+        }
+        set_phase(rc, "sft");
+        rc->state.round = 0;
+        rc->state.round_step = 0;
+    }
+    int status = EXIT_OK;
+    if (strcmp(rc->state.phase, "sft") == 0 && run_sft(rc, &status)) return status;
+    int R = sft_only ? 0 : rc->cfg.rounds.count;
+    while (1) {
+        double secs[3];
+        const double *collect = NULL;
+        if (strcmp(rc->state.phase, "done") == 0) {
+            if (rc->state.round >= R) break;
+            StopReason st = stop_poll(rc->comms.world);
+            if (st != STOP_NONE) {
+                log_root("stopping before round %d (%s)", rc->state.round + 1, stop_reason_name(st));
+                return stop_exit_status(st);
+            }
+            run_collect(rc, secs);
+            collect = secs;
+        }
+        if (run_train(rc, collect, &status)) return status;
+    }
+    if (rc->comms.rank == 0) {
+        char mp[CONFIG_PATH_MAX + 32];
+        metrics_path(rc, mp, sizeof mp);
+        printf("\nrun %s: %d round%s complete\n", rc->cfg.run.run_dir, rc->state.round,
+               rc->state.round == 1 ? "" : "s");
+        if (metrics_print_summary(mp, stdout, &e) != 0) log_warn("metrics: %s", e.msg);
+        fflush(stdout);
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,206 @@
+/* ranks/run.c — the per-rank run context; see run.h. */
+#include "ranks/run.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "comm/exchange.h"
+#include "ranks/cli.h"
+#include "io/jsonl.h"
+#include "train/matmul.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/timer.h"
+
+// Rank 0 reads the whole file; NULL with e filled on failure.
+static char *read_text(const char *path, ErrMsg *e) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = xmalloc("config.text", cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) buf = xrealloc("config.text", buf, cap *= 2);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        xfree(buf);
+        err_set(e, "%s: read error", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+// Rank 0's status decides for everyone: 0 ok, else every rank returns EXIT_BAD_INPUT.
+static int agree(int status, const ErrMsg *e, MPI_Comm world) {
+    int rank, worst = status;
+    MPI_Comm_rank(world, &rank);
+    MPI_CHECK(MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, world));
+    if (worst != 0 && status != 0 && rank == 0) fprintf(stderr, "error: %s\n", e->msg);
+    if (worst != 0 && status == 0 && rank == 0)
+        fprintf(stderr, "error: another rank failed to load the run (see its message)\n");
+    return worst;
+}
+
+static int load_config(RunCtx *rc, const char *path, const char *given_text, const char *run_dir,
+                       const char *const *sets, int n_sets, MPI_Comm world, int rank) {
+    ErrMsg e = {{0}};
+    char *text = NULL;
+    int status = 0;
+    if (rank == 0 && given_text) text = xstrdup("config.text", given_text);
+    else if (rank == 0 && !(text = read_text(path, &e))) status = 1;
+    MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, world));
+    if (status) {
+        if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+        return EXIT_BAD_INPUT;
+    }
+    char *shared = exchange_bcast_text(text, 0, world);
+    xfree(text);
+    const char *all[CLI_MAX_SETS + 1];
+    int n = 0;
+    for (int i = 0; i < n_sets && n < CLI_MAX_SETS; i++) all[n++] = sets[i];
+    char dir_set[CONFIG_PATH_MAX + 16];
+    if (run_dir) {
+        snprintf(dir_set, sizeof dir_set, "run.run_dir=\"%s\"", run_dir);
+        all[n++] = dir_set;
+    }
+    snprintf(rc->config_source, sizeof rc->config_source, "%s", path);
+    status = config_parse(&rc->cfg, shared, path, all, n, &e) != 0;
+    xfree(shared);
+    if (status) {  // same text everywhere, so every rank fails alike; rank 0 speaks
+        if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+        return EXIT_BAD_INPUT;
+    }
+    rc->config_json = config_to_json(&rc->cfg);
+    return 0;
+}
+
+static void alloc_slabs(RunCtx *rc) {
+    const Config *c = &rc->cfg;
+    param_slab_init(&rc->policy, &rc->model, "policy");
+    param_slab_init(&rc->round_start, &rc->model, "round_start");
+    param_slab_init(&rc->sft, &rc->model, "sft");
+    param_slab_init(&rc->previous, &rc->model, "previous");
+    int L = rc->comms.learn_size;
+    int T = rc->model.T;
+    int gen_batch = c->generate.batch_size;
+    int pairs_local = (c->train.batch_pairs + L - 1) / L;
+    int sft_local = (c->sft.batch_size + L - 1) / L;
+    rc->train_batch = 2 * pairs_local > sft_local ? 2 * pairs_local : sft_local;
+    if (rc->comms.roles & ROLE_LEARNER) {
+        param_slab_init(&rc->grads, &rc->model, "grads");
+        grad_reducer_init(&rc->reducer, &rc->grads, 0, 0, rc->comms.learn);
+        acts_init(&rc->train_acts, &rc->model, rc->train_batch, T, 1);
+    }
+    acts_init(&rc->infer_acts, &rc->model, gen_batch, T, 0);
+    kv_init(&rc->kv, &rc->model, gen_batch, T);
+}
+
+int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
+                 const char *run_dir, const char *const *sets, int n_sets) {
+    memset(rc, 0, sizeof *rc);
+    rc->t_start = timer_now();
+    MPI_Comm world = MPI_COMM_WORLD;
+    int rank, W;
+    MPI_Comm_rank(world, &rank);
+    MPI_Comm_size(world, &W);
+    int st = load_config(rc, config_path, config_text, run_dir, sets, n_sets, world, rank);
+    if (st) return st;
+    const Config *c = &rc->cfg;
+    matmul_set_threads(c->run.blas_threads);
+
+    ErrMsg e = {{0}};
+    uint8_t *roles = xmalloc("roles", (size_t)W);
+    st = comms_layout(c->layout.generators, c->layout.judges, c->layout.learners,
+                      c->layout.aggregators, W, roles, &e) != 0;
+    if (st) {  // the same on every rank
+        if (rank == 0) fprintf(stderr, "error: %s: %s\n", rc->config_source, e.msg);
+        xfree(roles);
+        return EXIT_BAD_INPUT;
+    }
+    if (comms_create(&rc->comms, world, roles, &e) != 0) {
+        if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+        xfree(roles);
+        return EXIT_BAD_INPUT;
+    }
+    xfree(roles);
+
+    char charset[TOKENIZER_MAX_CHARS + 1];
+    st = jsonl_task_load(&rc->task, c, charset, &e) != 0;
+    if (!st && tokenizer_init(&rc->tok, charset, &e) != 0) st = 1;
+    if (!st && task_verdict_ids(&rc->tok, &rc->yes, &rc->no, &e) != 0) st = 1;
+    if (agree(st, &e, world)) return EXIT_BAD_INPUT;
+    config_model(c, tokenizer_vocab_size(&rc->tok), &rc->model);
+    if (gpt_config_check(&rc->model, &e) != 0) {
+        if (rank == 0) fprintf(stderr, "error: %s: %s\n", rc->config_source, e.msg);
+        return EXIT_BAD_INPUT;
+    }
+    snprintf(rc->ckpt_dir, sizeof rc->ckpt_dir, "%s/ckpt", c->run.run_dir);
+    ckpt_state_init(&rc->state, W);
+    rc->state.seed = (uint64_t)c->run.seed;
+    alloc_slabs(rc);
+    return 0;
+}
+
+void run_ctx_free(RunCtx *rc) {
+    if (rc->metrics) fclose(rc->metrics);
+    xfree(rc->config_json);
+    task_free(&rc->task);
+    param_slab_free(&rc->policy);
+    param_slab_free(&rc->round_start);
+    param_slab_free(&rc->sft);
+    param_slab_free(&rc->previous);
+    if (rc->grads.data) {
+        grad_reducer_free(&rc->reducer);
+        param_slab_free(&rc->grads);
+    }
+    if (rc->opt.m.data) adamw_free(&rc->opt);
+    if (rc->train_acts.slab) acts_free(&rc->train_acts);
+    if (rc->infer_acts.slab) acts_free(&rc->infer_acts);
+    if (rc->kv.k) kv_free(&rc->kv);
+    ckpt_state_free(&rc->state);
+    comms_free(&rc->comms);
+    memset(rc, 0, sizeof *rc);
+}
+
+void run_bcast_slab(RunCtx *rc, ParamSlab *s) {
+    // every rank holds every slab (see run.h), so a world broadcast keeps them identical
+    exchange_bcast_slab(s, 0, rc->comms.world);
+}
+
+void run_checkpoint(RunCtx *rc, const char *name, int with_optim) {
+    if (!(rc->comms.roles & ROLE_LEARNER)) return;
+    CkptContents c = {.model = &rc->policy,
+                      .optim = with_optim ? &rc->opt : NULL,
+                      .ref = rc->state.round > 0 || strcmp(rc->state.phase, "train") == 0
+                                 ? &rc->sft
+                                 : NULL,
+                      .prev = rc->state.round > 0 ? &rc->round_start : NULL,
+                      .state = &rc->state,
+                      .config_json = rc->config_json,
+                      .charset = rc->tok.charset};
+    ErrMsg e;
+    if (ckpt_write(rc->cfg.run.run_dir, name, &c, rc->cfg.checkpoint.keep, rc->comms.learn, &e) != 0)
+        die("checkpoint %s: %s", name, e.msg);
+    log_root("checkpoint %s/%s.h5", rc->ckpt_dir, name);
+}
+
+void run_metrics_line(RunCtx *rc, const char *json_line) {
+    if (rc->comms.rank != 0) return;
+    if (!rc->metrics) {
+        char path[CONFIG_PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/metrics.jsonl", rc->cfg.run.run_dir);
+        rc->metrics = fopen(path, "a");
+        CHECKF(rc->metrics, "cannot open %s: %s", path, strerror(errno));
+    }
+    fprintf(rc->metrics, "%s\n", json_line);
+    fflush(rc->metrics);
+}

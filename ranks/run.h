@@ -1,0 +1,82 @@
+/* ranks/run.h — everything one rank holds during `concord run` / `sft` / `eval`: the resolved
+   config, communicators, task and tokenizer, the model slabs, optimizer, activations, and the run
+   directory's paths. The phases (ranks/sft.c, generator.c, judge.c, aggregator.c, learner.c) take
+   a RunCtx; ranks/round.c schedules them.
+   Model slabs during round r (1-based):
+     policy       θ: the policy being trained (θ_{r-1} at round start, θ_r after training)
+     round_start  θ_{r-1}: frozen copy of the policy at round start (the generating policy; INPO's
+                  π_t; the reference when train.reference = "round_start")
+     sft          θ_0: the SFT model (the reference when train.reference = "sft")
+     previous     θ_{r-2}: the previous round's policy (prev_round judge; the implicit judge's base
+                  when the reference is the round start); absent in rounds 1 (and 2 for the base)
+   Checkpoints store /model = policy, /ref = sft, /prev = round_start of the latest round. */
+#ifndef CONCORD_RANKS_RUN_H
+#define CONCORD_RANKS_RUN_H
+
+#include <stdio.h>
+
+#include "comm/allreduce.h"
+#include "comm/comms.h"
+#include "io/ckpt.h"
+#include "io/config.h"
+#include "train/adamw.h"
+#include "train/gpt.h"
+#include "train/task.h"
+#include "train/tokenizer.h"
+
+/* Exit statuses of `concord run` (documented in the README). */
+enum {
+    EXIT_OK = 0,            // finished, or stopped cleanly by a STOP file
+    EXIT_FAILURE_RUN = 1,   // a fatal error (every rank ends through MPI_Abort)
+    EXIT_BAD_INPUT = 2,     // bad config, CLI, data or checkpoint
+    EXIT_REQUEUE = 75,      // checkpointed on SIGTERM/SIGUSR1 or run.max_wall_seconds: run again
+};
+
+typedef struct {
+    Config cfg;                 // resolved config (identical on every rank)
+    char *config_json;          // its JSON text (owned), stored in checkpoints and config.json
+    char config_source[512];    // where the config came from, for messages
+    Comms comms;                // communicators and roles
+    Task task;                  // the task (EVAL/ROUND/SFT splits)
+    Tokenizer tok;              // character tokenizer
+    int32_t yes, no;            // judge verdict token ids ('Y', 'N')
+    GPTConfig model;            // model shape
+    ParamSlab policy;           // see the header comment
+    ParamSlab round_start;      // allocated on every rank that needs it
+    ParamSlab sft;
+    ParamSlab previous;
+    int has_previous;           // previous holds θ_{r-2}
+    ParamSlab grads;            // learners: gradient slab
+    GradReducer reducer;        // learners: bucketed all-reduce of grads, overlapped with backward
+    AdamW opt;                  // learners: optimizer of the current phase
+    Activations train_acts;     // learners: training activations (batch capacity below)
+    Activations infer_acts;     // forward-only activations for scoring and evaluation
+    KVCache kv;                 // generators and evaluation: decoding cache
+    int train_batch;            // sequences per training forward on this learner
+    CkptState state;            // position of the run (round, phase, step, round_step)
+    char ckpt_dir[600];         // run_dir/ckpt
+    FILE *metrics;              // rank 0: run_dir/metrics.jsonl (append), else NULL
+    double t_start;             // timer_now() at start
+    double wall_budget_start;   // origin of run.max_wall_seconds (Slurm job start when known)
+} RunCtx;
+
+/* Collective(world). Reads the config (rank 0 reads the file config_path, or takes config_text
+   when not NULL with config_path naming its source; broadcasts the text; every rank parses),
+   applies --set overrides and an optional run directory override, builds the layout and
+   communicators, the task and tokenizer, and allocates the slabs. Bad input: one message from
+   rank 0 and EXIT_BAD_INPUT from every rank (returned, nothing started). */
+int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
+                 const char *run_dir, const char *const *sets, int n_sets);
+void run_ctx_free(RunCtx *rc);
+
+/* Broadcasts a slab from world rank 0 to every rank that holds a role needing it (collective over
+   world; every rank passes its own copy of the same slab). */
+void run_bcast_slab(RunCtx *rc, ParamSlab *s);
+
+/* Writes a checkpoint named `name` (collective over the learners) with the current state. */
+void run_checkpoint(RunCtx *rc, const char *name, int with_optim);
+
+/* Rank 0: appends one JSON object line to metrics.jsonl and flushes (a crash loses nothing). */
+void run_metrics_line(RunCtx *rc, const char *json_line);
+
+#endif
