@@ -1,0 +1,2 @@
+# train/aggregate: preference aggregation (modes, ties, CREAM weights, measurements).
+concord_test(NAME test_aggregate SOURCES test_aggregate.c LIBS concord_train LABELS unit TIMEOUT 60)
