@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/alloc.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/timer.h"
 
@@ -44,6 +45,7 @@ void comms_init(int *argc, char ***argv) {
     int rank = 0;
     MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
     err_set_identity(rank, "");
+    fault_set_rank(rank);
     log_set_root(rank == 0);
     if (provided < MPI_THREAD_FUNNELED)
         die("MPI provides thread level %d, concord needs MPI_THREAD_FUNNELED (%d)", provided,

@@ -10,6 +10,7 @@
 #include "train/rng.h"
 #include "train/sft.h"
 #include "util/alloc.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/timer.h"
@@ -110,6 +111,7 @@ TrainResult learner_sft(RunCtx *rc) {
     for (; s < steps; s++) {
         tr.stop = boundary(rc, "sft", s, steps);
         if (tr.stop != STOP_NONE) break;
+        fault_point("sft.step");
         // this learner's slice of the global batch: examples g = s*B + lo .. s*B + lo + nb - 1
         int S = 1;
         for (int i = 0; i < nb; i++) {
@@ -286,6 +288,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     for (; s < total; s++) {
         tr.stop = boundary(rc, "train", s, total);
         if (tr.stop != STOP_NONE) break;
+        fault_point("train.step");
         int64_t epoch = s / per_epoch, m = s % per_epoch;
         if (epoch != epoch_of_order) {  // the epoch's order depends only on (seed, round, epoch)
             for (int i = 0; i < ps.n; i++) order[i] = i;

@@ -124,6 +124,12 @@ static int resume(RunCtx *rc) {
                       .ref = round > 0 ? &rc->sft : NULL,
                       .prev = round > 0 ? &rc->round_start : NULL};
     ckpt_info_free(&info);
+    if (mid) {  // ckpt_read fills the moments into slabs of the model's layout
+        AdamWConfig oc;
+        config_adamw(&rc->cfg, &oc);
+        if (rc->opt.m.data) adamw_free(&rc->opt);
+        adamw_init(&rc->opt, &oc, &rc->model);
+    }
     if (ckpt_read(path, &rc->model, &c, rc->comms.world, &e) != 0) {
         if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
         return -1;

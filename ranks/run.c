@@ -167,7 +167,7 @@ void run_ctx_free(RunCtx *rc) {
     if (rc->infer_acts.slab) acts_free(&rc->infer_acts);
     if (rc->kv.k) kv_free(&rc->kv);
     ckpt_state_free(&rc->state);
-    comms_free(&rc->comms);
+    if (rc->comms.roles_all) comms_free(&rc->comms);  // created (a failed start may not have)
     memset(rc, 0, sizeof *rc);
 }
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/err.h"
+
 #define FAULT_MAX_POINTS 32
 
 typedef struct {
@@ -17,11 +19,16 @@ typedef struct {
 
 static FaultSpec faults[FAULT_MAX_POINTS];
 static int n_faults = -1;  // -1: environment not read yet
+static int fault_rank = 0;
+
+void fault_set_rank(int rank) { fault_rank = rank; }
 
 static void parse_env(void) {
     n_faults = 0;
     const char *env = getenv("CONCORD_FAULT");
     if (!env || !*env) return;
+    const char *only = getenv("CONCORD_FAULT_RANK");
+    if (only && *only && atoi(only) != fault_rank) return;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", env);
     for (char *tok = strtok(buf, ","); tok && n_faults < FAULT_MAX_POINTS; tok = strtok(NULL, ",")) {
@@ -41,10 +48,16 @@ void fault_point(const char *name) {
     if (n_faults < 0) parse_env();
     for (int i = 0; i < n_faults; i++) {
         if (strcmp(faults[i].name, name) != 0) continue;
-        if (++faults[i].hits == faults[i].fire_at) {
-            fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", faults[i].name, faults[i].hits);
-            fflush(NULL);
-            kill(getpid(), SIGKILL);
+        if (++faults[i].hits != faults[i].fire_at) continue;
+        const char *action = getenv("CONCORD_FAULT_ACTION");
+        if (action && strcmp(action, "die") == 0) die("fault injection at %s", faults[i].name);
+        if (action && strcmp(action, "sigterm") == 0) {
+            fprintf(stderr, "fault injection: SIGTERM at %s (hit %ld)\n", faults[i].name, faults[i].hits);
+            raise(SIGTERM);
+            continue;
         }
+        fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", faults[i].name, faults[i].hits);
+        fflush(NULL);
+        kill(getpid(), SIGKILL);
     }
 }

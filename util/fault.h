@@ -3,11 +3,17 @@
    that point (comma-separated list; "name@N" fires on the N-th time the point is reached, counting
    from 1), in which case the process kills itself with SIGKILL: exactly what a node failure or
    `kill -9` does at that moment. Tests use it to prove that no crash point loses or corrupts work.
+   CONCORD_FAULT_RANK=R restricts the injection to the process whose rank (fault_set_rank) is R.
+   CONCORD_FAULT_ACTION selects what happens instead of SIGKILL: "die" (a fatal error through
+   die(), as a bug or I/O failure would do) or "sigterm" (raise SIGTERM, as a preemption does).
    Cost when unused: one getenv on the first call, then a pointer test. */
 #ifndef CONCORD_UTIL_FAULT_H
 #define CONCORD_UTIL_FAULT_H
 
 /* Kills the process with SIGKILL if CONCORD_FAULT selects this point (see above). */
 void fault_point(const char *name);
+
+/* Tells the fault module this process's rank (for CONCORD_FAULT_RANK); default 0. */
+void fault_set_rank(int rank);
 
 #endif
