@@ -1,4 +1,10 @@
-/* io/ckpt.c — model checkpoints; see ckpt.h. */
+/* io/ckpt.c — model checkpoints; see ckpt.h.
+   Writing on one rank takes a fast path: HDF5 (sec2 driver) creates every object and writes the
+   small ones, then the tensors go straight to their contiguous extents (H5Dget_offset) through an
+   O_DIRECT descriptor, bypassing the page cache (whose allocation, not the disk, limits buffered
+   writes of GB-sized files); complete=1 is written last as always. Where the file system refuses
+   O_DIRECT, plain pwrite is used. Several ranks write collectively through MPI-IO. */
+#define _GNU_SOURCE  // O_DIRECT
 #include "io/ckpt.h"
 
 #include <dirent.h>
@@ -24,6 +30,11 @@
 _Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) u64 pairs");
 
 #define CKPT_MAX_WORLD (1 << 24)  // sanity bound on W when reading /state
+#define CKPT_ALIGN 4096                // O_DIRECT alignment (offsets, lengths, buffers)
+#define CKPT_BOUNCE ((size_t)16 << 20)  // aligned staging buffer of the direct writes
+#ifndef O_DIRECT
+#define O_DIRECT 0  // no direct I/O on this platform: the fast path writes through the cache
+#endif
 
 static const char *const PHASES[] = {"sft",   "generate", "judge", "aggregate",
                                      "train", "eval",     "done"};
@@ -252,10 +263,103 @@ static const char *tensor_description(const char *name) {
     return "model tensor";
 }
 
-// Writes every tensor of s as group/<name>; this rank writes its block of leading-dim rows.
+/* ---- single-rank tensor data: extents written after HDF5 closed the file ---- */
+
+typedef struct {
+    haddr_t offset;    // file offset of the dataset's contiguous storage
+    const char *src;   // its bytes in memory
+    size_t bytes;      // length
+} RawExtent;
+
+typedef struct {
+    RawExtent *ext;       // (n) owned
+    int n, cap;           // used, allocated
+    int end_model;        // extents [0, end_model) are /model
+    int end_optim;        // [end_model, end_optim) are /optim/m and /optim/v
+} RawPlan;
+
+static void plan_add(RawPlan *p, hid_t dset, const void *src, size_t bytes) {
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->ext = xrealloc("ckpt.plan", p->ext, (size_t)p->cap * sizeof *p->ext);
+    }
+    haddr_t off = H5Dget_offset(dset);
+    CHECKF(off != HADDR_UNDEF, "checkpoint: a tensor dataset has no allocated storage");
+    p->ext[p->n++] = (RawExtent){.offset = off, .src = src, .bytes = bytes};
+}
+
+// pwrite of all n bytes (partial writes and EINTR resumed); 0 or -1 with errno set.
+static int pwrite_all(int fd, const char *buf, size_t n, off_t off) {
+    while (n > 0) {
+        ssize_t w = pwrite(fd, buf, n < ((size_t)1 << 30) ? n : ((size_t)1 << 30), off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w == 0) errno = EIO;
+        if (w <= 0) return -1;
+        buf += w, n -= (size_t)w, off += w;
+    }
+    return 0;
+}
+
+typedef struct {
+    int fd, fd_direct;  // plain and O_DIRECT descriptors of the file (fd_direct -1: none)
+    char *bounce;       // CKPT_BOUNCE bytes, CKPT_ALIGN-aligned, inside bounce_mem
+    void *bounce_mem;   // owned
+} RawWriter;
+
+// Writes one extent: its whole CKPT_ALIGN blocks through fd_direct (staged in the aligned
+// buffer), the rest through fd. A direct write refused with EINVAL switches to fd for good.
+static int raw_extent(RawWriter *w, const RawExtent *x) {
+    size_t done = 0, direct = x->bytes / CKPT_ALIGN * CKPT_ALIGN;
+    if (w->fd_direct < 0 || x->offset % CKPT_ALIGN != 0) direct = 0;
+    while (done < direct) {
+        size_t n = direct - done < CKPT_BOUNCE ? direct - done : CKPT_BOUNCE;
+        memcpy(w->bounce, x->src + done, n);
+        if (pwrite_all(w->fd_direct, w->bounce, n, (off_t)(x->offset + done)) == 0) {
+            done += n;
+        } else if (errno == EINVAL) {
+            close(w->fd_direct);
+            w->fd_direct = -1;
+            break;
+        } else {
+            return -1;
+        }
+    }
+    return pwrite_all(w->fd, x->src + done, x->bytes - done, (off_t)(x->offset + done));
+}
+
+// Writes the plan's extents into path, firing the fault points of the groups they complete.
+static int raw_write(const char *path, const RawPlan *p, ErrMsg *e) {
+    RawWriter w = {.fd = open(path, O_WRONLY), .fd_direct = -1};
+    if (w.fd < 0) return err_set(e, "cannot open %s to write tensors: %s", path, strerror(errno));
+    if (O_DIRECT) w.fd_direct = open(path, O_WRONLY | O_DIRECT);
+    w.bounce_mem = xmalloc("ckpt.bounce", CKPT_BOUNCE + CKPT_ALIGN);
+    w.bounce = (char *)w.bounce_mem + (CKPT_ALIGN - (uintptr_t)w.bounce_mem % CKPT_ALIGN);
+    int rc = 0;
+    for (int i = 0; i <= p->n && rc == 0; i++) {
+        if (i == p->end_model) fault_point("ckpt.after_model");
+        if (i == p->end_optim) fault_point("ckpt.after_optim");
+        if (i < p->n && raw_extent(&w, &p->ext[i]) < 0)
+            rc = err_set(e, "cannot write tensor data to %s: %s", path, strerror(errno));
+    }
+    if (w.fd_direct >= 0) close(w.fd_direct);
+    if (close(w.fd) != 0 && rc == 0)
+        rc = err_set(e, "cannot write tensor data to %s: %s", path, strerror(errno));
+    xfree(w.bounce_mem);
+    return rc;
+}
+
+// File access for the single-rank path: sec2 with the MPI-IO fapl's alignment.
+static hid_t fapl_single(void) {
+    hid_t fapl = h5_fapl_serial();
+    H5_CHECK(H5Pset_alignment(fapl, CKPT_ALIGN, CKPT_ALIGN), "file access plist");
+    return fapl;
+}
+
+// Writes every tensor of s as group/<name>; this rank writes its block of leading-dim rows, or,
+// with a plan (one rank), only creates the datasets and records their extents.
 // what is a printf format with one %s (the model description), e.g. "AdamW first moment of: %s".
 static void write_slab(hid_t file, const char *group, const ParamSlab *s, const char *what,
-                       const char *group_desc, hid_t dxpl, MPI_Comm comm) {
+                       const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan) {
     int rank, nranks;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &nranks);
@@ -270,7 +374,11 @@ static void write_slab(hid_t file, const char *group, const ParamSlab *s, const 
         hid_t d = h5_dataset_create(g, t->name, H5T_IEEE_F32LE, t->ndim, dims, desc, t->dims_text);
         hsize_t row0, nrows, row_elems = t->count / dims[0];
         h5_split_rows(dims[0], rank, nranks, &row0, &nrows);
-        h5_write_rows(d, H5T_IEEE_F32LE, row0, nrows, s->data + t->offset + row0 * row_elems, dxpl);
+        if (plan)
+            plan_add(plan, d, s->data + t->offset, t->count * sizeof(float));
+        else
+            h5_write_rows(d, H5T_IEEE_F32LE, row0, nrows, s->data + t->offset + row0 * row_elems,
+                          dxpl);
         h5_close(&d);
     }
     h5_close(&g);
@@ -296,7 +404,7 @@ static void write_config(hid_t file, const CkptContents *c, int is_root, hid_t d
     h5_close(&g);
 }
 
-static void write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm) {
+static void write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm, RawPlan *plan) {
     hid_t g = h5_group_create(file, "optim");
     h5_attr_write_str(g, "description", "AdamW state: settings, step count, moments");
     h5_attr_write_str(g, "algo", "adamw");
@@ -312,9 +420,9 @@ static void write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm) {
     h5_attr_write_f32(g, "grad_clip", o->cfg.grad_clip);
     h5_close(&g);
     write_slab(file, "optim/m", &o->m, "AdamW first moment of: %s", "AdamW first moments", dxpl,
-               comm);
+               comm, plan);
     write_slab(file, "optim/v", &o->v, "AdamW second moment of: %s", "AdamW second moments", dxpl,
-               comm);
+               comm, plan);
 }
 
 static void write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl) {
@@ -361,16 +469,19 @@ static void check_contents(const CkptContents *c) {
                "ckpt_write: slab %d has another model config than the model", i);
 }
 
-// Creates <tmp>, writes every object, complete=1 last, closes. Dies on HDF5 errors after create.
+// Creates <tmp>, writes every object, complete=1 last, closes. Dies on HDF5 errors after create;
+// a failed tensor write of the single-rank path removes tmp and returns -1 with e filled.
 static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, ErrMsg *e) {
-    int rank;
+    int rank, nranks;
     MPI_Comm_rank(comm, &rank);
-    hid_t fapl = h5_fapl_mpio(comm);
+    MPI_Comm_size(comm, &nranks);
+    RawPlan plan = {0}, *defer = nranks == 1 ? &plan : NULL;
+    hid_t fapl = defer ? fapl_single() : h5_fapl_mpio(comm);
     hid_t file = h5_file_create(tmp, fapl, e);
-    h5_close(&fapl);
     int mine = file < 0 ? -1 : 0;
     if (agree(mine, e, comm) < 0) {
         CHECKF(mine < 0, "checkpoint %s was created on some ranks only: %s", tmp, e->msg);
+        h5_close(&fapl);
         return -1;
     }
     fault_point("ckpt.after_create");
@@ -378,40 +489,59 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     clock_gettime(CLOCK_REALTIME, &ts);
     double wall = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
     MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, comm);  // same value on every rank (collective attribute)
-    hid_t dxpl = h5_dxpl_collective();
+    hid_t dxpl = defer ? H5P_DEFAULT : h5_dxpl_collective();
     h5_attr_write_str(file, "format", CKPT_FORMAT);
     h5_attr_write_i32(file, "format_version", CKPT_FORMAT_VERSION);
     h5_attr_write_str(file, "created_by", CONCORD_CREATED_BY);
     h5_attr_write_f64(file, "wall_time", wall);
     write_config(file, c, rank == 0, dxpl);
     write_slab(file, "model", c->model, "%s", "policy weights (GPT-2, llm.c tensor layout)", dxpl,
-               comm);
-    fault_point("ckpt.after_model");
-    if (c->optim) write_optim(file, c->optim, dxpl, comm);
-    fault_point("ckpt.after_optim");
+               comm, defer);
+    plan.end_model = plan.n;
+    if (!defer) fault_point("ckpt.after_model");
+    if (c->optim) write_optim(file, c->optim, dxpl, comm, defer);
+    plan.end_optim = plan.n;
+    if (!defer) fault_point("ckpt.after_optim");
     if (c->ref)
         write_slab(file, "ref", c->ref, "reference policy: %s", "reference policy (DPO/INPO)", dxpl,
-                   comm);
+                   comm, defer);
     if (c->prev)
         write_slab(file, "prev", c->prev, "previous-round policy: %s",
-                   "previous-round policy (INPO, CREAM)", dxpl, comm);
+                   "previous-round policy (INPO, CREAM)", dxpl, comm, defer);
     write_state(file, c->state, rank == 0, dxpl);
+    if (defer) {  // the structure is on file: now the tensors, then reopen for complete=1
+        h5_close(&file);
+        int rc = raw_write(tmp, &plan, e);
+        xfree(plan.ext);
+        if (rc < 0) {
+            unlink(tmp);
+            h5_close(&fapl);
+            return -1;
+        }
+        file = H5_CHECK(H5Fopen(tmp, H5F_ACC_RDWR, fapl), tmp);
+    }
+    h5_close(&fapl);
     fault_point("ckpt.after_state");
     H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
     fault_point("ckpt.before_complete");
     h5_attr_write_u8(file, "complete", 1);
     fault_point("ckpt.before_close");
-    h5_close(&dxpl);
+    if (!defer) h5_close(&dxpl);
     h5_close(&file);
     return 0;
+}
+
+// Rank 0's part after the file is closed: fsync the file, rename it into place, fsync dir.
+static int put_in_place(const char *dir, const char *tmp, const char *dst, ErrMsg *e) {
+    if (fsync_path(tmp, 0, e) < 0) return -1;
+    fault_point("ckpt.before_rename");
+    return rename_durable(tmp, dst, dir, e);
 }
 
 // Rank 0's part after the file is closed: fsync, rename, LATEST, retention.
 static int publish(const char *dir, const char *tmp, const char *dst, const char *file, int keep,
                    ErrMsg *e) {
-    if (fsync_path(tmp, 0, e) < 0) return -1;
-    fault_point("ckpt.before_rename");
-    if (rename_durable(tmp, dst, dir, e) < 0) return -1;
+    if (put_in_place(dir, tmp, dst, e) < 0) return -1;
     fault_point("ckpt.before_latest");
     if (write_latest(dir, file, e) < 0) return -1;
     fault_point("ckpt.after_latest");
@@ -444,6 +574,37 @@ int ckpt_write(const char *run_dir, const char *name, const CkptContents *c, int
     }
     if (agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
         rc = rank == 0 ? publish(dir, tmp, dst, file, keep, &local) : 0;
+        rc = agree(rc, &local, comm);
+    } else {
+        rc = -1;
+    }
+    if (rc < 0 && e) *e = local;
+    return rc;
+}
+
+int ckpt_write_file(const char *path, const CkptContents *c, MPI_Comm comm, ErrMsg *e) {
+    ErrMsg local = {{0}};
+    int rank, rc = 0;
+    MPI_Comm_rank(comm, &rank);
+    check_contents(c);
+    char dir[CKPT_PATH_MAX], tmp[CKPT_PATH_MAX];
+    size_t len = strlen(path);
+    if (len == 0 || path[len - 1] == '/')
+        return err_set(e, "checkpoint path '%s' names a directory, expected a file name", path);
+    if (len + 5 >= sizeof tmp) return err_set(e, "checkpoint path %s is too long", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat sb;
+    if (rank == 0 && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+        rc = err_set(&local, "cannot write checkpoint %s: directory %s does not exist", path, dir);
+    if (agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
+        rc = rank == 0 ? put_in_place(dir, tmp, path, &local) : 0;
         rc = agree(rc, &local, comm);
     } else {
         rc = -1;

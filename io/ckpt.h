@@ -107,6 +107,13 @@ int ckpt_name_parse(const char *name, int32_t *round, int64_t *step);
 int ckpt_write(const char *run_dir, const char *name, const CkptContents *c, int keep,
                MPI_Comm comm, ErrMsg *e) WARN_UNUSED_RESULT;
 
+/* Collective(comm): writes one checkpoint file at exactly path, with ckpt_write's layout and
+   atomicity (path.tmp, complete=1 last, fsync, rename, fsync of the directory) but no LATEST and
+   no retention; an existing file at path is replaced. For tools (import-llmc). Returns 0, or a
+   negative code with e filled, identically on every rank (e.g. the directory does not exist). */
+int ckpt_write_file(const char *path, const CkptContents *c, MPI_Comm comm,
+                    ErrMsg *e) WARN_UNUSED_RESULT;
+
 /* Reads run_dir/ckpt/LATEST and writes the full path of the checkpoint it names into path.
    Not collective (rank 0 reads, then broadcasts). Recoverable: no LATEST, or a bad name in it. */
 int ckpt_latest(const char *run_dir, char *path, size_t size, ErrMsg *e) WARN_UNUSED_RESULT;
