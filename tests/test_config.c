@@ -133,7 +133,7 @@ static void test_values_and_round_trip(void) {
     CHECK_TRUE(strcmp(c.judges[1].of, "implicit") == 0 && c.judges[1].weight == 1.0);
     CHECK_TRUE(c.judges[0].weight == 0.25);
     CHECK_TRUE(c.aggregate.allow_oracle == 1);
-    CHECK_EQ_I64(c.generate.samples_per_prompt, 4);  // untouched keys keep their defaults
+    CHECK_EQ_I64(c.generate.samples_per_prompt, 8);  // untouched keys keep their defaults
     check_round_trip(&c, "custom");
 
     GPTConfig g;
@@ -257,7 +257,7 @@ static void test_cross_field(void) {
     EXPECT_FAIL("{\"task\": {\"judge_template\": \"{prompt}{answer}!\"}}",
                 "tokenizer.charset: missing '!', which llm_judge");
     EXPECT_FAIL("{\"generate\": {\"max_new_tokens\": 3}}",
-                "generate.max_new_tokens: expected at least 4 for 2-digit \"+-\" arithmetic");
+                "generate.max_new_tokens: expected at least 4 for 2-digit \"+\" arithmetic");
     EXPECT_FAIL("{\"model\": {\"max_seq_len\": 12}}", "model.max_seq_len: expected at least 15");
 }
 
