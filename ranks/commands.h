@@ -8,6 +8,7 @@ int cmd_run(int argc, char **argv);          // SFT warm-up then self-rewarding 
 int cmd_sft(int argc, char **argv);          // SFT warm-up only
 int cmd_eval(int argc, char **argv);         // evaluate a checkpoint (one JSON line)
 int cmd_config(int argc, char **argv);       // print the default or a resolved config
+int cmd_plot(int argc, char **argv);         // PNG charts of a run's metrics.jsonl
 int cmd_sample(int argc, char **argv);       // sample from a checkpoint
 int cmd_inspect(int argc, char **argv);      // summarise a checkpoint or round file
 int cmd_import_llmc(int argc, char **argv);  // llm.c GPT-2 checkpoint -> concord checkpoint

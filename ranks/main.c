@@ -20,6 +20,7 @@ static const Command COMMANDS[] = {
     {"sample", cmd_sample, "CKPT [--prompt TEXT | --tokens IDS] ...  sample from a checkpoint"},
     {"inspect", cmd_inspect, "FILE                     summarise a checkpoint or a round file"},
     {"import-llmc", cmd_import_llmc, "IN.bin OUT.h5     convert an llm.c GPT-2 checkpoint"},
+    {"plot", cmd_plot, "RUN_DIR                     PNG charts of RUN_DIR/metrics.jsonl"},
     {"config", cmd_config, "[--defaults | CONFIG [--set k=v ...]]  print a config"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
