@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds concord and the input-handling tests with AddressSanitizer + UBSan in a separate tree
+# (BUILD/asan) and runs the bad-input cases there: config, JSONL, checkpoint, round-file, llm.c
+# import and CLI. Leak checking is off: LeakSanitizer does not work under Open MPI here.
+set -euo pipefail
+SRC=${CONCORD_SOURCE_DIR:?}
+B=${CONCORD_BUILD_DIR:?}/asan
+cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=Debug -DCONCORD_SANITIZE=ON -DCONCORD_WERROR=OFF >/dev/null
+cmake --build "$B" -j "$(nproc)" --target concord test_config test_jsonl test_ckpt test_prefbuf \
+    test_llmc >/dev/null
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+status=0
+cd "$B/tests"
+for t in test_config test_jsonl test_ckpt test_prefbuf test_llmc; do
+    if ./"$t" >"$t.asan.log" 2>&1; then
+        echo "asan: $t ok ($(tail -1 "$t.asan.log"))"
+    else
+        echo "asan: $t FAILED" >&2
+        tail -20 "$t.asan.log" >&2
+        status=1
+    fi
+done
+CONCORD="$B/concord" bash "$SRC/tests/test_bad_input.sh" || status=1
+exit $status
