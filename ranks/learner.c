@@ -87,7 +87,7 @@ static StopReason boundary(RunCtx *rc, const char *phase, int64_t cursor, int64_
 // ---- SFT ------------------------------------------------------------------------------------
 
 TrainResult learner_sft(RunCtx *rc) {
-    TrainResult tr = {0};
+    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN};
     const Config *c = &rc->cfg;
     int64_t steps = c->sft.steps;
     int B = c->sft.batch_size, L = rc->comms.learn_size, li = rc->comms.learn_rank;
@@ -172,6 +172,8 @@ typedef struct {
     double *ref_logp;   // (2n)
     double *prev_logp;  // (2n) or NULL
     float *p, *p_w, *p_l;  // (n) soft label, SPPO win rates
+    int32_t *judge;     // (2n, T) SCIR: judge sequences of (prompt, response), or NULL
+    int32_t *judge_len; // (2n) their lengths; 0 = does not fit the context (pair not penalised)
 } PairSet;
 
 static void build_pairs(PairSet *ps, const PrefRows *rows) {
@@ -212,7 +214,73 @@ static void build_pairs(PairSet *ps, const PrefRows *rows) {
     }
 }
 
+// SCIR: the judge template of every (prompt, response) of the pairs, as token sequences.
+static void build_judge_sequences(PairSet *ps, RunCtx *rc) {
+    int T = rc->model.T;
+    ps->judge = xcalloc("pairs.judge", (size_t)2 * ps->n * T, sizeof(int32_t));
+    ps->judge_len = xmalloc("pairs.judge", (size_t)2 * ps->n * sizeof(int32_t));
+    char prompt[TASK_TEXT_MAX], resp[TASK_TEXT_MAX];
+    for (int q = 0; q < 2 * ps->n; q++) {
+        const int32_t *seq = ps->tokens + (size_t)q * ps->S;
+        int st = ps->start[q], len = ps->len[q];
+        if (len > st && seq[len - 1] == TOK_EOS) len--;
+        tokenizer_decode(&rc->tok, seq + 1, st - 1, prompt, sizeof prompt);  // skip BOS
+        tokenizer_decode(&rc->tok, seq + st, len - st, resp, sizeof resp);
+        int n = task_encode_judge(&rc->task, &rc->tok, prompt, resp, ps->judge + (size_t)q * T, T, NULL);
+        ps->judge_len[q] = n > 0 ? n : 0;
+    }
+}
+
+// SCIR: judge logits u of the minibatch's pairs (forward on rc->judge_acts), u = 0 where a judge
+// sequence does not fit.
+static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, int64_t lo,
+                         int64_t n, double *u, int32_t *stage) {
+    int T = rc->model.T, Sj = 1;
+    for (int64_t k = 0; k < 2 * n; k++) {
+        int q = 2 * order[lo + k / 2] + (int)(k % 2);
+        Sj = ps->judge_len[q] > Sj ? ps->judge_len[q] : Sj;
+    }
+    for (int64_t k = 0; k < 2 * n; k++) {
+        int q = 2 * order[lo + k / 2] + (int)(k % 2);
+        memcpy(stage + (size_t)k * Sj, ps->judge + (size_t)q * T, (size_t)Sj * sizeof(int32_t));
+    }
+    const float *lg = gpt_forward(&rc->judge_acts, &rc->policy, stage, (int)(2 * n), Sj);
+    int Vp = rc->model.Vp;
+    for (int64_t i = 0; i < n; i++) {
+        double v[2] = {0, 0};
+        int ok = 1;
+        for (int side = 0; side < 2; side++) {
+            int q = 2 * order[lo + i] + side, L = ps->judge_len[q];
+            ok &= L > 0;
+            if (L > 0) {
+                const float *row = lg + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
+                v[side] = (double)row[rc->yes] - (double)row[rc->no];
+            }
+        }
+        u[i] = ok ? v[0] - v[1] : 0.0;
+    }
+}
+
+// SCIR: backward of the penalty through the verdict logits (du from prefstep_train).
+static void scir_backward(RunCtx *rc, const PairSet *ps, const int32_t *order, int64_t lo,
+                          int64_t n, const double *du) {
+    Activations *ja = &rc->judge_acts;
+    int Vp = rc->model.Vp, Sj = ja->S;
+    memset(ja->dlogits, 0, (size_t)ja->B * Sj * Vp * sizeof(float));
+    for (int64_t i = 0; i < n; i++)
+        for (int side = 0; side < 2; side++) {
+            int q = 2 * order[lo + i] + side, L = ps->judge_len[q];
+            if (L <= 0 || ps->judge_len[2 * order[lo + i] + 1 - side] <= 0) continue;
+            float g = (float)(side == 0 ? du[i] : -du[i]);  // u = u_chosen − u_rejected
+            float *row = ja->dlogits + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
+            row[rc->yes] += g;
+            row[rc->no] -= g;
+        }
+    gpt_backward(&rc->grads, ja, &rc->policy);
+}
+
 static void free_pairs(PairSet *ps) {
+    xfree(ps->judge), xfree(ps->judge_len);
     xfree(ps->tokens), xfree(ps->start), xfree(ps->p), xfree(ps->ref_logp), xfree(ps->prev_logp);
     memset(ps, 0, sizeof *ps);
 }
@@ -260,6 +328,11 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     }
     LossParams lp = loss_params_of(c);
     int need_prev = lp.kind == LOSS_INPO || lp.kind == LOSS_SPPO;
+    int scir = lp.scir_weight > 0;
+    if (scir) {
+        build_judge_sequences(&ps, rc);
+        if (!rc->judge_acts.slab) acts_init(&rc->judge_acts, &rc->model, rc->train_batch, rc->model.T, 1);
+    }
     const ParamSlab *ref = strcmp(c->train.reference, "sft") == 0 ? &rc->sft : &rc->round_start;
     double t0 = timer_now();
     ps.ref_logp = shared_logprobs(rc, &ps, ref);
@@ -281,6 +354,9 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     double *ref_b = xmalloc("pairs.batch", (size_t)4 * cap * sizeof(double)), *prev_b = ref_b + 2 * cap;
     float *p_b = xmalloc("pairs.batch", (size_t)3 * cap * sizeof(float));
     float *pw_b = p_b + cap, *pl_b = p_b + 2 * cap;
+    double *u_b = xmalloc("pairs.scir", (size_t)2 * cap * sizeof(double)), *du_b = u_b + cap;
+    int32_t *stage = scir ? xmalloc("pairs.scir", (size_t)2 * cap * rc->model.T * sizeof(int32_t)) : NULL;
+    double scir_sum = 0.0, scir_dropped = 0.0, scir_pairs = 0.0;
     double sums[8] = {0};  // loss, margin, accuracy, reward_c, reward_r, logratio (x n), n, tokens
     Progress prog;
     progress_start(&prog, "train step", total);
@@ -325,9 +401,19 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         step_begin(rc);
         double tb = timer_now();
         int bad = 0;
+        if (scir) {  // two backward passes: the all-reduce starts after both (no overlap)
+            rc->train_acts.grad_ready = NULL;
+            if (n_local > 0) scir_forward(rc, &ps, order, lo, n_local, u_b, stage);
+            pb.scir_u = u_b, pb.scir_du = du_b;
+        }
         if (n_local > 0)
             bad = prefstep_train(&rc->train_acts, &rc->policy, &rc->grads, &lp, &pb,
                                  (double)n_local / (double)n_global, NULL, &lm);
+        if (scir && n_local > 0) {
+            scir_backward(rc, &ps, order, lo, n_local, du_b);
+            scir_sum += pb.scir_mean * n_local, scir_dropped += pb.scir_dropped;
+            scir_pairs += n_local;
+        }
         tr.backward_seconds += timer_now() - tb;
         int applied = step_end(rc, bad > 0, &tr);
         double v[8] = {lm.loss * n_local, lm.margin * n_local, lm.accuracy * n_local,
@@ -351,7 +437,13 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     tr.loss = sums[0] / n, tr.margin = sums[1] / n, tr.accuracy = sums[2] / n;
     tr.reward_c = sums[3] / n, tr.reward_r = sums[4] / n, tr.kl = sums[5] / n;
     tr.tokens_per_s = sums[7] / (tr.seconds > 0 ? tr.seconds : 1);
-    xfree(order), xfree(tok), xfree(start), xfree(ref_b), xfree(p_b);
+    tr.scir_penalty = tr.scir_dropped_fraction = NAN;
+    if (scir) {  // round means over all learners and steps
+        double v[3] = {scir_sum, scir_dropped, scir_pairs};
+        sum_over_learners(rc, v, 3);
+        if (v[2] > 0) tr.scir_penalty = v[0] / v[2], tr.scir_dropped_fraction = v[1] / v[2];
+    }
+    xfree(order), xfree(tok), xfree(start), xfree(ref_b), xfree(p_b), xfree(u_b), xfree(stage);
     free_pairs(&ps);
     return tr;
 }

@@ -169,6 +169,8 @@ static void add_train(MetricsRecord *m, const TrainResult *tr) {
     metrics_set_int(m, NULL, "train_steps", tr->steps);
     metrics_set_int(m, NULL, "skipped_steps", tr->skipped);
     metrics_set_num(m, NULL, "train_tokens_per_s", tr->tokens_per_s);
+    metrics_set_num(m, NULL, "scir_penalty", tr->scir_penalty);
+    metrics_set_num(m, NULL, "scir_dropped_fraction", tr->scir_dropped_fraction);
     metrics_set_num(m, NULL, "allreduce_exposed_share",
                     tr->backward_seconds > 0 ? tr->allreduce_wait / tr->backward_seconds : NAN);
 }

@@ -165,6 +165,7 @@ void run_ctx_free(RunCtx *rc) {
     if (rc->opt.m.data) adamw_free(&rc->opt);
     if (rc->train_acts.slab) acts_free(&rc->train_acts);
     if (rc->infer_acts.slab) acts_free(&rc->infer_acts);
+    if (rc->judge_acts.slab) acts_free(&rc->judge_acts);
     if (rc->kv.k) kv_free(&rc->kv);
     ckpt_state_free(&rc->state);
     if (rc->comms.roles_all) comms_free(&rc->comms);  // created (a failed start may not have)

@@ -51,6 +51,7 @@ typedef struct {
     AdamW opt;                  // learners: optimizer of the current phase
     Activations train_acts;     // learners: training activations (batch capacity below)
     Activations infer_acts;     // forward-only activations for scoring and evaluation
+    Activations judge_acts;     // learners, SCIR only: training activations of the judge pass
     KVCache kv;                 // generators and evaluation: decoding cache
     int train_batch;            // sequences per training forward on this learner
     CkptState state;            // position of the run (round, phase, step, round_step)

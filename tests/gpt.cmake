@@ -1,3 +1,4 @@
 # GPT-2 kernels and model (train/ops, train/matmul, train/gpt, train/logprob).
 concord_test(NAME test_gpt SOURCES test_gpt.c LIBS concord_train LABELS unit)
 concord_test(NAME test_generate SOURCES test_generate.c LIBS concord_train LABELS unit)
+concord_test(NAME test_prefstep SOURCES test_prefstep.c LIBS concord_train LABELS unit)

@@ -16,8 +16,30 @@ void prefstep_logprobs(double *logp, Activations *a, const ParamSlab *w, const i
     }
 }
 
+// SCIR [R]: drops the preference gradient of pairs outside the consistent set and adds the
+// consistency penalty's gradient through z = margin (∂z/∂c = β, ∂z/∂r = −β).
+static void add_scir(PairBatch *pb, const LossParams *lp, PairOutput *out, int n, double grad_scale) {
+    double sum = 0.0;
+    pb->scir_dropped = 0;
+    for (int i = 0; i < n; i++) {
+        double z = out[i].margin, u = pb->scir_u[i];
+        double p_g = loss_sigmoid(u), p_i = loss_sigmoid(z);
+        if (loss_scir_consistent(p_g, p_i, lp->scir_margin) != 1) {
+            out[i].dc = out[i].dr = 0.0;
+            pb->scir_dropped++;
+        }
+        double dz, du;
+        sum += loss_scir_consistency(z, u, lp->scir_entropy, &dz, &du);
+        double k = lp->scir_weight / n;
+        out[i].dc += k * dz * lp->beta;
+        out[i].dr -= k * dz * lp->beta;
+        pb->scir_du[i] = k * du * grad_scale;
+    }
+    pb->scir_mean = n ? sum / n : 0.0;
+}
+
 int prefstep_train(Activations *a, const ParamSlab *w, ParamSlab *grads, const LossParams *lp,
-                   const PairBatch *pb, double grad_scale, double *logp_out, LossMetrics *m) {
+                   PairBatch *pb, double grad_scale, double *logp_out, LossMetrics *m) {
     const GPTConfig *c = &w->cfg;
     int n = pb->n_pairs, B = 2 * n, S = pb->S;
     CHECKF(a->training && B <= a->max_B && S <= a->max_S,
@@ -44,6 +66,7 @@ int prefstep_train(Activations *a, const ParamSlab *w, ParamSlab *grads, const L
         p->len_r = pb->len[2 * i + 1] - pb->resp_start[2 * i + 1];
     }
     int bad = loss_batch(lp, in, out, n, m);
+    if (pb->scir_u) add_scir(pb, lp, out, n, grad_scale);
     for (int i = 0; i < n; i++) {
         dlogp[2 * i] = out[i].dc * grad_scale;
         dlogp[2 * i + 1] = out[i].dr * grad_scale;

@@ -8,6 +8,9 @@ for loss in dpo cdpo rdpo ipo inpo sppo; do
 done
 D=$WORK/nll
 check "run 2 $D --set rounds.count=1 --set train.nll_weight=0.5" "NLL term failed"
+D=$WORK/scir
+check "run 2 $D --set train.scir_weight=1 --set train.scir_entropy=0.1" "SCIR penalty failed: \$(tail -3 $D.err)"
+check "grep -q '\"round\":2,.*\"scir_penalty\":[0-9]' $D/metrics.jsonl" "SCIR: penalty not reported"
 J='[{"name":"llm_judge"},{"name":"implicit"},{"name":"self_consistency"},{"name":"likelihood"},{"name":"prev_round","options":{"of":"llm_judge"}}]'
 for mode in single mean majority unanimous cream; do
     for ties in drop soft; do
