@@ -45,6 +45,8 @@ static void step_begin(RunCtx *rc) {
 // some learner, or a non-finite gradient norm). Returns 1 when applied.
 static int step_end(RunCtx *rc, int local_bad, TrainResult *tr) {
     double t0 = timer_now();
+    if (fault_flag(strcmp(rc->state.phase, "sft") == 0 ? "sft.nan" : "train.nan"))
+        rc->grads.data[0] = NAN;  // tests: a non-finite gradient
     grad_reducer_finish(&rc->reducer);
     tr->allreduce_wait += timer_now() - t0;
     int bad = local_bad;

@@ -173,8 +173,8 @@ void run_ctx_free(RunCtx *rc) {
 }
 
 void run_bcast_slab(RunCtx *rc, ParamSlab *s) {
-    // every rank holds every slab (see run.h), so a world broadcast keeps them identical
-    exchange_bcast_slab(s, 0, rc->comms.world);
+    // learners hold the weights already; generators and judges get them from the learner root
+    if (rc->comms.policy != MPI_COMM_NULL) exchange_bcast_slab(s, 0, rc->comms.policy);
 }
 
 void run_checkpoint(RunCtx *rc, const char *name, int with_optim) {

@@ -70,8 +70,8 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
                  const char *run_dir, const char *const *sets, int n_sets);
 void run_ctx_free(RunCtx *rc);
 
-/* Broadcasts a slab from world rank 0 to every rank that holds a role needing it (collective over
-   world; every rank passes its own copy of the same slab). */
+/* Broadcasts a slab from world rank 0 (the learner root) to the generators and judges (collective
+   over the policy communicator; ranks outside it, all learners, already hold the same values). */
 void run_bcast_slab(RunCtx *rc, ParamSlab *s);
 
 /* Writes a checkpoint named `name` (collective over the learners) with the current state. */

@@ -44,12 +44,22 @@ static void parse_env(void) {
     }
 }
 
+int fault_flag(const char *name) {
+    const char *action = getenv("CONCORD_FAULT_ACTION");
+    if (!action || strcmp(action, "flag") != 0) return 0;
+    if (n_faults < 0) parse_env();
+    for (int i = 0; i < n_faults; i++)
+        if (strcmp(faults[i].name, name) == 0 && ++faults[i].hits == faults[i].fire_at) return 1;
+    return 0;
+}
+
 void fault_point(const char *name) {
     if (n_faults < 0) parse_env();
     for (int i = 0; i < n_faults; i++) {
         if (strcmp(faults[i].name, name) != 0) continue;
-        if (++faults[i].hits != faults[i].fire_at) continue;
         const char *action = getenv("CONCORD_FAULT_ACTION");
+        if (action && strcmp(action, "flag") == 0) continue;  // fault_flag's points
+        if (++faults[i].hits != faults[i].fire_at) continue;
         if (action && strcmp(action, "die") == 0) die("fault injection at %s", faults[i].name);
         if (action && strcmp(action, "sigterm") == 0) {
             fprintf(stderr, "fault injection: SIGTERM at %s (hit %ld)\n", faults[i].name, faults[i].hits);

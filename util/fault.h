@@ -13,6 +13,11 @@
 /* Kills the process with SIGKILL if CONCORD_FAULT selects this point (see above). */
 void fault_point(const char *name);
 
+/* For faults that are not crashes: returns 1 (instead of killing) when CONCORD_FAULT selects this
+   point and CONCORD_FAULT_ACTION is "flag"; the caller then corrupts its own data (e.g. a NaN
+   gradient). */
+int fault_flag(const char *name);
+
 /* Tells the fault module this process's rank (for CONCORD_FAULT_RANK); default 0. */
 void fault_set_rank(int rank);
 

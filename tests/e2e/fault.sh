@@ -16,6 +16,19 @@ check 'grep -q "\[0001" "$D.err" && grep -q "fault injection at phase.judge" "$D
 check '[ "$(cat "$D/ckpt/LATEST")" = round_0000.h5 ]' "LATEST should still name round_0000.h5"
 check 'h5dump -a /complete "$D/ckpt/round_0000.h5" | grep -q "(0): 1"' "round_0000.h5 should be complete"
 check '! pgrep -f "concord run $TINY --run-dir $D" >/dev/null' "ranks are still running"
+# non-finite gradients: the step is skipped and counted; past train.max_nan_skips the round stops
+# with status 1 and the last good checkpoint stays LATEST
+D3=$WORK/nan
+check 'CONCORD_FAULT=train.nan@2 CONCORD_FAULT_ACTION=flag run 2 "$D3"' "one NaN step should be skipped, not fatal"
+check 'grep -q "\"round\":1,.*\"skipped_steps\":1" "$D3/metrics.jsonl"' "the skipped step should be counted"
+D4=$WORK/nan_stop
+set +e
+CONCORD_FAULT=train.nan@2 CONCORD_FAULT_ACTION=flag run 2 "$D4" --set train.max_nan_skips=0
+st=$?
+set -e
+check '[ "$st" -eq 1 ]' "too many NaN steps should exit 1, got $st"
+check 'grep -q "max_nan_skips" "$D4.err"' "the stop should say why"
+check '[ "$(cat "$D4/ckpt/LATEST")" = round_0000.h5 ]' "LATEST should stay at the last good checkpoint"
 # a one-rank SIGKILL too
 D2=$WORK/k
 set +e
