@@ -19,11 +19,13 @@ for np in 1 2; do
         --set rounds.count=2 >"$W/np$np.log" 2>&1
     line=$(grep '"round":2,' "$W/np$np/metrics.jsonl")
     total=0
+    phases=""
     for ph in generate judge aggregate train eval; do
         total=$(awk -v a="$total" -v b="$(num "$line" "$ph")" 'BEGIN{print a+b}')
+        phases="$phases, \"$ph\": $(num "$line" "$ph")"
     done
     P=$(grep -o '"prompts_per_round": *[0-9]*' "$W/np$np/config.json" | grep -o '[0-9]*$')
-    echo "{\"what\": \"round\", \"np\": $np, \"prompts\": $P, \"round_seconds\": $total, \"prompts_per_s\": $(awk -v p="$P" -v t="$total" 'BEGIN{printf "%.2f", p/t}')}"
+    echo "{\"what\": \"round\", \"np\": $np, \"prompts\": $P, \"round_seconds\": $total$phases, \"prompts_per_s\": $(awk -v p="$P" -v t="$total" 'BEGIN{printf "%.2f", p/t}')}"
 done
 
 mpirun -np 2 "$B/concord" run configs/default.json --run-dir "$W/small" --set sft.steps=0 \

@@ -99,6 +99,32 @@ int main(void) {
     param_slab_free(&wide);
     cfg = small;
 
+    // K samples of one prompt in one batch (prefilled once, cache copied) equal each alone
+    {
+        int32_t pr[4][P], pl[4];
+        uint32_t id[4], si[4];
+        for (int k = 0; k < 4; k++)
+            memcpy(pr[k], prompts[1], sizeof pr[k]), pl[k] = plen[1], id[k] = pid[1], si[k] = (uint32_t)k;
+        KVCache kv;
+        Activations a;
+        kv_init(&kv, &cfg, 4, cfg.T);
+        acts_init(&a, &cfg, 4, P, 0);
+        int32_t together[4][MAX_NEW], alone[4][MAX_NEW], lt[4], la[4];
+        double gt[4], ga[4];
+        generate(&together[0][0], lt, gt, &kv, &a, &w, &pr[0][0], pl, 4, P, id, si, &gp);
+        for (int k = 0; k < 4; k++)
+            generate(alone[k], &la[k], &ga[k], &kv, &a, &w, pr[k], &pl[k], 1, P, &id[k], &si[k], &gp);
+        int ok = 1, differ = 0;
+        for (int k = 0; k < 4; k++) {
+            ok &= lt[k] == la[k] && gt[k] == ga[k] && memcmp(together[k], alone[k], sizeof together[k]) == 0;
+            differ |= k > 0 && (lt[k] != lt[0] || memcmp(together[k], together[0], sizeof together[k]) != 0);
+        }
+        CHECK_TRUE(ok);
+        CHECK_TRUE(differ);  // the samples themselves differ (different sample indices)
+        kv_free(&kv);
+        acts_free(&a);
+    }
+
     // a different round or seed changes the samples
     GenParams gp2 = gp;
     gp2.round = 3;

@@ -275,14 +275,33 @@ void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t 
     CHECKF(B <= kv->max_B && S <= kv->max_S, "gpt_prefill: batch (%d, %d) exceeds cache (%d, %d)",
            B, S, kv->max_B, kv->max_S);
     int Vp = a->cfg.Vp;
-    // One sequence at a time, exactly its own length: sgemm's blocking depends on the number of
-    // rows, so batching prompts would make a prompt's logits depend on its batch-mates.
+    // One prompt at a time, exactly its own length: sgemm's blocking depends on the number of
+    // rows, so batching prompts would make a prompt's logits depend on its batch-mates. A prompt
+    // equal to the previous one (the K samples of a prompt) reuses its cache and logits.
     for (int b = 0; b < B; b++) {
         CHECKF(len[b] >= 1 && len[b] <= S, "gpt_prefill: prompt %d has length %d (S=%d)", b,
                len[b], S);
-        const float *logits = forward(a, w, tokens + (size_t)b * S, 1, len[b], kv, b);
+        const int32_t *tok = tokens + (size_t)b * S;
+        if (b > 0 && len[b] == len[b - 1] &&
+            memcmp(tok, tok - S, (size_t)len[b] * sizeof(int32_t)) == 0) {
+            kv_copy_slot(kv, b, b - 1, len[b]);
+            memcpy(next_logits + (size_t)b * Vp, next_logits + (size_t)(b - 1) * Vp,
+                   (size_t)Vp * sizeof(float));
+            continue;
+        }
+        const float *logits = forward(a, w, tok, 1, len[b], kv, b);
         memcpy(next_logits + (size_t)b * Vp, logits + (size_t)(len[b] - 1) * Vp,
                (size_t)Vp * sizeof(float));
+    }
+}
+
+void kv_copy_slot(KVCache *kv, int dst, int src, int len) {
+    size_t C = (size_t)kv->cfg.C;
+    for (int l = 0; l < kv->cfg.L; l++) {
+        size_t from = (((size_t)l * kv->max_B + src) * kv->max_S) * C;
+        size_t to = (((size_t)l * kv->max_B + dst) * kv->max_S) * C;
+        memcpy(kv->k + to, kv->k + from, (size_t)len * C * sizeof(float));
+        memcpy(kv->v + to, kv->v + from, (size_t)len * C * sizeof(float));
     }
 }
 

@@ -104,6 +104,10 @@ void kv_free(KVCache *kv);
 void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t *tokens,
                  const int32_t *len, int B, int S, float *next_logits);
 
+/* Copies cache slot src's first len positions (every layer) into slot dst: sequences that share a
+   prompt are prefilled once. */
+void kv_copy_slot(KVCache *kv, int dst, int src, int len);
+
 /* One decoding step for n sequences: sequence i sits in cache slot slot[i], feeds token tok[i] at
    position pos[i] (its current length, < max_S) and gets the logits of its next token in
    logits (n, Vp). Uses matmul_forward_rowwise, so each sequence's logits depend only on its own
