@@ -5,6 +5,7 @@
 
 #include "comm/comms.h"
 #include "ranks/commands.h"
+#include "ranks/stop.h"
 #include "version.h"
 
 typedef struct {
@@ -36,6 +37,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    stop_install_handlers();  // a preemption signal during start-up must not kill the rank
     comms_init(&argc, &argv);
     int status = 0;
     if (argc < 2) {

@@ -26,13 +26,17 @@ static double unix_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void stop_init(const char *run_dir, double max_wall_seconds) {
+void stop_install_handlers(void) {
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
+}
+
+void stop_init(const char *run_dir, double max_wall_seconds) {
+    stop_install_handlers();
     snprintf(stop_path, sizeof stop_path, "%s/STOP", run_dir);
     wall_budget = max_wall_seconds;
     wall_origin = unix_now();

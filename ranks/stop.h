@@ -13,7 +13,10 @@
 
 typedef enum { STOP_NONE = 0, STOP_FILE = 1, STOP_WALL = 2, STOP_SIGNAL = 3 } StopReason;
 
-/* Installs the SIGTERM/SIGUSR1 handlers and fixes the wall-clock origin. Call once per process. */
+/* Installs the SIGTERM/SIGUSR1 handlers (only set a flag). Called first thing in main, before
+   MPI starts, so a preemption signal during start-up is not fatal; stop_init installs them again. */
+void stop_install_handlers(void);
+/* Installs the handlers and fixes the STOP file path and the wall-clock origin. */
 void stop_init(const char *run_dir, double max_wall_seconds);
 /* Collective(comm): the strongest reason any rank sees (the STOP file and the wall clock are
    checked by the communicator's rank 0 only, as clocks and file views differ between nodes). */

@@ -3,7 +3,7 @@ foreach(np 1 2 4)
   concord_script_test(NAME e2e_run_np${np} SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/run.sh ARGS ${np}
                       LABELS mpi e2e)
 endforeach()
-foreach(t layouts losses determinism resume fault stop)
+foreach(t sft layouts losses determinism resume fault stop)
   concord_script_test(NAME e2e_${t} SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${t}.sh LABELS mpi e2e
                       TIMEOUT 600)
 endforeach()
