@@ -1,10 +1,8 @@
 /* io/ckpt.c — model checkpoints; see ckpt.h.
    Writing on one rank takes a fast path: HDF5 (sec2 driver) creates every object and writes the
-   small ones, then the tensors go straight to their contiguous extents (H5Dget_offset) through an
-   O_DIRECT descriptor, bypassing the page cache (whose allocation, not the disk, limits buffered
-   writes of GB-sized files); complete=1 is written last as always. Where the file system refuses
-   O_DIRECT, plain pwrite is used. Several ranks write collectively through MPI-IO. */
-#define _GNU_SOURCE  // O_DIRECT
+   small ones, then the tensors go straight to their contiguous extents (H5Dget_offset) through
+   io/rawwrite (O_DIRECT, bypassing the page cache); complete=1 is written last as always. Several
+   ranks write collectively through MPI-IO. */
 #include "io/ckpt.h"
 
 #include <dirent.h>
@@ -19,6 +17,7 @@
 #include <unistd.h>
 
 #include "io/h5util.h"
+#include "io/rawwrite.h"
 #include "util/alloc.h"
 #include "util/fault.h"
 #include "util/log.h"
@@ -30,11 +29,6 @@
 _Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) u64 pairs");
 
 #define CKPT_MAX_WORLD (1 << 24)  // sanity bound on W when reading /state
-#define CKPT_ALIGN 4096                // O_DIRECT alignment (offsets, lengths, buffers)
-#define CKPT_BOUNCE ((size_t)16 << 20)  // aligned staging buffer of the direct writes
-#ifndef O_DIRECT
-#define O_DIRECT 0  // no direct I/O on this platform: the fast path writes through the cache
-#endif
 
 static const char *const PHASES[] = {"sft",   "generate", "judge", "aggregate",
                                      "train", "eval",     "done"};
@@ -263,95 +257,10 @@ static const char *tensor_description(const char *name) {
     return "model tensor";
 }
 
-/* ---- single-rank tensor data: extents written after HDF5 closed the file ---- */
-
-typedef struct {
-    haddr_t offset;    // file offset of the dataset's contiguous storage
-    const char *src;   // its bytes in memory
-    size_t bytes;      // length
-} RawExtent;
-
-typedef struct {
-    RawExtent *ext;       // (n) owned
-    int n, cap;           // used, allocated
-    int end_model;        // extents [0, end_model) are /model
-    int end_optim;        // [end_model, end_optim) are /optim/m and /optim/v
-} RawPlan;
-
-static void plan_add(RawPlan *p, hid_t dset, const void *src, size_t bytes) {
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 64;
-        p->ext = xrealloc("ckpt.plan", p->ext, (size_t)p->cap * sizeof *p->ext);
-    }
-    haddr_t off = H5Dget_offset(dset);
-    CHECKF(off != HADDR_UNDEF, "checkpoint: a tensor dataset has no allocated storage");
-    p->ext[p->n++] = (RawExtent){.offset = off, .src = src, .bytes = bytes};
-}
-
-// pwrite of all n bytes (partial writes and EINTR resumed); 0 or -1 with errno set.
-static int pwrite_all(int fd, const char *buf, size_t n, off_t off) {
-    while (n > 0) {
-        ssize_t w = pwrite(fd, buf, n < ((size_t)1 << 30) ? n : ((size_t)1 << 30), off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w == 0) errno = EIO;
-        if (w <= 0) return -1;
-        buf += w, n -= (size_t)w, off += w;
-    }
-    return 0;
-}
-
-typedef struct {
-    int fd, fd_direct;  // plain and O_DIRECT descriptors of the file (fd_direct -1: none)
-    char *bounce;       // CKPT_BOUNCE bytes, CKPT_ALIGN-aligned, inside bounce_mem
-    void *bounce_mem;   // owned
-} RawWriter;
-
-// Writes one extent: its whole CKPT_ALIGN blocks through fd_direct (staged in the aligned
-// buffer), the rest through fd. A direct write refused with EINVAL switches to fd for good.
-static int raw_extent(RawWriter *w, const RawExtent *x) {
-    size_t done = 0, direct = x->bytes / CKPT_ALIGN * CKPT_ALIGN;
-    if (w->fd_direct < 0 || x->offset % CKPT_ALIGN != 0) direct = 0;
-    while (done < direct) {
-        size_t n = direct - done < CKPT_BOUNCE ? direct - done : CKPT_BOUNCE;
-        memcpy(w->bounce, x->src + done, n);
-        if (pwrite_all(w->fd_direct, w->bounce, n, (off_t)(x->offset + done)) == 0) {
-            done += n;
-        } else if (errno == EINVAL) {
-            close(w->fd_direct);
-            w->fd_direct = -1;
-            break;
-        } else {
-            return -1;
-        }
-    }
-    return pwrite_all(w->fd, x->src + done, x->bytes - done, (off_t)(x->offset + done));
-}
-
-// Writes the plan's extents into path, firing the fault points of the groups they complete.
-static int raw_write(const char *path, const RawPlan *p, ErrMsg *e) {
-    RawWriter w = {.fd = open(path, O_WRONLY), .fd_direct = -1};
-    if (w.fd < 0) return err_set(e, "cannot open %s to write tensors: %s", path, strerror(errno));
-    if (O_DIRECT) w.fd_direct = open(path, O_WRONLY | O_DIRECT);
-    w.bounce_mem = xmalloc("ckpt.bounce", CKPT_BOUNCE + CKPT_ALIGN);
-    w.bounce = (char *)w.bounce_mem + (CKPT_ALIGN - (uintptr_t)w.bounce_mem % CKPT_ALIGN);
-    int rc = 0;
-    for (int i = 0; i <= p->n && rc == 0; i++) {
-        if (i == p->end_model) fault_point("ckpt.after_model");
-        if (i == p->end_optim) fault_point("ckpt.after_optim");
-        if (i < p->n && raw_extent(&w, &p->ext[i]) < 0)
-            rc = err_set(e, "cannot write tensor data to %s: %s", path, strerror(errno));
-    }
-    if (w.fd_direct >= 0) close(w.fd_direct);
-    if (close(w.fd) != 0 && rc == 0)
-        rc = err_set(e, "cannot write tensor data to %s: %s", path, strerror(errno));
-    xfree(w.bounce_mem);
-    return rc;
-}
-
 // File access for the single-rank path: sec2 with the MPI-IO fapl's alignment.
 static hid_t fapl_single(void) {
     hid_t fapl = h5_fapl_serial();
-    H5_CHECK(H5Pset_alignment(fapl, CKPT_ALIGN, CKPT_ALIGN), "file access plist");
+    H5_CHECK(H5Pset_alignment(fapl, RAW_ALIGN, RAW_ALIGN), "file access plist");
     return fapl;
 }
 
@@ -374,11 +283,14 @@ static void write_slab(hid_t file, const char *group, const ParamSlab *s, const 
         hid_t d = h5_dataset_create(g, t->name, H5T_IEEE_F32LE, t->ndim, dims, desc, t->dims_text);
         hsize_t row0, nrows, row_elems = t->count / dims[0];
         h5_split_rows(dims[0], rank, nranks, &row0, &nrows);
-        if (plan)
-            plan_add(plan, d, s->data + t->offset, t->count * sizeof(float));
-        else
+        if (plan) {
+            haddr_t off = H5Dget_offset(d);
+            CHECKF(off != HADDR_UNDEF, "checkpoint: a tensor dataset has no allocated storage");
+            rawplan_add(plan, (uint64_t)off, s->data + t->offset, t->count * sizeof(float));
+        } else {
             h5_write_rows(d, H5T_IEEE_F32LE, row0, nrows, s->data + t->offset + row0 * row_elems,
                           dxpl);
+        }
         h5_close(&d);
     }
     h5_close(&g);
@@ -497,10 +409,10 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     write_config(file, c, rank == 0, dxpl);
     write_slab(file, "model", c->model, "%s", "policy weights (GPT-2, llm.c tensor layout)", dxpl,
                comm, defer);
-    plan.end_model = plan.n;
+    rawplan_mark(&plan, "ckpt.after_model");
     if (!defer) fault_point("ckpt.after_model");
     if (c->optim) write_optim(file, c->optim, dxpl, comm, defer);
-    plan.end_optim = plan.n;
+    rawplan_mark(&plan, "ckpt.after_optim");
     if (!defer) fault_point("ckpt.after_optim");
     if (c->ref)
         write_slab(file, "ref", c->ref, "reference policy: %s", "reference policy (DPO/INPO)", dxpl,
@@ -512,7 +424,7 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     if (defer) {  // the structure is on file: now the tensors, then reopen for complete=1
         h5_close(&file);
         int rc = raw_write(tmp, &plan, e);
-        xfree(plan.ext);
+        rawplan_free(&plan);
         if (rc < 0) {
             unlink(tmp);
             h5_close(&fapl);
