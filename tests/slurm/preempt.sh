@@ -7,8 +7,9 @@
 # uninterrupted run. Then slurm/chain.sh runs the same config as a chain of short jobs that each
 # stop on run.max_wall_seconds (counted from the job's start) and end identical too.
 source "$(dirname "$0")/lib.sh"
-# Rounds long enough to be interrupted in: about 3000 optimizer steps each, 4-15 s per run.
-SETS=(--set train.epochs=400)
+# Rounds long enough to be interrupted in: about 8000 optimizer steps each, ~5 s per round here
+# (the run must outlast the 6 s wall budget of one chain job at least twice).
+SETS=(--set train.epochs=1000)
 mkdir -p "$WORK/ref"
 if ! mpirun_run 4 "$WORK/ref" "${SETS[@]}"; then
     fail "the uninterrupted reference run (mpirun -np 4) failed:"
