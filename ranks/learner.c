@@ -319,7 +319,9 @@ static LossParams loss_params_of(const Config *c) {
 }
 
 TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
-    TrainResult tr = {0};
+    TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
+                      .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
+                      .scir_dropped_fraction = NAN};  // NaN (null in metrics) when nothing trains
     const Config *c = &rc->cfg;
     PairSet ps;
     build_pairs(&ps, rows);

@@ -5,9 +5,10 @@
 # agree to stop at the same step. Each stop exits with status 75 and leaves a mid-phase
 # checkpoint; the last re-run finishes bit-identical to an uninterrupted run.
 source "$(dirname "$0")/lib.sh"
-# 2000 SFT steps with a checkpoint every 500 (the first one marks "SFT under way"), rounds of
-# about 2400 optimizer steps.
-SETS=(--set sft.steps=2000 --set checkpoint.every=500 --set train.epochs=400)
+# A wider model (C=128) so every phase lasts seconds here: 2000 SFT steps (~5 s) with a checkpoint
+# every 500 (the first marks "SFT under way" and leaves ~4 s to deliver the signal), and rounds
+# whose training lasts ~3 s after round_0000.h5 appears.
+SETS=(--set model.n_embd=128 --set sft.steps=2000 --set checkpoint.every=500 --set train.epochs=400)
 mkdir -p "$WORK/ref" "$WORK/sig"
 if ! mpirun_run 2 "$WORK/ref" "${SETS[@]}"; then
     fail "the uninterrupted reference run failed:"
