@@ -77,12 +77,11 @@ static void test_attention_vs_ref(void) {
     attention_forward_ref(o2, a2, qkv, B, T, C, NH);
     CHECK_TRUE(rel_err(o1, o2, no) < 1e-5);
     CHECK_TRUE(rel_err(a1, a2, na) < 1e-5);
-    float *dout = randn(no, 1), *d1 = randn(nq, 1), *d2 = randn(nq, 1), *scratch = randn((size_t)T * T, 1);
-    attention_backward(d1, scratch, dout, qkv, a1, B, T, C, NH);
+    float *dout = randn(no, 1), *d1 = randn(nq, 1), *d2 = randn(nq, 1);
+    attention_backward(d1, dout, qkv, a1, B, T, C, NH);
     attention_backward_ref(d2, dout, qkv, a2, B, T, C, NH);
     CHECK_TRUE(rel_err(d1, d2, nq) < 1e-5);
     xfree(qkv), xfree(o1), xfree(o2), xfree(a1), xfree(a2), xfree(dout), xfree(d1), xfree(d2);
-    xfree(scratch);
 }
 
 static void test_gelu_tanh(void) {
@@ -180,12 +179,11 @@ static void test_attention_fd(void) {
     size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C;
     float *qkv = randn(nq, 1), *R = randn(no, 1), *out = xmalloc("test", no * 4);
     float *att = xmalloc("test", (size_t)B * NH * T * T * 4), *d = xmalloc("test", nq * 4);
-    float *scratch = xmalloc("test", (size_t)T * T * 4);
     attention_forward(out, att, qkv, B, T, C, NH);
-    attention_backward(d, scratch, R, qkv, att, B, T, C, NH);
+    attention_backward(d, R, qkv, att, B, T, C, NH);
     AttCtx ctx = {B, T, C, NH, xmalloc("test", (size_t)B * NH * T * T * 4)};
     CHECK_MSG(fd_check(att_fwd, &ctx, qkv, nq, no, R, d, 1e-2f) < 2e-3, "attention vs finite differences");
-    xfree(qkv), xfree(R), xfree(out), xfree(att), xfree(d), xfree(scratch), xfree(ctx.att);
+    xfree(qkv), xfree(R), xfree(out), xfree(att), xfree(d), xfree(ctx.att);
 }
 
 static void gelu_fwd(float *out, const float *in, void *p) { gelu_forward(out, in, *(int64_t *)p); }
@@ -379,5 +377,13 @@ int main(void) {
     test_model_fd();
     test_padding_and_batch_invariance();
     test_kv_cache_matches_forward();
+    // the same kernels with their loops spread over 3 threads (train/parallel.h)
+    matmul_set_threads(3);
+    test_attention_vs_ref();
+    test_gelu_tanh();
+    test_layernorm_fd();
+    test_attention_fd();
+    test_model_fd();
+    matmul_set_threads(1);
     return check_report();
 }

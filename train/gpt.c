@@ -61,7 +61,6 @@ static size_t point_activations(Activations *a, float *base) {
         CARVE(dqkv, BS * 3 * C);
         CARVE(dfch, BS * 4 * C);
         CARVE(dfch_gelu, BS * 4 * C);
-        CARVE(datt, (size_t)a->max_S * a->max_S);
     }
 #undef CARVE
     return off;
@@ -225,7 +224,7 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
         // attention branch: residual2 = residual + attn_proj(attention(qkv(ln1(residual))))
         TIMED(PROF_MATMUL, matmul_backward(a->datty, (float *)lg.attn_proj_w, (float *)lg.attn_proj_b, a->dresidual,
                         la.atty, lw.attn_proj_w, N, C, C));
-        TIMED(PROF_ATTENTION, attention_backward(a->dqkv, a->datt, a->datty, la.qkv, la.att, B, S, C, NH));
+        TIMED(PROF_ATTENTION, attention_backward(a->dqkv, a->datty, la.qkv, la.att, B, S, C, NH));
         TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.qkv_w, (float *)lg.qkv_b, a->dqkv, la.ln1, lw.qkv_w, N,
                         C, 3 * C));
         TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln, residual,

@@ -62,7 +62,6 @@ typedef struct {
     float *dqkv;       // (B, S, 3C)
     float *dfch;       // (B, S, 4C)
     float *dfch_gelu;  // (B, S, 4C)
-    float *datt;       // (S, S)
 } Activations;
 
 /* Allocates activations for batches up to (max_B, max_S), max_S <= cfg->T. */

@@ -5,6 +5,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "train/parallel.h"
+#include "util/alloc.h"
+
 #define LN_EPS 1e-5f
 #define GELU_SCALE 0.7978845608028654f  // sqrt(2/pi)
 
@@ -39,10 +42,17 @@ void encoder_backward(float *dwte, float *dwpe, const float *dout, const int32_t
 // ----------------------------------------------------------------------------------------------
 // layernorm
 
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
-                       const float *bias, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
+typedef struct {
+    float *out, *mean, *rstd, *dinp, *partial;
+    const float *inp, *weight, *bias, *dout;
+    int C;
+} LnJob;
+
+static void layernorm_forward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
+    const LnJob *j = p;
+    int C = j->C;
+    for (int64_t n = n0; n < n1; n++) {
+        const float *x = j->inp + (size_t)n * C;
         float s = 0.0f;
         for (int c = 0; c < C; c++) s += x[c];
         float m = s / C;
@@ -52,26 +62,37 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
             v += d * d;
         }
         float r = 1.0f / sqrtf(v / C + LN_EPS);
-        float *o = out + (size_t)n * C;
-        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * weight[c] + bias[c];
-        mean[n] = m;
-        rstd[n] = r;
+        float *o = j->out + (size_t)n * C;
+        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * j->weight[c] + j->bias[c];
+        j->mean[n] = m;
+        j->rstd[n] = r;
     }
 }
 
-void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean, const float *rstd,
-                        int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *d = dout + (size_t)n * C;
-        const float *x = inp + (size_t)n * C;
-        float *dx = dinp + (size_t)n * C;
-        float m = mean[n], r = rstd[n];
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
+                       const float *bias, int N, int C) {
+    LnJob j = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight, .bias = bias,
+               .C = C};
+    parallel_for(N, layernorm_forward_rows, &j);
+}
+
+// Rows [n0, n1): dinp rows, and this chunk's partial dweight, dbias (2C) summed afterwards in chunk
+// order, so the result does not depend on thread timing.
+static void layernorm_backward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
+    const LnJob *j = p;
+    int C = j->C;
+    float *dw = j->partial + (size_t)chunk * 2 * C, *db = dw + C;
+    memset(dw, 0, (size_t)2 * C * sizeof(float));
+    for (int64_t n = n0; n < n1; n++) {
+        const float *d = j->dout + (size_t)n * C;
+        const float *x = j->inp + (size_t)n * C;
+        float *dx = j->dinp + (size_t)n * C;
+        float m = j->mean[n], r = j->rstd[n];
         // two reductions: mean of dnorm and mean of dnorm * norm
         float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
         for (int c = 0; c < C; c++) {
             float norm = (x[c] - m) * r;
-            float dnorm = weight[c] * d[c];
+            float dnorm = j->weight[c] * d[c];
             dnorm_mean += dnorm;
             dnorm_norm_mean += dnorm * norm;
         }
@@ -79,48 +100,110 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
         dnorm_norm_mean /= C;
         for (int c = 0; c < C; c++) {
             float norm = (x[c] - m) * r;
-            float dnorm = weight[c] * d[c];
-            dbias[c] += d[c];
-            dweight[c] += norm * d[c];
+            float dnorm = j->weight[c] * d[c];
+            db[c] += d[c];
+            dw[c] += norm * d[c];
             dx[c] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * r;
         }
     }
 }
 
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean, const float *rstd,
+                        int N, int C) {
+    int chunks = parallel_threads();
+    LnJob j = {.dinp = dinp, .dout = dout, .inp = inp, .weight = weight, .mean = (float *)mean,
+               .rstd = (float *)rstd, .C = C,
+               .partial = xmalloc("layernorm.partial", (size_t)chunks * 2 * C * sizeof(float))};
+    for (int k = 0; k < chunks; k++) memset(j.partial + (size_t)k * 2 * C, 0, (size_t)2 * C * sizeof(float));
+    parallel_for(N, layernorm_backward_rows, &j);
+    for (int k = 0; k < chunks; k++) {
+        const float *dw = j.partial + (size_t)k * 2 * C, *db = dw + C;
+        for (int c = 0; c < C; c++) dweight[c] += dw[c], dbias[c] += db[c];
+    }
+    xfree(j.partial);
+}
+
 // ----------------------------------------------------------------------------------------------
 // attention
 
-// Row-wise causal softmax of S (T,T) in place: row t keeps columns 0..t, zero beyond.
-static void causal_softmax_rows(float *S, int T) {
-    for (int t = 0; t < T; t++) {
-        float *row = S + (size_t)t * T;
+// exp(x) for x in [-88, 0]: Cody-Waite reduction x = n·ln2 + r, degree-6 polynomial for e^r,
+// scale by 2^n through the exponent bits. Branch-free so that callers' loops vectorise.
+static inline float exp_nonpos(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float n = rintf(x * 1.44269504088896341f);
+    float r = x - n * 0.693145751953125f;
+    r = r - n * 1.428606765330187045e-6f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.16666667163372039795f +
+                                     r * (0.041666675359010696411f +
+                                          r * (0.0083333337679505348206f +
+                                               r * 0.0013888889225199818611f)))));
+    union {
+        float f;
+        int32_t i;
+    } scale = {.i = ((int32_t)n + 127) << 23};
+    return p * scale.f;
+}
+
+// Causal softmax of score rows [r0, r1) of att (B*NH*T rows of T), in place: row t of a head
+// keeps columns 0..t, zero beyond.
+typedef struct {
+    float *rows;       // (B*NH*T, T) scores in, probabilities out (forward); dP in, dS out (backward)
+    const float *p;    // (B*NH*T, T) probabilities (backward only)
+    int T;
+} SoftmaxJob;
+
+static void causal_softmax_rows(void *ctx, int64_t r0, int64_t r1, int chunk) {
+    const SoftmaxJob *j = ctx;
+    int T = j->T;
+    for (int64_t r = r0; r < r1; r++) {
+        int t = (int)(r % T);
+        float *row = j->rows + (size_t)r * T;
         float mx = row[0];
         for (int u = 1; u <= t; u++) mx = row[u] > mx ? row[u] : mx;
         float sum = 0.0f;
-        for (int u = 0; u <= t; u++) {
-            row[u] = expf(row[u] - mx);
-            sum += row[u];
-        }
+        for (int u = 0; u <= t; u++) row[u] = exp_nonpos(row[u] - mx);  // vectorises
+        for (int u = 0; u <= t; u++) sum += row[u];
         float inv = 1.0f / sum;
         for (int u = 0; u <= t; u++) row[u] *= inv;
         for (int u = t + 1; u < T; u++) row[u] = 0.0f;
     }
 }
 
+// Softmax backward of rows [r0, r1): dS = P ⊙ (dP − Σ_u P·dP), in place over dP.
+static void causal_softmax_backward_rows(void *ctx, int64_t r0, int64_t r1, int chunk) {
+    const SoftmaxJob *j = ctx;
+    int T = j->T;
+    for (int64_t r = r0; r < r1; r++) {
+        int t = (int)(r % T);
+        const float *p = j->p + (size_t)r * T;
+        float *d = j->rows + (size_t)r * T;
+        float dot = 0.0f;
+        for (int u = 0; u <= t; u++) dot += p[u] * d[u];
+        for (int u = 0; u <= t; u++) d[u] = p[u] * (d[u] - dot);
+        for (int u = t + 1; u < T; u++) d[u] = 0.0f;
+    }
+}
+
+// Three passes so the element-wise softmax runs on all BLAS threads (train/parallel.h) while
+// the per-head matmuls stay in sgemm: scores for every head, softmax of every row, then P·V.
 void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH) {
     int hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             const float *q = qkv + (size_t)b * T * C3 + h * hs;  // (T, hs) rows strided by 3C
-            const float *k = q + C;
-            const float *v = q + 2 * C;
-            float *S = att + ((size_t)b * NH + h) * T * T;  // (T, T)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, k, C3,
-                        0.0f, S, T);
-            causal_softmax_rows(S, T);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, S, T, v, C3,
-                        0.0f, out + (size_t)b * T * C + h * hs, C);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, q + C, C3,
+                        0.0f, att + ((size_t)b * NH + h) * T * T, T);
+        }
+    SoftmaxJob j = {.rows = att, .T = T};
+    parallel_for((int64_t)B * NH * T, causal_softmax_rows, &j);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const float *v = qkv + (size_t)b * T * C3 + h * hs + 2 * C;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f,
+                        att + ((size_t)b * NH + h) * T * T, T, v, C3, 0.0f,
+                        out + (size_t)b * T * C + h * hs, C);
         }
 }
 
@@ -155,38 +238,33 @@ void attention_forward_ref(float *out, float *att, const float *qkv, int B, int 
             }
 }
 
-void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH) {
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
+                        int T, int C, int NH) {
     int hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
+    float *dP = xmalloc("attention.scratch", (size_t)B * NH * T * T * sizeof(float));  // (B,NH,T,T)
+    // dP = dO·Vᵀ ; dV = Pᵀ·dO for every head
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            size_t base = (size_t)b * T * C3 + h * hs;
-            const float *q = qkv + base, *k = q + C, *v = q + 2 * C;
-            float *dq = dqkv + base, *dk = dq + C, *dv = dq + 2 * C;
-            const float *P = att + ((size_t)b * NH + h) * T * T;  // (T, T)
+            size_t base = (size_t)b * T * C3 + h * hs, head = ((size_t)b * NH + h) * T * T;
             const float *dO = dout + (size_t)b * T * C + h * hs;  // (T, hs) strided by C
-            float *dP = scratch;                                  // (T, T)
-            // dP = dO·Vᵀ ; dV = Pᵀ·dO
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, v, C3,
-                        0.0f, dP, T);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, P, T, dO, C, 0.0f,
-                        dv, C3);
-            // softmax backward, row by row: dS = P ⊙ (dP − Σ_u P·dP)
-            for (int t = 0; t < T; t++) {
-                const float *p = P + (size_t)t * T;
-                float *d = dP + (size_t)t * T;
-                float dot = 0.0f;
-                for (int u = 0; u <= t; u++) dot += p[u] * d[u];
-                for (int u = 0; u <= t; u++) d[u] = p[u] * (d[u] - dot);
-                for (int u = t + 1; u < T; u++) d[u] = 0.0f;
-            }
-            // dQ = scale·dS·K ; dK = scale·dSᵀ·Q
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, dP, T, k, C3,
-                        0.0f, dq, C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, dP, T, q, C3,
-                        0.0f, dk, C3);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C,
+                        qkv + base + 2 * C, C3, 0.0f, dP + head, T);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att + head, T, dO,
+                        C, 0.0f, dqkv + base + 2 * C, C3);
         }
+    SoftmaxJob j = {.rows = dP, .p = att, .T = T};
+    parallel_for((int64_t)B * NH * T, causal_softmax_backward_rows, &j);
+    // dQ = scale·dS·K ; dK = scale·dSᵀ·Q
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            size_t base = (size_t)b * T * C3 + h * hs, head = ((size_t)b * NH + h) * T * T;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, dP + head, T,
+                        qkv + base + C, C3, 0.0f, dqkv + base, C3);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, dP + head, T,
+                        qkv + base, C3, 0.0f, dqkv + base + C, C3);
+        }
+    xfree(dP);
 }
 
 void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att,
@@ -229,24 +307,6 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, co
 // ----------------------------------------------------------------------------------------------
 // GELU
 
-// exp(x) for x in [-88, 0]: Cody-Waite reduction x = n·ln2 + r, degree-6 polynomial for e^r,
-// scale by 2^n through the exponent bits. Branch-free so that callers' loops vectorise.
-static inline float exp_nonpos(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    float n = rintf(x * 1.44269504088896341f);
-    float r = x - n * 0.693145751953125f;
-    r = r - n * 1.428606765330187045e-6f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.16666667163372039795f +
-                                     r * (0.041666675359010696411f +
-                                          r * (0.0083333337679505348206f +
-                                               r * 0.0013888889225199818611f)))));
-    union {
-        float f;
-        int32_t i;
-    } scale = {.i = ((int32_t)n + 127) << 23};
-    return p * scale.f;
-}
-
 static inline float tanh_fast(float x) {
     // tanh(|x|) = (1 − e^{−2|x|}) / (1 + e^{−2|x|}); for small |x| use the odd series to keep
     // relative accuracy where 1 − e^{−2|x|} cancels.
@@ -266,12 +326,23 @@ static inline float tanh_fast(float x) {
 
 float ops_tanhf(float x) { return tanh_fast(x); }
 
-void gelu_forward(float *out, const float *inp, int64_t N) {
-    for (int64_t i = 0; i < N; i++) {
-        float x = inp[i];
+typedef struct {
+    float *out;
+    const float *inp, *dout;
+} GeluJob;
+
+static void gelu_forward_range(void *p, int64_t i0, int64_t i1, int chunk) {
+    const GeluJob *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float x = j->inp[i];
         float u = GELU_SCALE * (x + 0.044715f * x * x * x);
-        out[i] = 0.5f * x * (1.0f + tanh_fast(u));
+        j->out[i] = 0.5f * x * (1.0f + tanh_fast(u));
     }
+}
+
+void gelu_forward(float *out, const float *inp, int64_t N) {
+    GeluJob j = {.out = out, .inp = inp};
+    parallel_for(N, gelu_forward_range, &j);
 }
 
 void gelu_forward_ref(float *out, const float *inp, int64_t N) {
@@ -281,15 +352,21 @@ void gelu_forward_ref(float *out, const float *inp, int64_t N) {
     }
 }
 
-void gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N) {
-    for (int64_t i = 0; i < N; i++) {
-        float x = inp[i];
+static void gelu_backward_range(void *p, int64_t i0, int64_t i1, int chunk) {
+    const GeluJob *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float x = j->inp[i];
         float u = GELU_SCALE * (x + 0.044715f * x * x * x);
         float th = tanh_fast(u);
         float sech2 = 1.0f - th * th;
         float local = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 0.134145f * x * x);
-        dinp[i] = local * dout[i];
+        j->out[i] = local * j->dout[i];
     }
+}
+
+void gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N) {
+    GeluJob j = {.out = dinp, .inp = inp, .dout = dout};
+    parallel_for(N, gelu_backward_range, &j);
 }
 
 void gelu_backward_ref(float *dinp, const float *inp, const float *dout, int64_t N) {

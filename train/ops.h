@@ -26,12 +26,13 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
                         int N, int C);
 
 /* Causal attention. qkv (B,T,3C) holds q, k, v; out (B,T,C); att (B,NH,T,T) softmax probabilities
-   saved for the backward (row t is zero beyond column t). Matmuls per (b, head) through sgemm. */
+   saved for the backward (row t is zero beyond column t). Matmuls per (b, head) through sgemm
+   (faster here than hand-vectorised causal loops, even on two threads: measured). */
 void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
 void attention_forward_ref(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
-/* dqkv (B,T,3C) overwritten; scratch (T,T). */
-void attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH);
+/* dqkv (B,T,3C) overwritten. */
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
+                        int T, int C, int NH);
 void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att,
                             int B, int T, int C, int NH);
 
