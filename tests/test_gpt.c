@@ -102,6 +102,15 @@ static void test_gelu_tanh(void) {
     gelu_backward(o1, x, dout, N);
     gelu_backward_ref(o2, x, dout, N);
     CHECK_TRUE(rel_err(o1, o2, N) < 1e-6);
+    // the variants that save tanh in the forward and reuse it in the backward
+    float *th = xmalloc("test", N * 4), *o3 = xmalloc("test", N * 4);
+    gelu_forward_tanh(o3, th, x, N);
+    gelu_forward_ref(o2, x, N);
+    CHECK_TRUE(rel_err(o3, o2, N) < 1e-6);
+    gelu_backward_tanh(o3, x, th, dout, N);
+    gelu_backward_ref(o2, x, dout, N);
+    CHECK_TRUE(rel_err(o3, o2, N) < 1e-6);
+    xfree(th), xfree(o3);
     xfree(x), xfree(o1), xfree(o2), xfree(dout);
 }
 

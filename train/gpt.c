@@ -54,6 +54,7 @@ static size_t point_activations(Activations *a, float *base) {
     CARVE(logits, BS * c->Vp);
     CARVE(proj, BS * C);
     if (a->training) {
+        CARVE(fch_tanh, Ls * BS * 4 * C);
         CARVE(dlogits, BS * c->Vp);
         CARVE(dresidual, BS * C);
         CARVE(dln, BS * C);
@@ -90,7 +91,7 @@ void acts_free(Activations *a) {
 // Pointers to layer l's saved activations for the current (B, S).
 typedef struct {
     float *ln1, *ln1_mean, *ln1_rstd, *qkv, *atty, *att, *residual2, *ln2, *ln2_mean, *ln2_rstd,
-        *fch, *fch_gelu, *residual3;
+        *fch, *fch_gelu, *fch_tanh, *residual3;
 } LayerActs;
 
 static LayerActs layer_acts(const Activations *a, int l) {
@@ -110,6 +111,7 @@ static LayerActs layer_acts(const Activations *a, int l) {
         .ln2_rstd = a->ln2_rstd + li * N,
         .fch = a->fch + li * N * 4 * C,
         .fch_gelu = a->fch_gelu + li * N * 4 * C,
+        .fch_tanh = a->training ? a->fch_tanh + li * N * 4 * C : NULL,
         .residual3 = a->residual3 + li * N * C,
     };
     return la;
@@ -179,7 +181,10 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
         TIMED(PROF_OTHER, residual_forward(la.residual2, residual, a->proj, (int64_t)N * C));
         TIMED(PROF_LAYERNORM, layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.residual2, lw.ln2_w, lw.ln2_b, N, C));
         TIMED(PROF_MATMUL, matmul_forward(la.fch, la.ln2, lw.fc_w, lw.fc_b, N, C, 4 * C));
-        TIMED(PROF_GELU, gelu_forward(la.fch_gelu, la.fch, (int64_t)N * 4 * C));
+        if (a->training)
+            TIMED(PROF_GELU, gelu_forward_tanh(la.fch_gelu, la.fch_tanh, la.fch, (int64_t)N * 4 * C));
+        else
+            TIMED(PROF_GELU, gelu_forward(la.fch_gelu, la.fch, (int64_t)N * 4 * C));
         TIMED(PROF_MATMUL, matmul_forward(a->proj, la.fch_gelu, lw.fc_proj_w, lw.fc_proj_b, N, 4 * C, C));
         TIMED(PROF_OTHER, residual_forward(la.residual3, la.residual2, a->proj, (int64_t)N * C));
         residual = la.residual3;
@@ -216,7 +221,7 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
         // MLP branch: residual3 = residual2 + fc_proj(gelu(fc(ln2(residual2))))
         TIMED(PROF_MATMUL, matmul_backward(a->dfch_gelu, (float *)lg.fc_proj_w, (float *)lg.fc_proj_b, a->dresidual,
                         la.fch_gelu, lw.fc_proj_w, N, 4 * C, C));
-        TIMED(PROF_GELU, gelu_backward(a->dfch, la.fch, a->dfch_gelu, (int64_t)N * 4 * C));
+        TIMED(PROF_GELU, gelu_backward_tanh(a->dfch, la.fch, la.fch_tanh, a->dfch_gelu, (int64_t)N * 4 * C));
         TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.fc_w, (float *)lg.fc_b, a->dfch, la.ln2, lw.fc_w, N, C,
                         4 * C));
         TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln2_w, (float *)lg.ln2_b, a->dln, la.residual2,

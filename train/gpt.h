@@ -48,6 +48,7 @@ typedef struct {
     float *ln2_rstd;   // (L, B, S)
     float *fch;        // (L, B, S, 4C)
     float *fch_gelu;   // (L, B, S, 4C)
+    float *fch_tanh;   // (L, B, S, 4C) GELU's tanh, saved for the backward (training only)
     float *residual3;  // (L, B, S, C)
     float *lnf;        // (B, S, C)
     float *lnf_mean;   // (B, S)

@@ -327,9 +327,39 @@ static inline float tanh_fast(float x) {
 float ops_tanhf(float x) { return tanh_fast(x); }
 
 typedef struct {
-    float *out;
-    const float *inp, *dout;
+    float *out, *th;
+    const float *inp, *dout, *th_in;
 } GeluJob;
+
+static void gelu_forward_tanh_range(void *p, int64_t i0, int64_t i1, int chunk) {
+    const GeluJob *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float x = j->inp[i];
+        float th = tanh_fast(GELU_SCALE * (x + 0.044715f * x * x * x));
+        j->th[i] = th;
+        j->out[i] = 0.5f * x * (1.0f + th);
+    }
+}
+
+void gelu_forward_tanh(float *out, float *th, const float *inp, int64_t N) {
+    GeluJob j = {.out = out, .th = th, .inp = inp};
+    parallel_for(N, gelu_forward_tanh_range, &j);
+}
+
+static void gelu_backward_tanh_range(void *p, int64_t i0, int64_t i1, int chunk) {
+    const GeluJob *j = p;
+    for (int64_t i = i0; i < i1; i++) {
+        float x = j->inp[i], th = j->th_in[i];
+        float local = 0.5f * (1.0f + th) +
+                      0.5f * x * (1.0f - th * th) * GELU_SCALE * (1.0f + 0.134145f * x * x);
+        j->out[i] = local * j->dout[i];
+    }
+}
+
+void gelu_backward_tanh(float *dinp, const float *inp, const float *th, const float *dout, int64_t N) {
+    GeluJob j = {.out = dinp, .inp = inp, .th_in = th, .dout = dout};
+    parallel_for(N, gelu_backward_tanh_range, &j);
+}
 
 static void gelu_forward_range(void *p, int64_t i0, int64_t i1, int chunk) {
     const GeluJob *j = p;
@@ -380,6 +410,17 @@ void gelu_backward_ref(float *dinp, const float *inp, const float *dout, int64_t
     }
 }
 
+typedef struct {
+    float *out;
+    const float *a, *b;
+} AddJob;
+
+static void residual_range(void *p, int64_t i0, int64_t i1, int chunk) {
+    const AddJob *j = p;
+    for (int64_t i = i0; i < i1; i++) j->out[i] = j->a[i] + j->b[i];
+}
+
 void residual_forward(float *out, const float *a, const float *b, int64_t N) {
-    for (int64_t i = 0; i < N; i++) out[i] = a[i] + b[i];
+    AddJob j = {.out = out, .a = a, .b = b};
+    parallel_for(N, residual_range, &j);
 }
