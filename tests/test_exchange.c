@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "comm_check.h"
 #include "comm/comms.h"
 #include "comm/exchange.h"
 #include "util/alloc.h"
@@ -234,18 +235,5 @@ int main(int argc, char **argv) {
         test_tokens();
     }
     exchange_set_chunk_limit(0);
-    // Everything the comm layer allocated has been given back.
-    const char *labels[] = {"comms.roles",         "exchange.counts",  "exchange.headers",
-                            "exchange.int_counts", "exchange.tokens",  "exchange.data",
-                            "exchange.scatter",    "exchange.text",    "allreduce.slots",
-                            "allreduce.units",     "allreduce.order",  "allreduce.plan",
-                            "allreduce.stage",     "allreduce.buckets"};
-    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-        CHECK_MSG(alloc_live_bytes(labels[i]) == 0, "%s: %zu bytes still allocated", labels[i],
-                  alloc_live_bytes(labels[i]));
-    int failed = check_failed, any = 0;
-    MPI_CHECK(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
-    comms_finalize();
-    if (any && !check_failed) check_failed = 1;
-    return check_report();
+    return comm_test_finish();  // leak check, agreement on failure, MPI_Finalize
 }
