@@ -155,6 +155,8 @@ static void add_eval(MetricsRecord *m, const EvalSummary *ev) {
     metrics_set_num(m, NULL, "maj_acc", ev->maj_acc);
     metrics_set_num(m, NULL, "judge_acc", ev->judge_acc);
     metrics_set_num(m, NULL, "judge_acc_raw", ev->judge_acc_raw);
+    metrics_set_num(m, NULL, "judge_self_acc", ev->judge_self_acc);
+    metrics_set_num(m, NULL, "judge_self_acc_raw", ev->judge_self_acc_raw);
     metrics_set_num(m, NULL, "mean_resp_len", ev->mean_resp_len);
     metrics_set_num(m, NULL, "no_answer_rate", ev->no_answer_rate);
 }

@@ -116,6 +116,8 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     if (st) return st;
     const Config *c = &rc->cfg;
     matmul_set_threads(c->run.blas_threads);
+    char advice[400];
+    if (rank == 0 && matmul_blas_core_advice(advice, sizeof advice)) log_warn("%s", advice);
 
     ErrMsg e = {{0}};
     uint8_t *roles = xmalloc("roles", (size_t)W);

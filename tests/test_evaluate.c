@@ -2,7 +2,9 @@
    its logits are the same constant vector at every position (lnf_w = 0, lnf_b = e0 + e1, and the
    rows of wte for '5' and 'Y' chosen): it always answers "5" and its judge always says Y. On the
    1-digit EVAL split the greedy and maj@K accuracies must then equal the share of prompts whose
-   answer is 5, counted here by hand from the task, and the judge's balanced accuracy is 1/2. */
+   answer is 5, counted here by hand from the task, and the judge's balanced accuracy is 1/2, on
+   its own answers and on the held-out evaluation examples (whose right/wrong split is counted
+   here from task_held_out_judge_example). */
 #include <math.h>
 #include <string.h>
 
@@ -27,11 +29,16 @@ int main(void) {
     w.t.wte[(size_t)five * cfg.C + 0] = 10.0f;  // logit('5') = 10
     w.t.wte[(size_t)yes * cfg.C + 1] = 3.0f;    // logit('Y') = 3, logit('N') = 0
 
-    int64_t expect = 0;
+    int64_t expect = 0, held_right = 0;
     for (int i = 0; i < spec.eval_prompts; i++) {
         TaskItem it;
         task_item(&task, TASK_SPLIT_EVAL, 0, i, &it);
         expect += strcmp(it.answer, "5") == 0;
+        char ans[TASK_TEXT_MAX];
+        int v = task_held_out_judge_example(&task, i, &it, ans, sizeof ans);
+        CHECK_TRUE(v == 0 || v == 1);
+        CHECK_TRUE((strcmp(ans, it.answer) == 0) == (v == 1));  // wrong answers really differ
+        held_right += v;
     }
     EvalParams ep = {.max_new = 1, .maj_k = 3, .seed = 9, .stream = 1000, .batch = 7,
                      .maj_sample = {.temperature = 1.0f, .top_k = 1, .top_p = 1.0f}};
@@ -42,13 +49,19 @@ int main(void) {
     CHECK_EQ_I64(c.maj_correct, expect);
     CHECK_EQ_I64(c.resp_tokens, spec.eval_prompts);  // one token each (max_new = 1)
     CHECK_EQ_I64(c.no_answer, 0);
-    CHECK_EQ_I64(c.judge_pos, expect);
-    CHECK_EQ_I64(c.judge_pos_yes, expect);  // always Y
-    CHECK_EQ_I64(c.judge_neg, spec.eval_prompts - expect);
-    CHECK_EQ_I64(c.judge_neg_no, 0);
-    printf("hand count: %lld of %d EVAL prompts have answer 5\n", (long long)expect,
-           spec.eval_prompts);
+    CHECK_EQ_I64(c.judge_self.pos, expect);
+    CHECK_EQ_I64(c.judge_self.pos_yes, expect);  // always Y
+    CHECK_EQ_I64(c.judge_self.neg, spec.eval_prompts - expect);
+    CHECK_EQ_I64(c.judge_self.neg_no, 0);
+    CHECK_EQ_I64(c.judge.pos, held_right);
+    CHECK_EQ_I64(c.judge.pos_yes, held_right);
+    CHECK_EQ_I64(c.judge.neg, spec.eval_prompts - held_right);
+    CHECK_EQ_I64(c.judge.neg_no, 0);
+    printf("hand count: %lld of %d EVAL prompts have answer 5; %lld held-out judge examples are "
+           "right\n",
+           (long long)expect, spec.eval_prompts, (long long)held_right);
     CHECK_TRUE(expect > 0 && expect < spec.eval_prompts);  // the case is not degenerate
+    CHECK_TRUE(held_right > 0 && held_right < spec.eval_prompts);
 
     // splitting the range gives the same counts
     EvalCounts a, b;
@@ -60,13 +73,15 @@ int main(void) {
     EvalSummary s = eval_summary(&c);
     CHECK_NEAR(s.greedy_acc, (double)expect / spec.eval_prompts, 1e-12);
     CHECK_NEAR(s.maj_acc, (double)expect / spec.eval_prompts, 1e-12);
+    CHECK_NEAR(s.judge_self_acc, 0.5, 1e-12);
+    CHECK_NEAR(s.judge_self_acc_raw, (double)expect / spec.eval_prompts, 1e-12);
     CHECK_NEAR(s.judge_acc, 0.5, 1e-12);
-    CHECK_NEAR(s.judge_acc_raw, (double)expect / spec.eval_prompts, 1e-12);
+    CHECK_NEAR(s.judge_acc_raw, (double)held_right / spec.eval_prompts, 1e-12);
     CHECK_NEAR(s.mean_resp_len, 1.0, 1e-12);
 
     // hand-made counts: balanced accuracy is the mean of the two recalls
-    EvalCounts h = {.prompts = 10, .greedy_correct = 4, .judge_pos = 4, .judge_pos_yes = 3,
-                    .judge_neg = 6, .judge_neg_no = 3, .resp_tokens = 25};
+    EvalCounts h = {.prompts = 10, .greedy_correct = 4, .resp_tokens = 25,
+                    .judge = {.pos = 4, .pos_yes = 3, .neg = 6, .neg_no = 3}};
     EvalSummary hs = eval_summary(&h);
     CHECK_NEAR(hs.judge_acc, 0.5 * (0.75 + 0.5), 1e-12);
     CHECK_NEAR(hs.judge_acc_raw, 0.6, 1e-12);

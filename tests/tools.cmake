@@ -11,3 +11,7 @@ concord_script_test(NAME test_import_llmc SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/tes
 concord_script_test(NAME test_inspect SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_inspect.sh
                     ARGS $<TARGET_FILE:concord> $<TARGET_FILE:test_inspect_tool> LABELS io
                     TIMEOUT 60)
+
+# The warning about OpenBLAS kernels older than the CPU (train/matmul.c, ranks/run.c).
+concord_script_test(NAME test_blas_core SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/test_blas_core.sh
+                    ARGS $<TARGET_FILE:concord> LABELS train TIMEOUT 60)

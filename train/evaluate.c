@@ -50,6 +50,19 @@ static void response_text(const Tokenizer *tok, const int32_t *resp, int len, ch
     tokenizer_decode(tok, resp, n, out, size);
 }
 
+// Judges n rows of judge (T-strided, lengths len) and adds the verdicts against target (1 = the
+// answer is right) to jc. u is scratch for the n P(Y)-P(N) logit margins.
+static void judge_count(JudgeCounts *jc, float *u, Activations *acts, const ParamSlab *w,
+                        const int32_t *judge, const int32_t *len, const int *target, int n,
+                        int32_t yes, int32_t no) {
+    if (n <= 0) return;
+    judge_llm_logits(u, acts, w, judge, len, n, w->cfg.T, yes, no);
+    for (int j = 0; j < n; j++) {
+        if (target[j]) jc->pos++, jc->pos_yes += u[j] > 0.0f;
+        else jc->neg++, jc->neg_no += u[j] <= 0.0f;
+    }
+}
+
 int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const ParamSlab *w,
                int64_t first, int64_t count, const EvalParams *ep, ErrMsg *e) {
     memset(out, 0, sizeof *out);
@@ -118,12 +131,21 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
                 }
             }
         }
-        if (n_judge > 0) {
-            judge_llm_logits(u, &acts, w, judge, judge_len, n_judge, c->T, yes, no);
-            for (int j = 0; j < n_judge; j++) {
-                if (correct[j]) out->judge_pos++, out->judge_pos_yes += u[j] > 0.0f;
-                else out->judge_neg++, out->judge_neg_no += u[j] <= 0.0f;
+        judge_count(&out->judge_self, u, &acts, w, judge, judge_len, correct, n_judge, yes, no);
+        if (yes >= 0) {  // held-out evaluation examples: a right or a corrupted answer
+            n_judge = 0;
+            for (int i = 0; i < n; i++) {
+                char ans[TASK_TEXT_MAX];
+                int verdict = task_held_out_judge_example(t, (int)(i0 + i), &b.items[i], ans,
+                                                          sizeof ans);
+                if (verdict < 0) continue;
+                int len = task_encode_judge(t, tok, b.items[i].prompt, ans,
+                                            judge + (size_t)n_judge * c->T, c->T, NULL);
+                if (len <= 0) continue;
+                judge_len[n_judge] = len;
+                correct[n_judge++] = verdict;
             }
+            judge_count(&out->judge, u, &acts, w, judge, judge_len, correct, n_judge, yes, no);
         }
         if (K > 0) {
             for (int i = 0; i < n; i++)
@@ -160,16 +182,18 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
 }
 
 void eval_counts_add(EvalCounts *dst, const EvalCounts *src) {
-    dst->prompts += src->prompts;
-    dst->greedy_correct += src->greedy_correct;
-    dst->maj_correct += src->maj_correct;
-    dst->no_answer += src->no_answer;
-    dst->resp_tokens += src->resp_tokens;
-    dst->judge_pos += src->judge_pos;
-    dst->judge_pos_yes += src->judge_pos_yes;
-    dst->judge_neg += src->judge_neg;
-    dst->judge_neg_no += src->judge_neg_no;
-    dst->unverifiable += src->unverifiable;
+    int64_t *d = (int64_t *)dst;  // EvalCounts holds int64_t fields only
+    const int64_t *a = (const int64_t *)src;
+    for (size_t i = 0; i < sizeof *dst / sizeof(int64_t); i++) d[i] += a[i];
+}
+
+// Balanced accuracy (mean of the two recalls; one class empty: the other's) and plain accuracy.
+static void judge_summary(const JudgeCounts *jc, double *balanced, double *raw) {
+    double pos = jc->pos ? (double)jc->pos_yes / jc->pos : NAN;
+    double neg = jc->neg ? (double)jc->neg_no / jc->neg : NAN;
+    *balanced = isnan(pos) ? neg : isnan(neg) ? pos : 0.5 * (pos + neg);
+    int64_t n = jc->pos + jc->neg;
+    *raw = n ? (double)(jc->pos_yes + jc->neg_no) / n : NAN;
 }
 
 EvalSummary eval_summary(const EvalCounts *c) {
@@ -178,11 +202,8 @@ EvalSummary eval_summary(const EvalCounts *c) {
     s.prompts = n;
     s.greedy_acc = n ? (double)c->greedy_correct / n : NAN;
     s.maj_acc = n ? (double)c->maj_correct / n : NAN;
-    double pos = c->judge_pos ? (double)c->judge_pos_yes / c->judge_pos : NAN;
-    double neg = c->judge_neg ? (double)c->judge_neg_no / c->judge_neg : NAN;
-    s.judge_acc = isnan(pos) ? neg : isnan(neg) ? pos : 0.5 * (pos + neg);
-    int64_t nj = c->judge_pos + c->judge_neg;
-    s.judge_acc_raw = nj ? (double)(c->judge_pos_yes + c->judge_neg_no) / nj : NAN;
+    judge_summary(&c->judge, &s.judge_acc, &s.judge_acc_raw);
+    judge_summary(&c->judge_self, &s.judge_self_acc, &s.judge_self_acc_raw);
     s.mean_resp_len = c->prompts ? (double)c->resp_tokens / c->prompts : NAN;
     s.no_answer_rate = n ? (double)c->no_answer / n : NAN;
     return s;

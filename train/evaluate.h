@@ -21,27 +21,37 @@ typedef struct {
     int batch;               // sequences decoded together
 } EvalParams;
 
-/* Counts over a set of prompts; add them across ranks, then eval_summary. */
+/* Verdicts of the generative judge on a set of (prompt, answer) examples. */
+typedef struct {
+    int64_t pos;      // examples whose answer is right (the judge should say Y)
+    int64_t pos_yes;  // ... of which the judge said Y (P(Y) > P(N))
+    int64_t neg;      // examples whose answer is wrong (the judge should say N)
+    int64_t neg_no;   // ... of which the judge said N
+} JudgeCounts;
+
+/* Counts over a set of prompts; add them across ranks (all fields are int64_t), then
+   eval_summary. */
 typedef struct {
     int64_t prompts;          // prompts evaluated
     int64_t greedy_correct;   // greedy answers verified correct
     int64_t maj_correct;      // majority answers of maj_k samples verified correct
     int64_t no_answer;        // greedy responses without an extractable answer
     int64_t resp_tokens;      // greedy response tokens (EOS included)
-    int64_t judge_pos;        // greedy answers that are correct (the judge should say Y)
-    int64_t judge_pos_yes;    // ... of which the judge said Y (P(Y) > P(N))
-    int64_t judge_neg;        // greedy answers that are wrong (the judge should say N)
-    int64_t judge_neg_no;     // ... of which the judge said N
     int64_t unverifiable;     // prompts without ground truth (excluded from accuracies)
+    JudgeCounts judge;        // held-out evaluation examples: one per prompt, a right or a
+                              // corrupted answer (task_held_out_judge_example)
+    JudgeCounts judge_self;   // the model's own greedy answers
 } EvalCounts;
 
 typedef struct {
     int64_t prompts;        // prompts with ground truth
     double greedy_acc;      // greedy accuracy
     double maj_acc;         // maj@K accuracy (NaN when maj_k = 0)
-    double judge_acc;       // balanced judge accuracy: mean of the Y-recall and the N-recall
-                            // (NaN when one class is empty: then the recall of the other)
-    double judge_acc_raw;   // plain fraction of correct verdicts
+    double judge_acc;       // balanced judge accuracy on the held-out evaluation examples: mean
+                            // of the Y-recall and the N-recall (one class empty: the other's)
+    double judge_acc_raw;   // plain fraction of correct verdicts on them
+    double judge_self_acc;  // balanced judge accuracy on the model's own greedy answers
+    double judge_self_acc_raw;  // plain fraction of correct verdicts on them
     double mean_resp_len;   // mean greedy response length in tokens
     double no_answer_rate;  // fraction of greedy responses without an answer
 } EvalSummary;

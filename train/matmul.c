@@ -3,16 +3,49 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/err.h"
 
 // OpenBLAS extensions (declared in its cblas.h on Debian; repeated here for other BLAS headers).
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
 
 void matmul_set_threads(int threads) { openblas_set_num_threads(threads > 0 ? threads : 1); }
 int matmul_get_threads(void) { return openblas_get_num_threads(); }
+
+const char *matmul_blas_core(void) { return openblas_get_corename(); }
+
+static int core_is(const char *core, const char *const *names) {
+    for (; *names; names++)
+        if (strcasecmp(core, *names) == 0) return 1;
+    return 0;
+}
+
+int matmul_blas_core_advice(char *out, size_t size) {
+    static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
+    static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+                                       "SapphireRapids", NULL};
+    const char *core = matmul_blas_core();
+    if (!core) return 0;
+    const char *want = NULL;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        !core_is(core, avx512))
+        want = "SkylakeX";
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             !core_is(core, avx2))
+        want = "Haswell";
+    if (!want) return 0;
+    snprintf(out, size,
+             "OpenBLAS chose its '%s' kernels on a CPU with %s; matrix products may run several "
+             "times slower (seen on virtual machines whose CPU model OpenBLAS does not know). "
+             "Set OPENBLAS_CORETYPE=%s in the job's environment to use the faster kernels",
+             core, strcmp(want, "SkylakeX") == 0 ? "AVX-512" : "AVX2 and FMA", want);
+    return 1;
+}
 
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
                     int C, int OC) {

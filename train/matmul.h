@@ -5,10 +5,19 @@
 #ifndef CONCORD_TRAIN_MATMUL_H
 #define CONCORD_TRAIN_MATMUL_H
 
+#include <stddef.h>
+
 /* Sets the BLAS thread count for this process (one per rank unless configured). */
 void matmul_set_threads(int threads);
 /* Current BLAS thread count. */
 int matmul_get_threads(void);
+/* Name of the kernel set OpenBLAS chose for this CPU at load time (e.g. "SkylakeX"). */
+const char *matmul_blas_core(void);
+/* When OpenBLAS chose kernels older than the CPU supports (a generic "Prescott" on a VM whose CPU
+   model it does not recognise, 4x slower sgemm measured), writes advice naming OPENBLAS_CORETYPE
+   into out and returns 1; else returns 0. OpenBLAS reads that variable once, when it is loaded,
+   so the fix belongs in the job's environment, not in this process. */
+int matmul_blas_core_advice(char *out, size_t size);
 
 /* out (N, OC) = inp (N, C) · weight (OC, C)ᵀ + bias (OC); bias may be NULL. */
 void matmul_forward(float *out, const float *inp, const float *weight, const float *bias, int N,

@@ -20,7 +20,8 @@ enum {
     PURPOSE_SFT_EVAL,   // evaluation example -> SFT pool position
     PURPOSE_WRONG,      // which evaluation examples show a wrong answer
     PURPOSE_CORRUPT,    // how evaluation example j's answer is corrupted (one stream per j)
-    PURPOSE_SHUFFLE     // order of a list's prompt lines
+    PURPOSE_SHUFFLE,    // order of a list's prompt lines
+    PURPOSE_HELD_OUT    // held-out judge example of EVAL item i: verdict and wrong answer
 };
 
 #define FEISTEL_ROUNDS 6
@@ -422,6 +423,32 @@ void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out) 
     }
     int line = t->order[pos];
     list_prompt_item(t, &t->prompts, line, line, out);
+}
+
+int task_held_out_judge_example(const Task *t, int index, const TaskItem *it, char *answer,
+                                int size) {
+    if (!it->has_answer) return -1;
+    Rng r = rng_stream(t->spec.seed, TASK_STREAM(PURPOSE_HELD_OUT, index));
+    if (rng_below(&r, 2)) {
+        snprintf(answer, (size_t)size, "%s", it->answer);
+        return 1;
+    }
+    if (t->kind == TASK_ARITH) {  // the same corruptions as the SFT evaluation examples
+        arith_corrupt(t, strtoll(it->answer, NULL, 10), &r, answer, size);
+        return 0;
+    }
+    // list: the answer of another EVAL item, the first that differs from this one's
+    int64_t E = task_split_size(t, TASK_SPLIT_EVAL);
+    int64_t k = (int64_t)rng_below(&r, (uint32_t)E);
+    for (int64_t step = 0; step < E; step++) {
+        TaskItem other;
+        task_item(t, TASK_SPLIT_EVAL, 0, (int)((k + step) % E), &other);
+        if (other.has_answer && strcmp(other.answer, it->answer) != 0) {
+            snprintf(answer, (size_t)size, "%s", other.answer);
+            return 0;
+        }
+    }
+    return -1;  // every held-out answer is the same: no wrong answer to show
 }
 
 void task_sft_example(const Task *t, int64_t index, TaskSftExample *out) {

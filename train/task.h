@@ -146,6 +146,14 @@ void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out);
    evaluation examples; list: the SFT file's lines in order. */
 void task_sft_example(const Task *t, int64_t index, TaskSftExample *out);
 
+/* Held-out judge example for EVAL item `index` (it = its task_item): an answer that is right or
+   wrong with equal odds, seeded by (task seed, index). Wrong answers are arith: the corruptions of
+   the SFT evaluation examples; list: another EVAL item's (different) answer. Writes the answer and
+   returns its verdict (1 right, 0 wrong), or -1 when there is none (no ground truth, or a list
+   whose EVAL answers are all the same). */
+int task_held_out_judge_example(const Task *t, int index, const TaskItem *it, char *answer,
+                                int size);
+
 /* Answer of a response text (decoded, without EOS) into answer (size bytes). With a regex: first
    capture group of the first match (the whole match when the regex has no group); else arith: an
    optional '-' and digits without leading zeros ("0" itself allowed, "-0" not); list: the text
