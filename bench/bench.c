@@ -184,6 +184,9 @@ int main(int argc, char **argv) {
     }
     if (threads < 1 || repeats < 1) usage();
     matmul_set_threads(threads);
+    char advice[400];
+    fprintf(stderr, "OpenBLAS kernels: %s\n", matmul_blas_core());
+    if (matmul_blas_core_advice(advice, sizeof advice)) fprintf(stderr, "warning: %s\n", advice);
     double peak = peak_gflops();
     for (size_t i = 0; i < sizeof CONFIGS / sizeof CONFIGS[0]; i++) {
         const BenchConfig *bc = &CONFIGS[i];
