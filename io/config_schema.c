@@ -132,7 +132,7 @@ const ConfigField config_fields[] = {
           "held-out prompts evaluated after each round"),
     K_INT("task.maj_k", task.maj_k, 8, 1, 256, 0, "samples for majority-vote (maj@k) evaluation"),
 
-    K_INT("sft.steps", sft.steps, 2800, 0, BIG, 0, "SFT warm-up steps (0 = skip SFT)"),
+    K_INT("sft.steps", sft.steps, 4000, 0, BIG, 0, "SFT warm-up steps (0 = skip SFT)"),
     K_INT("sft.batch_size", sft.batch_size, 32, 1, 65536, 0, "sequences per SFT step"),
     K_NUM("sft.lr", sft.lr, 2e-3, 0, 1, CF_LO_OPEN, "SFT peak learning rate"),
     K_INT("sft.warmup_steps", sft.warmup_steps, 50, 0, BIG, 0, "SFT linear warmup steps"),

@@ -62,11 +62,11 @@ stat() {  # stat KEY ROUND CONFIG -> "mean (min..max)"
         END{printf "%.3f (%.3f..%.3f)", s/NR, lo, hi}'
 }
 {
-    echo "| config | round | greedy acc | maj@8 acc | label acc (kept) | kept fraction | judge agreement |"
-    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    echo "| config | round | greedy acc | maj@8 acc | judge acc (held-out) | judge acc (own answers) | label acc (kept) | kept fraction | judge agreement |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     for c in a b c d e; do
         for r in 0 1 2 3; do
-            echo "| $c | $r | $(stat greedy_acc $r $c) | $(stat maj_acc $r $c) | $(stat label_accuracy $r $c) | $(stat kept_fraction $r $c) | $(stat judge_agreement $r $c) |"
+            echo "| $c | $r | $(stat greedy_acc $r $c) | $(stat maj_acc $r $c) | $(stat judge_acc $r $c) | $(stat judge_self_acc $r $c) | $(stat label_accuracy $r $c) | $(stat kept_fraction $r $c) | $(stat judge_agreement $r $c) |"
         done
     done
     echo

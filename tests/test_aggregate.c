@@ -504,7 +504,8 @@ static void test_counts_and_duplicates(void) {
 // Ground truth measurements. P = 2, K = 3, judges a, b, c (weights 1):
 //   p0: a {3,2,1}  b {1,2,3}  c {2,NaN,2}   correct {1,0,0}
 //   p1: a {1,2,3}  b {3,1,2}  c {5,5,4}     correct {1,0,-1}
-// Ordered by ground truth: p0 (0,1), p0 (0,2), p1 (0,1). a gets 2 of 3, b 1, c 0 (abstain, ties).
+// Ordered by ground truth: p0 (0,1), p0 (0,2), p1 (0,1). a gets 2 of 3, b 1 of 3; c orders none of
+// them (an abstention and two ties), so its label accuracy is undefined (NaN).
 // Agreement over the 6 response pairs (votes without ties): a-b 1/6, a-c 0/2, b-c 1/2.
 static void test_measurements(void) {
     const float by[] = {3, 2, 1, 1, 2, 3, 1, 2, 3, 3, 1, 2, 2, NAN, 2, 5, 5, 4};
@@ -533,7 +534,7 @@ static void test_measurements(void) {
     CHECK_NEAR(stat(&st, "mean_confidence"), 4.0 / 9.0, 1e-6);
     CHECK_NEAR(stat(&st, "label_accuracy_a"), 2.0 / 3.0, 1e-12);
     CHECK_NEAR(stat(&st, "label_accuracy_b"), 1.0 / 3.0, 1e-12);
-    CHECK_NEAR(stat(&st, "label_accuracy_c"), 0.0, 0);
+    CHECK_TRUE(isnan(stat(&st, "label_accuracy_c")));
     CHECK_EQ_I64(st.n_stats, 12);
     CHECK_EQ_I64(st.J, 3);
     const double A[9] = {1, 1.0 / 6, 0, 1.0 / 6, 1, 0.5, 0, 0.5, 1};
@@ -564,7 +565,7 @@ static void test_measurements(void) {
     CHECK_TRUE(run(&in, &par, &o, &st) == 0);
     CHECK_NEAR(stat(&st, "label_accuracy_llm_judge"), 2.0 / 3.0, 1e-12);
     CHECK_NEAR(stat(&st, "label_accuracy_prev_round_1"), 1.0 / 3.0, 1e-12);
-    CHECK_NEAR(stat(&st, "label_accuracy_prev_round_2"), 0.0, 0);
+    CHECK_TRUE(isnan(stat(&st, "label_accuracy_prev_round_2")));
     aggregate_pairs_free(&o);
 }
 

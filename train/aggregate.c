@@ -428,7 +428,8 @@ static void agreement(const AggInput *in, AggStats *s) {
 static void round_stats(const Round *R, const AggPairs *out, int64_t n_ties, AggStats *s) {
     const AggInput *in = R->in;
     int J = in->J;
-    int64_t kept = 0, known = 0, right = 0, gt = 0, judge_right[AGG_MAX_JUDGES] = {0};
+    int64_t kept = 0, known = 0, right = 0;
+    int64_t judge_voted[AGG_MAX_JUDGES] = {0}, judge_right[AGG_MAX_JUDGES] = {0};
     double conf = 0.0;
     for (int64_t i = 0; i < out->n; i++) {
         int p = out->prompt[i], c = out->chosen[i], r = out->rejected[i];
@@ -439,8 +440,12 @@ static void round_stats(const Round *R, const AggPairs *out, int64_t n_ties, Agg
         }
         int t = truth_order(in, p, c, r);
         if (t < 0) continue;
-        gt++;
-        for (int j = 0; j < J; j++) judge_right[j] += vote(in, p, c, r, j) == (t == 1 ? 1 : -1);
+        for (int j = 0; j < J; j++) {
+            int v = vote(in, p, c, r, j);
+            if (v != 1 && v != -1) continue;  // a tie or an abstention is no label
+            judge_voted[j]++;
+            judge_right[j] += v == (t == 1 ? 1 : -1);
+        }
     }
     memset(s, 0, sizeof *s);
     add_stat(s, "n_prompts", in->P);
@@ -455,7 +460,7 @@ static void round_stats(const Round *R, const AggPairs *out, int64_t n_ties, Agg
     for (int j = 0; j < J; j++) {
         char name[AGG_STAT_NAME_LEN];
         CHECK(judge_stat_name(in, j, name, sizeof name) == 0);  // validated before
-        add_stat(s, name, ratio(judge_right[j], gt));
+        add_stat(s, name, ratio(judge_right[j], judge_voted[j]));
     }
     agreement(in, s);
 }

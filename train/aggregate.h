@@ -111,9 +111,9 @@ typedef struct {
    kept_fraction, n_ties (tie decisions, labelled TIE or DROPPED), n_label_known (kept rows with
    label_correct >= 0), label_accuracy (share of those with label_correct = 1), mean_kendall_tau
    (over prompts with a tau; NaN without prev_judge), mean_confidence (over kept rows), then per
-   judge label_accuracy_<name>: over candidates that ground truth orders, the share the judge
-   orders the same way (ties and abstentions count as not correct); a name used by several judges
-   gets "_<index>" appended. Ratios with an empty denominator are NaN. */
+   judge label_accuracy_<name>: over the candidates that ground truth orders and the judge orders
+   (no tie, no abstention), the share it orders the same way, i.e. the accuracy of the labels
+   that judge alone would give; a name used by several judges gets "_<index>" appended. Ratios with an empty denominator are NaN. */
 typedef struct {
     int n_stats;                                       // entries used in stats
     AggStat stats[AGG_MAX_STATS];                      // (n_stats) in the order above
