@@ -42,15 +42,21 @@ static void step_begin(RunCtx *rc) {
 }
 
 // Finishes the all-reduce and applies AdamW unless the step is bad anywhere (non-finite loss on
-// some learner, or a non-finite gradient norm). Returns 1 when applied.
-static int step_end(RunCtx *rc, int local_bad, TrainResult *tr) {
+// some learner, or a non-finite gradient norm). fb_seconds: this learner's forward+backward time
+// of the step. Returns 1 when applied.
+static int step_end(RunCtx *rc, int local_bad, double fb_seconds, TrainResult *tr) {
     double t0 = timer_now();
     if (fault_flag(strcmp(rc->state.phase, "sft") == 0 ? "sft.nan" : "train.nan"))
         rc->grads.data[0] = NAN;  // tests: a non-finite gradient
     grad_reducer_finish(&rc->reducer);
     tr->allreduce_wait += timer_now() - t0;
-    int bad = local_bad;
-    MPI_CHECK(MPI_Allreduce(&local_bad, &bad, 1, MPI_INT, MPI_MAX, rc->comms.learn));
+    tr->backward_seconds += fb_seconds;
+    // One MAX over (bad, forward+backward time): the slowest learner's time tells how much of
+    // this learner's wait was waiting for it rather than for communication.
+    double mine[2] = {local_bad ? 1.0 : 0.0, fb_seconds}, most[2];
+    MPI_CHECK(MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, rc->comms.learn));
+    tr->imbalance_seconds += most[1] - fb_seconds;
+    int bad = most[0] != 0.0;
     float norm = adamw_grad_norm(&rc->grads);  // identical on every learner
     if (bad || !isfinite(norm)) {
         tr->skipped++;
@@ -139,8 +145,7 @@ TrainResult learner_sft(RunCtx *rc) {
         if (nb > 0)
             counts[0] = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, tok, start, len,
                                         nb, S, (int64_t)global_tokens);
-        tr.backward_seconds += timer_now() - tb;
-        int applied = step_end(rc, !isfinite(counts[0]), &tr);
+        int applied = step_end(rc, !isfinite(counts[0]), timer_now() - tb, &tr);
         sum_over_learners(rc, counts, 2);
         for (int i = 0; i < nb; i++)  // restore the (nb, T) stride for the next batch
             memmove(tok + (size_t)(nb - 1 - i) * T, tok + (size_t)(nb - 1 - i) * S,
@@ -418,8 +423,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
             scir_sum += pb.scir_mean * n_local, scir_dropped += pb.scir_dropped;
             scir_pairs += n_local;
         }
-        tr.backward_seconds += timer_now() - tb;
-        int applied = step_end(rc, bad > 0, &tr);
+        int applied = step_end(rc, bad > 0, timer_now() - tb, &tr);
         double v[8] = {lm.loss * n_local, lm.margin * n_local, lm.accuracy * n_local,
                        lm.reward_c * n_local, lm.reward_r * n_local, lm.logratio * n_local,
                        (double)n_local, tokens};

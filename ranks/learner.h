@@ -25,6 +25,8 @@ typedef struct {
     double seconds;       // wall time of the phase
     double allreduce_wait;  // seconds blocked finishing the all-reduce (exposed communication)
     double backward_seconds;  // seconds in forward+backward (for the exposed share)
+    double imbalance_seconds;  // sum over steps of (slowest learner's forward+backward - this
+                               // learner's): the part of allreduce_wait owed to uneven learners
     double scir_penalty;  // SCIR: mean consistency penalty L_con per pair (NaN when off)
     double scir_dropped_fraction;  // SCIR: share of pair-steps outside the consistent set
     StopReason stop;      // why the phase ended early (STOP_NONE when complete)

@@ -175,6 +175,8 @@ static void add_train(MetricsRecord *m, const TrainResult *tr) {
     metrics_set_num(m, NULL, "scir_dropped_fraction", tr->scir_dropped_fraction);
     metrics_set_num(m, NULL, "allreduce_exposed_share",
                     tr->backward_seconds > 0 ? tr->allreduce_wait / tr->backward_seconds : NAN);
+    metrics_set_num(m, NULL, "learner_imbalance_share",
+                    tr->backward_seconds > 0 ? tr->imbalance_seconds / tr->backward_seconds : NAN);
 }
 
 static void add_round_stats(MetricsRecord *m, const PrefMeta *meta) {

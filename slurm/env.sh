@@ -10,6 +10,12 @@
 # run.blas_threads from --cpus-per-task. Keep one thread per rank unless ranks are few and
 # matrices large.
 
+# OpenBLAS kernels: OpenBLAS picks its kernels from the CPU model when it loads. On virtual
+# machines whose CPU model it does not know it can fall back to generic "Prescott" kernels (seen
+# on a 16-core cloud VM with AVX-512: sgemm 2-4x slower); concord then warns at start-up and names
+# the fix. Set the kernels by hand in that case (SkylakeX for AVX-512 CPUs, Haswell for AVX2):
+# export OPENBLAS_CORETYPE=SkylakeX
+
 # Busy-polling: Open MPI ranks spin while they wait for messages. When a node runs more ranks than
 # it has cores (a test cluster that declares more CPUs than the hardware, oversubscribed nodes),
 # spinning ranks starve the ones doing work and a run becomes many times slower; make them yield.
