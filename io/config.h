@@ -68,6 +68,7 @@ typedef struct {
     int n_instruction;           // generated instruction (answering) examples
     int n_evaluation;            // generated evaluation (judging) examples
     double eval_wrong_fraction;  // fraction of evaluation examples showing a wrong answer
+    double judge_weight;         // loss weight of evaluation examples' tokens (instruction: 1)
 } ConfigSft;
 
 typedef struct { int count; } ConfigRounds;  // count: R, self-rewarding rounds after SFT

@@ -142,6 +142,8 @@ const ConfigField config_fields[] = {
           "generated evaluation examples (judge template -> Y/N)"),
     K_NUM("sft.eval_wrong_fraction", sft.eval_wrong_fraction, 0.5, 0, 1, 0,
           "fraction of evaluation examples that show a wrong answer (label N)"),
+    K_NUM("sft.judge_weight", sft.judge_weight, 1.0, 0, 1000, 0,
+          "loss weight of the evaluation (judging) examples' tokens; instruction examples weigh 1"),
 
     K_INT("rounds.count", rounds.count, 3, 0, 100000, R,
           "self-rewarding rounds R after SFT (may be raised when resuming)"),

@@ -112,6 +112,7 @@ TrainResult learner_sft(RunCtx *rc) {
     int32_t *row = xmalloc("sft.batch", (size_t)T * sizeof(int32_t));
     int32_t *start = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * 2 * sizeof(int32_t));
     int32_t *len = start + (nb > 0 ? nb : 1);
+    float *weight = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * sizeof(float));
     Progress prog;
     progress_start(&prog, "sft step", steps);
     double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
@@ -132,11 +133,12 @@ TrainResult learner_sft(RunCtx *rc) {
             CHECKF(n > 0, "SFT example %lld: %s", (long long)g, e.msg);  // validated at load
             memcpy(tok + (size_t)i * T, row, (size_t)n * sizeof(int32_t));
             start[i] = rs, len[i] = n;
+            weight[i] = ex.kind == TASK_SFT_EVALUATION ? (float)c->sft.judge_weight : 1.0f;
             S = n > S ? n : S;
         }
         for (int i = 0; i < nb; i++)  // repack (nb, T) rows into (nb, S)
             memmove(tok + (size_t)i * S, tok + (size_t)i * T, (size_t)S * sizeof(int32_t));
-        double counts[2] = {0.0, (double)sft_response_tokens(start, len, nb)};  // nll, tokens
+        double counts[2] = {0.0, sft_response_tokens(start, len, weight, nb)};  // nll, tokens
         double global_tokens = counts[1];
         MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM,
                                 rc->comms.learn));
@@ -144,7 +146,7 @@ TrainResult learner_sft(RunCtx *rc) {
         double tb = timer_now();
         if (nb > 0)
             counts[0] = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, tok, start, len,
-                                        nb, S, (int64_t)global_tokens);
+                                        weight, nb, S, global_tokens);
         int applied = step_end(rc, !isfinite(counts[0]), timer_now() - tb, &tr);
         sum_over_learners(rc, counts, 2);
         for (int i = 0; i < nb; i++)  // restore the (nb, T) stride for the next batch
@@ -163,7 +165,7 @@ TrainResult learner_sft(RunCtx *rc) {
     tr.seconds = timer_now() - t0;
     tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
     tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
-    xfree(tok), xfree(row), xfree(start);
+    xfree(tok), xfree(row), xfree(start), xfree(weight);
     return tr;
 }
 

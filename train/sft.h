@@ -9,16 +9,19 @@
 
 #include "train/gpt.h"
 
-/* Forward + backward of L = -(Σ_b logp_b) / n_tokens over sequences tokens (B, S) with response
-   spans [resp_start[b], len[b]); n_tokens = Σ_b (len[b] - resp_start[b]) unless norm_tokens > 0
-   overrides it (data-parallel learners pass the global count so their gradients add up to the
-   global mean). ACCUMULATES the gradient into grads; returns the summed NLL of this batch (not
-   normalised), so callers can combine counts across ranks. a: training activations. */
+/* Forward + backward of L = -(Σ_b weight_b logp_b) / N over sequences tokens (B, S) with response
+   spans [resp_start[b], len[b]); weight (B) weighs each sequence's tokens (NULL: all 1; the SFT
+   warm-up gives evaluation examples sft.judge_weight), and N = sft_response_tokens(...) unless
+   norm > 0 overrides it (data-parallel learners pass the global count so their gradients add up to
+   the global mean). ACCUMULATES the gradient into grads; returns the summed weighted NLL of this
+   batch (not normalised), so callers can combine counts across ranks. a: training activations. */
 double sft_train_batch(Activations *a, const ParamSlab *w, ParamSlab *grads, const int32_t *tokens,
-                       const int32_t *resp_start, const int32_t *len, int B, int S,
-                       int64_t norm_tokens);
+                       const int32_t *resp_start, const int32_t *len, const float *weight, int B,
+                       int S, double norm);
 
-/* Response-token count of a batch: Σ_b (len[b] - resp_start[b]). */
-int64_t sft_response_tokens(const int32_t *resp_start, const int32_t *len, int B);
+/* Weighted response-token count of a batch: Σ_b weight_b (len[b] - resp_start[b]) (weight NULL:
+   all 1). */
+double sft_response_tokens(const int32_t *resp_start, const int32_t *len, const float *weight,
+                           int B);
 
 #endif
