@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_fixture.h"
 #include "train/prefstep.h"
 #include "train/rng.h"
 #include "util/alloc.h"
@@ -37,13 +38,23 @@ static double objective(Activations *a, const ParamSlab *w, const LossParams *lp
     return J;
 }
 
+struct Ctx {
+    Activations *a;
+    const ParamSlab *w;
+    const LossParams *lp;
+    int scir;
+};
+static double batch_objective(void *ctx) {
+    struct Ctx *c = ctx;
+    return objective(c->a, c->w, c->lp, c->scir);
+}
+
 static void check_gradient(int scir) {
     ParamSlab w, g;
     param_slab_init(&w, &cfg, "test.params");
     param_slab_init(&g, &cfg, "test.grads");
-    gpt_init_weights(&w, 21);
     Rng r = rng_stream(8, 8);
-    for (size_t i = 0; i < w.n; i++) w.data[i] += 0.2f * rng_normal(&r);
+    fixture_weights(&w, 21, 0.2f, &r);
     Activations ta, ia;
     acts_init(&ta, &cfg, 2 * NP, SEQ, 1);
     acts_init(&ia, &cfg, 2 * NP, SEQ, 0);
@@ -54,18 +65,8 @@ static void check_gradient(int scir) {
                     .ref_logp = REF, .scir_u = scir ? U : NULL, .scir_du = du};
     LossMetrics m;
     CHECK_EQ_I64(prefstep_train(&ta, &w, &g, &lp, &pb, 1.0, NULL, &m), 0);
-    double worst = 0.0, scale = 1e-4;
-    for (size_t i = 0; i < g.n; i++) scale = fmax(scale, fabs(g.data[i]));
-    for (int k = 0; k < 40; k++) {
-        size_t i = rng_below(&r, (uint32_t)w.n);
-        float keep = w.data[i], eps = 2e-3f;
-        w.data[i] = keep + eps;
-        double jp = objective(&ia, &w, &lp, scir);
-        w.data[i] = keep - eps;
-        double jm = objective(&ia, &w, &lp, scir);
-        w.data[i] = keep;
-        worst = fmax(worst, fabs((jp - jm) / (2.0 * eps) - g.data[i]) / scale);
-    }
+    struct Ctx ctx = {&ia, &w, &lp, scir};
+    double worst = fixture_fd_worst(&w, &g, &r, 40, 2e-3f, batch_objective, &ctx);
     CHECK_MSG(worst < 2e-2, "prefstep gradient (scir=%d) vs finite differences: %g", scir, worst);
     if (scir) {  // ∂J/∂u returned for the judge's backward: compare with differences in u
         for (int i = 0; i < NP; i++) {

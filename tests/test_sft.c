@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_fixture.h"
 #include "train/prefstep.h"
 #include "train/rng.h"
 #include "train/sft.h"
@@ -31,14 +32,23 @@ static double objective(Activations *a, const ParamSlab *w, const float *weight)
     return num / den;
 }
 
+struct Ctx {
+    Activations *a;
+    const ParamSlab *w;
+    const float *weight;
+};
+static double weighted_objective(void *ctx) {
+    struct Ctx *c = ctx;
+    return objective(c->a, c->w, c->weight);
+}
+
 int main(void) {
     ParamSlab w, g, g1;
     param_slab_init(&w, &cfg, "test.params");
     param_slab_init(&g, &cfg, "test.grads");
     param_slab_init(&g1, &cfg, "test.grads");
-    gpt_init_weights(&w, 5);
     Rng r = rng_stream(3, 3);
-    for (size_t i = 0; i < w.n; i++) w.data[i] += 0.2f * rng_normal(&r);
+    fixture_weights(&w, 5, 0.2f, &r);
     Activations ta, ia;
     acts_init(&ta, &cfg, B, SEQ, 1);
     acts_init(&ia, &cfg, B, SEQ, 0);
@@ -49,18 +59,8 @@ int main(void) {
     double sum = sft_train_batch(&ta, &w, &g, &TOK[0][0], START, LEN, W, B, SEQ, 0.0);
     double J = objective(&ia, &w, W);
     CHECK_NEAR(sum / sft_response_tokens(START, LEN, W, B), J, 1e-5 * fabs(J));
-    double worst = 0.0, scale = 1e-4;
-    for (size_t i = 0; i < g.n; i++) scale = fmax(scale, fabs(g.data[i]));
-    for (int k = 0; k < 40; k++) {
-        size_t i = rng_below(&r, (uint32_t)w.n);
-        float keep = w.data[i], eps = 2e-3f;
-        w.data[i] = keep + eps;
-        double jp = objective(&ia, &w, W);
-        w.data[i] = keep - eps;
-        double jm = objective(&ia, &w, W);
-        w.data[i] = keep;
-        worst = fmax(worst, fabs((jp - jm) / (2.0 * eps) - g.data[i]) / scale);
-    }
+    struct Ctx ctx = {&ia, &w, W};
+    double worst = fixture_fd_worst(&w, &g, &r, 40, 2e-3f, weighted_objective, &ctx);
     CHECK_MSG(worst < 2e-2, "weighted SFT gradient vs finite differences: %g", worst);
 
     // NULL weights are all-1 weights, bit for bit; an explicit norm replaces the batch's own count
@@ -71,7 +71,8 @@ int main(void) {
     CHECK_TRUE(s0 == s1 && memcmp(g.data, g1.data, g.n * sizeof(float)) == 0);
     memset(g1.data, 0, g1.n * sizeof(float));
     sft_train_batch(&ta, &w, &g1, &TOK[0][0], START, LEN, NULL, B, SEQ, 16.0);  // twice 8 tokens
-    double dev = 0.0;
+    double dev = 0.0, scale = 1e-4;
+    for (size_t i = 0; i < g.n; i++) scale = fmax(scale, fabs(g.data[i]));
     for (size_t i = 0; i < g.n; i++) dev = fmax(dev, fabs(2.0 * g1.data[i] - g.data[i]));
     CHECK_MSG(dev < 1e-6 * scale + 1e-9, "norm = 2x the tokens halves the gradient: %g", dev);
 
