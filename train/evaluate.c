@@ -181,10 +181,20 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
     return rc;
 }
 
+static void judge_counts_add(JudgeCounts *dst, const JudgeCounts *src) {
+    dst->pos += src->pos, dst->pos_yes += src->pos_yes;
+    dst->neg += src->neg, dst->neg_no += src->neg_no;
+}
+
 void eval_counts_add(EvalCounts *dst, const EvalCounts *src) {
-    int64_t *d = (int64_t *)dst;  // EvalCounts holds int64_t fields only
-    const int64_t *a = (const int64_t *)src;
-    for (size_t i = 0; i < sizeof *dst / sizeof(int64_t); i++) d[i] += a[i];
+    dst->prompts += src->prompts;
+    dst->greedy_correct += src->greedy_correct;
+    dst->maj_correct += src->maj_correct;
+    dst->no_answer += src->no_answer;
+    dst->resp_tokens += src->resp_tokens;
+    dst->unverifiable += src->unverifiable;
+    judge_counts_add(&dst->judge, &src->judge);
+    judge_counts_add(&dst->judge_self, &src->judge_self);
 }
 
 // Balanced accuracy (mean of the two recalls; one class empty: the other's) and plain accuracy.
