@@ -69,6 +69,9 @@ typedef struct {
     int n_evaluation;            // generated evaluation (judging) examples
     double eval_wrong_fraction;  // fraction of evaluation examples showing a wrong answer
     double judge_weight;         // loss weight of evaluation examples' tokens (instruction: 1)
+    double stop_at_accuracy;     // end SFT once validation greedy accuracy reaches it (0 = off)
+    int check_every;             // steps between validation checks
+    int n_validation;            // validation prompts (arith: never instruction examples)
 } ConfigSft;
 
 typedef struct { int count; } ConfigRounds;  // count: R, self-rewarding rounds after SFT

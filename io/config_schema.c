@@ -144,6 +144,13 @@ const ConfigField config_fields[] = {
           "fraction of evaluation examples that show a wrong answer (label N)"),
     K_NUM("sft.judge_weight", sft.judge_weight, 1.0, 0, 1000, 0,
           "loss weight of the evaluation (judging) examples' tokens; instruction examples weigh 1"),
+    K_NUM("sft.stop_at_accuracy", sft.stop_at_accuracy, 0.0, 0, 1, 0,
+          "end SFT early once greedy accuracy on the validation prompts reaches this (0 = off)"),
+    K_INT("sft.check_every", sft.check_every, 200, 1, BIG, 0,
+          "SFT steps between validation checks (with sft.stop_at_accuracy)"),
+    K_INT("sft.n_validation", sft.n_validation, 200, 1, BIG, 0,
+          "validation prompts for sft.stop_at_accuracy: arith prompts outside task.eval_prompts "
+          "that no instruction example uses"),
 
     K_INT("rounds.count", rounds.count, 3, 0, 100000, R,
           "self-rewarding rounds R after SFT (may be raised when resuming)"),

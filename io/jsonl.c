@@ -410,6 +410,7 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->n_instruction = cfg->sft.n_instruction;
     out->n_evaluation = cfg->sft.n_evaluation;
     out->eval_wrong_fraction = cfg->sft.eval_wrong_fraction;
+    out->n_validation = cfg->sft.stop_at_accuracy > 0 ? cfg->sft.n_validation : 0;
 }
 
 static int uses_llm_judge(const Config *cfg) {
@@ -470,6 +471,11 @@ int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS
     } else {
         return err_set(e, "task.name: expected \"arith\" or \"jsonl\", got \"%s\"", cfg->task.name);
     }
+    if (!rc && cfg->sft.stop_at_accuracy > 0 && t->kind != TASK_ARITH)
+        rc = err_set(e,
+                     "sft.stop_at_accuracy: %g needs validation prompts, which only the built-in "
+                     "arith task has; set it to 0 for a JSONL task",
+                     cfg->sft.stop_at_accuracy);
     if (!rc && cfg->sft.steps > 0 && task_split_size(t, TASK_SPLIT_SFT) == 0)
         rc = err_set(e,
                      "sft.steps: %d warm-up steps need SFT examples, and there are none (%s); "

@@ -92,10 +92,12 @@ static StopReason boundary(RunCtx *rc, const char *phase, int64_t cursor, int64_
     return st;
 }
 
+static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int greedy_only);
+
 // ---- SFT ------------------------------------------------------------------------------------
 
 TrainResult learner_sft(RunCtx *rc) {
-    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN};
+    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN};
     const Config *c = &rc->cfg;
     int64_t steps = c->sft.steps;
     int B = c->sft.batch_size, L = rc->comms.learn_size, li = rc->comms.learn_rank;
@@ -120,6 +122,13 @@ TrainResult learner_sft(RunCtx *rc) {
     for (; s < steps; s++) {
         tr.stop = boundary(rc, "sft", s, steps);
         if (tr.stop != STOP_NONE) break;
+        if (c->sft.stop_at_accuracy > 0 && s > 0 && s % c->sft.check_every == 0) {
+            // the same decision on every learner: the accuracy comes from summed counts
+            tr.validation_acc = eval_split(rc, TASK_SPLIT_VALID, 1).greedy_acc;
+            log_root("sft step %lld: validation greedy accuracy %.3f (stop at %.3f)",
+                     (long long)s, tr.validation_acc, c->sft.stop_at_accuracy);
+            if (tr.validation_acc >= c->sft.stop_at_accuracy) break;
+        }
         fault_point("sft.step");
         // this learner's slice of the global batch: examples g = s*B + lo .. s*B + lo + nb - 1
         int S = 1;
@@ -162,6 +171,7 @@ TrainResult learner_sft(RunCtx *rc) {
     }
     if (tr.stop == STOP_NONE && !tr.failed) progress_end(&prog);
     rc->state.round_step = s;
+    tr.cursor = s;
     tr.seconds = timer_now() - t0;
     tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
     tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
@@ -442,6 +452,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     }
     if (tr.stop == STOP_NONE && !tr.failed) progress_end(&prog);
     rc->state.round_step = s;
+    tr.cursor = s;
     tr.seconds = timer_now() - t0;
     double n = sums[6] > 0 ? sums[6] : NAN;
     tr.loss = sums[0] / n, tr.margin = sums[1] / n, tr.accuracy = sums[2] / n;
@@ -460,10 +471,10 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
 
 // ---- evaluation -------------------------------------------------------------------------------
 
-EvalSummary learner_eval(RunCtx *rc, double *seconds) {
+// Evaluation of rc->policy on a split (EVAL or VALID), its prompts split across the learners.
+static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int greedy_only) {
     const Config *c = &rc->cfg;
-    double t0 = timer_now();
-    int64_t E = task_split_size(&rc->task, TASK_SPLIT_EVAL);
+    int64_t E = task_split_size(&rc->task, split);
     int64_t L = rc->comms.learn_size, li = rc->comms.learn_rank;
     int64_t lo = li * E / L, hi = (li + 1) * E / L;
     EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = c->task.maj_k,
@@ -471,13 +482,20 @@ EvalSummary learner_eval(RunCtx *rc, double *seconds) {
                      .batch = c->generate.batch_size,
                      .maj_sample = {.temperature = (float)c->generate.temperature,
                                     .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
-                                    .greedy = c->generate.temperature <= 0}};
+                                    .greedy = c->generate.temperature <= 0},
+                     .split = split, .greedy_only = greedy_only};
     EvalCounts counts;
     ErrMsg e;
     if (eval_range(&counts, &rc->task, &rc->tok, &rc->policy, lo, hi - lo, &ep, &e) != 0)
         die("evaluation: %s", e.msg);  // prompts were validated when the task was loaded
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &counts, (int)(sizeof counts / sizeof(int64_t)),
                             MPI_INT64_T, MPI_SUM, rc->comms.learn));
-    if (seconds) *seconds = timer_now() - t0;
     return eval_summary(&counts);
+}
+
+EvalSummary learner_eval(RunCtx *rc, double *seconds) {
+    double t0 = timer_now();
+    EvalSummary s = eval_split(rc, TASK_SPLIT_EVAL, 0);
+    if (seconds) *seconds = timer_now() - t0;
+    return s;
 }

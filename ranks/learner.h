@@ -29,6 +29,9 @@ typedef struct {
                                // learner's): the part of allreduce_wait owed to uneven learners
     double scir_penalty;  // SCIR: mean consistency penalty L_con per pair (NaN when off)
     double scir_dropped_fraction;  // SCIR: share of pair-steps outside the consistent set
+    double validation_acc;  // SFT: last validation greedy accuracy (NaN when not checked)
+    int64_t cursor;         // SFT: steps done when the phase ended (< sft.steps when it stopped
+                            // at sft.stop_at_accuracy)
     StopReason stop;      // why the phase ended early (STOP_NONE when complete)
     int failed;           // 1 when too many steps were skipped (train.max_nan_skips)
 } TrainResult;

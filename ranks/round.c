@@ -222,6 +222,8 @@ static int run_sft(RunCtx *rc, int *status) {
         EvalSummary ev = learner_eval(rc, &secs);
         add_eval(m, &ev);
         add_train(m, &tr);
+        metrics_set_int(m, NULL, "sft_steps", tr.cursor);
+        metrics_set_num(m, NULL, "sft_validation_acc", tr.validation_acc);
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
         log_root("SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "

@@ -1,7 +1,9 @@
 /* tests/test_task.c — train/task: the seeded permutation, arithmetic items and their splits
    (determinism, disjointness exhaustively for 1 digit and by sampling for 3), the too-small-space
-   error, answer extraction and verification, judge prompts, SFT examples (correct answers correct,
-   corrupted ones wrong, the configured wrong fraction), token sequences, and list tasks. */
+   error, the SFT validation split (disjoint from EVAL and from every instruction example; the
+   too-many error), answer extraction and verification, judge prompts, SFT examples (correct
+   answers correct, corrupted ones wrong, the configured wrong fraction), token sequences, and list
+   tasks. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,11 +512,59 @@ static void test_list(void) {
     task_free(&t);
 }
 
+// VALID prompts: n_validation well-formed items, none an EVAL prompt or an instruction example's
+// prompt, all distinct; deterministic; too many for the pool is an error naming the keys.
+static void test_validation(void) {
+    Task t;
+    TaskSpec s = arith_spec(2, "+", 7, 200, 100, 3);
+    s.n_instruction = 3000, s.n_validation = 500;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) == 0);
+    CHECK_EQ_I64(task_split_size(&t, TASK_SPLIT_VALID), 500);
+    int n = 200 + 3000 + 500;
+    char(*seen)[32] = xmalloc("test", (size_t)n * 32);
+    TaskItem it;
+    int k = 0, ok = 1;
+    for (int i = 0; i < 200; i++, k++) {
+        task_item(&t, TASK_SPLIT_EVAL, 0, i, &it);
+        snprintf(seen[k], 32, "%.31s", it.prompt);
+    }
+    TaskSftExample ex;
+    for (int i = 0; i < 3000; i++, k++) {
+        task_sft_example(&t, i, &ex);
+        ok &= ex.kind == TASK_SFT_INSTRUCTION;
+        snprintf(seen[k], 32, "%.31s", ex.prompt);
+    }
+    for (int i = 0; i < 500; i++, k++) {
+        task_item(&t, TASK_SPLIT_VALID, 0, i, &it);
+        ok &= arith_item_ok(&it, 2, "+");
+        snprintf(seen[k], 32, "%.31s", it.prompt);
+        TaskItem again;
+        task_item(&t, TASK_SPLIT_VALID, 0, i, &again);
+        ok &= strcmp(again.prompt, it.prompt) == 0;
+    }
+    CHECK_TRUE(ok);
+    qsort(seen, (size_t)n, 32, cmp_str);
+    int dup = 0;
+    for (int i = 1; i < n; i++) dup += strcmp(seen[i], seen[i - 1]) == 0;
+    CHECK_MSG(dup == 0, "%d prompts shared between EVAL, instruction examples and VALID", dup);
+    xfree(seen);
+    task_free(&t);
+    s.n_validation = 10000 - 200 - 3000 + 1;  // one more than the pool leaves
+    err.msg[0] = 0;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) == -1);
+    CHECK_MSG(strstr(err.msg, "sft.n_validation") && strstr(err.msg, "sft.n_instruction"),
+              "message \"%s\"", err.msg);
+    s.n_validation = 10000 - 200 - 3000;  // exactly fits
+    CHECK_TRUE(task_init_arith(&t, &s, &err) == 0);
+    task_free(&t);
+}
+
 int main(void) {
     test_perm();
     test_arith_items_and_determinism();
     test_disjoint();
     test_too_small();
+    test_validation();
     test_extract_verify();
     test_judge_prompt();
     test_sft();

@@ -17,13 +17,13 @@ typedef struct {
     uint32_t *ids;       // (n) prompt ids (for the sampling stream)
 } EvalBatch;
 
-static int encode_batch(EvalBatch *b, const Task *t, const Tokenizer *tok, int64_t first, int n,
-                        int max_new, int T, ErrMsg *e) {
+static int encode_batch(EvalBatch *b, const Task *t, const Tokenizer *tok, TaskSplit split,
+                        int64_t first, int n, int max_new, int T, ErrMsg *e) {
     b->n = n;
     b->P = 1;
     int32_t *buf = xmalloc("eval", (size_t)T * sizeof(int32_t));
     for (int i = 0; i < n; i++) {
-        task_item(t, TASK_SPLIT_EVAL, 0, (int)(first + i), &b->items[i]);
+        task_item(t, split, 0, (int)(first + i), &b->items[i]);
         int len = task_encode_prompt(tok, b->items[i].prompt, max_new, buf, T, e);
         if (len < 0) {
             xfree(buf);
@@ -68,9 +68,10 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
     memset(out, 0, sizeof *out);
     const GPTConfig *c = &w->cfg;
     int batch = ep->batch > 0 ? ep->batch : 16;
-    int K = ep->maj_k;
+    int K = ep->greedy_only ? 0 : ep->maj_k;
     int32_t yes = -1, no = -1;
-    if (task_verdict_ids(tok, &yes, &no, NULL) != 0) yes = no = -1;  // no judge vocabulary
+    if (ep->greedy_only || task_verdict_ids(tok, &yes, &no, NULL) != 0)
+        yes = no = -1;  // no judging (asked for, or no judge vocabulary)
     EvalBatch b = {
         .items = xmalloc("eval", (size_t)batch * sizeof(TaskItem)),
         .prompts = xmalloc("eval", (size_t)batch * c->T * sizeof(int32_t)),
@@ -99,7 +100,7 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
 
     for (int64_t i0 = first; i0 < first + count && rc == 0; i0 += batch) {
         int n = (int)(first + count - i0 < batch ? first + count - i0 : batch);
-        if (encode_batch(&b, t, tok, i0, n, ep->max_new, c->T, e) != 0) {
+        if (encode_batch(&b, t, tok, ep->split, i0, n, ep->max_new, c->T, e) != 0) {
             rc = -1;
             break;
         }

@@ -1,7 +1,8 @@
-/* train/evaluate.h — held-out evaluation of a policy on a task's EVAL split: greedy accuracy,
-   maj@K accuracy (majority answer of K samples), judge accuracy (llm_judge verdicts on the model's
-   own greedy answers against the verifier, class-balanced), and mean response length. Works on an
-   index range so ranks can split the prompts and add their counts (eval_counts_add). */
+/* train/evaluate.h — held-out evaluation of a policy on a task's EVAL split (or the SFT validation
+   split): greedy accuracy, maj@K accuracy (majority answer of K samples), judge accuracy
+   (class-balanced llm_judge verdicts on held-out evaluation examples, and on the model's own greedy
+   answers, against the verifier), and mean response length. Works on an index range so ranks can
+   split the prompts and add their counts (eval_counts_add). */
 #ifndef CONCORD_TRAIN_EVALUATE_H
 #define CONCORD_TRAIN_EVALUATE_H
 
@@ -19,6 +20,8 @@ typedef struct {
     uint64_t seed;           // run seed
     uint32_t stream;         // round field of the maj@K draws (distinct from training rounds)
     int batch;               // sequences decoded together
+    TaskSplit split;         // TASK_SPLIT_EVAL (0, the default) or TASK_SPLIT_VALID
+    int greedy_only;         // 1: greedy answers alone (no judge, no maj@K)
 } EvalParams;
 
 /* Verdicts of the generative judge on a set of (prompt, answer) examples. */

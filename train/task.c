@@ -207,6 +207,16 @@ int task_init_arith(Task *t, const TaskSpec *spec, ErrMsg *e) {
         return -1;
     }
     uint64_t pool = t->space - (uint64_t)E;  // SFT draws from split positions [E, N)
+    if (s->n_validation < 0 ||
+        (s->n_validation > 0 && (uint64_t)s->n_instruction + (uint64_t)s->n_validation > pool)) {
+        err_set(e,
+                "sft.n_validation: %d validation prompts and sft.n_instruction %d instruction "
+                "examples must fit, without overlapping, in the %llu prompts outside "
+                "task.eval_prompts; lower one of them",
+                s->n_validation, s->n_instruction, (unsigned long long)pool);
+        task_free(t);
+        return -1;
+    }
     if ((s->n_instruction > 0 || s->n_evaluation > 0) && pool == 0) {
         err_set(e,
                 "task.eval_prompts: %d holds out all %llu arithmetic prompts, leaving none for "
@@ -395,18 +405,26 @@ int64_t task_split_size(const Task *t, TaskSplit s) {
         case TASK_SPLIT_SFT:
             return t->kind == TASK_ARITH ? (int64_t)t->spec.n_instruction + t->spec.n_evaluation
                                          : t->sft.n;
+        case TASK_SPLIT_VALID:
+            return t->kind == TASK_ARITH ? t->spec.n_validation : 0;
     }
     die("task_split_size: unknown split %d", (int)s);
 }
 
 void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out) {
     const TaskSpec *sp = &t->spec;
-    CHECKF(s == TASK_SPLIT_EVAL || s == TASK_SPLIT_ROUND, "task_item: split %d has no items",
-           (int)s);
+    CHECKF(s == TASK_SPLIT_EVAL || s == TASK_SPLIT_ROUND || s == TASK_SPLIT_VALID,
+           "task_item: split %d has no items", (int)s);
     CHECKF(index >= 0 && index < task_split_size(t, s), "task_item: index %d out of range", index);
-    CHECKF(s == TASK_SPLIT_EVAL || (round >= 1 && round <= sp->rounds),
+    CHECKF(s != TASK_SPLIT_ROUND || (round >= 1 && round <= sp->rounds),
            "task_item: round %d outside 1..%d", round, sp->rounds);
     int64_t E = sp->eval_prompts;
+    if (s == TASK_SPLIT_VALID) {  // arith only: pool positions no instruction example uses
+        uint64_t pos = (uint64_t)E + task_perm_apply(&t->sft_instr,
+                                                     (uint64_t)sp->n_instruction + (uint64_t)index);
+        arith_item(t, task_perm_apply(&t->split, pos), out);
+        return;
+    }
     int64_t pos =
         s == TASK_SPLIT_EVAL ? index : E + (int64_t)(round - 1) * sp->prompts_per_round + index;
     if (t->kind == TASK_ARITH) {

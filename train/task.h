@@ -32,7 +32,10 @@
     ((0x5441ull << 48) | ((uint64_t)(purpose) << 40) | ((uint64_t)(index)&0xFFFFFFFFFFull))
 
 typedef enum { TASK_ARITH, TASK_LIST } TaskKind;
-typedef enum { TASK_SPLIT_EVAL, TASK_SPLIT_ROUND, TASK_SPLIT_SFT } TaskSplit;
+/* EVAL: held-out prompts; ROUND: each round's prompts; SFT: SFT examples; VALID: SFT validation
+   prompts for sft.stop_at_accuracy (arith: pool prompts that are never instruction examples; list
+   tasks have none). */
+typedef enum { TASK_SPLIT_EVAL, TASK_SPLIT_ROUND, TASK_SPLIT_SFT, TASK_SPLIT_VALID } TaskSplit;
 typedef enum { TASK_SFT_INSTRUCTION, TASK_SFT_EVALUATION } TaskSftKind;
 
 /* Everything a task is built from (io/jsonl fills it from the Config). */
@@ -47,6 +50,7 @@ typedef struct {
     char operators[4];                       // arith: distinct characters of "+-*"
     int n_instruction;                       // arith: generated instruction examples
     int n_evaluation;                        // arith: generated evaluation examples
+    int n_validation;                        // arith: SFT validation prompts (0 = none)
     double eval_wrong_fraction;  // arith: share of evaluation examples with a wrong answer
 } TaskSpec;
 
@@ -138,9 +142,9 @@ int task_list_finish(Task *t, const char *prompts_file, const char *eval_file,
 /* Releases what t owns; t may then be initialised again. Safe on a zeroed Task. */
 void task_free(Task *t);
 
-/* Items of a split: EVAL E, ROUND P, SFT the number of SFT examples. */
+/* Items of a split: EVAL E, ROUND P, SFT the number of SFT examples, VALID n_validation (arith). */
 int64_t task_split_size(const Task *t, TaskSplit s);
-/* Item index of split s (EVAL or ROUND; round in 1..R used for ROUND). Out-of-range dies. */
+/* Item index of split s (EVAL, ROUND or VALID; round in 1..R used for ROUND). Out-of-range dies. */
 void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out);
 /* SFT example index in [0, task_split_size(SFT)): arith instruction examples first, then
    evaluation examples; list: the SFT file's lines in order. */

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # SFT warm-up on a trivial task (1-digit addition, a 2-layer C=64 model): training lowers the loss
 # and reaches at least 50% greedy accuracy on held-out prompts (random weights: under 20%).
+# sft.stop_at_accuracy ends it at the first validation check that reaches the target, and a run
+# killed before that check and resumed stops at the same step with the same weights.
 source "$(dirname "$0")/lib.sh"
 SETS=(--set task.arith.operators=+ --set model.n_embd=64 --set sft.lr=0.003 --set sft.batch_size=32)
-sft() {  # sft DIR STEPS
-    timeout 300 mpirun -np 2 "$CONCORD" sft "$TINY" --run-dir "$1" --set sft.steps="$2" "${SETS[@]}" \
-        >"$1.out" 2>"$1.err"
+sft() {  # sft DIR STEPS [concord args...]
+    local dir=$1 steps=$2
+    shift 2
+    timeout 300 mpirun -np 2 "$CONCORD" sft "$TINY" --run-dir "$dir" --set sft.steps="$steps" \
+        "${SETS[@]}" "$@" >"$dir.out" 2>"$dir.err"
 }
 val() { sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" "$1/metrics.jsonl" | head -1; }
 check 'sft "$WORK/s0" 0' "SFT with 0 steps failed"
@@ -20,4 +24,23 @@ check 'awk -v a="$g0" "BEGIN{exit !(a < 0.2)}"' "random weights should not solve
 check 'awk -v a="$g" "BEGIN{exit !(a >= 0.5)}"' "400 SFT steps should reach 50% greedy accuracy ($g)"
 check 'awk -v a="$l400" -v b="$l50" "BEGIN{exit !(a < b)}"' "the loss should fall with training ($l50 -> $l400)"
 check '[ -s "$WORK/s400/ckpt/round_0000.h5" ]' "the SFT model round_0000.h5 is missing"
+
+STOP=(--set sft.stop_at_accuracy=0.2 --set sft.check_every=20 --set sft.n_instruction=70
+      --set sft.n_validation=20 --set task.eval_prompts=10 --set checkpoint.every=20)
+check 'sft "$WORK/st" 400 "${STOP[@]}"' "SFT with stop_at_accuracy failed: $(tail -3 "$WORK/st.err")"
+n=$(val "$WORK/st" sft_steps)
+v=$(val "$WORK/st" sft_validation_acc)
+echo "stop_at_accuracy 0.2: stopped after $n of 400 steps at validation accuracy $v"
+check '[ -n "$n" ] && [ "$n" -lt 400 ] && [ $((n % 20)) -eq 0 ]' "SFT should stop at a check before step 400 (sft_steps $n)"
+check 'awk -v a="$v" "BEGIN{exit !(a >= 0.2)}"' "it stopped below the target ($v)"
+check 'grep -q "validation greedy accuracy" "$WORK/st.out" "$WORK/st.err"' "no validation log line"
+k=$((n - 10))  # killed between the last two checks, then resumed from the checkpoint at n - 20
+set +e
+CONCORD_FAULT=sft.step@$((k + 1)) sft "$WORK/stk" 400 "${STOP[@]}"
+st=$?
+set -e
+check '[ "$st" -ne 0 ]' "the fault at SFT step $k did not stop the run"
+check 'sft "$WORK/stk" 400 "${STOP[@]}"' "resume failed: $(tail -3 "$WORK/stk.err")"
+check '[ "$(val "$WORK/stk" sft_steps)" = "$n" ]' "the resumed run stopped at step $(val "$WORK/stk" sft_steps), not $n"
+check 'same_ckpt "$WORK/st/ckpt/round_0000.h5" "$WORK/stk/ckpt/round_0000.h5"' "the resumed SFT model differs"
 finish
