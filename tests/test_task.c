@@ -510,6 +510,49 @@ static void test_list(void) {
     CHECK_TRUE(task_list_finish(&t, "p.jsonl", "e.jsonl", &err) == -1 &&
                strstr(err.msg, "e.jsonl"));
     task_free(&t);
+
+    // held-out judge examples of a list task: the item's own answer, or another EVAL item's
+    // (different) answer; none when every EVAL answer is the same; no VALID split
+    CHECK_TRUE(task_init_list(&t, &s, &err) == 0);
+    for (int i = 0; i < 12; i++)
+        task_list_add_prompt(&t, 0, (snprintf(p, sizeof p, "q%d", i), p), NULL, 0);
+    const char *answers[] = {"a", "b", "a", "c", "b"};
+    for (int i = 0; i < 5; i++)
+        task_list_add_prompt(&t, 1, (snprintf(p, sizeof p, "e%d", i), p), answers[i], 0);
+    CHECK_TRUE(task_list_finish(&t, "p.jsonl", "e.jsonl", &err) == 0);
+    CHECK_EQ_I64(task_split_size(&t, TASK_SPLIT_VALID), 0);
+    int right = 0, wrong = 0, held_ok = 1;
+    for (int rep = 0; rep < 40; rep++) {  // several seeds, so both verdicts occur
+        t.spec.seed = (uint64_t)rep;
+        for (int i = 0; i < 5; i++) {
+            char ans[TASK_TEXT_MAX];
+            task_item(&t, TASK_SPLIT_EVAL, 0, i, &it);
+            int v = task_held_out_judge_example(&t, i, &it, ans, sizeof ans);
+            int is_answer = strcmp(ans, "a") == 0 || strcmp(ans, "b") == 0 || strcmp(ans, "c") == 0;
+            held_ok &= (v == 1 && strcmp(ans, it.answer) == 0) ||
+                       (v == 0 && strcmp(ans, it.answer) != 0 && is_answer);
+            right += v == 1, wrong += v == 0;
+        }
+    }
+    CHECK_MSG(held_ok && right > 50 && wrong > 50, "list held-out examples: %d right, %d wrong",
+              right, wrong);
+    task_free(&t);
+    CHECK_TRUE(task_init_list(&t, &s, &err) == 0);
+    for (int i = 0; i < 12; i++)
+        task_list_add_prompt(&t, 0, (snprintf(p, sizeof p, "q%d", i), p), NULL, 0);
+    for (int i = 0; i < 5; i++)
+        task_list_add_prompt(&t, 1, (snprintf(p, sizeof p, "e%d", i), p), "same", 0);
+    CHECK_TRUE(task_list_finish(&t, "p.jsonl", "e.jsonl", &err) == 0);
+    int none = 1;
+    for (int rep = 0; rep < 20; rep++) {
+        t.spec.seed = (uint64_t)rep;
+        char ans[TASK_TEXT_MAX];
+        task_item(&t, TASK_SPLIT_EVAL, 0, 0, &it);
+        int v = task_held_out_judge_example(&t, 0, &it, ans, sizeof ans);
+        none &= v == 1 || v == -1;  // right, or no wrong answer to show
+    }
+    CHECK_TRUE(none);
+    task_free(&t);
 }
 
 // VALID prompts: n_validation well-formed items, none an EVAL prompt or an instruction example's
