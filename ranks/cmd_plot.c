@@ -26,8 +26,9 @@ typedef struct {
 
 static const Chart CHARTS[] = {
     {"accuracy", "Held-out accuracy", "accuracy", {"greedy_acc", "maj_acc"}, {"greedy", "maj@K"}},
-    {"judges", "Judges", "fraction", {"judge_agreement", "judge_acc"},
-     {"pairwise judge agreement", "llm judge accuracy (balanced)"}},
+    {"judges", "Judges", "fraction", {"judge_agreement", "judge_acc", "judge_self_acc"},
+     {"pairwise judge agreement", "llm judge accuracy, held-out examples (balanced)",
+      "llm judge accuracy, own answers (balanced)"}},
     {"kept", "Kept preference pairs", "fraction of candidates", {"kept_fraction"}, {"kept"}},
     {"label_accuracy", "Label accuracy vs ground truth", "accuracy",
      {"label_accuracy", "label_accuracy_llm_judge", "label_accuracy_implicit",
