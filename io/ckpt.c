@@ -33,10 +33,15 @@ _Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) 
 static const char *const PHASES[] = {"sft",   "generate", "judge", "aggregate",
                                      "train", "eval",     "done"};
 
-static const char *const HINT_FORMAT =
-    "HINT: pass a checkpoint written by concord (run_dir/ckpt/round_NNNN.h5); other HDF5 files, "
-    "such as preference buffers, cannot be loaded as checkpoints.";
-
+static const H5FileKind CKPT_KIND = {
+    .kind = "checkpoint",
+    .format = CKPT_FORMAT,
+    .max_version = CKPT_FORMAT_VERSION,
+    .hint_wrong = "HINT: pass a checkpoint written by concord (run_dir/ckpt/round_NNNN.h5); other "
+                  "HDF5 files, such as preference buffers, cannot be loaded as checkpoints.",
+    .hint_incomplete = "HINT: resume from the checkpoint that ckpt/LATEST names; it is always a "
+                       "complete one",
+};
 /* ---- state and names ---- */
 
 void ckpt_state_init(CkptState *s, int world_size) {
@@ -551,36 +556,6 @@ int ckpt_latest(const char *run_dir, char *path, size_t size, ErrMsg *e) {
 
 /* ---- reading ---- */
 
-// Checks format, format_version and complete; fills version (may be NULL).
-static int check_header(hid_t f, const char *path, int32_t *version, ErrMsg *e) {
-    char fmt[64] = "";
-    int32_t v = 0;
-    uint8_t complete = 0;
-    if (!h5_attr_exists(f, "format"))
-        return err_set(e,
-                       "%s is not a concord checkpoint: the root attribute 'format' is missing\n%s",
-                       path, HINT_FORMAT);
-    if (h5_attr_read_str(f, "format", fmt, sizeof fmt, e) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
-        return err_set(e, "%s is not a concord checkpoint: format is '%s', expected '%s'\n%s", path,
-                       fmt, CKPT_FORMAT, HINT_FORMAT);
-    if (h5_attr_read_i32(f, "format_version", &v, e) < 0) return -1;
-    if (v > CKPT_FORMAT_VERSION)
-        return err_set(e,
-                       "%s has checkpoint format_version %d; this build of concord reads up to %d\n"
-                       "HINT: the file was written by a newer concord; read it with that version "
-                       "or newer (see the root attribute created_by)",
-                       path, v, CKPT_FORMAT_VERSION);
-    if (v < 1) return err_set(e, "%s: invalid checkpoint format_version %d (expected 1)", path, v);
-    if (!h5_attr_exists(f, "complete") || h5_attr_read_u8(f, "complete", &complete, e) < 0 ||
-        complete != 1)
-        return err_set(e,
-                       "%s is an incomplete checkpoint (the root attribute complete is not 1): its "
-                       "write was interrupted\nHINT: resume from the checkpoint that ckpt/LATEST "
-                       "names; it is always a complete one",
-                       path);
-    if (version) *version = v;
-    return 0;
-}
 
 static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *e) {
     hid_t g = h5_group_open(f, "config", e);
@@ -803,7 +778,7 @@ static int read_all(hid_t f, const char *path, const GPTConfig *expect, CkptCont
                   {"optim/v", c->optim ? &c->optim->v : NULL},
                   {"ref", c->ref},
                   {"prev", c->prev}};
-    if (check_header(f, path, NULL, e) < 0) return -1;
+    if (h5_check_identity(f, path, &CKPT_KIND, NULL, e) < 0) return -1;
     for (int i = 0; i < 5; i++) {
         if (!parts[i].slab) continue;
         CHECKF(memcmp(&parts[i].slab->cfg, expect, sizeof *expect) == 0,
@@ -847,7 +822,7 @@ int ckpt_read(const char *path, const GPTConfig *expect, CkptContents *c, MPI_Co
 }
 
 static int peek_file(hid_t f, const char *path, CkptInfo *info, ErrMsg *e) {
-    if (check_header(f, path, &info->format_version, e) < 0) return -1;
+    if (h5_check_identity(f, path, &CKPT_KIND, &info->format_version, e) < 0) return -1;
     if (h5_attr_read_str(f, "created_by", info->created_by, sizeof info->created_by, e) < 0)
         return -1;
     if (h5_attr_read_f64(f, "wall_time", &info->wall_time, e) < 0) return -1;

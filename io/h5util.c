@@ -704,3 +704,40 @@ int h5_read_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, void *b
     if (p.calls == 0) return 0;  // empty dataset
     return rows_loop(dset, memtype, &p, row0, nrows, buf, dxpl, 0, e);
 }
+
+int h5_check_identity(hid_t file, const char *path, const H5FileKind *k, int32_t *version,
+                      ErrMsg *e) {
+    char format[64] = "";
+    if (!h5_attr_exists(file, "format"))
+        return err_set(e,
+                       "%s is not a concord %s: the root attribute 'format' is missing (expected "
+                       "'%s')\n%s",
+                       path, k->kind, k->format, k->hint_wrong);
+    if (h5_attr_read_str(file, "format", format, sizeof format, e) < 0) return -1;
+    if (strcmp(format, k->format) != 0)
+        return err_set(e, "%s is not a concord %s: format is '%s', expected '%s'\n%s", path,
+                       k->kind, format, k->format, k->hint_wrong);
+    int32_t v = 0;
+    if (h5_attr_read_i32(file, "format_version", &v, e) < 0) return -1;
+    if (v > k->max_version)
+        return err_set(e,
+                       "%s has %s format_version %d; this build of concord reads up to %d\n"
+                       "HINT: the file was written by a newer concord; read it with that version "
+                       "or newer (see the root attribute created_by)",
+                       path, k->kind, v, k->max_version);
+    if (v < 1)
+        return err_set(e,
+                       "%s: invalid %s format_version %d (expected 1 to %d)\nHINT: the file is "
+                       "damaged or was not written by concord",
+                       path, k->kind, v, k->max_version);
+    int has_complete = h5_attr_exists(file, "complete");
+    uint8_t complete = 0;
+    if (has_complete && h5_attr_read_u8(file, "complete", &complete, e) < 0) return -1;
+    if (complete != 1)
+        return err_set(e,
+                       "%s is an incomplete %s (the root attribute 'complete' is %s): its write "
+                       "was interrupted\n%s",
+                       path, k->kind, has_complete ? "not 1" : "missing", k->hint_incomplete);
+    if (version) *version = v;
+    return 0;
+}

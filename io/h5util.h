@@ -99,6 +99,22 @@ int h5_attr_read_u64(hid_t obj, const char *name, uint64_t *value, ErrMsg *e) WA
 int h5_attr_read_f32(hid_t obj, const char *name, float *value, ErrMsg *e) WARN_UNUSED_RESULT;
 int h5_attr_read_f64(hid_t obj, const char *name, double *value, ErrMsg *e) WARN_UNUSED_RESULT;
 
+/* How one of concord's file kinds names itself in its root attributes, and what to tell a user
+   who passes another file or a partly written one. */
+typedef struct {
+    const char *kind;             // "checkpoint", "preference file"
+    const char *format;           // expected root attribute 'format'
+    int max_version;              // newest root 'format_version' this build reads (oldest is 1)
+    const char *hint_wrong;       // "HINT: ..." for a file of another kind
+    const char *hint_incomplete;  // "HINT: ..." for a file whose root 'complete' is not 1
+} H5FileKind;
+
+/* Checks the root attributes format, format_version (1..max_version) and complete (= 1) of an
+   open file; fills *version (may be NULL). Returns 0, or -1 with one message naming path, the
+   attribute and the fix. */
+int h5_check_identity(hid_t file, const char *path, const H5FileKind *k, int32_t *version,
+                      ErrMsg *e) WARN_UNUSED_RESULT;
+
 /* ---- datasets ---- */
 
 /* Creates a contiguous dataset of type (e.g. H5T_IEEE_F32LE) and shape dims[ndim] (ndim 0 =

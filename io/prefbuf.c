@@ -492,44 +492,13 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-// format, format_version and complete, each with a HINT on mismatch.
-static int check_identity(hid_t file, const char *path, ErrMsg *e) {
-    char format[64];
-    if (!h5_attr_exists(file, "format"))
-        return err_set(e,
-                       "%s is not a concord preference file: root attribute 'format' is missing "
-                       "(expected \"%s\")\nHINT: pass a file from <run_dir>/prefs/ (round_NNNN.h5)",
-                       path, PREFBUF_FORMAT);
-    if (h5_attr_read_str(file, "format", format, sizeof format, e) < 0) return -1;
-    if (strcmp(format, PREFBUF_FORMAT) != 0)
-        return err_set(e,
-                       "%s is not a concord preference file: root attribute 'format' is \"%s\", "
-                       "expected \"%s\"\nHINT: pass a file from <run_dir>/prefs/ (round_NNNN.h5)",
-                       path, format, PREFBUF_FORMAT);
-    int32_t version;
-    if (h5_attr_read_i32(file, "format_version", &version, e) < 0) return -1;
-    if (version > PREFBUF_FORMAT_VERSION)
-        return err_set(e,
-                       "%s: root attribute 'format_version' is %d, newer than the version %d this "
-                       "build reads\nHINT: read it with the concord build that wrote it (see its "
-                       "created_by attribute) or update concord",
-                       path, version, PREFBUF_FORMAT_VERSION);
-    if (version < 1)
-        return err_set(e,
-                       "%s: root attribute 'format_version' is %d, expected %d\nHINT: the file is "
-                       "damaged or was not written by concord",
-                       path, version, PREFBUF_FORMAT_VERSION);
-    uint8_t complete = 0;
-    if (h5_attr_exists(file, "complete") &&
-        h5_attr_read_u8(file, "complete", &complete, e) < 0)
-        return -1;
-    if (complete != 1)
-        return err_set(e,
-                       "%s is incomplete: root attribute 'complete' is %s (its writer stopped "
-                       "before finishing)\nHINT: delete it; resuming the run writes the round again",
-                       path, h5_attr_exists(file, "complete") ? "not 1" : "missing");
-    return 0;
-}
+static const H5FileKind PREFBUF_KIND = {
+    .kind = "preference file",
+    .format = PREFBUF_FORMAT,
+    .max_version = PREFBUF_FORMAT_VERSION,
+    .hint_wrong = "HINT: pass a file from <run_dir>/prefs/ (round_NNNN.h5)",
+    .hint_incomplete = "HINT: delete it; resuming the run writes the round again",
+};
 
 static int read_root_meta(hid_t file, const char *path, PrefMeta *m, ErrMsg *e) {
     if (h5_attr_read_str(file, "created_by", m->created_by, sizeof m->created_by, e) < 0 ||
@@ -666,7 +635,7 @@ static int check_pairs(hid_t file, const char *path, const PrefMeta *m, ErrMsg *
 
 // Everything prefbuf_open verifies and reads after the file is open (no communication).
 static int open_checks(PrefFile *f, hid_t dxpl, ErrMsg *e) {
-    if (check_identity(f->file, f->path, e) < 0) return -1;
+    if (h5_check_identity(f->file, f->path, &PREFBUF_KIND, NULL, e) < 0) return -1;
     if (read_root_meta(f->file, f->path, &f->meta, e) < 0) return -1;
     if (read_stats(f->file, f->path, &f->meta, dxpl, e) < 0) return -1;
     return check_pairs(f->file, f->path, &f->meta, e);
