@@ -1,11 +1,22 @@
-/* tests/comm_check.h — the common ending of the comm/ tests: everything the comm layer
-   allocated has been given back, every rank agrees on failure, MPI is finalized, and the
-   "N passed, N failed" line is printed. Include after check.h. */
+/* tests/comm_check.h — shared pieces of the comm/ tests: a hash for rank-dependent test data, and
+   the common ending (everything the comm layer allocated has been given back, every rank agrees
+   on failure, MPI is finalized, and the "N passed, N failed" line is printed). Include after
+   check.h. */
 #ifndef CONCORD_TESTS_COMM_CHECK_H
 #define CONCORD_TESTS_COMM_CHECK_H
 
+#include <stdint.h>
+
 #include "comm/comms.h"
 #include "util/alloc.h"
+
+// splitmix64 finaliser: well-mixed test values from small integers, the same on every rank.
+static inline uint64_t mix(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
 
 static int comm_test_finish(void) {
     const char *labels[] = {"comms.roles",         "exchange.counts",  "exchange.headers",

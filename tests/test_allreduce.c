@@ -19,13 +19,6 @@
 
 static int rank = 0, size = 1;
 
-static uint64_t mix(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 /* Gradients of rank r for step `step`: signs and magnitudes from 2^-12 to 2^12, so the order of
    the additions shows in the low bits. */
 static void fill(ParamSlab *g, int r, int step) {

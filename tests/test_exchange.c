@@ -15,13 +15,6 @@
 
 static int rank = 0, size = 1;
 
-static uint64_t mix(uint64_t x) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    return x ^ (x >> 31);
-}
-
 /* Elements rank r contributes: rank 1 none, the others a few, uneven. */
 static int64_t count_of(int r) { return r % 3 == 1 ? 0 : 3 + 2 * r + (r == 0 ? 9 : 0); }
 
