@@ -8,11 +8,7 @@ tool=$1
 mpiexec=${2:-}
 work=$PWD/test_ckpt_crash.d
 rm -rf "$work" && mkdir -p "$work"
-fails=0
-passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect() { if eval "$1"; then ok; else bad "$2"; fi; }
+source "$(dirname "$0")/check.sh"
 
 # check_rejected FILE [LAUNCH...]: ckpt_read must refuse FILE with a clean message (no HDF5
 # error stack, no crash).
@@ -87,5 +83,4 @@ for f in text trunc random missing; do
     check_rejected "$work/$f.h5" env
     [ -n "$mpiexec" ] && check_rejected "$work/$f.h5" "$mpiexec" -n 2
 done
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+check_finish

@@ -7,10 +7,7 @@ bin=$1
 mpiexec=$2
 work=$PWD/test_comms_abort.d
 rm -rf "$work" && mkdir -p "$work"
-passes=0
-fails=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+source "$(dirname "$0")/check.sh"
 
 # run_case NAME NP MODE VICTIM WANT_RC PATTERN...: WANT_RC "nonzero" accepts any failure status
 # except a timeout (124); each PATTERN must appear in stderr (grep -F).
@@ -54,5 +51,4 @@ timeout 30 "$bin" --child user 0 >/dev/null 2>"$work/singleton.stderr"
 rc=$?
 if [ "$rc" -eq 2 ]; then ok; else bad "singleton user error: exit status $rc, want 2"; fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+check_finish

@@ -9,11 +9,7 @@ concord=$1
 writer=$2
 work=$PWD/test_import_llmc.d
 rm -rf "$work" && mkdir -p "$work"
-passes=0
-fails=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect() { if eval "$1"; then ok; else bad "$2"; fi; }
+source "$(dirname "$0")/check.sh"
 
 "$writer" write-bin "$work/tiny.bin" || bad "writing the llm.c file failed"
 out=$("$concord" import-llmc "$work/tiny.bin" "$work/tiny.h5" 2>&1)
@@ -62,5 +58,4 @@ bad_case missing "$work/none.bin" "$work/out.h5"
 bad_case usage "$work/tiny.bin"
 bad_case hdf5 "$work/tiny.h5" "$work/out.h5"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+check_finish

@@ -9,11 +9,7 @@ concord=$1
 tool=$2
 work=$PWD/test_inspect.d
 rm -rf "$work" && mkdir -p "$work"
-passes=0
-fails=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect() { if eval "$1"; then ok; else bad "$2"; fi; }
+source "$(dirname "$0")/check.sh"
 # has FILE REGEX: the output file has a line matching the extended regex.
 has() { expect "grep -Eq -- '$2' '$1'" "$(basename "$1"): no line matches '$2'"; }
 
@@ -113,5 +109,4 @@ bad_case incomplete 'incomplete checkpoint' "$work/incomplete.h5"
 bad_case directory 'not a regular file' "$work"
 bad_case usage 'expected 1 argument' "$work/ckpt.h5" extra
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+check_finish
