@@ -55,6 +55,7 @@ typedef struct {
     char eval_file[CONFIG_PATH_MAX];        // JSONL held-out prompts (jsonl task; "" = none)
     char answer_regex[CONFIG_TEXT_MAX];     // POSIX ERE extracting the answer; "" = task default
     char judge_template[CONFIG_TEXT_MAX];   // judge prompt with {prompt} and {answer}
+    int judge_rationale;                    // llm_judge writes its own answer before Y/N
     int prompts_per_round;                  // prompts sampled each round
     int eval_prompts;                       // held-out prompts evaluated each round
     int maj_k;                              // samples for majority-vote (maj@k) evaluation

@@ -126,6 +126,9 @@ const ConfigField config_fields[] = {
           "POSIX extended regex whose first group (or match) is the answer; \"\" = task default"),
     K_STR("task.judge_template", task.judge_template, "{prompt}{answer}?", check_template, 0,
           "llm_judge prompt; the policy answers Y or N after it"),
+    K_BOOL("task.judge_rationale", task.judge_rationale, 1, 0,
+           "llm_judge writes its own answer to the prompt before Y or N (jsonl: evaluation lines "
+           "need \"rationale\")"),
     K_INT("task.prompts_per_round", task.prompts_per_round, 1024, 1, BIG, 0,
           "training prompts per round"),
     K_INT("task.eval_prompts", task.eval_prompts, 200, 0, BIG, 0,
@@ -445,11 +448,12 @@ static int check_arith_room(const Config *c, const char *src, ErrMsg *e) {
     if (1 + prompt + mnt > T)
         return err_set(e, "%s: model.max_seq_len: expected at least %d (1 + prompt %d + "
                        "generate.max_new_tokens %d), got %d", src, 1 + prompt + mnt, prompt, mnt, T);
-    int judge = 1 + (int)strlen(c->task.judge_template) - 16 + prompt + (mnt - 1) + 1;
+    int rationale = c->task.judge_rationale ? mnt - 1 : 0;
+    int judge = 1 + (int)strlen(c->task.judge_template) - 16 + prompt + (mnt - 1) + rationale + 1;
     if (config_judge_index(c, "llm_judge") >= 0 && judge > T)
         return err_set(e, "%s: model.max_seq_len: expected at least %d for the llm_judge template "
-                       "with a %d-character prompt and a %d-token response, got %d",
-                       src, judge, prompt, mnt - 1, T);
+                       "with a %d-character prompt, a %d-token response and a %d-token rationale, "
+                       "got %d", src, judge, prompt, mnt - 1, rationale, T);
     return 0;
 }
 

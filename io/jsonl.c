@@ -24,6 +24,7 @@ typedef struct {
     int line;       // 1-based line number in its file
     char *prompt;   // "prompt" (owned)
     char *second;   // "answer" (NULL when absent) or "response" (owned)
+    char *rationale;  // SFT evaluation lines: "rationale" (owned; NULL when absent)
     int verdict;    // SFT: -1 instruction, 0/1 evaluation; prompts: 1 = also an SFT prompt
     uint64_t hash;  // FNV-1a of prompt
 } Rec;
@@ -132,11 +133,12 @@ static int get_string(ErrMsg *e, const Loader *L, const Rec *r, const cJSON *j, 
 static void free_rec(Rec *r) {
     xfree(r->prompt);
     xfree(r->second);
+    xfree(r->rationale);
 }
 
 // Parses one non-blank line into a new record of L.
 static int parse_line(ErrMsg *e, Loader *L, int f, int line, const char *text) {
-    Rec r = {f, line, NULL, NULL, f == F_SFT ? -1 : 0, 0};
+    Rec r = {f, line, NULL, NULL, NULL, f == F_SFT ? -1 : 0, 0};
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
     if (!j)
@@ -157,6 +159,15 @@ static int parse_line(ErrMsg *e, Loader *L, int f, int line, const char *text) {
         if (!rc && v && !cJSON_IsBool(v))
             rc = line_err(e, L, &r, "\"verdict\": expected true or false, got %s", json_type(v));
         if (!rc && v) r.verdict = cJSON_IsTrue(v) ? 1 : 0;
+        // the judge's rationale is read only where it is used: evaluation lines, judge_rationale
+        if (!rc && v && L->cfg->task.judge_rationale) {
+            rc = get_string(e, L, &r, j, "rationale", 0, 0, &r.rationale);
+            if (!rc && !r.rationale)
+                rc = line_err(e, L, &r,
+                              "missing \"rationale\" (expected a string: with task.judge_rationale "
+                              "true the judge writes it, its own answer, before the verdict; add "
+                              "it or set task.judge_rationale to false)");
+        }
     }
     cJSON_Delete(j);
     if (rc) {
@@ -182,7 +193,7 @@ static int read_file(ErrMsg *e, Loader *L, int f) {
     int line = 0, usable = 0, rc = 0;
     while (!rc && (len = read_line(fp, &buf, &cap, &nul)) >= 0) {
         char *text = buf;
-        Rec at = {f, ++line, NULL, NULL, 0, 0};
+        Rec at = {f, ++line, NULL, NULL, NULL, 0, 0};
         if (line == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3;  // UTF-8 byte order mark
         if (nul) {
             rc = line_err(e, L, &at, "NUL byte at column %ld (expected JSON text)", nul);
@@ -244,6 +255,7 @@ static int build_charset(ErrMsg *e, const Loader *L, char charset[TOKENIZER_MAX_
         const Rec *r = &L->rec[i];
         if (collect_chars(e, L, r, "prompt", r->prompt, seen)) return -1;
         if (r->second && collect_chars(e, L, r, second_key(r), r->second, seen)) return -1;
+        if (r->rationale && collect_chars(e, L, r, "rationale", r->rationale, seen)) return -1;
     }
     int k = 0;  // at most 95 printable characters, within TOKENIZER_MAX_CHARS
     for (int c = 0x20; c <= 0x7e; c++)
@@ -271,19 +283,21 @@ static int check_length(ErrMsg *e, const Loader *L, const Rec *r) {
     int T = L->cfg->model.max_seq_len, mnt = L->cfg->generate.max_new_tokens;
     int np = (int)strlen(r->prompt), ns = r->second ? (int)strlen(r->second) : 0;
     int tpl = (int)strlen(L->cfg->task.judge_template) - 16;  // literal characters
+    int nr = r->rationale ? (int)strlen(r->rationale) : 0;
     if (r->file != F_SFT) {
         if (1 + np + mnt > T)
             return line_err(e, L, r,
                             "\"prompt\" of %d characters is too long: 1 (BOS) + %d + "
                             "generate.max_new_tokens %d = %d tokens exceed model.max_seq_len %d",
                             np, np, mnt, 1 + np + mnt, T);
-        int judge = 1 + tpl + np + (mnt - 1) + 1;
+        int rationale = L->cfg->task.judge_rationale ? mnt - 1 : 0;
+        int judge = 1 + tpl + np + (mnt - 1) + rationale + 1;
         if (L->judge_used && judge > T)
             return line_err(e, L, r,
                             "\"prompt\" of %d characters is too long for llm_judge: BOS + "
-                            "task.judge_template with it and a %d-character response + verdict = "
-                            "%d tokens exceed model.max_seq_len %d",
-                            np, mnt - 1, judge, T);
+                            "task.judge_template with it and a %d-character response + %d-token "
+                            "rationale + verdict = %d tokens exceed model.max_seq_len %d",
+                            np, mnt - 1, rationale, judge, T);
         return 0;
     }
     if (r->verdict < 0 && 1 + np + ns + 1 > T)
@@ -291,12 +305,12 @@ static int check_length(ErrMsg *e, const Loader *L, const Rec *r) {
                         "too long: 1 (BOS) + \"prompt\" %d + \"response\" %d + 1 (EOS) = "
                         "%d tokens exceed model.max_seq_len %d",
                         np, ns, np + ns + 2, T);
-    if (r->verdict >= 0 && 1 + tpl + np + ns + 2 > T)
+    if (r->verdict >= 0 && 1 + tpl + np + ns + nr + 2 > T)
         return line_err(e, L, r,
                         "too long: BOS + task.judge_template with \"prompt\" %d and "
-                        "\"response\" %d characters + verdict + EOS = %d tokens exceed "
-                        "model.max_seq_len %d",
-                        np, ns, tpl + np + ns + 3, T);
+                        "\"response\" %d characters + \"rationale\" %d + verdict + EOS = %d "
+                        "tokens exceed model.max_seq_len %d",
+                        np, ns, nr, tpl + np + ns + nr + 3, T);
     return 0;
 }
 
@@ -390,6 +404,7 @@ static int validate(ErrMsg *e, Loader *L, const Tokenizer *tok) {
         const Rec *r = &L->rec[i];
         if (check_vocab(e, L, r, "prompt", r->prompt, tok)) return -1;
         if (r->second && check_vocab(e, L, r, second_key(r), r->second, tok)) return -1;
+        if (r->rationale && check_vocab(e, L, r, "rationale", r->rationale, tok)) return -1;
         if (check_length(e, L, r)) return -1;
     }
     return check_prompts(e, L);
@@ -404,6 +419,7 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->prompts_per_round = cfg->task.prompts_per_round;
     out->rounds = cfg->rounds.count;
     snprintf(out->judge_template, sizeof out->judge_template, "%s", cfg->task.judge_template);
+    out->judge_rationale = cfg->task.judge_rationale;
     snprintf(out->answer_regex, sizeof out->answer_regex, "%s", cfg->task.answer_regex);
     out->digits = cfg->task.arith.digits;
     snprintf(out->operators, sizeof out->operators, "%s", cfg->task.arith.operators);
@@ -439,7 +455,7 @@ static int load_list(Task *t, Loader *L, const TaskSpec *spec, char *charset, Er
     for (int i = 0; i < L->n; i++) {
         const Rec *r = &L->rec[i];
         if (r->file == F_SFT)
-            task_list_add_sft(t, r->prompt, r->second, r->verdict);
+            task_list_add_sft(t, r->prompt, r->second, r->verdict, r->rationale);
         else
             task_list_add_prompt(t, r->file == F_EVAL, r->prompt, r->second, r->verdict);
     }

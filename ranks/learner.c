@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm/exchange.h"
+#include "train/judges.h"
 #include "train/prefstep.h"
 #include "train/rng.h"
 #include "train/sft.h"
@@ -251,25 +252,41 @@ static void build_judge_sequences(PairSet *ps, RunCtx *rc) {
 }
 
 // SCIR: judge logits u of the minibatch's pairs (forward on rc->judge_acts), u = 0 where a judge
-// sequence does not fit.
+// sequence does not fit. With task.judge_rationale the current policy first writes its rationale
+// (greedy, no gradient: the penalty's gradient flows through the verdict logits only); jlen (2n)
+// receives the judge sequences' lengths for scir_backward.
 static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, int64_t lo,
-                         int64_t n, double *u, int32_t *stage) {
-    int T = rc->model.T, Sj = 1;
+                         int64_t n, double *u, int32_t *stage, int32_t *jlen) {
+    int T = rc->model.T, Sj = 1, m = 0;
+    int32_t *full = xmalloc("pairs.scir", (size_t)2 * n * T * sizeof(int32_t));  // (m, T) fitting
+    int32_t *full_len = xmalloc("pairs.scir", (size_t)2 * n * sizeof(int32_t));
     for (int64_t k = 0; k < 2 * n; k++) {
         int q = 2 * order[lo + k / 2] + (int)(k % 2);
-        Sj = ps->judge_len[q] > Sj ? ps->judge_len[q] : Sj;
+        jlen[k] = ps->judge_len[q];
+        if (jlen[k] <= 0) continue;
+        memcpy(full + (size_t)m * T, ps->judge + (size_t)q * T, (size_t)T * sizeof(int32_t));
+        full_len[m++] = jlen[k];
     }
+    int rationale = task_rationale_tokens(&rc->task, rc->cfg.generate.max_new_tokens);
+    judge_write_rationale(full, full_len, m, T, &rc->kv, &rc->infer_acts, &rc->policy, rationale,
+                          rc->yes, rc->no);
+    m = 0;
+    for (int64_t k = 0; k < 2 * n; k++)
+        if (jlen[k] > 0) jlen[k] = full_len[m++], Sj = jlen[k] > Sj ? jlen[k] : Sj;
+    m = 0;
     for (int64_t k = 0; k < 2 * n; k++) {
-        int q = 2 * order[lo + k / 2] + (int)(k % 2);
-        memcpy(stage + (size_t)k * Sj, ps->judge + (size_t)q * T, (size_t)Sj * sizeof(int32_t));
+        int32_t *row = stage + (size_t)k * Sj;
+        if (jlen[k] > 0) memcpy(row, full + (size_t)m++ * T, (size_t)Sj * sizeof(int32_t));
+        else memset(row, 0, (size_t)Sj * sizeof(int32_t));  // not penalised; any valid ids
     }
+    xfree(full), xfree(full_len);
     const float *lg = gpt_forward(&rc->judge_acts, &rc->policy, stage, (int)(2 * n), Sj);
     int Vp = rc->model.Vp;
     for (int64_t i = 0; i < n; i++) {
         double v[2] = {0, 0};
         int ok = 1;
         for (int side = 0; side < 2; side++) {
-            int q = 2 * order[lo + i] + side, L = ps->judge_len[q];
+            int L = jlen[2 * i + side];
             ok &= L > 0;
             if (L > 0) {
                 const float *row = lg + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
@@ -281,15 +298,14 @@ static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, in
 }
 
 // SCIR: backward of the penalty through the verdict logits (du from prefstep_train).
-static void scir_backward(RunCtx *rc, const PairSet *ps, const int32_t *order, int64_t lo,
-                          int64_t n, const double *du) {
+static void scir_backward(RunCtx *rc, int64_t n, const int32_t *jlen, const double *du) {
     Activations *ja = &rc->judge_acts;
     int Vp = rc->model.Vp, Sj = ja->S;
     memset(ja->dlogits, 0, (size_t)ja->B * Sj * Vp * sizeof(float));
     for (int64_t i = 0; i < n; i++)
         for (int side = 0; side < 2; side++) {
-            int q = 2 * order[lo + i] + side, L = ps->judge_len[q];
-            if (L <= 0 || ps->judge_len[2 * order[lo + i] + 1 - side] <= 0) continue;
+            int L = jlen[2 * i + side];
+            if (L <= 0 || jlen[2 * i + 1 - side] <= 0) continue;
             float g = (float)(side == 0 ? du[i] : -du[i]);  // u = u_chosen − u_rejected
             float *row = ja->dlogits + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
             row[rc->yes] += g;
@@ -377,6 +393,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     float *pw_b = p_b + cap, *pl_b = p_b + 2 * cap;
     double *u_b = xmalloc("pairs.scir", (size_t)2 * cap * sizeof(double)), *du_b = u_b + cap;
     int32_t *stage = scir ? xmalloc("pairs.scir", (size_t)2 * cap * rc->model.T * sizeof(int32_t)) : NULL;
+    int32_t *jlen_b = scir ? xmalloc("pairs.scir", (size_t)2 * cap * sizeof(int32_t)) : NULL;
     double scir_sum = 0.0, scir_dropped = 0.0, scir_pairs = 0.0;
     double sums[8] = {0};  // loss, margin, accuracy, reward_c, reward_r, logratio (x n), n, tokens
     Progress prog;
@@ -424,14 +441,14 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         int bad = 0;
         if (scir) {  // two backward passes: the all-reduce starts after both (no overlap)
             rc->train_acts.grad_ready = NULL;
-            if (n_local > 0) scir_forward(rc, &ps, order, lo, n_local, u_b, stage);
+            if (n_local > 0) scir_forward(rc, &ps, order, lo, n_local, u_b, stage, jlen_b);
             pb.scir_u = u_b, pb.scir_du = du_b;
         }
         if (n_local > 0)
             bad = prefstep_train(&rc->train_acts, &rc->policy, &rc->grads, &lp, &pb,
                                  (double)n_local / (double)n_global, NULL, &lm);
         if (scir && n_local > 0) {
-            scir_backward(rc, &ps, order, lo, n_local, du_b);
+            scir_backward(rc, n_local, jlen_b, du_b);
             scir_sum += pb.scir_mean * n_local, scir_dropped += pb.scir_dropped;
             scir_pairs += n_local;
         }
@@ -464,7 +481,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         sum_over_learners(rc, v, 3);
         if (v[2] > 0) tr.scir_penalty = v[0] / v[2], tr.scir_dropped_fraction = v[1] / v[2];
     }
-    xfree(order), xfree(tok), xfree(start), xfree(ref_b), xfree(p_b), xfree(u_b), xfree(stage);
+    xfree(order), xfree(tok), xfree(start), xfree(ref_b), xfree(p_b), xfree(u_b), xfree(stage), xfree(jlen_b);
     free_pairs(&ps);
     return tr;
 }

@@ -1,11 +1,13 @@
 /* tests/test_generate.c — KV-cache sampling: reproducible, identical whatever the batch
-   composition, chunking or order of the sequences, stops at EOS and at the length limits, and the
-   reported log-prob equals a full-forward recomputation. */
+   composition, chunking or order of the sequences, stops at EOS, at the length limits and before
+   stop tokens, and the reported log-prob equals a full-forward recomputation; the judge's greedy
+   rationale (train/judges.h judge_write_rationale) equals a naive full-forward greedy decode. */
 #include <math.h>
 #include <string.h>
 
 #include "check.h"
 #include "train/generate.h"
+#include "train/judges.h"
 #include "train/logprob.h"
 #include "train/rng.h"
 #include "util/alloc.h"
@@ -176,6 +178,56 @@ int main(void) {
     CHECK_EQ_I64(rl, 3);
     kv_free(&kv);
     acts_free(&a);
+
+    // stop tokens end a response before them: the same draws up to the first stop token
+    int n_cut = 0;
+    for (int i = 0; i < N; i++) {
+        if (base.len[i] < 2) continue;
+        GenParams gs = gp;
+        gs.n_stop = 1, gs.stop[0] = base.resp[i][1];
+        Result cut;
+        run(&cut, &w, &gs, all, N, N);
+        int first = 0;
+        while (base.resp[i][first] != gs.stop[0]) first++;
+        CHECK_EQ_I64(cut.len[i], first);
+        CHECK_TRUE(memcmp(cut.resp[i], base.resp[i], (size_t)first * sizeof(int32_t)) == 0);
+        n_cut++;
+    }
+    CHECK_TRUE(n_cut > 0);
+
+    // the judge's rationale: greedy until a verdict token or EOS, at most max_tokens, within S
+    int32_t yes = ga.resp[0][ga.len[0] > 2 ? 2 : 0], no = (yes + 1) % cfg.V;
+    for (int max_tokens = 0; max_tokens <= 6; max_tokens += 3) {
+        enum { S = 12 };  // room for the longest prompt (5) and 6 rationale tokens
+        int32_t seqs[N][S] = {{0}}, len[N];
+        for (int i = 0; i < N; i++) memcpy(seqs[i], prompts[i], sizeof prompts[i]), len[i] = plen[i];
+        kv_init(&kv, &cfg, 4, cfg.T);  // chunks of 4
+        acts_init(&a, &cfg, 4, cfg.T, 0);
+        judge_write_rationale(&seqs[0][0], len, N, S, &kv, &a, &w, max_tokens, yes, no);
+        kv_free(&kv);
+        acts_free(&a);
+        int ok = 1, early = 0;
+        Activations full;
+        acts_init(&full, &cfg, 1, cfg.T, 0);
+        for (int i = 0; i < N; i++) {  // naive: one full forward per written token
+            int32_t ref[16] = {0};
+            int n = plen[i];
+            memcpy(ref, prompts[i], (size_t)n * sizeof(int32_t));
+            while (n - plen[i] < max_tokens && n < S) {
+                const float *row = gpt_forward(&full, &w, ref, 1, n) + (size_t)(n - 1) * cfg.Vp;
+                int best = 0;
+                for (int v = 1; v < cfg.V; v++) best = row[v] > row[best] ? v : best;
+                if (best == yes || best == no || best == 2) break;  // 2 = EOS
+                ref[n++] = best;
+            }
+            early += n - plen[i] < max_tokens;
+            ok &= len[i] == n && memcmp(seqs[i], ref, (size_t)n * sizeof(int32_t)) == 0;
+        }
+        acts_free(&full);
+        CHECK_MSG(ok, "rationale of up to %d tokens differs from the naive greedy decode", max_tokens);
+        if (max_tokens == 6) CHECK_TRUE(early > 0);  // some rationales end at a verdict
+        printf("rationales of up to %d tokens: %d ended before the cap\n", max_tokens, early);
+    }
     param_slab_free(&w);
     return check_report();
 }

@@ -91,8 +91,9 @@ static void test_good_round_trip(void) {
     write_file("s.jsonl",
                "{\"prompt\": \"q1+1=\", \"response\": \"2\"}\n"
                "\n"
-               "{\"prompt\": \"z+z=\", \"response\": \"no\", \"verdict\": false, \"x\": 1}\r\n"
-               "{\"prompt\": \"q5+1=\", \"response\": \"6\", \"verdict\": true}");
+               "{\"prompt\": \"z+z=\", \"response\": \"no\", \"verdict\": false, \"x\": 1, "
+               "\"rationale\": \"zz\"}\r\n"
+               "{\"prompt\": \"q5+1=\", \"response\": \"6\", \"rationale\": \"6\", \"verdict\": true}");
     strcpy(c.task.sft_file, "s.jsonl");
     c.sft.steps = 5;
     Task t, u;
@@ -129,9 +130,11 @@ static void test_good_round_trip(void) {
     CHECK_TRUE(ex.kind == TASK_SFT_INSTRUCTION && ex.verdict == -1 && !strcmp(ex.prompt, "q1+1=") &&
                !strcmp(ex.response, "2"));
     task_sft_example(&t, 1, &ex);
-    CHECK_TRUE(ex.kind == TASK_SFT_EVALUATION && ex.verdict == 0 && !strcmp(ex.response, "no"));
+    CHECK_TRUE(ex.kind == TASK_SFT_EVALUATION && ex.verdict == 0 && !strcmp(ex.response, "no") &&
+               !strcmp(ex.rationale, "zz"));
     task_sft_example(&t, 2, &ex);
-    CHECK_TRUE(ex.kind == TASK_SFT_EVALUATION && ex.verdict == 1 && !strcmp(ex.prompt, "q5+1="));
+    CHECK_TRUE(ex.kind == TASK_SFT_EVALUATION && ex.verdict == 1 && !strcmp(ex.prompt, "q5+1=") &&
+               !strcmp(ex.rationale, "6"));
     // the loaded data encodes with the returned charset
     Tokenizer tok;
     CHECK_TRUE(tokenizer_init(&tok, cs, &err) == 0);
@@ -230,11 +233,21 @@ static void test_bad_lines(void) {
     snprintf(line, sizeof line, "{\"prompt\": \"%056d\"}", 0);
     EXPECT_BAD_PROMPT(line, "p.jsonl:7: \"prompt\" of 56 characters is too long",
                       "model.max_seq_len 64");
-    // with llm_judge the judge sequence (BOS + 55 + '?' + 7-character response + verdict) is 65
+    // with llm_judge the judge sequence (BOS + 55 + '?' + 7-character response + 7-token
+    // rationale + verdict) is 72; without the rationale 65
     strcpy(c.judges[0].name, "llm_judge");
     snprintf(line, sizeof line, "{\"prompt\": \"%055d\"}", 0);
     EXPECT_BAD_PROMPT(line, "p.jsonl:7: \"prompt\" of 55 characters is too long for llm_judge",
+                      "72 tokens");
+    snprintf(line, sizeof line, "{\"prompt\": \"%047d\"}", 0);
+    write_prompts("p.jsonl", 12, 6, line);
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "47-character prompt: %s", err.msg);
+    task_free(&t);
+    c.task.judge_rationale = 0;
+    snprintf(line, sizeof line, "{\"prompt\": \"%055d\"}", 0);
+    EXPECT_BAD_PROMPT(line, "p.jsonl:7: \"prompt\" of 55 characters is too long for llm_judge",
                       "65 tokens");
+    c.task.judge_rationale = 1;
     strcpy(c.judges[0].name, "likelihood");
     // a NUL byte inside a line
     FILE *f = fopen("p.jsonl", "wb");
@@ -286,7 +299,28 @@ static void test_bad_sft_and_eval(void) {
     task_free(&t);
     snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%023d\"}", 0, 0);
     EXPECT_BAD_SFT(bad, "s.jsonl:2: too long", "65 tokens exceed model.max_seq_len 64");
-    // evaluation: BOS + 40 + 20 + '?' + verdict + EOS = 64 fits, 21 does not
+    // evaluation lines carry the judge's rationale (task.judge_rationale, the default)
+    EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true}",
+                   "s.jsonl:2: missing \"rationale\"", "task.judge_rationale");
+    EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": 2}",
+                   "s.jsonl:2: \"rationale\": expected a string, got a number", NULL);
+    EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": \"\"}",
+                   "s.jsonl:2: \"rationale\": expected a non-empty string", NULL);
+    EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": \"c%\"}",
+                   "s.jsonl:2: \"rationale\": '%' at column 2", NULL);
+    // BOS + 40 + 18 + '?' + 2-token rationale + verdict + EOS = 64 fits, a 3-token one does not
+    snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%018d\", \"verdict\": true, "
+             "\"rationale\": \"000\"}", 0, 0);
+    EXPECT_BAD_SFT(bad, "s.jsonl:2: too long", "\"rationale\" 3 + verdict + EOS = 65 tokens");
+    snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%018d\", \"verdict\": true, "
+             "\"rationale\": \"00\"}", 0, 0);
+    snprintf(text, sizeof text, "%s%s\n", good, bad);
+    write_file("s.jsonl", text);
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "64-token rationale line: %s", err.msg);
+    task_free(&t);
+    // without the rationale (task.judge_rationale false) an evaluation line needs none, and one it
+    // has is not used: BOS + 40 + 20 + '?' + verdict + EOS = 64 fits, 21 does not
+    c.task.judge_rationale = 0;
     snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%021d\", \"verdict\": true}",
              0, 0);
     EXPECT_BAD_SFT(bad, "s.jsonl:2: too long", "65 tokens");
@@ -301,6 +335,7 @@ static void test_bad_sft_and_eval(void) {
     write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true}\n");
     EXPECT_FAIL(&c, "tokenizer.charset: missing 'Y'", NULL);
     strcpy(c.tokenizer.charset, CHARSET);
+    c.task.judge_rationale = 1;
     write_file("s.jsonl", "");
     EXPECT_FAIL(&c, "task.sft_file: \"s.jsonl\" has no usable line", NULL);
     // SFT prompt that is held out by the eval file; duplicates across prompts and eval files

@@ -320,6 +320,7 @@ static void check_sft(int digits, const char *ops, int n_instr, int n_eval, doub
     s.n_instruction = n_instr;
     s.n_evaluation = n_eval;
     s.eval_wrong_fraction = frac;
+    s.judge_rationale = 1;
     CHECK_TRUE(task_init_arith(&t, &s, &err) == 0);
     CHECK_EQ_I64(task_split_size(&t, TASK_SPLIT_SFT), n_instr + n_eval);
     int bad = 0, wrong = 0, malformed = 0, too_long = 0, kinds = 0, max_len = 0, shape_bad = 0;
@@ -357,9 +358,10 @@ static void check_sft(int digits, const char *ops, int n_instr, int n_eval, doub
         malformed += task_extract(&t, ex.response, got, sizeof got) != 0;
         too_long += (int)strlen(ex.response) > max_len;
         if (ex.kind == TASK_SFT_INSTRUCTION) {
-            bad += ex.verdict != -1 || task_verify(&t, &it, ex.response) != 1;
-        } else {
+            bad += ex.verdict != -1 || task_verify(&t, &it, ex.response) != 1 || ex.rationale[0];
+        } else {  // the judge's rationale is the right answer, whatever the verdict
             bad += task_verify(&t, &it, ex.response) != ex.verdict;
+            bad += strcmp(ex.rationale, it.answer) != 0;
             wrong += ex.verdict == 0;
             if (ex.verdict == 0) shape_bad += !corruption_ok(it.answer, ex.response);
         }
@@ -410,7 +412,7 @@ static void test_encode(void) {
     CHECK_EQ_I64(task_encode_judge(&t, &tok, "347+586=", "933", ids, 64, &err), 13);
     CHECK_TRUE(ids[0] == TOK_BOS && ids[12] == tok.id_of['?']);
     CHECK_EQ_I64(task_encode_judge(&t, &tok, "347+586=", "933", ids, 13, &err), -1);
-    TaskSftExample ex = {TASK_SFT_EVALUATION, "347+586=", "934", 0};
+    TaskSftExample ex = {TASK_SFT_EVALUATION, "347+586=", "934", 0, ""};
     n = task_encode_sft(&t, &tok, &ex, ids, 64, &rs, &err);
     CHECK_EQ_I64(n, 15);
     CHECK_EQ_I64(rs, 13);
@@ -418,8 +420,20 @@ static void test_encode(void) {
     ex.verdict = 1;
     CHECK_TRUE(task_encode_sft(&t, &tok, &ex, ids, 64, &rs, &err) == 15 && ids[13] == yes);
     CHECK_EQ_I64(task_encode_sft(&t, &tok, &ex, ids, 14, &rs, &err), -1);
-    TaskSftExample ins = {TASK_SFT_INSTRUCTION, "1+2=", "3", -1};
+    TaskSftExample ins = {TASK_SFT_INSTRUCTION, "1+2=", "3", -1, ""};
     CHECK_TRUE(task_encode_sft(&t, &tok, &ins, ids, 64, &rs, &err) == 7 && rs == 5);
+    // with a rationale: BOS + judge prompt (12) + "933" + verdict + EOS, trained from the rationale
+    TaskSftExample why = {TASK_SFT_EVALUATION, "347+586=", "934", 0, "933"};
+    n = task_encode_sft(&t, &tok, &why, ids, 64, &rs, &err);
+    CHECK_EQ_I64(n, 18);
+    CHECK_EQ_I64(rs, 13);
+    CHECK_TRUE(ids[13] == tok.id_of['9'] && ids[14] == tok.id_of['3'] && ids[15] == tok.id_of['3']);
+    CHECK_TRUE(ids[16] == no && ids[17] == TOK_EOS);
+    CHECK_EQ_I64(task_encode_sft(&t, &tok, &why, ids, 17, &rs, &err), -1);
+    CHECK_TRUE(strstr(err.msg, "rationale") && strstr(err.msg, "18 tokens"));
+    CHECK_EQ_I64(task_rationale_tokens(&t, 5), 0);  // spec.judge_rationale is 0 here
+    why.rationale[1] = 'x';
+    CHECK_TRUE(task_encode_sft(&t, &tok, &why, ids, 64, &rs, &err) == -1 && strstr(err.msg, "'x'"));
     Tokenizer bare;
     CHECK_TRUE(tokenizer_init(&bare, "0123456789+=?Y", &err) == 0);
     CHECK_TRUE(task_verdict_ids(&bare, &yes, &no, &err) == -1 && strstr(err.msg, "'N'"));
@@ -440,8 +454,8 @@ static void test_list(void) {
             task_list_add_prompt(x, 0, p, i % 2 ? a : NULL,
                                  i < 12);  // only q12..q19 may be held out
         }
-        task_list_add_sft(x, "q0", "a0", -1);
-        task_list_add_sft(x, "q1", "b", 0);
+        task_list_add_sft(x, "q0", "a0", -1, NULL);
+        task_list_add_sft(x, "q1", "b", 0, "a1");
         CHECK_TRUE(task_list_finish(x, "p.jsonl", "", &err) == 0);
     }
     int seen[20] = {0}, ok = 1;
@@ -468,6 +482,12 @@ static void test_list(void) {
     TaskSftExample ex;
     task_sft_example(&t, 1, &ex);
     CHECK_TRUE(ex.kind == TASK_SFT_EVALUATION && ex.verdict == 0 && strcmp(ex.response, "b") == 0);
+    CHECK_TRUE(ex.rationale[0] == '\0');  // spec.judge_rationale 0: the rationale is not used
+    u.spec.judge_rationale = 1;
+    task_sft_example(&u, 1, &ex);
+    CHECK_TRUE(strcmp(ex.rationale, "a1") == 0 && task_rationale_tokens(&u, 5) == 4);
+    task_sft_example(&u, 0, &ex);
+    CHECK_TRUE(ex.rationale[0] == '\0');
     task_free(&t);
     task_free(&u);
 

@@ -50,12 +50,14 @@ static void response_text(const Tokenizer *tok, const int32_t *resp, int len, ch
     tokenizer_decode(tok, resp, n, out, size);
 }
 
-// Judges n rows of judge (T-strided, lengths len) and adds the verdicts against target (1 = the
-// answer is right) to jc. u is scratch for the n P(Y)-P(N) logit margins.
-static void judge_count(JudgeCounts *jc, float *u, Activations *acts, const ParamSlab *w,
-                        const int32_t *judge, const int32_t *len, const int *target, int n,
-                        int32_t yes, int32_t no) {
+// Judges n rows of judge (T-strided, lengths len; the judge's rationale, up to `rationale` tokens,
+// is written into them first) and adds the verdicts against target (1 = the answer is right) to
+// jc. u is scratch for the n P(Y)-P(N) logit margins.
+static void judge_count(JudgeCounts *jc, float *u, KVCache *kv, Activations *acts,
+                        const ParamSlab *w, int32_t *judge, int32_t *len, const int *target, int n,
+                        int rationale, int32_t yes, int32_t no) {
     if (n <= 0) return;
+    judge_write_rationale(judge, len, n, w->cfg.T, kv, acts, w, rationale, yes, no);
     judge_llm_logits(u, acts, w, judge, len, n, w->cfg.T, yes, no);
     for (int j = 0; j < n; j++) {
         if (target[j]) jc->pos++, jc->pos_yes += u[j] > 0.0f;
@@ -69,6 +71,7 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
     const GPTConfig *c = &w->cfg;
     int batch = ep->batch > 0 ? ep->batch : 16;
     int K = ep->greedy_only ? 0 : ep->maj_k;
+    int rationale = task_rationale_tokens(t, ep->max_new);
     int32_t yes = -1, no = -1;
     if (ep->greedy_only || task_verdict_ids(tok, &yes, &no, NULL) != 0)
         yes = no = -1;  // no judging (asked for, or no judge vocabulary)
@@ -132,7 +135,8 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
                 }
             }
         }
-        judge_count(&out->judge_self, u, &acts, w, judge, judge_len, correct, n_judge, yes, no);
+        judge_count(&out->judge_self, u, &kv, &acts, w, judge, judge_len, correct, n_judge,
+                    rationale, yes, no);
         if (yes >= 0) {  // held-out evaluation examples: a right or a corrupted answer
             n_judge = 0;
             for (int i = 0; i < n; i++) {
@@ -146,7 +150,8 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
                 judge_len[n_judge] = len;
                 correct[n_judge++] = verdict;
             }
-            judge_count(&out->judge, u, &acts, w, judge, judge_len, correct, n_judge, yes, no);
+            judge_count(&out->judge, u, &kv, &acts, w, judge, judge_len, correct, n_judge,
+                        rationale, yes, no);
         }
         if (K > 0) {
             for (int i = 0; i < n; i++)

@@ -8,6 +8,12 @@
 #include "util/alloc.h"
 #include "util/err.h"
 
+static int is_stop(const GenParams *gp, int32_t t) {
+    for (int i = 0; i < gp->n_stop; i++)
+        if (gp->stop[i] == t) return 1;
+    return 0;
+}
+
 // One chunk of up to kv->max_B sequences, cache slots 0..nb-1.
 static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, KVCache *kv,
                            Activations *a, const ParamSlab *w, const int32_t *prompts,
@@ -40,6 +46,7 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
             float u = rng_uniform_at(gp->seed, gp->round, prompt_id[b], sample_idx[b],
                                      (uint32_t)resp_len[b]);
             int t = sample_token(row, V, &gp->sample, u, scratch);
+            if (is_stop(gp, t)) continue;  // ends here, t not kept
             if (resp_logp) resp_logp[b] += token_logprob(row, V, t);
             resp[(size_t)b * gp->max_new + resp_len[b]] = t;
             resp_len[b]++;

@@ -17,7 +17,9 @@ typedef struct {
     uint32_t round;        // round number (part of every draw's counter)
     SampleParams sample;   // temperature, top-k, top-p, greedy
     int max_new;           // response length limit in tokens (EOS included)
-    int32_t eos;           // token that ends a response (kept as its last token)
+    int32_t eos;           // token that ends a response (kept as its last token); -1 = none
+    int n_stop;            // entries of stop
+    int32_t stop[3];       // tokens that end a response without being kept (a judge's verdicts)
 } GenParams;
 
 /* Generates n responses. Sequence i continues prompts (n, P) row i of prompt_len[i] tokens and is

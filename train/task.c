@@ -276,11 +276,13 @@ static void arith_sft_example(const Task *t, int64_t index, TaskSftExample *out)
     if (!evaluation) {
         out->kind = TASK_SFT_INSTRUCTION;
         out->verdict = -1;
+        out->rationale[0] = '\0';
         memcpy(out->response, it.answer, sizeof out->response);
         return;
     }
     out->kind = TASK_SFT_EVALUATION;
     out->verdict = (int64_t)task_perm_apply(&t->wrong, (uint64_t)j) >= t->n_wrong;
+    snprintf(out->rationale, sizeof out->rationale, "%s", s->judge_rationale ? it.answer : "");
     if (out->verdict) {
         memcpy(out->response, it.answer, sizeof out->response);
     } else {
@@ -313,7 +315,8 @@ static int64_t list_text(Task *t, const char *text) {
     return t->text_len - n;
 }
 
-static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, int flag) {
+static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, int flag,
+                      const char *rationale) {
     CHECKF(t->kind == TASK_LIST && !t->finished, "task_list_add: not an unfinished list task");
     CHECKF(rs->n < (1 << 30), "task_list_add: more than 2^30 lines");
     if (rs->n == rs->cap) {
@@ -323,17 +326,19 @@ static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, in
     TaskRecord *r = &rs->rec[rs->n++];
     r->prompt = list_text(t, a);
     r->second = b ? list_text(t, b) : -1;
+    r->rationale = rationale ? list_text(t, rationale) : -1;
     r->flag = flag;
 }
 
 void task_list_add_prompt(Task *t, int from_eval_file, const char *prompt, const char *answer,
                           int no_holdout) {
-    list_push(t, from_eval_file ? &t->evals : &t->prompts, prompt, answer, no_holdout ? 1 : 0);
+    list_push(t, from_eval_file ? &t->evals : &t->prompts, prompt, answer, no_holdout ? 1 : 0, NULL);
 }
 
-void task_list_add_sft(Task *t, const char *prompt, const char *response, int verdict) {
+void task_list_add_sft(Task *t, const char *prompt, const char *response, int verdict,
+                       const char *rationale) {
     CHECKF(verdict >= -1 && verdict <= 1, "task_list_add_sft: verdict %d", verdict);
-    list_push(t, &t->sft, prompt, response, verdict);
+    list_push(t, &t->sft, prompt, response, verdict, verdict >= 0 ? rationale : NULL);
 }
 
 int task_list_finish(Task *t, const char *prompts_file, const char *eval_file, ErrMsg *e) {
@@ -481,6 +486,8 @@ void task_sft_example(const Task *t, int64_t index, TaskSftExample *out) {
     out->verdict = r->flag;
     snprintf(out->prompt, sizeof out->prompt, "%s", t->text + r->prompt);
     snprintf(out->response, sizeof out->response, "%s", t->text + r->second);
+    int with = t->spec.judge_rationale && r->rationale >= 0;
+    snprintf(out->rationale, sizeof out->rationale, "%s", with ? t->text + r->rationale : "");
 }
 
 // ---- answers and judge prompts -------------------------------------------------------------
@@ -598,6 +605,10 @@ int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *r
     return np + nr + 2;
 }
 
+int task_rationale_tokens(const Task *t, int max_new) {
+    return t->spec.judge_rationale && max_new > 1 ? max_new - 1 : 0;
+}
+
 // BOS + judge prompt into ids with `extra` more tokens of room; returns its length or -1.
 static int encode_judge(const Task *t, const Tokenizer *tok, const char *prompt, const char *answer,
                         int32_t *ids, int max_len, int extra, const char *parts, ErrMsg *e) {
@@ -622,11 +633,14 @@ int task_encode_sft(const Task *t, const Tokenizer *tok, const TaskSftExample *e
         return task_encode_answered(tok, ex->prompt, ex->response, ids, max_len, resp_start, e);
     int32_t yes, no;
     if (task_verdict_ids(tok, &yes, &no, e)) return -1;
-    int n = encode_judge(t, tok, ex->prompt, ex->response, ids, max_len, 2,
-                         "BOS + judge prompt + verdict + EOS", e);
+    int nr = (int)strlen(ex->rationale);
+    int n = encode_judge(t, tok, ex->prompt, ex->response, ids, max_len, nr + 2,
+                         nr ? "BOS + judge prompt + rationale + verdict + EOS"
+                            : "BOS + judge prompt + verdict + EOS", e);
     if (n < 0) return -1;
-    ids[n] = ex->verdict ? yes : no;
-    ids[n + 1] = TOK_EOS;
+    if (nr && encode_part(tok, "rationale", ex->rationale, ids + n, e) < 0) return -1;
+    ids[n + nr] = ex->verdict ? yes : no;
+    ids[n + nr + 1] = TOK_EOS;
     *resp_start = n;
-    return n + 2;
+    return n + nr + 2;
 }

@@ -4,7 +4,9 @@
    Texts: an arith prompt is "347+586=" (operands 0..10^digits-1 without sign), its answer "933"
    ("-" may give "-239"). An answered sequence is BOS, prompt, response, EOS; the response starts at
    resp_start = 1 + strlen(prompt). A judge prompt is BOS + task.judge_template with {prompt} and
-   {answer} (the response text) substituted; the verdict is the next token, 'Y' or 'N'.
+   {answer} (the response text) substituted; the verdict is the next token, 'Y' or 'N', or with
+   spec.judge_rationale the token after the judge's rationale: its own answer to the prompt, written
+   before the verdict ("47+38=83?" "85" "N"; train/judges.h judge_write_rationale).
    Splits (pure functions of the run seed and the task, never overlapping): EVAL (E held-out
    prompts), ROUND r = 1..R (P prompts each). Arith indexes its N = (10^d)^2 * n_operators prompts
    and maps split position k to prompt perm(k) (a seeded bijection of [0, N)): EVAL = positions
@@ -45,6 +47,7 @@ typedef struct {
     int prompts_per_round;                   // P (task.prompts_per_round)
     int rounds;                              // R (rounds.count)
     char judge_template[TASK_TEMPLATE_MAX];  // {prompt} and {answer} once each
+    int judge_rationale;                     // 1: the judge writes its answer before the verdict
     char answer_regex[TASK_TEMPLATE_MAX];    // POSIX ERE; "" = the task's default extraction
     int digits;                              // arith: operand digits, 1..9
     char operators[4];                       // arith: distinct characters of "+-*"
@@ -64,12 +67,14 @@ typedef struct {
 } TaskItem;
 
 /* One SFT example. Instruction: prompt -> response + EOS. Evaluation: judge prompt of (prompt,
-   response) -> 'Y' (verdict 1) or 'N' (verdict 0), then EOS. */
+   response) -> [rationale] 'Y' (verdict 1) or 'N' (verdict 0), then EOS; the rationale (with
+   spec.judge_rationale) is the prompt's right answer (arith) or the line's "rationale" (list). */
 typedef struct {
     TaskSftKind kind;              // instruction or evaluation
     char prompt[TASK_TEXT_MAX];    // task prompt
     char response[TASK_TEXT_MAX];  // response text (evaluation: the answer being judged)
     int verdict;                   // evaluation: 1 = correct ('Y'), 0 = wrong ('N'); else -1
+    char rationale[TASK_TEXT_MAX]; // evaluation: what the judge writes before its verdict ("" none)
 } TaskSftExample;
 
 /* Seeded bijection of [0, n): a 6-round Feistel network on the next even power of two, cycle-walked
@@ -82,6 +87,7 @@ typedef struct {
 
 typedef struct {
     int64_t prompt, second;  // offsets into Task.text; second (answer/response) is -1 when absent
+    int64_t rationale;       // SFT evaluation lines: offset of the rationale, -1 when absent
     int flag;                // prompts: 1 = may not be held out; SFT: verdict (-1 instruction)
 } TaskRecord;
 
@@ -131,9 +137,10 @@ int task_init_list(Task *t, const TaskSpec *spec, ErrMsg *e) WARN_UNUSED_RESULT;
    is also in SFT data, so it is never drawn into EVAL. Texts are copied. */
 void task_list_add_prompt(Task *t, int from_eval_file, const char *prompt, const char *answer,
                           int no_holdout);
-/* Adds an SFT line: verdict -1 = instruction example, 0/1 = evaluation example. Texts are copied.
- */
-void task_list_add_sft(Task *t, const char *prompt, const char *response, int verdict);
+/* Adds an SFT line: verdict -1 = instruction example, 0/1 = evaluation example with its rationale
+   (NULL = none; needed with spec.judge_rationale, io/jsonl checks). Texts are copied. */
+void task_list_add_sft(Task *t, const char *prompt, const char *response, int verdict,
+                       const char *rationale);
 /* Shuffles the prompt lines (seeded) and checks there are enough for E + R*P; the file names label
    the error. Errors leave t to be freed by the caller. */
 int task_list_finish(Task *t, const char *prompts_file, const char *eval_file,
@@ -169,6 +176,10 @@ int task_verify(const Task *t, const TaskItem *it, const char *response);
 /* Judge prompt text (no BOS) into out; returns its length, or -1 when it does not fit in size. */
 int task_judge_prompt(const Task *t, const char *prompt, const char *answer, char *out, int size);
 
+/* Most tokens the judge writes as its rationale: max_new - 1 (a response without its EOS) with
+   spec.judge_rationale, else 0 (the verdict follows the judge prompt). */
+int task_rationale_tokens(const Task *t, int max_new);
+
 /* Token ids of the verdicts 'Y' and 'N'; error when the charset lacks one. */
 int task_verdict_ids(const Tokenizer *tok, int32_t *yes, int32_t *no, ErrMsg *e) WARN_UNUSED_RESULT;
 /* BOS + prompt into ids (max_len = model.max_seq_len, room for max_new response tokens kept).
@@ -184,7 +195,8 @@ int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *r
 int task_encode_judge(const Task *t, const Tokenizer *tok, const char *prompt, const char *answer,
                       int32_t *ids, int max_len, ErrMsg *e) WARN_UNUSED_RESULT;
 /* Training sequence of an SFT example: instruction as task_encode_answered; evaluation = BOS +
-   judge prompt + 'Y'/'N' + EOS with *resp_start at the verdict. Returns the length or -1. */
+   judge prompt + rationale (spec.judge_rationale) + 'Y'/'N' + EOS with *resp_start where the
+   rationale (or the verdict) starts. Returns the length or -1. */
 int task_encode_sft(const Task *t, const Tokenizer *tok, const TaskSftExample *ex, int32_t *ids,
                     int max_len, int *resp_start, ErrMsg *e) WARN_UNUSED_RESULT;
 
