@@ -71,6 +71,7 @@ typedef struct {
     double eval_wrong_fraction;  // fraction of evaluation examples showing a wrong answer
     double judge_weight;         // loss weight of evaluation examples' tokens (instruction: 1)
     double stop_at_accuracy;     // end SFT once validation greedy accuracy reaches it (0 = off)
+    double stop_at_judge_accuracy;  // ... and validation judge balanced accuracy reaches it
     int check_every;             // steps between validation checks
     int n_validation;            // validation prompts (arith: never instruction examples)
 } ConfigSft;

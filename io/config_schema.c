@@ -149,10 +149,14 @@ const ConfigField config_fields[] = {
           "loss weight of the evaluation (judging) examples' tokens; instruction examples weigh 1"),
     K_NUM("sft.stop_at_accuracy", sft.stop_at_accuracy, 0.0, 0, 1, 0,
           "end SFT early once greedy accuracy on the validation prompts reaches this (0 = off)"),
+    K_NUM("sft.stop_at_judge_accuracy", sft.stop_at_judge_accuracy, 0.0, 0, 1, 0,
+          "and llm_judge's balanced accuracy on the validation prompts' judge examples reaches "
+          "this (0 = off; both set: SFT ends when both are reached)"),
     K_INT("sft.check_every", sft.check_every, 200, 1, BIG, 0,
-          "SFT steps between validation checks (with sft.stop_at_accuracy)"),
+          "SFT steps between validation checks (with sft.stop_at_accuracy or "
+          "sft.stop_at_judge_accuracy)"),
     K_INT("sft.n_validation", sft.n_validation, 200, 1, BIG, 0,
-          "validation prompts for sft.stop_at_accuracy: arith prompts outside task.eval_prompts "
+          "validation prompts for the SFT stop targets: arith prompts outside task.eval_prompts "
           "that no instruction example uses"),
 
     K_INT("rounds.count", rounds.count, 3, 0, 100000, R,

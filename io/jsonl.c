@@ -426,7 +426,8 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->n_instruction = cfg->sft.n_instruction;
     out->n_evaluation = cfg->sft.n_evaluation;
     out->eval_wrong_fraction = cfg->sft.eval_wrong_fraction;
-    out->n_validation = cfg->sft.stop_at_accuracy > 0 ? cfg->sft.n_validation : 0;
+    int stops = cfg->sft.stop_at_accuracy > 0 || cfg->sft.stop_at_judge_accuracy > 0;
+    out->n_validation = stops ? cfg->sft.n_validation : 0;
 }
 
 static int uses_llm_judge(const Config *cfg) {

@@ -93,12 +93,27 @@ static StopReason boundary(RunCtx *rc, const char *phase, int64_t cursor, int64_
     return st;
 }
 
-static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int greedy_only);
+static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj);
+
+// SFT's early stop: 1 when the validation numbers reach every configured target.
+static int sft_targets_reached(RunCtx *rc, int64_t step, TrainResult *tr) {
+    const Config *c = &rc->cfg;
+    double want_acc = c->sft.stop_at_accuracy, want_judge = c->sft.stop_at_judge_accuracy;
+    // the same decision on every learner: the accuracies come from summed counts
+    EvalSummary v = eval_split(rc, TASK_SPLIT_VALID, want_judge > 0, 0);
+    tr->validation_acc = v.greedy_acc;
+    tr->validation_judge_acc = want_judge > 0 ? v.judge_acc : NAN;
+    log_root("sft step %lld: validation greedy accuracy %.3f (stop at %.3f), judge %.3f (stop at "
+             "%.3f)", (long long)step, v.greedy_acc, want_acc, tr->validation_judge_acc, want_judge);
+    return v.greedy_acc >= want_acc && (want_judge <= 0 || v.judge_acc >= want_judge);
+}
 
 // ---- SFT ------------------------------------------------------------------------------------
 
 TrainResult learner_sft(RunCtx *rc) {
-    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN};
+    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN,
+                      .validation_judge_acc = NAN};
+    int stops = rc->cfg.sft.stop_at_accuracy > 0 || rc->cfg.sft.stop_at_judge_accuracy > 0;
     const Config *c = &rc->cfg;
     int64_t steps = c->sft.steps;
     int B = c->sft.batch_size, L = rc->comms.learn_size, li = rc->comms.learn_rank;
@@ -123,13 +138,7 @@ TrainResult learner_sft(RunCtx *rc) {
     for (; s < steps; s++) {
         tr.stop = boundary(rc, "sft", s, steps);
         if (tr.stop != STOP_NONE) break;
-        if (c->sft.stop_at_accuracy > 0 && s > 0 && s % c->sft.check_every == 0) {
-            // the same decision on every learner: the accuracy comes from summed counts
-            tr.validation_acc = eval_split(rc, TASK_SPLIT_VALID, 1).greedy_acc;
-            log_root("sft step %lld: validation greedy accuracy %.3f (stop at %.3f)",
-                     (long long)s, tr.validation_acc, c->sft.stop_at_accuracy);
-            if (tr.validation_acc >= c->sft.stop_at_accuracy) break;
-        }
+        if (stops && s > 0 && s % c->sft.check_every == 0 && sft_targets_reached(rc, s, &tr)) break;
         fault_point("sft.step");
         // this learner's slice of the global batch: examples g = s*B + lo .. s*B + lo + nb - 1
         int S = 1;
@@ -489,18 +498,18 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
 // ---- evaluation -------------------------------------------------------------------------------
 
 // Evaluation of rc->policy on a split (EVAL or VALID), its prompts split across the learners.
-static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int greedy_only) {
+static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj) {
     const Config *c = &rc->cfg;
     int64_t E = task_split_size(&rc->task, split);
     int64_t L = rc->comms.learn_size, li = rc->comms.learn_rank;
     int64_t lo = li * E / L, hi = (li + 1) * E / L;
-    EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = c->task.maj_k,
+    EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = with_maj ? c->task.maj_k : 0,
                      .seed = rc->state.seed, .stream = EVAL_STREAM_BASE + (uint32_t)rc->state.round,
                      .batch = c->generate.batch_size,
                      .maj_sample = {.temperature = (float)c->generate.temperature,
                                     .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
                                     .greedy = c->generate.temperature <= 0},
-                     .split = split, .greedy_only = greedy_only};
+                     .split = split, .greedy_only = !with_judge && !with_maj};
     EvalCounts counts;
     ErrMsg e;
     if (eval_range(&counts, &rc->task, &rc->tok, &rc->policy, lo, hi - lo, &ep, &e) != 0)
@@ -512,7 +521,7 @@ static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int greedy_only) {
 
 EvalSummary learner_eval(RunCtx *rc, double *seconds) {
     double t0 = timer_now();
-    EvalSummary s = eval_split(rc, TASK_SPLIT_EVAL, 0);
+    EvalSummary s = eval_split(rc, TASK_SPLIT_EVAL, 1, 1);
     if (seconds) *seconds = timer_now() - t0;
     return s;
 }

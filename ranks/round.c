@@ -224,6 +224,7 @@ static int run_sft(RunCtx *rc, int *status) {
         add_train(m, &tr);
         metrics_set_int(m, NULL, "sft_steps", tr.cursor);
         metrics_set_num(m, NULL, "sft_validation_acc", tr.validation_acc);
+        metrics_set_num(m, NULL, "sft_validation_judge_acc", tr.validation_judge_acc);
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
         log_root("SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "

@@ -575,7 +575,7 @@ static void test_list(void) {
     task_free(&t);
 }
 
-// VALID prompts: n_validation well-formed items, none an EVAL prompt or an instruction example's
+// VALID prompts: n_validation well-formed items, none an EVAL prompt or an SFT example's
 // prompt, all distinct; deterministic; too many for the pool is an error naming the keys.
 static void test_validation(void) {
     Task t;
@@ -610,6 +610,24 @@ static void test_validation(void) {
     int dup = 0;
     for (int i = 1; i < n; i++) dup += strcmp(seen[i], seen[i - 1]) == 0;
     CHECK_MSG(dup == 0, "%d prompts shared between EVAL, instruction examples and VALID", dup);
+    // no evaluation example (its rationale shows the answer) uses an EVAL or VALID prompt; 7000
+    // examples cycle through all 6300 pool prompts outside VALID
+    char(*held)[32] = xmalloc("test", (size_t)700 * 32);
+    for (int i = 0; i < 700; i++) {
+        task_item(&t, i < 200 ? TASK_SPLIT_EVAL : TASK_SPLIT_VALID, 0, i < 200 ? i : i - 200, &it);
+        snprintf(held[i], 32, "%.31s", it.prompt);
+    }
+    qsort(held, 700, 32, cmp_str);
+    task_free(&t);
+    s.n_evaluation = 7000;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) == 0);
+    int leaks = 0;
+    for (int i = 0; i < 7000; i++) {
+        task_sft_example(&t, 3000 + i, &ex);
+        leaks += bsearch(ex.prompt, held, 700, 32, cmp_str) != NULL;
+    }
+    CHECK_MSG(leaks == 0, "%d evaluation examples use EVAL or VALID prompts", leaks);
+    xfree(held);
     xfree(seen);
     task_free(&t);
     s.n_validation = 10000 - 200 - 3000 + 1;  // one more than the pool leaves

@@ -208,7 +208,8 @@ int task_init_arith(Task *t, const TaskSpec *spec, ErrMsg *e) {
     }
     uint64_t pool = t->space - (uint64_t)E;  // SFT draws from split positions [E, N)
     if (s->n_validation < 0 ||
-        (s->n_validation > 0 && (uint64_t)s->n_instruction + (uint64_t)s->n_validation > pool)) {
+        (s->n_validation > 0 && (uint64_t)s->n_instruction + (uint64_t)s->n_validation > pool) ||
+        (s->n_validation > 0 && s->n_evaluation > 0 && (uint64_t)s->n_validation == pool)) {
         err_set(e,
                 "sft.n_validation: %d validation prompts and sft.n_instruction %d instruction "
                 "examples must fit, without overlapping, in the %llu prompts outside "
@@ -228,7 +229,11 @@ int task_init_arith(Task *t, const TaskSpec *spec, ErrMsg *e) {
     t->split = task_perm_make(t->space, s->seed, TASK_STREAM(PURPOSE_SPLIT, 0));
     if (pool > 0) {
         t->sft_instr = task_perm_make(pool, s->seed, TASK_STREAM(PURPOSE_SFT_INSTR, 0));
-        t->sft_eval = task_perm_make(pool, s->seed, TASK_STREAM(PURPOSE_SFT_EVAL, 0));
+        // evaluation examples skip the VALID prompts too: with the judge's rationale they show
+        // the right answer
+        uint64_t eval_pool = pool - (uint64_t)s->n_validation;
+        if (eval_pool > 0)
+            t->sft_eval = task_perm_make(eval_pool, s->seed, TASK_STREAM(PURPOSE_SFT_EVAL, 0));
     }
     if (s->n_evaluation > 0)
         t->wrong =
@@ -269,8 +274,17 @@ static void arith_sft_example(const Task *t, int64_t index, TaskSftExample *out)
     TaskItem it;
     int evaluation = index >= s->n_instruction;
     int64_t j = evaluation ? index - s->n_instruction : index;
-    const TaskPerm *pm = evaluation ? &t->sft_eval : &t->sft_instr;
-    uint64_t pos = (uint64_t)s->eval_prompts + task_perm_apply(pm, (uint64_t)j % pool);
+    // instruction example j: pool index sft_instr(j); VALID k: sft_instr(n_instruction + k);
+    // evaluation example j: sft_instr of an index outside the VALID range
+    uint64_t x = (uint64_t)j % pool;
+    if (evaluation) {
+        uint64_t nv = (uint64_t)s->n_validation, ni = (uint64_t)s->n_instruction;
+        x = task_perm_apply(&t->sft_eval, (uint64_t)j % (pool - nv));
+        if (nv > 0) x = task_perm_apply(&t->sft_instr, x < ni ? x : x + nv);
+    } else {
+        x = task_perm_apply(&t->sft_instr, x);
+    }
+    uint64_t pos = (uint64_t)s->eval_prompts + x;
     arith_item(t, task_perm_apply(&t->split, pos), &it);
     memcpy(out->prompt, it.prompt, sizeof out->prompt);
     if (!evaluation) {
