@@ -135,7 +135,9 @@ const ConfigField config_fields[] = {
           "held-out prompts evaluated after each round"),
     K_INT("task.maj_k", task.maj_k, 8, 1, 256, 0, "samples for majority-vote (maj@k) evaluation"),
 
-    K_INT("sft.steps", sft.steps, 4000, 0, BIG, 0, "SFT warm-up steps (0 = skip SFT)"),
+    K_INT("sft.steps", sft.steps, 4000, 0, BIG, 0,
+          "SFT warm-up steps: the learning-rate schedule's length and the most run (the stop "
+          "targets may end it earlier); 0 = skip SFT"),
     K_INT("sft.batch_size", sft.batch_size, 32, 1, 65536, 0, "sequences per SFT step"),
     K_NUM("sft.lr", sft.lr, 2e-3, 0, 1, CF_LO_OPEN, "SFT peak learning rate"),
     K_INT("sft.warmup_steps", sft.warmup_steps, 50, 0, BIG, 0, "SFT linear warmup steps"),
@@ -145,17 +147,17 @@ const ConfigField config_fields[] = {
           "generated evaluation examples (judge template -> Y/N)"),
     K_NUM("sft.eval_wrong_fraction", sft.eval_wrong_fraction, 0.5, 0, 1, 0,
           "fraction of evaluation examples that show a wrong answer (label N)"),
-    K_NUM("sft.judge_weight", sft.judge_weight, 1.0, 0, 1000, 0,
+    K_NUM("sft.judge_weight", sft.judge_weight, 2.0, 0, 1000, 0,
           "loss weight of the evaluation (judging) examples' tokens; instruction examples weigh 1"),
-    K_NUM("sft.stop_at_accuracy", sft.stop_at_accuracy, 0.0, 0, 1, 0,
+    K_NUM("sft.stop_at_accuracy", sft.stop_at_accuracy, 0.4, 0, 1, 0,
           "end SFT early once greedy accuracy on the validation prompts reaches this (0 = off)"),
-    K_NUM("sft.stop_at_judge_accuracy", sft.stop_at_judge_accuracy, 0.0, 0, 1, 0,
+    K_NUM("sft.stop_at_judge_accuracy", sft.stop_at_judge_accuracy, 0.6, 0, 1, 0,
           "and llm_judge's balanced accuracy on the validation prompts' judge examples reaches "
           "this (0 = off; both set: SFT ends when both are reached)"),
-    K_INT("sft.check_every", sft.check_every, 200, 1, BIG, 0,
+    K_INT("sft.check_every", sft.check_every, 100, 1, BIG, 0,
           "SFT steps between validation checks (with sft.stop_at_accuracy or "
           "sft.stop_at_judge_accuracy)"),
-    K_INT("sft.n_validation", sft.n_validation, 200, 1, BIG, 0,
+    K_INT("sft.n_validation", sft.n_validation, 1000, 1, BIG, 0,
           "validation prompts for the SFT stop targets: arith prompts outside task.eval_prompts "
           "that no instruction example uses"),
 

@@ -49,7 +49,7 @@ typedef struct {
 typedef struct {
     int64_t prompts;        // prompts with ground truth
     double greedy_acc;      // greedy accuracy
-    double maj_acc;         // maj@K accuracy (NaN when maj_k = 0)
+    double maj_acc;         // maj@K accuracy (0 when maj@K was skipped)
     double judge_acc;       // balanced judge accuracy on the held-out evaluation examples: mean
                             // of the Y-recall and the N-recall (one class empty: the other's)
     double judge_acc_raw;   // plain fraction of correct verdicts on them
