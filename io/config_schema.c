@@ -150,7 +150,8 @@ const ConfigField config_fields[] = {
     K_NUM("sft.judge_weight", sft.judge_weight, 2.0, 0, 1000, 0,
           "loss weight of the evaluation (judging) examples' tokens; instruction examples weigh 1"),
     K_NUM("sft.stop_at_accuracy", sft.stop_at_accuracy, 0.4, 0, 1, 0,
-          "end SFT early once greedy accuracy on the validation prompts reaches this (0 = off)"),
+          "end SFT early once greedy accuracy on the validation prompts reaches this (0 = off; "
+          "arith task only: a JSONL task runs all sft.steps)"),
     K_NUM("sft.stop_at_judge_accuracy", sft.stop_at_judge_accuracy, 0.6, 0, 1, 0,
           "and llm_judge's balanced accuracy on the validation prompts' judge examples reaches "
           "this (0 = off; both set: SFT ends when both are reached)"),

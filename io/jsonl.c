@@ -488,11 +488,6 @@ int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS
     } else {
         return err_set(e, "task.name: expected \"arith\" or \"jsonl\", got \"%s\"", cfg->task.name);
     }
-    if (!rc && cfg->sft.stop_at_accuracy > 0 && t->kind != TASK_ARITH)
-        rc = err_set(e,
-                     "sft.stop_at_accuracy: %g needs validation prompts, which only the built-in "
-                     "arith task has; set it to 0 for a JSONL task",
-                     cfg->sft.stop_at_accuracy);
     if (!rc && cfg->sft.steps > 0 && task_split_size(t, TASK_SPLIT_SFT) == 0)
         rc = err_set(e,
                      "sft.steps: %d warm-up steps need SFT examples, and there are none (%s); "

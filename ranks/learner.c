@@ -113,8 +113,14 @@ static int sft_targets_reached(RunCtx *rc, int64_t step, TrainResult *tr) {
 TrainResult learner_sft(RunCtx *rc) {
     TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN,
                       .validation_judge_acc = NAN};
-    int stops = rc->cfg.sft.stop_at_accuracy > 0 || rc->cfg.sft.stop_at_judge_accuracy > 0;
     const Config *c = &rc->cfg;
+    int stops = c->sft.stop_at_accuracy > 0 || c->sft.stop_at_judge_accuracy > 0;
+    if (stops && task_split_size(&rc->task, TASK_SPLIT_VALID) == 0) {
+        if (rc->comms.learn_rank == 0)
+            log_warn("sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
+                     "validation prompts, so SFT runs all sft.steps (%lld)", (long long)c->sft.steps);
+        stops = 0;
+    }
     int64_t steps = c->sft.steps;
     int B = c->sft.batch_size, L = rc->comms.learn_size, li = rc->comms.learn_rank;
     int lo = (int)((int64_t)li * B / L), nb = (int)((int64_t)(li + 1) * B / L) - lo;
