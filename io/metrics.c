@@ -128,8 +128,8 @@ int metrics_truncate(const char *path, int max_round, ErrMsg *e) {
     return 0;
 }
 
-static void print_num(FILE *out, double v, const char *fmt) {
-    if (isnan(v)) fprintf(out, "%8s", "-");
+static void print_num(FILE *out, double v, const char *fmt, int width) {
+    if (isnan(v)) fprintf(out, "%*s", width, "-");
     else fprintf(out, fmt, v);
 }
 
@@ -141,20 +141,20 @@ static int print_row(void *ctx, const cJSON *obj, const char *raw) {
     const cJSON *it;
     cJSON_ArrayForEach(it, sec) if (cJSON_IsNumber(it)) total += it->valuedouble;
     fprintf(out, "%5.0f", num_of(obj, "round"));
-    print_num(out, num_of(obj, "greedy_acc"), "%8.3f");
-    print_num(out, num_of(obj, "maj_acc"), "%8.3f");
-    print_num(out, num_of(obj, "judge_acc"), "%8.3f");
-    print_num(out, num_of(obj, "kept_fraction"), "%8.3f");
-    print_num(out, num_of(obj, "label_accuracy"), "%8.3f");
-    print_num(out, num_of(obj, "judge_agreement"), "%8.3f");
-    print_num(out, num_of(obj, "loss"), "%8.4f");
-    print_num(out, total, "%8.1f");
+    print_num(out, num_of(obj, "greedy_acc"), "%8.3f", 8);
+    print_num(out, num_of(obj, "maj_acc"), "%8.3f", 8);
+    print_num(out, num_of(obj, "judge_acc"), "%8.3f", 8);
+    print_num(out, num_of(obj, "kept_fraction"), "%8.3f", 8);
+    print_num(out, num_of(obj, "label_accuracy"), "%8.3f", 8);
+    print_num(out, num_of(obj, "judge_agreement"), "%8.3f", 8);
+    print_num(out, num_of(obj, "loss"), " %9.4g", 10);  // INPO's loss may reach thousands
+    print_num(out, total, "%8.1f", 8);
     fputc('\n', out);
     return 0;
 }
 
 int metrics_print_summary(const char *path, FILE *out, ErrMsg *e) {
-    fprintf(out, "%5s%8s%8s%8s%8s%8s%8s%8s%8s\n", "round", "greedy", "maj@K", "judge", "kept",
+    fprintf(out, "%5s%8s%8s%8s%8s%8s%8s%10s%8s\n", "round", "greedy", "maj@K", "judge", "kept",
             "lab_acc", "agree", "loss", "seconds");
     int rc = for_each_line(path, print_row, out, e);
     return rc < 0 ? rc : 0;
