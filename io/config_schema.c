@@ -148,7 +148,8 @@ const ConfigField config_fields[] = {
     K_NUM("sft.eval_wrong_fraction", sft.eval_wrong_fraction, 0.5, 0, 1, 0,
           "fraction of evaluation examples that show a wrong answer (label N)"),
     K_NUM("sft.judge_weight", sft.judge_weight, 2.0, 0, 1000, 0,
-          "loss weight of the evaluation (judging) examples' tokens; instruction examples weigh 1"),
+          "loss weight of the evaluation (judging) examples' tokens, split so that Y and N "
+          "examples weigh the same in total; instruction examples weigh 1"),
     K_NUM("sft.stop_at_accuracy", sft.stop_at_accuracy, 0.4, 0, 1, 0,
           "end SFT early once greedy accuracy on the validation prompts reaches this (0 = off; "
           "arith task only: a JSONL task runs all sft.steps)"),

@@ -137,6 +137,16 @@ TrainResult learner_sft(RunCtx *rc) {
     int32_t *start = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * 2 * sizeof(int32_t));
     int32_t *len = start + (nb > 0 ? nb : 1);
     float *weight = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * sizeof(float));
+    // evaluation examples weigh sft.judge_weight, split so that both verdicts weigh the same
+    // whatever their counts (a judge trained on mostly N learns to say N)
+    int64_t n_verdict[2];
+    task_sft_verdict_counts(&rc->task, &n_verdict[1], &n_verdict[0]);
+    float verdict_weight[2];
+    for (int v = 0; v < 2; v++)
+        verdict_weight[v] = n_verdict[v] > 0 ? (float)(c->sft.judge_weight * 0.5 *
+                                                       (double)(n_verdict[0] + n_verdict[1]) /
+                                                       (double)n_verdict[v])
+                                             : 0.0f;
     Progress prog;
     progress_start(&prog, "sft step", steps);
     double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
@@ -158,7 +168,7 @@ TrainResult learner_sft(RunCtx *rc) {
             CHECKF(n > 0, "SFT example %lld: %s", (long long)g, e.msg);  // validated at load
             memcpy(tok + (size_t)i * T, row, (size_t)n * sizeof(int32_t));
             start[i] = rs, len[i] = n;
-            weight[i] = ex.kind == TASK_SFT_EVALUATION ? (float)c->sft.judge_weight : 1.0f;
+            weight[i] = ex.kind == TASK_SFT_EVALUATION ? verdict_weight[ex.verdict] : 1.0f;
             S = n > S ? n : S;
         }
         for (int i = 0; i < nb; i++)  // repack (nb, T) rows into (nb, S)

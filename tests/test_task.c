@@ -372,6 +372,9 @@ static void check_sft(int digits, const char *ops, int n_instr, int n_eval, doub
     CHECK_EQ_I64(shape_bad, 0);
     CHECK_EQ_I64(too_long, 0);
     CHECK_EQ_I64(wrong, llround(frac * n_eval));
+    int64_t yes, no;
+    task_sft_verdict_counts(&t, &yes, &no);
+    CHECK_TRUE(no == wrong && yes == n_eval - wrong);
     task_free(&t);
 }
 
@@ -483,6 +486,9 @@ static void test_list(void) {
     task_sft_example(&t, 1, &ex);
     CHECK_TRUE(ex.kind == TASK_SFT_EVALUATION && ex.verdict == 0 && strcmp(ex.response, "b") == 0);
     CHECK_TRUE(ex.rationale[0] == '\0');  // spec.judge_rationale 0: the rationale is not used
+    int64_t yes, no;
+    task_sft_verdict_counts(&t, &yes, &no);
+    CHECK_TRUE(yes == 0 && no == 1);  // one evaluation line (verdict false), one instruction line
     u.spec.judge_rationale = 1;
     task_sft_example(&u, 1, &ex);
     CHECK_TRUE(strcmp(ex.rationale, "a1") == 0 && task_rationale_tokens(&u, 5) == 4);

@@ -504,6 +504,19 @@ void task_sft_example(const Task *t, int64_t index, TaskSftExample *out) {
     snprintf(out->rationale, sizeof out->rationale, "%s", with ? t->text + r->rationale : "");
 }
 
+void task_sft_verdict_counts(const Task *t, int64_t *yes, int64_t *no) {
+    if (t->kind == TASK_ARITH) {
+        *no = t->n_wrong;
+        *yes = t->spec.n_evaluation - t->n_wrong;
+        return;
+    }
+    *yes = *no = 0;
+    for (int i = 0; i < t->sft.n; i++) {
+        *yes += t->sft.rec[i].flag == 1;
+        *no += t->sft.rec[i].flag == 0;
+    }
+}
+
 // ---- answers and judge prompts -------------------------------------------------------------
 
 // Copies n bytes of src as the answer; -1 when empty or too long for size.

@@ -157,6 +157,9 @@ void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out);
    evaluation examples; list: the SFT file's lines in order. */
 void task_sft_example(const Task *t, int64_t index, TaskSftExample *out);
 
+/* Evaluation examples among the SFT examples with verdict 1 (*yes) and 0 (*no). */
+void task_sft_verdict_counts(const Task *t, int64_t *yes, int64_t *no);
+
 /* Held-out judge example for EVAL item `index` (it = its task_item): an answer that is right or
    wrong with equal odds, seeded by (task seed, index). Wrong answers are arith: the corruptions of
    the SFT evaluation examples; list: another EVAL item's (different) answer. Writes the answer and
