@@ -664,6 +664,10 @@ int config_diff(const Config *a, const Config *b, int skip_resumable, char *out,
     return n;
 }
 
+int config_sft_early_stop(const Config *cfg) {
+    return cfg->sft.stop_at_accuracy > 0 || cfg->sft.stop_at_judge_accuracy > 0;
+}
+
 int config_judge_index(const Config *cfg, const char *name) {
     for (int i = 0; i < cfg->n_judges && i < CONFIG_MAX_JUDGES; i++)
         if (strcmp(cfg->judges[i].name, name) == 0) return i;

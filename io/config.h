@@ -195,6 +195,8 @@ int config_save(const Config *cfg, const char *path, ErrMsg *e) WARN_UNUSED_RESU
    run.blas_threads, run.max_wall_seconds, run.log_every, layout.*, checkpoint.keep/every. */
 int config_diff(const Config *a, const Config *b, int skip_resumable, char *out, int out_size);
 
+/* 1 when SFT has an early-stop target (sft.stop_at_accuracy or sft.stop_at_judge_accuracy). */
+int config_sft_early_stop(const Config *cfg);
 /* Index of the configured judge named name, or -1. */
 int config_judge_index(const Config *cfg, const char *name);
 /* GPTConfig for a tokenizer of vocab_size tokens: Vp = vocab_size rounded up to

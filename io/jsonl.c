@@ -426,8 +426,7 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->n_instruction = cfg->sft.n_instruction;
     out->n_evaluation = cfg->sft.n_evaluation;
     out->eval_wrong_fraction = cfg->sft.eval_wrong_fraction;
-    int stops = cfg->sft.stop_at_accuracy > 0 || cfg->sft.stop_at_judge_accuracy > 0;
-    out->n_validation = stops ? cfg->sft.n_validation : 0;
+    out->n_validation = config_sft_early_stop(cfg) ? cfg->sft.n_validation : 0;
 }
 
 static int uses_llm_judge(const Config *cfg) {
