@@ -114,7 +114,7 @@ TrainResult learner_sft(RunCtx *rc) {
     TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN,
                       .validation_judge_acc = NAN};
     const Config *c = &rc->cfg;
-    int stops = c->sft.stop_at_accuracy > 0 || c->sft.stop_at_judge_accuracy > 0;
+    int stops = config_sft_early_stop(c);
     if (stops && task_split_size(&rc->task, TASK_SPLIT_VALID) == 0) {
         if (rc->comms.learn_rank == 0)
             log_warn("sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
@@ -137,16 +137,10 @@ TrainResult learner_sft(RunCtx *rc) {
     int32_t *start = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * 2 * sizeof(int32_t));
     int32_t *len = start + (nb > 0 ? nb : 1);
     float *weight = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * sizeof(float));
-    // evaluation examples weigh sft.judge_weight, split so that both verdicts weigh the same
-    // whatever their counts (a judge trained on mostly N learns to say N)
-    int64_t n_verdict[2];
-    task_sft_verdict_counts(&rc->task, &n_verdict[1], &n_verdict[0]);
-    float verdict_weight[2];
-    for (int v = 0; v < 2; v++)
-        verdict_weight[v] = n_verdict[v] > 0 ? (float)(c->sft.judge_weight * 0.5 *
-                                                       (double)(n_verdict[0] + n_verdict[1]) /
-                                                       (double)n_verdict[v])
-                                             : 0.0f;
+    int64_t n_yes, n_no;
+    task_sft_verdict_counts(&rc->task, &n_yes, &n_no);
+    float verdict_weight[2];  // [0] N examples, [1] Y examples
+    sft_verdict_weights(n_yes, n_no, c->sft.judge_weight, verdict_weight);
     Progress prog;
     progress_start(&prog, "sft step", steps);
     double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;

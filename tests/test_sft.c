@@ -42,7 +42,22 @@ static double weighted_objective(void *ctx) {
     return objective(c->a, c->w, c->weight);
 }
 
+// Verdict weights: equal counts keep judge_weight; unequal counts give both verdicts the same total.
+static void test_verdict_weights(void) {
+    float wt[2];
+    sft_verdict_weights(4500, 4500, 2.0, wt);
+    CHECK_TRUE(wt[0] == 2.0f && wt[1] == 2.0f);
+    sft_verdict_weights(2250, 6750, 2.0, wt);  // 75% N
+    CHECK_NEAR(wt[1], 4.0, 1e-6);
+    CHECK_NEAR(wt[0], 4.0 / 3.0, 1e-6);
+    CHECK_NEAR(2250.0 * wt[1], 6750.0 * wt[0], 1e-2);  // the same total
+    CHECK_NEAR((2250.0 * wt[1] + 6750.0 * wt[0]) / 9000.0, 2.0, 1e-6);  // judge_weight on average
+    sft_verdict_weights(0, 10, 1.5, wt);  // only N examples: nothing to balance
+    CHECK_TRUE(wt[0] == 1.5f && wt[1] == 1.5f);
+}
+
 int main(void) {
+    test_verdict_weights();
     ParamSlab w, g, g1;
     param_slab_init(&w, &cfg, "test.params");
     param_slab_init(&g, &cfg, "test.grads");

@@ -5,6 +5,14 @@
 #include "util/alloc.h"
 #include "util/err.h"
 
+void sft_verdict_weights(int64_t n_yes, int64_t n_no, double judge_weight, float weight[2]) {
+    int64_t n[2] = {n_no, n_yes};
+    for (int v = 0; v < 2; v++)  // one verdict alone: nothing to balance
+        weight[v] = n_yes > 0 && n_no > 0
+                        ? (float)(judge_weight * 0.5 * (double)(n_no + n_yes) / (double)n[v])
+                        : (float)judge_weight;
+}
+
 double sft_response_tokens(const int32_t *resp_start, const int32_t *len, const float *weight,
                            int B) {
     double n = 0.0;

@@ -19,6 +19,12 @@ double sft_train_batch(Activations *a, const ParamSlab *w, ParamSlab *grads, con
                        const int32_t *resp_start, const int32_t *len, const float *weight, int B,
                        int S, double norm);
 
+/* Loss weights of evaluation examples by verdict (weight[0] for N, weight[1] for Y): judge_weight
+   split so that the n_no N examples and the n_yes Y examples weigh the same in total (a judge
+   trained on mostly N learns to say N); judge_weight each when the counts are equal or one of
+   them is 0. */
+void sft_verdict_weights(int64_t n_yes, int64_t n_no, double judge_weight, float weight[2]);
+
 /* Weighted response-token count of a batch: Σ_b weight_b (len[b] - resp_start[b]) (weight NULL:
    all 1). */
 double sft_response_tokens(const int32_t *resp_start, const int32_t *len, const float *weight,
