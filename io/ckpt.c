@@ -281,6 +281,7 @@ static void write_slab(hid_t file, const char *group, const ParamSlab *s, const 
     h5_attr_write_str(g, "description", group_desc);
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
         const TensorSpec *t = &s->table[i];
+        if (t->count == 0) continue;  // e.g. NoPE's wpe: no dataset (an empty one has no extent)
         hsize_t dims[3];
         for (int k = 0; k < t->ndim; k++) dims[k] = (hsize_t)t->dims[k];
         char desc[256];
@@ -311,6 +312,7 @@ static void write_config(hid_t file, const CkptContents *c, int is_root, hid_t d
     h5_attr_write_i32(g, "vocab_size", m->V);
     h5_attr_write_i32(g, "vocab_padded", m->Vp);
     h5_attr_write_i32(g, "max_seq_len", m->T);
+    h5_attr_write_str(g, "position", gpt_position_name(m->position));
     h5_dataset_write_str(g, "json", c->config_json, "resolved run configuration (JSON)", is_root,
                          dxpl);
     h5_close(&g);
@@ -565,9 +567,15 @@ static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *
                             "vocab_size", "vocab_padded", "max_seq_len"};
     int rc = 0;
     for (int i = 0; i < 6 && rc == 0; i++) rc = h5_attr_read_i32(g, names[i], &v[i], e);
+    // Files written before the position option have no attribute: they are all "learned".
+    char pos[16] = "learned";
+    if (rc == 0 && h5_attr_exists(g, "position") > 0)
+        rc = h5_attr_read_str(g, "position", pos, sizeof pos, e);
     h5_close(&g);
     if (rc < 0) return -1;
     *cfg = (GPTConfig){.L = v[0], .NH = v[1], .C = v[2], .V = v[3], .Vp = v[4], .T = v[5]};
+    if (gpt_position_parse(pos, &cfg->position) < 0)
+        return err_set(e, "%s: /config position is '%s', expected learned or none", path, pos);
     return 0;
 }
 
@@ -585,6 +593,7 @@ static int check_slab(hid_t f, const char *path, const char *group, const GPTCon
     TensorSpec tb[GPT_NUM_TENSORS];
     gpt_param_table(cfg, tb);
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        if (tb[i].count == 0) continue;  // written as no dataset
         char obj[64], got[96], want[96];
         join(obj, sizeof obj, group, tb[i].name);
         if (!h5_exists(f, obj))
@@ -623,6 +632,7 @@ static int read_slab(hid_t f, const char *path, const char *group, ParamSlab *s,
                      ErrMsg *e) {
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
         const TensorSpec *t = &s->table[i];
+        if (t->count == 0) continue;
         char obj[64];
         join(obj, sizeof obj, group, t->name);
         hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
@@ -767,6 +777,19 @@ static int check_config(hid_t f, const char *path, const GPTConfig *expect, ErrM
     return 0;
 }
 
+// Compares /config position with expect's: one message for what would else be a wpe mismatch.
+static int check_position(hid_t f, const char *path, const GPTConfig *expect, ErrMsg *e) {
+    GPTConfig got;
+    if (read_config_attrs(f, path, &got, e) < 0) return -1;
+    if (got.position == expect->position) return 0;
+    return err_set(e,
+                   "%s: the checkpoint's position encoding is '%s', the config's model.position "
+                   "is '%s'\nHINT: set model.position to '%s' to load this checkpoint, or start "
+                   "from another one",
+                   path, gpt_position_name(got.position), gpt_position_name(expect->position),
+                   gpt_position_name(got.position));
+}
+
 // Validation and reading for ckpt_read on an open file (identical on every rank of the file).
 static int read_all(hid_t f, const char *path, const GPTConfig *expect, CkptContents *c, hid_t dxpl,
                     ErrMsg *e) {
@@ -779,6 +802,7 @@ static int read_all(hid_t f, const char *path, const GPTConfig *expect, CkptCont
                   {"ref", c->ref},
                   {"prev", c->prev}};
     if (h5_check_identity(f, path, &CKPT_KIND, NULL, e) < 0) return -1;
+    if (check_position(f, path, expect, e) < 0) return -1;  // before the shapes: wpe differs
     for (int i = 0; i < 5; i++) {
         if (!parts[i].slab) continue;
         CHECKF(memcmp(&parts[i].slab->cfg, expect, sizeof *expect) == 0,

@@ -682,6 +682,9 @@ void config_model(const Config *cfg, int vocab_size, GPTConfig *out) {
     out->C = cfg->model.n_embd;
     out->L = cfg->model.n_layer;
     out->NH = cfg->model.n_head;
+    // The schema admits only the two names; anything else would be a table bug.
+    CHECKF(gpt_position_parse(cfg->model.position, &out->position) == 0,
+           "config_model: model.position '%s'", cfg->model.position);
 }
 
 void config_adamw(const Config *cfg, AdamWConfig *out) {

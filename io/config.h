@@ -35,6 +35,7 @@ typedef struct {
     int n_embd;                  // C
     int max_seq_len;             // T
     int vocab_pad_to;            // Vp = V rounded up to a multiple of this
+    char position[CONFIG_NAME_MAX];  // "learned" (wpe) | "none" (NoPE)
     char init[CONFIG_PATH_MAX];  // "" = random init from run.seed, else a checkpoint to start from
 } ConfigModel;
 

@@ -105,6 +105,9 @@ const ConfigField config_fields[] = {
           "maximum sequence length T (prompt + response)"),
     K_INT("model.vocab_pad_to", model.vocab_pad_to, 64, 1, 4096, 0,
           "padded vocab Vp = V rounded up to a multiple of this"),
+    K_ENUM("model.position", model.position, "learned", "learned|none", 0,
+           "position encoding: learned = GPT-2's wpe; none = NoPE (causal attention alone, so "
+           "max_seq_len is only a buffer size)"),
     K_STR("model.init", model.init, "", NULL, 0,
           "\"\" = random init from run.seed, else a concord or llm.c checkpoint to start from"),
 

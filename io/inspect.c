@@ -76,6 +76,9 @@ static void print_ckpt_head(FILE *out, const char *path, const CkptInfo *in) {
     fprintf(out, "%s\n", s->n_cursors ? "" : " none");
     fprintf(out, "model        V=%d Vp=%d T=%d C=%d L=%d NH=%d (%zu parameters)\n", m->V, m->Vp,
             m->T, m->C, m->L, m->NH, gpt_param_table(m, tb));
+    fprintf(out, "position     %s\n",
+            m->position == GPT_POS_NONE ? "none (NoPE: no wpe; T is only a buffer size)"
+                                        : "learned (wpe, T rows)");
     if (in->charset[0])
         fprintf(out, "tokenizer    charset \"%s\" (%zu characters, vocab %zu)\n", in->charset,
                 strlen(in->charset), strlen(in->charset) + TOK_FIRST_CHAR);
@@ -130,14 +133,18 @@ static int print_tensors(FILE *out, hid_t f, const char *path, const CkptInfo *i
     int rc = 0;
     fprintf(out, "\ntensors (/model): name, shape, symbolic shape, L2 norm\n");
     for (int i = 0; i < GPT_NUM_TENSORS && rc == 0; i++) {
+        char shape[64];
+        shape_str(shape, sizeof shape, &tb[i]);
+        if (tb[i].count == 0) {  // NoPE's wpe: no dataset on file
+            fprintf(out, "  %-12s %-16s %-12s (no dataset)\n", tb[i].name, shape, tb[i].dims_text);
+            continue;
+        }
         if (read_tensor(f, path, "model", &tb[i], a, e) < 0) {
             rc = -1;
             break;
         }
         size_t nb = 0;
         double s = sum_sq(a, NULL, tb[i].count, &nb);
-        char shape[64];
-        shape_str(shape, sizeof shape, &tb[i]);
         fprintf(out, "  %-12s %-16s %-12s %.6g", tb[i].name, shape, tb[i].dims_text, sqrt(s));
         if (nb) fprintf(out, "  (%zu non-finite values)", nb);
         fprintf(out, "\n");

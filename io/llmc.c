@@ -65,7 +65,10 @@ static int check_sizes(const char *path, const int32_t *h, GPTConfig *cfg, ErrMs
         if (h[i] < 1)
             return err_set(e, "%s: llm.c header[%d] (%s) is %d, expected a positive size", path, i,
                            names[i], h[i]);
-    *cfg = (GPTConfig){.T = h[2], .V = h[3], .L = h[4], .NH = h[5], .C = h[6], .Vp = h[7]};
+    // llm.c files always carry wpe: an import is position "learned", and ckpt_read refuses to load
+    // it into a model.position "none" config, naming both kinds.
+    *cfg = (GPTConfig){.T = h[2], .V = h[3], .L = h[4], .NH = h[5], .C = h[6], .Vp = h[7],
+                       .position = GPT_POS_LEARNED};
     if (cfg->C % cfg->NH != 0)
         return err_set(e, "%s: llm.c header C = %d is not a multiple of NH = %d", path, cfg->C,
                        cfg->NH);

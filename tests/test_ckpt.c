@@ -1,7 +1,8 @@
 /* tests/test_ckpt.c — checkpoint module on one rank: bit-exact round trip of every slab,
    optimizer settings, state and RNGs; peek; names; LATEST; retention; stale .tmp cleanup; and
    every kind of bad input giving a clean error (missing, not HDF5, truncated, other format,
-   newer version, incomplete, wrong shapes, wrong config). */
+   newer version, incomplete, wrong shapes, wrong config); NoPE checkpoints (no wpe dataset, a
+   position attribute) and files from before the attribute. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -293,6 +294,82 @@ static void test_write_and_latest_errors(void) {
                strcmp(path, DIR "/lat/ckpt/round_0004-step_00000009.h5") == 0);
 }
 
+// fx_make's contents with NoPE slabs: wpe has zero elements.
+static void fx_make_nope(Fixture *fx, uint64_t seed) {
+    fx_make(fx, seed);
+    GPTConfig cfg = fx_config();
+    cfg.position = GPT_POS_NONE;
+    ParamSlab *s[5] = {&fx->model, &fx->optim.m, &fx->optim.v, &fx->ref, &fx->prev};
+    for (int i = 0; i < 5; i++) {
+        param_slab_free(s[i]);
+        param_slab_init(s[i], &cfg, "test.nope");
+        fx_fill(s[i], seed, i);
+    }
+}
+
+static void edit_no_position(hid_t f) {
+    hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
+    H5Adelete(g, "position");
+    h5_close(&g);
+}
+static void edit_bad_position(hid_t f) {
+    hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
+    h5_attr_write_str(g, "position", "rope");
+    h5_close(&g);
+}
+
+static void test_nope(void) {
+    sh("rm -rf " DIR "/nope && mkdir -p " DIR "/nope");
+    Fixture a, b;
+    fx_make_nope(&a, 4);
+    GPTConfig fc = fx_config();
+    TensorSpec tb[GPT_NUM_TENSORS];
+    CHECK_TRUE(a.model.table[1].count == 0 && a.model.n + (size_t)fc.T * fc.C ==
+                                                  gpt_param_table(&fc, tb));
+    ErrMsg e = {{0}};
+    CHECK_MSG(ckpt_write(DIR "/nope", "round_0001", &a.c, 0, MPI_COMM_SELF, &e) == 0, "%s", e.msg);
+    const char *path = DIR "/nope/ckpt/round_0001.h5";
+    GPTConfig none = fx_config(), learned = fx_config();
+    none.position = GPT_POS_NONE;
+    fx_alloc(&b, &none);
+    CHECK_MSG(ckpt_read(path, &none, &b.c, MPI_COMM_SELF, &e) == 0, "%s", e.msg);
+    CHECK_EQ_I64(fx_compare(&a, &b), 0);
+    CkptInfo info;
+    CHECK_MSG(ckpt_peek(path, &info, &e) == 0, "%s", e.msg);
+    CHECK_TRUE(memcmp(&info.model_cfg, &none, sizeof none) == 0);
+    ckpt_info_free(&info);
+    // On file: position "none" next to n_layer, and no wpe dataset in any slab group.
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
+    char pos[16] = "";
+    CHECK_TRUE(h5_attr_read_str(g, "position", pos, sizeof pos, &e) == 0 &&
+               strcmp(pos, "none") == 0);
+    h5_close(&g);
+    const char *wpe[5] = {"model/wpe", "optim/m/wpe", "optim/v/wpe", "ref/wpe", "prev/wpe"};
+    for (int i = 0; i < 5; i++) CHECK_MSG(!h5_exists(f, wpe[i]), "/%s written", wpe[i]);
+    CHECK_TRUE(h5_exists(f, "model/wte") && h5_exists(f, "optim/v/ln1_w"));
+    h5_close(&f);
+    // Either kind refuses the other, naming the file and both values.
+    CHECK_TRUE(read_fx(path, &learned, &e) < 0);
+    CHECK_MSG(strstr(e.msg, "round_0001.h5: the checkpoint's position encoding is 'none', the "
+                            "config's model.position is 'learned'") && strstr(e.msg, "HINT:"),
+              "%s", e.msg);
+    write_fx(DIR "/nope", "round_0002", 2, 0);
+    const char *old = DIR "/nope/ckpt/round_0002.h5";
+    expect_bad(old, &none, "the checkpoint's position encoding is 'learned', the config's "
+                           "model.position is 'none'", "round_0002.h5");
+    // A file from before the attribute is a learned one.
+    make_edited(old, DIR "/nope/old.h5", edit_no_position);
+    CHECK_MSG(read_fx(DIR "/nope/old.h5", &learned, &e) == 0, "%s", e.msg);
+    CHECK_MSG(ckpt_peek(DIR "/nope/old.h5", &info, &e) == 0, "%s", e.msg);
+    CHECK_TRUE(info.model_cfg.position == GPT_POS_LEARNED);
+    ckpt_info_free(&info);
+    make_edited(old, DIR "/nope/badpos.h5", edit_bad_position);
+    expect_bad(DIR "/nope/badpos.h5", &learned, "/config position is 'rope'", "badpos.h5");
+    fx_free(&a);
+    fx_free(&b);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     sh("rm -rf " DIR " && mkdir -p " DIR);
@@ -303,6 +380,7 @@ int main(int argc, char **argv) {
     test_stale_tmp();
     test_bad_inputs();
     test_write_and_latest_errors();
+    test_nope();
     // Nothing leaked: no HDF5 object left open, no heap block left under the modules' labels.
     CHECK_EQ_I64(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
     const char *labels[] = {"ckpt.state", "ckpt.retain", "h5util.text", "h5util.strings"};

@@ -385,6 +385,29 @@ static void test_mutations(void) {
     xfree(json);
 }
 
+// model.position: "learned" by default (llm.c's wpe), "none" = NoPE; not resumable.
+static void test_position(void) {
+    Config d = EXPECT_OK("{}");
+    GPTConfig g;
+    CHECK_TRUE(strcmp(d.model.position, "learned") == 0);
+    config_model(&d, 24, &g);
+    CHECK_TRUE(g.position == GPT_POS_LEARNED);
+    Config n = EXPECT_OK("{\"model\": {\"position\": \"none\"}}");
+    config_model(&n, 24, &g);
+    CHECK_TRUE(g.position == GPT_POS_NONE && g.T == 64);
+    check_round_trip(&n, "position none");
+    Config s = expect_ok(NULL, (const char *const[]){"model.position=\"none\""}, 1, __LINE__);
+    CHECK_TRUE(strcmp(s.model.position, "none") == 0);
+    char out[128];
+    CHECK_EQ_I64(config_diff(&d, &n, 1, out, sizeof out), 1);
+    CHECK_TRUE(strcmp(out, "model.position") == 0);
+    EXPECT_FAIL("{\"model\": {\"position\": \"rope\"}}",
+                "x.json: model.position: expected one of \"learned\", \"none\", got \"rope\"");
+    EXPECT_FAIL("{\"model\": {\"position\": \"nope\"}}", "(did you mean \"none\"?)");
+    EXPECT_FAIL("{\"model\": {\"position\": 0}}", "model.position: expected one of");
+    EXPECT_SET_FAIL("model.position=learnt", "--set: model.position: expected one of");
+}
+
 int main(void) {
     test_defaults();
     test_shipped_configs();
@@ -398,5 +421,6 @@ int main(void) {
     test_files();
     test_help();
     test_mutations();
+    test_position();
     return check_report();
 }

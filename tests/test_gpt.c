@@ -1,7 +1,8 @@
 /* tests/test_gpt.c — the GPT-2 kernels and model: every optimised kernel against its naive
    reference on odd shapes, every layer's backward against central finite differences, the whole
    model's gradient against finite differences, KV-cache decoding against the full forward, and
-   padding/batch composition having no effect. */
+   padding/batch composition having no effect; the model tests run with learned positions and
+   with none (NoPE), which must equal a learned model whose wpe is zero. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,8 +228,10 @@ static void test_matmul_fd(void) {
 
 // ---- whole model ----
 
+static GPTPosition position = GPT_POS_LEARNED;  // of tiny_cfg; main runs the model tests with both
+
 static GPTConfig tiny_cfg(void) {
-    GPTConfig c = {.V = 11, .Vp = 16, .T = 12, .C = 16, .L = 2, .NH = 2};
+    GPTConfig c = {.V = 11, .Vp = 16, .T = 12, .C = 16, .L = 2, .NH = 2, .position = position};
     return c;
 }
 
@@ -263,6 +266,7 @@ static void test_model_fd(void) {
     gpt_backward(&g, &a, &w);
     for (int ti = 0; ti < GPT_NUM_TENSORS; ti++) {
         const TensorSpec *t = &w.table[ti];
+        if (t->count == 0) continue;  // NoPE's wpe
         double worst = 0.0, scale = 1e-4;
         for (size_t k = 0; k < t->count; k++) scale = fmax(scale, fabs(g.data[t->offset + k]));
         for (int k = 0; k < 6; k++) {
@@ -373,6 +377,62 @@ static void test_kv_cache_matches_forward(void) {
     param_slab_free(&w);
 }
 
+// NoPE: the table keeps wpe's slot with zero elements; forward, backward and decoding equal those
+// of a learned-position model whose wpe is zero, bit for bit (adding 0.0f changes nothing).
+static void test_nope_equals_zero_wpe(void) {
+    GPTConfig cn = tiny_cfg(), cl = cn;
+    cn.position = GPT_POS_NONE;
+    cl.position = GPT_POS_LEARNED;
+    ParamSlab wn, wl, gn, gl;
+    param_slab_init(&wn, &cn, "test.params");
+    param_slab_init(&wl, &cl, "test.params");
+    param_slab_init(&gn, &cn, "test.grads");
+    param_slab_init(&gl, &cl, "test.grads");
+    CHECK_TRUE(param_slab_find(&wn, "wpe") == 1 && wn.table[1].count == 0);
+    CHECK_TRUE(wn.table[1].offset == wn.table[0].count && wn.table[1].dims[0] == 0);
+    CHECK_TRUE(wl.n - wn.n == (size_t)cl.T * cl.C);
+    gpt_init_weights(&wn, 3);
+    gpt_init_weights(&wl, 3);
+    // Per-tensor streams: every tensor but wpe is the same in both models.
+    for (int i = 0; i < GPT_NUM_TENSORS; i++)
+        if (i != 1)
+            CHECK_TRUE(memcmp(wn.data + wn.table[i].offset, wl.data + wl.table[i].offset,
+                              wn.table[i].count * sizeof(float)) == 0);
+    for (size_t i = 0; i < wn.n; i++) wn.data[i] += 0.05f * rng_normal(&rng);
+    memset(wl.data, 0, wl.n * sizeof(float));
+    for (int i = 0; i < GPT_NUM_TENSORS; i++)
+        memcpy(wl.data + wl.table[i].offset, wn.data + wn.table[i].offset,
+               wn.table[i].count * sizeof(float));
+    Activations an, al;
+    acts_init(&an, &cn, 3, 10, 1);
+    acts_init(&al, &cl, 3, 10, 1);
+    const float *ln = gpt_forward(&an, &wn, &SEQ_TOK[0][0], 3, 10);
+    const float *ll = gpt_forward(&al, &wl, &SEQ_TOK[0][0], 3, 10);
+    CHECK_TRUE(memcmp(ln, ll, (size_t)3 * 10 * cn.Vp * sizeof(float)) == 0);
+    seq_logprob_backward(an.dlogits, SEQ_WEIGHT, ln, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10,
+                         cn.V, cn.Vp);
+    memcpy(al.dlogits, an.dlogits, (size_t)3 * 10 * cn.Vp * sizeof(float));
+    gpt_backward(&gn, &an, &wn);
+    gpt_backward(&gl, &al, &wl);
+    for (int i = 0; i < GPT_NUM_TENSORS; i++)
+        if (i != 1)
+            CHECK_MSG(memcmp(gn.data + gn.table[i].offset, gl.data + gl.table[i].offset,
+                             gn.table[i].count * sizeof(float)) == 0,
+                      "NoPE gradient of %s equals the zero-wpe model's", gn.table[i].name);
+    // Without positions, a run of one token gives the same logits at every position.
+    int32_t same[8] = {5, 5, 5, 5, 5, 5, 5, 5};
+    const float *lg = gpt_forward(&an, &wn, same, 1, 8);
+    double worst = 0.0;
+    for (int t = 1; t < 8; t++) worst = fmax(worst, rel_err(lg + (size_t)t * 16, lg, 16));
+    CHECK_MSG(worst < 1e-5, "NoPE logits of a repeated token differ by position: %g", worst);
+    acts_free(&an);
+    acts_free(&al);
+    param_slab_free(&wn);
+    param_slab_free(&wl);
+    param_slab_free(&gn);
+    param_slab_free(&gl);
+}
+
 int main(void) {
     rng = rng_stream(2024, 1);
     matmul_set_threads(1);
@@ -386,6 +446,12 @@ int main(void) {
     test_model_fd();
     test_padding_and_batch_invariance();
     test_kv_cache_matches_forward();
+    position = GPT_POS_NONE;  // NoPE: the same model tests without position embeddings
+    test_model_fd();
+    test_padding_and_batch_invariance();
+    test_kv_cache_matches_forward();
+    test_nope_equals_zero_wpe();
+    position = GPT_POS_LEARNED;
     // the same kernels with their loops spread over 3 threads (train/parallel.h)
     matmul_set_threads(3);
     test_attention_vs_ref();
@@ -393,6 +459,9 @@ int main(void) {
     test_layernorm_fd();
     test_attention_fd();
     test_model_fd();
+    position = GPT_POS_NONE;
+    test_model_fd();
+    position = GPT_POS_LEARNED;
     matmul_set_threads(1);
     return check_report();
 }

@@ -145,6 +145,22 @@ static LayerWeights layer_weights(const ParamTensors *t, const GPTConfig *c, int
 // ----------------------------------------------------------------------------------------------
 // forward and backward
 
+// NoPE embedding: out (N, C) = wte[tokens]; no position term.
+static void token_embed_forward(float *out, const int32_t *tokens, const float *wte, int N, int C) {
+    for (int i = 0; i < N; i++)
+        memcpy(out + (size_t)i * C, wte + (size_t)tokens[i] * C, (size_t)C * sizeof(float));
+}
+
+// NoPE embedding backward: dwte (Vp, C) += per-token sums of dout (N, C).
+static void token_embed_backward(float *dwte, const float *dout, const int32_t *tokens, int N,
+                                 int C) {
+    for (int i = 0; i < N; i++) {
+        const float *d = dout + (size_t)i * C;
+        float *dwe = dwte + (size_t)tokens[i] * C;
+        for (int c = 0; c < C; c++) dwe[c] += d[c];
+    }
+}
+
 // Forward; when kv is given, also stores every layer's keys/values in cache slots kv_slot0 + b.
 static const float *forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S,
                             KVCache *kv, int kv_slot0) {
@@ -160,7 +176,10 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
                tokens[i], Vp);
     memcpy(a->tokens, tokens, (size_t)N * sizeof(int32_t));
 
-    TIMED(PROF_OTHER, encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C));
+    if (c->position == GPT_POS_NONE)
+        TIMED(PROF_OTHER, token_embed_forward(a->encoded, tokens, w->t.wte, N, C));
+    else
+        TIMED(PROF_OTHER, encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C));
     const float *residual = a->encoded;
     for (int l = 0; l < c->L; l++) {
         LayerActs la = layer_acts(a, l);
@@ -236,7 +255,10 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
                            lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C));
         if (a->grad_ready) a->grad_ready(a->grad_ready_ctx, l);
     }
-    TIMED(PROF_OTHER, encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C));
+    if (c->position == GPT_POS_NONE)  // no wpe gradient: the tensor has zero elements
+        TIMED(PROF_OTHER, token_embed_backward(g->wte, a->dresidual, a->tokens, N, C));
+    else
+        TIMED(PROF_OTHER, encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C));
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -353,8 +375,14 @@ void gpt_decode_step(KVCache *kv, const ParamSlab *w, const int *slot, const int
         CHECKF(pos[i] >= 0 && pos[i] < kv->max_S, "gpt_decode_step: position %d outside cache (%d)",
                pos[i], kv->max_S);
         CHECKF(tok[i] >= 0 && tok[i] < c->Vp, "gpt_decode_step: token id %d out of range", tok[i]);
-        const float *we = w->t.wte + (size_t)tok[i] * C, *pe = w->t.wpe + (size_t)pos[i] * C;
-        for (int j = 0; j < C; j++) kv->x[(size_t)i * C + j] = we[j] + pe[j];
+        const float *we = w->t.wte + (size_t)tok[i] * C;
+        float *x = kv->x + (size_t)i * C;
+        if (c->position == GPT_POS_NONE) {
+            memcpy(x, we, (size_t)C * sizeof(float));
+        } else {
+            const float *pe = w->t.wpe + (size_t)pos[i] * C;
+            for (int j = 0; j < C; j++) x[j] = we[j] + pe[j];
+        }
     }
     for (int l = 0; l < c->L; l++) {
         LayerWeights lw = layer_weights(&w->t, c, l);

@@ -1,6 +1,8 @@
 /* train/gpt.h — GPT-2 forward and backward over a batch of token sequences, and KV-cache decoding.
    The model is llm.c's GPT-2: token + learned position embeddings, L pre-LayerNorm blocks (causal
-   multi-head attention, GELU(tanh) MLP of width 4C), final LayerNorm, LM head tied to wte.
+   multi-head attention, GELU(tanh) MLP of width 4C), final LayerNorm, LM head tied to wte. With
+   cfg.position == GPT_POS_NONE (NoPE) the embedding is the token's alone: causal attention is the
+   only source of order, wpe has zero elements and gets no gradient.
    Sequences are right-padded to a common length S; because attention is causal, positions past a
    sequence's length never influence its valid positions, and callers ignore the logits there
    (train/logprob.h masks them), so padding has no effect on any result.

@@ -17,10 +17,23 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
     if (c->L < 1) return err_set(e, "model: layers L must be >= 1, got %d", c->L);
     if (c->NH < 1 || c->C % c->NH != 0)
         return err_set(e, "model: heads NH (%d) must be >= 1 and divide C (%d)", c->NH, c->C);
+    if (c->position != GPT_POS_LEARNED && c->position != GPT_POS_NONE)
+        return err_set(e, "model: unknown position encoding %d", (int)c->position);
     // Every matmul dimension and the largest single tensor must fit BLAS's int arguments.
     if ((int64_t)4 * c->C > INT_MAX / 4 || (int64_t)c->Vp * c->C > INT_MAX ||
         (int64_t)c->T * c->T > INT_MAX)
         return err_set(e, "model: sizes too large (C=%d, Vp=%d, T=%d)", c->C, c->Vp, c->T);
+    return 0;
+}
+
+const char *gpt_position_name(GPTPosition p) {
+    return p == GPT_POS_NONE ? "none" : p == GPT_POS_LEARNED ? "learned" : "?";
+}
+
+int gpt_position_parse(const char *name, GPTPosition *out) {
+    if (strcmp(name, "learned") == 0) *out = GPT_POS_LEARNED;
+    else if (strcmp(name, "none") == 0) *out = GPT_POS_NONE;
+    else return -1;
     return 0;
 }
 
@@ -43,7 +56,10 @@ size_t gpt_param_table(const GPTConfig *c, TensorSpec tb[GPT_NUM_TENSORS]) {
     size_t off = 0;
     int64_t V = c->Vp, T = c->T, C = c->C, L = c->L;
     add_tensor(&tb[0], &off, "wte", "(Vp, C)", 1, 2, V, C, 0);
-    add_tensor(&tb[1], &off, "wpe", "(T, C)", 1, 2, T, C, 0);
+    if (c->position == GPT_POS_NONE)  // NoPE: wpe keeps its slot with zero elements
+        add_tensor(&tb[1], &off, "wpe", "(0, C)", 1, 2, 0, C, 0);
+    else
+        add_tensor(&tb[1], &off, "wpe", "(T, C)", 1, 2, T, C, 0);
     add_tensor(&tb[2], &off, "ln1_w", "(L, C)", 0, 2, L, C, 0);
     add_tensor(&tb[3], &off, "ln1_b", "(L, C)", 0, 2, L, C, 0);
     add_tensor(&tb[4], &off, "qkv_w", "(L, 3*C, C)", 1, 3, L, 3 * C, C);

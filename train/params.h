@@ -15,13 +15,19 @@
 
 #include "util/err.h"
 
+/* Position encoding. LEARNED adds wpe rows (llm.c's GPT-2); NONE (NoPE) relies on causal
+   attention alone: wpe keeps its table slot with zero rows, and T is only a buffer size, not a
+   trained limit. */
+typedef enum { GPT_POS_LEARNED = 0, GPT_POS_NONE = 1 } GPTPosition;
+
 typedef struct {
     int V;   // vocabulary size: tokens that can be sampled and whose logits count
     int Vp;  // padded vocabulary (rows of wte), Vp >= V; rows >= V are never predicted
-    int T;   // maximum sequence length (rows of wpe)
+    int T;   // maximum sequence length (rows of wpe when positions are learned)
     int C;   // channels
     int L;   // layers
     int NH;  // attention heads; C % NH == 0
+    GPTPosition position;  // GPT_POS_LEARNED (0, the zero-initialised default) or GPT_POS_NONE
 } GPTConfig;
 
 #define GPT_NUM_TENSORS 16
@@ -39,7 +45,7 @@ typedef struct {
 
 typedef struct {
     float *wte;          // (Vp, C) token embedding, also the tied LM head
-    float *wpe;          // (T, C) position embedding
+    float *wpe;          // (T, C) position embedding; (0, C) with GPT_POS_NONE
     float *ln1_w;        // (L, C)
     float *ln1_b;        // (L, C)
     float *qkv_w;        // (L, 3*C, C)
@@ -68,6 +74,10 @@ typedef struct {
 /* Checks a config (positive sizes, Vp >= V, C % NH == 0, sizes that fit int). Returns 0 or
    err_set(e, ...) naming the bad field. */
 int gpt_config_check(const GPTConfig *cfg, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* "learned" / "none"; gpt_position_parse returns 0 and sets *out, or -1 for an unknown name. */
+const char *gpt_position_name(GPTPosition p);
+int gpt_position_parse(const char *name, GPTPosition *out);
 
 /* Fills table[GPT_NUM_TENSORS] (names, shapes, offsets) and returns the total number of floats. */
 size_t gpt_param_table(const GPTConfig *cfg, TensorSpec table[GPT_NUM_TENSORS]);
