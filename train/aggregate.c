@@ -23,7 +23,8 @@ static const NameValue MODE_NAMES[] = {{"single", AGG_MODE_SINGLE},
                                        {"mean", AGG_MODE_MEAN},
                                        {"majority", AGG_MODE_MAJORITY},
                                        {"unanimous", AGG_MODE_UNANIMOUS},
-                                       {"cream", AGG_MODE_CREAM}};
+                                       {"cream", AGG_MODE_CREAM},
+                                       {"consensus", AGG_MODE_CONSENSUS}};
 static const NameValue PAIRS_NAMES[] = {{"best_vs_worst", AGG_PAIRS_BEST_VS_WORST},
                                         {"all", AGG_PAIRS_ALL}};
 static const NameValue TIES_NAMES[] = {{"drop", AGG_TIES_DROP}, {"soft", AGG_TIES_SOFT}};
@@ -225,6 +226,8 @@ static Decision decide(const Round *R, int p, int a, int b) {
             else if (D.nt == voters) D.d = 0;
             else D.d = DEC_BROKEN;
             break;
+        case AGG_MODE_CONSENSUS:  // one row per prompt, built by prompt_consensus
+            break;
     }
     return D;
 }
@@ -260,6 +263,8 @@ static void margin_prob(const Round *R, const Decision *D, double *margin, doubl
         case AGG_MODE_UNANIMOUS:
             *margin = fabs(D->diff);
             *prob = (D->wa + 0.5 * D->wt) / tot;
+            break;
+        case AGG_MODE_CONSENSUS:
             break;
     }
 }
@@ -346,6 +351,43 @@ static void prompt_candidates(Round *R, AggPairs *out, int p, int64_t *n_ties) {
     }
 }
 
+// consensus: prompt p's one row (definitions in aggregate.h).
+static void prompt_consensus(const Round *R, AggPairs *out, int p, int64_t *n_ties) {
+    const AggInput *in = R->in;
+    const AggParams *par = R->par;
+    int K = in->K, top = -1, rej = -1, tie = 0;
+    for (int k = 0; k < K; k++) {
+        float s = score(in, p, k, par->judge);
+        if (!isnan(s) && (top < 0 || s > score(in, p, top, par->judge))) top = k;
+    }
+    float st = top >= 0 ? score(in, p, top, par->judge) : NAN, sr = NAN;
+    for (int k = 0; top >= 0 && k < K; k++) {
+        float s = score(in, p, k, par->judge);
+        if (isnan(s) || same_group(in, p, top, k)) continue;
+        if (rej < 0 || s > sr) rej = k, sr = s;
+        tie |= s == st;
+    }
+    // shares are floats: the threshold rounded to float counts too (fl(7/10) < 0.7 - 1e-9)
+    int enough = top >= 0 && ((double)st >= par->min_agreement - 1e-9 ||
+                              st >= (float)par->min_agreement);
+    int label = AGG_LABEL_DROPPED;
+    if (tie) (*n_ties)++;
+    else if (enough) label = rej >= 0 ? AGG_LABEL_PREFERRED : AGG_LABEL_CHOSEN_ONLY;
+    double prob = 0.5, margin = NAN;
+    if (top >= 0 && rej >= 0) prob = st / ((double)st + sr), margin = (double)st - sr;
+    if (top >= 0 && rej < 0) prob = 1.0, margin = st;
+    int64_t i = out->n++;
+    out->prompt[i] = p;
+    out->chosen[i] = top;
+    out->rejected[i] = rej;
+    out->label[i] = (int8_t)label;
+    out->prob[i] = (float)prob;
+    out->weight[i] = label == AGG_LABEL_DROPPED ? 0.0f : 1.0f;
+    out->margin[i] = (float)margin;
+    out->confidence[i] = top >= 0 ? st : 0.0f;
+    out->label_correct[i] = (int8_t)(top >= 0 ? correct_of(in, p, top) : -1);
+}
+
 // CREAM consistency per prompt, its round mean, and the mean tau.
 static void consistency(Round *R) {
     const AggInput *in = R->in;
@@ -428,7 +470,7 @@ static void agreement(const AggInput *in, AggStats *s) {
 static void round_stats(const Round *R, const AggPairs *out, int64_t n_ties, AggStats *s) {
     const AggInput *in = R->in;
     int J = in->J;
-    int64_t kept = 0, known = 0, right = 0;
+    int64_t kept = 0, known = 0, right = 0, chosen_only = 0;
     int64_t judge_voted[AGG_MAX_JUDGES] = {0}, judge_right[AGG_MAX_JUDGES] = {0};
     double conf = 0.0;
     for (int64_t i = 0; i < out->n; i++) {
@@ -438,6 +480,8 @@ static void round_stats(const Round *R, const AggPairs *out, int64_t n_ties, Agg
             conf += out->confidence[i];
             if (out->label_correct[i] >= 0) known++, right += out->label_correct[i] == 1;
         }
+        chosen_only += out->label[i] == AGG_LABEL_CHOSEN_ONLY;
+        if (c < 0 || r < 0) continue;  // a consensus row without a pair orders nothing
         int t = truth_order(in, p, c, r);
         if (t < 0) continue;
         for (int j = 0; j < J; j++) {
@@ -462,6 +506,10 @@ static void round_stats(const Round *R, const AggPairs *out, int64_t n_ties, Agg
         CHECK(judge_stat_name(in, j, name, sizeof name) == 0);  // validated before
         add_stat(s, name, ratio(judge_right[j], judge_voted[j]));
     }
+    if (R->par->mode == AGG_MODE_CONSENSUS) {  // the other modes keep their list
+        add_stat(s, "n_chosen_only", (double)chosen_only);
+        add_stat(s, "agreement_rate", ratio(kept, in->P));
+    }
     agreement(in, s);
 }
 
@@ -477,12 +525,13 @@ static int valid_name(const char *s) {
 
 static int validate_params(const AggInput *in, const AggParams *par, ErrMsg *e) {
     int J = in->J;
-    if ((unsigned)par->mode > AGG_MODE_CREAM || (unsigned)par->pairs > AGG_PAIRS_ALL ||
+    if ((unsigned)par->mode > AGG_MODE_CONSENSUS || (unsigned)par->pairs > AGG_PAIRS_ALL ||
         (unsigned)par->ties > AGG_TIES_SOFT || (unsigned)par->cream_weight > AGG_CREAM_ROUND_MEAN)
         return err_set(e, "aggregate: params: mode, pairs, ties or cream_weight is not a known "
                        "value (got %d, %d, %d, %d)", (int)par->mode, (int)par->pairs,
                        (int)par->ties, (int)par->cream_weight);
-    int needs_judge = par->mode == AGG_MODE_SINGLE || par->mode == AGG_MODE_CREAM;
+    int needs_judge = par->mode == AGG_MODE_SINGLE || par->mode == AGG_MODE_CREAM ||
+                      par->mode == AGG_MODE_CONSENSUS;
     if (par->judge < (needs_judge ? 0 : -1) || par->judge >= J)
         return err_set(e, "aggregate.judge: expected a judge index in [%d, %d) for mode \"%s\", "
                        "got %d", needs_judge ? 0 : -1, J, aggregate_mode_name(par->mode),
@@ -496,6 +545,9 @@ static int validate_params(const AggInput *in, const AggParams *par, ErrMsg *e) 
                        "than the judge (%d), got %d", J, par->judge, par->prev_judge);
     if (!(par->min_margin >= 0))
         return err_set(e, "aggregate.min_margin: expected a number >= 0, got %g", par->min_margin);
+    if (par->mode == AGG_MODE_CONSENSUS && !(par->min_agreement > 0 && par->min_agreement <= 1))
+        return err_set(e, "aggregate.min_agreement: expected a number in (0, 1] for mode "
+                       "\"consensus\", got %g", par->min_agreement);
     return 0;
 }
 
@@ -582,10 +634,14 @@ int aggregate_round(const AggInput *in, const AggParams *par, AggPairs *out, Agg
     R.order = xmalloc("aggregate", sizeof(int) * (size_t)K);
     R.cons = xmalloc("aggregate", sizeof(double) * (size_t)in->P);
     consistency(&R);
-    int64_t per_prompt = par->pairs == AGG_PAIRS_ALL ? (int64_t)K * (K - 1) / 2 : 1;
+    int consensus = par->mode == AGG_MODE_CONSENSUS;
+    int64_t per_prompt = par->pairs == AGG_PAIRS_ALL && !consensus ? (int64_t)K * (K - 1) / 2 : 1;
     pairs_alloc(out, (int64_t)in->P * per_prompt);
     int64_t n_ties = 0;
-    for (int p = 0; p < in->P; p++) prompt_candidates(&R, out, p, &n_ties);
+    for (int p = 0; p < in->P; p++) {
+        if (consensus) prompt_consensus(&R, out, p, &n_ties);
+        else prompt_candidates(&R, out, p, &n_ties);
+    }
     round_stats(&R, out, n_ties, stats);
     xfree(R.m);
     xfree(R.den);

@@ -1,6 +1,7 @@
-/* train/judges.c — llm_judge logits and self-consistency votes; see judges.h. */
+/* train/judges.c — llm_judge logits, self-consistency and ensemble votes; see judges.h. */
 #include "train/judges.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "train/generate.h"
@@ -67,4 +68,19 @@ int judge_self_consistency(float *score, const char *const *answers, int K) {
         if (count > best_count) best = k, best_count = count;
     }
     return best;
+}
+
+void judge_ensemble_vote(float *score, const char *const *answers, const int8_t *well_formed,
+                         int K) {
+    for (int k = 0; k < K; k++) {
+        if (!answers[k] || (well_formed && !well_formed[k])) {
+            score[k] = NAN;
+            continue;
+        }
+        int count = 0;
+        for (int j = 0; j < K; j++)
+            count += answers[j] && (!well_formed || well_formed[j]) &&
+                     strcmp(answers[j], answers[k]) == 0;
+        score[k] = (float)count / (float)K;
+    }
 }

@@ -1,7 +1,7 @@
-/* train/judges.h — the model-side computations of the internal judges (DESIGN.md "Judges"):
-   llm_judge's verdict logit on the judge template, and self-consistency vote shares. The other
-   judges are arithmetic on log-probs the caller already has (implicit: β·(ℓ_π − ℓ_ref);
-   likelihood: ℓ/|y|) or the task verifier (oracle). */
+/* train/judges.h — the model-side computations of the internal judges: llm_judge's verdict logit
+   on the judge template, self-consistency and ensemble vote shares. The other judges are
+   arithmetic on log-probs the caller already has (implicit: β·(ℓ_π − ℓ_ref); likelihood: ℓ/|y|)
+   or the task verifier (oracle). */
 #ifndef CONCORD_TRAIN_JUDGES_H
 #define CONCORD_TRAIN_JUDGES_H
 
@@ -31,5 +31,15 @@ void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *k
    of the first sample holding the most frequent answer (the majority vote), or -1 when no sample
    has an answer. */
 int judge_self_consistency(float *score, const char *const *answers, int K);
+
+/* ensemble_vote over the K responses of one prompt (K = models x samples per model; response k is
+   model k's answer when each model answers once): score[k] = (number of responses j with
+   well_formed[j] and answers[j] equal to answers[k]) / K for a well-formed response with an
+   answer; NaN (the judge abstains) for a response without an answer (NULL) or not well-formed.
+   The denominator is K, not the number of responses that answered: a share counts every model,
+   so silent or malformed models lower every answer's share. answers (K), well_formed (K) 1 or 0;
+   well_formed NULL: every response is well-formed. */
+void judge_ensemble_vote(float *score, const char *const *answers, const int8_t *well_formed,
+                         int K);
 
 #endif
