@@ -8,3 +8,5 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$build/tests/test_parity" "$out/parity.bin"
 /usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/parity.bin"
+"$build/tests/test_parity" "$out/nope.bin" none  # NoPE: no position embedding
+/usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/nope.bin"

@@ -2,7 +2,7 @@
    (tests/parity/torch_parity.py; format in tests/parity/README.md): policy and reference weights,
    a padded batch of preference pairs, and concord's logits, sequence log-probs, DPO loss and every
    parameter gradient. The script recomputes all of it in float64 and compares.
-   Usage: test_parity OUT.bin */
+   Usage: test_parity OUT.bin [learned|none]   (the position encoding; learned by default) */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,11 +19,11 @@ static void write_all(FILE *f, const void *p, size_t size, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_parity OUT.bin\n");
+    GPTConfig cfg = {.V = 20, .Vp = 32, .T = 24, .C = 32, .L = 2, .NH = 4};
+    if (argc < 2 || argc > 3 || (argc == 3 && gpt_position_parse(argv[2], &cfg.position) < 0)) {
+        fprintf(stderr, "usage: test_parity OUT.bin [learned|none]\n");
         return 2;
     }
-    GPTConfig cfg = {.V = 20, .Vp = 32, .T = 24, .C = 32, .L = 2, .NH = 4};
     ParamSlab w, ref, g;
     param_slab_init(&w, &cfg, "parity.params");
     param_slab_init(&ref, &cfg, "parity.ref");
@@ -61,7 +61,7 @@ int main(int argc, char **argv) {
     FILE *f = fopen(argv[1], "wb");
     CHECKF(f, "cannot open %s", argv[1]);
     int32_t header[16] = {0x434F4E43, 1, cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, B, SEQ, N_PAIRS,
-                          (int32_t)w.n, 0, 0, 0, 0};
+                          (int32_t)w.n, (int32_t)cfg.position, 0, 0, 0};
     float beta = (float)lp.beta, loss = (float)m.loss;
     float flogp[2 * N_PAIRS], fref[2 * N_PAIRS];
     for (int b = 0; b < B; b++) flogp[b] = (float)logp[b], fref[b] = (float)ref_logp[b];
@@ -78,7 +78,8 @@ int main(int argc, char **argv) {
     write_all(f, &loss, 4, 1);
     write_all(f, g.data, 4, g.n);
     CHECKF(fclose(f) == 0, "cannot close %s", argv[1]);
-    printf("wrote %s: %d pairs, %zu parameters, DPO loss %.6f\n", argv[1], N_PAIRS, w.n, m.loss);
+    printf("wrote %s: position %s, %d pairs, %zu parameters, DPO loss %.6f\n", argv[1],
+           gpt_position_name(cfg.position), N_PAIRS, w.n, m.loss);
     acts_free(&train), acts_free(&infer);
     param_slab_free(&w), param_slab_free(&ref), param_slab_free(&g);
     return 0;

@@ -8,7 +8,8 @@ Usage:
 
 IN.bin layout (little-endian; all counts in elements):
   int32   header[16]: magic 0x434F4E43, version 1, V, Vp, T, C, L, NH, B, S, n_pairs, n_params,
-                      then 4 reserved zeros (B = 2*n_pairs sequences, padded to length S)
+                      position (0 learned, 1 none = NoPE: wpe has zero rows), then 3 reserved
+                      zeros (B = 2*n_pairs sequences, padded to length S)
   float32 beta
   float32 params[n_params], ref_params[n_params]   (train/params.h table order and shapes)
   int32   tokens[B*S], resp_start[B], len[B]
@@ -31,6 +32,7 @@ import torch
 MAGIC = 0x434F4E43
 VERSION = 1
 HEADER_INTS = 16
+POS_LEARNED, POS_NONE = 0, 1  # header[12]: the position encoding (train/params.h GPTPosition)
 TINY = 1e-30  # floor of the error denominator; only matters when the reference is exactly zero
 LN_EPS = 1e-5
 
@@ -48,6 +50,7 @@ class BadInput(Exception):
 def tensor_shapes(cfg):
     """Shapes of the 16 tensors in slab order, as in train/params.h."""
     Vp, T, C, L = cfg["Vp"], cfg["T"], cfg["C"], cfg["L"]
+    T = 0 if cfg.get("position", 0) == POS_NONE else T  # NoPE: wpe has zero rows
     return [(Vp, C), (T, C), (L, C), (L, C), (L, 3 * C, C), (L, 3 * C), (L, C, C), (L, C),
             (L, C), (L, C), (L, 4 * C, C), (L, 4 * C), (L, C, 4 * C), (L, C), (C,), (C,)]
 
@@ -85,7 +88,9 @@ def gpt_forward(p, tokens, cfg):
     B, S = tokens.shape
     C, L, NH = cfg["C"], cfg["L"], cfg["NH"]
     hs = C // NH
-    x = p["wte"][tokens] + p["wpe"][:S]
+    x = p["wte"][tokens]
+    if cfg.get("position", 0) != POS_NONE:
+        x = x + p["wpe"][:S]
     causal = torch.ones(S, S, dtype=torch.bool).tril()
     for l in range(L):
         h = layer_norm(x, p["ln1_w"][l], p["ln1_b"][l])
@@ -169,8 +174,11 @@ def read_dump(path):
     for k in keys:
         if h[k] <= 0:
             raise BadInput(f"{path}: header.{k}: expected a positive value, found {h[k]}")
-    if any(int(r) != 0 for r in hdr[12:16]):
-        raise BadInput(f"{path}: header.reserved: expected 4 zeros, found {hdr[12:16].tolist()}")
+    if int(hdr[12]) not in (POS_LEARNED, POS_NONE):
+        raise BadInput(f"{path}: header.position: expected 0 (learned) or 1 (none), "
+                       f"found {int(hdr[12])}")
+    if any(int(r) != 0 for r in hdr[13:16]):
+        raise BadInput(f"{path}: header.reserved: expected 3 zeros, found {hdr[13:16].tolist()}")
     if h["Vp"] < h["V"]:
         raise BadInput(f"{path}: header.Vp: expected >= V={h['V']}, found {h['Vp']}")
     if h["C"] % h["NH"] != 0:
@@ -180,6 +188,7 @@ def read_dump(path):
     if h["S"] < 2 or h["S"] > h["T"]:
         raise BadInput(f"{path}: header.S: expected 2 <= S <= T={h['T']}, found {h['S']}")
     cfg = {k: h[k] for k in ["V", "Vp", "T", "C", "L", "NH"]}
+    cfg["position"] = int(hdr[12])
     n = param_count(cfg)
     if h["n_params"] != n:
         raise BadInput(f"{path}: header.n_params: expected {n} for this config, found {h['n_params']}")
@@ -239,7 +248,8 @@ def write_dump(path, cfg, beta, params, ref_params, tokens, resp_start, lens, ou
     """Writes a parity dump (used by --self-test; the format the C test writes)."""
     B, S = tokens.shape
     hdr = np.array([MAGIC, VERSION, cfg["V"], cfg["Vp"], cfg["T"], cfg["C"], cfg["L"], cfg["NH"],
-                    B, S, B // 2, params.size, 0, 0, 0, 0], dtype=np.uint32).astype("<u4")
+                    B, S, B // 2, params.size, cfg.get("position", 0), 0, 0, 0],
+                   dtype=np.uint32).astype("<u4")
     with open(path, "wb") as f:
         f.write(hdr.tobytes())
         f.write(np.array([beta], dtype="<f4").tobytes())
@@ -296,7 +306,8 @@ def run_file(path, tol):
         return 2
     c = d["cfg"]
     print(f"torch_parity: {path}: V={c['V']} Vp={c['Vp']} T={c['T']} C={c['C']} L={c['L']} "
-          f"NH={c['NH']} B={d['B']} S={d['S']} n_params={d['n_params']} beta={d['beta']:g} tol={tol:g}")
+          f"NH={c['NH']} position={'none' if c['position'] == POS_NONE else 'learned'} "
+          f"B={d['B']} S={d['S']} n_params={d['n_params']} beta={d['beta']:g} tol={tol:g}")
     ref = reference(d, torch.float64)
     return 1 if compare(d, ref, tol) else 0
 
@@ -304,9 +315,9 @@ def run_file(path, tol):
 # ---------------------------------------------------------------------------------------------
 # Self-test: generate dumps with float32 torch outputs and check that the checker behaves
 
-def make_case(path, seed=1):
+def make_case(path, seed=1, position=POS_LEARNED):
     """Writes a random dump whose outputs come from torch in float32; returns its config."""
-    cfg = {"V": 50, "Vp": 64, "T": 24, "C": 32, "L": 2, "NH": 4}
+    cfg = {"V": 50, "Vp": 64, "T": 24, "C": 32, "L": 2, "NH": 4, "position": position}
     n_pairs, S, beta = 3, 20, 0.1
     g = np.random.default_rng(seed)
     n = param_count(cfg)
@@ -360,6 +371,13 @@ def self_test():
         raw = open(good, "rb").read()
         rc, text = run(good)
         expect("float32 outputs pass", rc == 0 and "20 passed, 0 failed" in text)
+        if rc != 0:
+            print(text)
+        nope = os.path.join(tmp, "nope.bin")
+        make_case(nope, seed=2, position=POS_NONE)
+        rc, text = run(nope)
+        expect("NoPE float32 outputs pass", rc == 0 and "20 passed, 0 failed" in text and
+               "grad.wpe           rel_err  0.000e+00" in text and "position=none" in text)
         if rc != 0:
             print(text)
         d = read_dump(good)
