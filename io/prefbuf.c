@@ -3,7 +3,8 @@
      /                 attrs format, format_version, created_by, round, n_rows, max_prompt_len,
                              max_resp_len, n_judges, judge_names (J), charset, pad_id, aggregation,
                              complete (u8, written last)
-     /types/pref_label committed enum int8 {DROPPED=-1, TIE=0, PREFERRED=1}
+     /types/pref_label committed enum int8 {DROPPED=-1, TIE=0, PREFERRED=1, CHOSEN_ONLY=2}
+                       (older files: the first three only; read the same way)
      /pairs/<column>   one dataset per column of PrefRows (table COLS below), N rows, chunked
      /stats            one f64 attribute per statistic (creation order kept); dataset agreement (J, J)
    Write order (rule 20): every object is created first by all ranks, then rows are written
@@ -51,9 +52,9 @@ static const PrefColumn COLS[] = {
     {"pair_id", offsetof(PrefRows, pair_id), COL_I64, W_1,
      "round<<32 | row index within the round (unique across rounds)"},
     {"chosen_idx", offsetof(PrefRows, chosen_idx), COL_I32, W_1,
-     "which of the K samples of the prompt is the chosen response"},
+     "which of the K samples of the prompt is the chosen response; -1 = none (DROPPED)"},
     {"rejected_idx", offsetof(PrefRows, rejected_idx), COL_I32, W_1,
-     "which of the K samples of the prompt is the rejected response"},
+     "which of the K samples of the prompt is the rejected response; -1 = none (CHOSEN_ONLY)"},
     {"prompt_len", offsetof(PrefRows, prompt_len), COL_I32, W_1, "prompt tokens used, <= P"},
     {"prompt", offsetof(PrefRows, prompt), COL_I32, W_P,
      "prompt token ids, right-padded with pad_id (decode with the root attribute charset)"},
@@ -62,12 +63,14 @@ static const PrefColumn COLS[] = {
      "token ids of the response judged better, right-padded with pad_id"},
     {"rejected_len", offsetof(PrefRows, rejected_len), COL_I32, W_1, "rejected tokens used, <= R"},
     {"rejected", offsetof(PrefRows, rejected), COL_I32, W_R,
-     "token ids of the response judged worse, right-padded with pad_id"},
+     "token ids of the response judged worse, right-padded with pad_id; empty (rejected_len 0) "
+     "when rejected_idx = -1"},
     {"judge_scores", offsetof(PrefRows, judge_scores), COL_F32, W_J2,
      "[n, j, 0] judge j's score of chosen, [n, j, 1] of rejected (judges: root attribute "
      "judge_names); NaN = the judge abstained"},
     {"label", offsetof(PrefRows, label), COL_LABEL, W_1,
-     "aggregated decision: PREFERRED = train on the pair, TIE, DROPPED = judges disagree"},
+     "aggregated decision: PREFERRED = train on the pair, TIE, DROPPED = judges disagree, "
+     "CHOSEN_ONLY = no rejected response (likelihood training only)"},
     {"prob", offsetof(PrefRows, prob), COL_F32, W_1, "aggregated P(chosen preferred to rejected)"},
     {"weight", offsetof(PrefRows, weight), COL_F32, W_1,
      "loss weight / soft label of the pair (e.g. CREAM consistency)"},
@@ -107,17 +110,20 @@ static const void *col_cptr(const PrefRows *rows, const PrefColumn *c) {
     return *(void *const *)((const char *)rows + c->offset);
 }
 
-// The in-memory enum type of the label column (== the committed file type); caller closes.
-static hid_t label_type_create(void) {
+// The enum type of the label column with its first n_members members: 4 = the current type
+// (in memory and committed), 3 = files written before CHOSEN_ONLY. Caller closes.
+static hid_t label_type_members(int n_members) {
+    static const char *const names[] = {"DROPPED", "TIE", "PREFERRED", "CHOSEN_ONLY"};
+    static const int8_t values[] = {PREF_DROPPED, PREF_TIE, PREF_PREFERRED, PREF_CHOSEN_ONLY};
     hid_t t = H5_CHECK(H5Tenum_create(H5T_STD_I8LE), "pref_label enum");
-    int8_t v = PREF_DROPPED;
-    H5_CHECK(H5Tenum_insert(t, "DROPPED", &v), "pref_label enum");
-    v = PREF_TIE;
-    H5_CHECK(H5Tenum_insert(t, "TIE", &v), "pref_label enum");
-    v = PREF_PREFERRED;
-    H5_CHECK(H5Tenum_insert(t, "PREFERRED", &v), "pref_label enum");
+    for (int i = 0; i < n_members; i++)
+        H5_CHECK(H5Tenum_insert(t, names[i], &values[i]), "pref_label enum");
     return t;
 }
+
+static hid_t label_type_create(void) { return label_type_members(4); }
+
+static int label_ok(int v) { return v >= PREF_DROPPED && v <= PREF_CHOSEN_ONLY; }
 
 // File/memory type of a column (label: the given enum type, not owned).
 static hid_t col_h5type(ColType t, hid_t label_type) {
@@ -271,8 +277,14 @@ static void check_rows(const PrefRows *r, const PrefMeta *m, int64_t first) {
         CHECKF(r->prompt_len[i] >= 0 && r->prompt_len[i] <= m->P && r->chosen_len[i] >= 0 &&
                    r->chosen_len[i] <= m->R && r->rejected_len[i] >= 0 && r->rejected_len[i] <= m->R,
                "prefbuf: row %lld has a length out of range", (long long)i);
-        CHECKF(r->label[i] >= PREF_DROPPED && r->label[i] <= PREF_PREFERRED,
-               "prefbuf: row %lld has label %d", (long long)i, r->label[i]);
+        CHECKF(label_ok(r->label[i]), "prefbuf: row %lld has label %d", (long long)i, r->label[i]);
+        CHECKF(r->label[i] != PREF_CHOSEN_ONLY || r->rejected_idx[i] == -1,
+               "prefbuf: row %lld is CHOSEN_ONLY with rejected_idx %d (expected -1)", (long long)i,
+               r->rejected_idx[i]);
+        CHECKF((r->rejected_idx[i] != -1 || r->rejected_len[i] == 0) &&
+                   (r->chosen_idx[i] != -1 || r->chosen_len[i] == 0),
+               "prefbuf: row %lld has no chosen or rejected response (index -1) but tokens",
+               (long long)i);
         CHECKF(r->label_correct[i] >= -1 && r->label_correct[i] <= 1,
                "prefbuf: row %lld has label_correct %d", (long long)i, r->label_correct[i]);
         int64_t want = ((int64_t)m->round << 32) | (first + i);
@@ -593,7 +605,7 @@ static const char *fmt_dims(char *buf, size_t size, const hsize_t *dims, int ndi
 
 // Every /pairs column exists with the type and shape the root attributes imply.
 static int check_pairs(hid_t file, const char *path, const PrefMeta *m, ErrMsg *e) {
-    hid_t label_type = label_type_create();
+    hid_t label_type = label_type_create(), label_v1 = label_type_members(3);
     int rc = 0;
     for (int c = 0; c < N_COLS && rc == 0; c++) {
         const PrefColumn *col = &COLS[c];
@@ -623,13 +635,33 @@ static int check_pairs(hid_t file, const char *path, const PrefMeta *m, ErrMsg *
                          (long long)m->n_rows, m->P, m->R, m->J);
         else if (ndim < 0)
             rc = -1;
-        else if (H5Tequal(t, col_h5type(col->type, label_type)) <= 0)
+        else if (H5Tequal(t, col_h5type(col->type, label_type)) <= 0 &&
+                 !(col->type == COL_LABEL && H5Tequal(t, label_v1) > 0))
             rc = err_set(e, "%s: dataset /%s has an element type other than %s", path, name,
                          col->type == COL_LABEL ? "the enum pref_label" : "the expected integer/float");
         h5_close(&t);
         h5_close(&d);
     }
+    h5_close(&label_v1);
     h5_close(&label_type);
+    return rc;
+}
+
+// Every /pairs/label value is a pref_label member. Read raw in the file's own enum type (the
+// current one or the older three-member one: same values), so no conversion hides a bad value.
+static int check_labels(hid_t file, const char *path, int64_t n_rows, hid_t dxpl, ErrMsg *e) {
+    hid_t d = H5_CHECK(H5Dopen2(file, "pairs/label", H5P_DEFAULT), "pairs/label");
+    hid_t t = H5_CHECK(H5Dget_type(d), "pairs/label");
+    int8_t *v = xmalloc("prefbuf.labels", (size_t)n_rows + 1);
+    int rc = h5_read_rows(d, t, 0, (hsize_t)n_rows, v, dxpl, e);
+    for (int64_t i = 0; rc == 0 && i < n_rows; i++)
+        if (!label_ok(v[i]))
+            rc = err_set(e, "%s: /pairs/label row %lld holds %d, not a pref_label value (expected "
+                         "DROPPED=-1, TIE=0, PREFERRED=1 or CHOSEN_ONLY=2)",
+                         path, (long long)i, (int)v[i]);
+    xfree(v);
+    h5_close(&t);
+    h5_close(&d);
     return rc;
 }
 
@@ -638,7 +670,8 @@ static int open_checks(PrefFile *f, hid_t dxpl, ErrMsg *e) {
     if (h5_check_identity(f->file, f->path, &PREFBUF_KIND, NULL, e) < 0) return -1;
     if (read_root_meta(f->file, f->path, &f->meta, e) < 0) return -1;
     if (read_stats(f->file, f->path, &f->meta, dxpl, e) < 0) return -1;
-    return check_pairs(f->file, f->path, &f->meta, e);
+    if (check_pairs(f->file, f->path, &f->meta, e) < 0) return -1;
+    return check_labels(f->file, f->path, f->meta.n_rows, dxpl, e);
 }
 
 int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
@@ -690,12 +723,16 @@ int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows,
         char name[64];
         snprintf(name, sizeof name, "pairs/%s", COLS[c].name);
         hid_t d = H5_CHECK(H5Dopen2(f->file, name, H5P_DEFAULT), name);
+        // labels raw in the file's enum (an older file's three-member one has the same values)
+        hid_t t = COLS[c].type == COL_LABEL ? H5_CHECK(H5Dget_type(d), name)
+                                            : H5Tcopy(col_h5type(COLS[c].type, label_type));
         ErrMsg col_e;
-        if (h5_read_rows(d, col_h5type(COLS[c].type, label_type), (hsize_t)first, (hsize_t)count,
-                         *col_ptr(rows, &COLS[c]), dxpl, &col_e) < 0 && rc == 0) {
+        if (h5_read_rows(d, t, (hsize_t)first, (hsize_t)count, *col_ptr(rows, &COLS[c]), dxpl,
+                         &col_e) < 0 && rc == 0) {
             *e = col_e;
             rc = -1;
         }
+        h5_close(&t);
         h5_close(&d);
     }
     h5_close(&label_type);

@@ -1,9 +1,11 @@
-/* io/prefbuf.h — the per-round preference file prefs/round_NNNN.h5 (layout: STYLE.md §5.3 with the
-   one-file-per-round override; DESIGN.md "Files").
+/* io/prefbuf.h — the per-round preference file prefs/round_NNNN.h5, one file per round.
    A round's pairs are stored as columns /pairs/<name>, every one with N rows (N may be 0), chunked
    along rows and optionally shuffle+deflate compressed; round metadata and the file identity are
    root attributes, per-round statistics are attributes of /stats plus the (J, J) dataset
-   /stats/agreement. The label column uses the committed enum /types/pref_label.
+   /stats/agreement. The label column uses the committed enum /types/pref_label; files written
+   before CHOSEN_ONLY existed (a three-member enum) are still read. A row without a rejected
+   response (CHOSEN_ONLY, or DROPPED without one) has rejected_idx -1 and rejected_len 0; a DROPPED
+   row without a chosen response has chosen_idx -1 and chosen_len 0.
    Invariants: the file is written under round_NNNN.h5.tmp and renamed only after the root attribute
    complete=1 was written, the file closed and fsynced, so a file with the final name is always
    complete and a crash never touches an earlier round. pair_id = round<<32 | global row index.
@@ -28,8 +30,11 @@
 #define PREFBUF_AGG_LEN 32         // bytes of the aggregation mode string, NUL included
 #define PREFBUF_CREATED_BY_LEN 128 // bytes of the created_by string, NUL included
 
-/* Aggregated decision of a pair; stored as the committed enum pref_label (int8). */
-typedef enum { PREF_DROPPED = -1, PREF_TIE = 0, PREF_PREFERRED = 1 } PrefLabel;
+/* Aggregated decision of a pair; stored as the committed enum pref_label (int8). CHOSEN_ONLY:
+   a consensus answer without dissent, no rejected response; trained on by likelihood only. */
+typedef enum {
+    PREF_DROPPED = -1, PREF_TIE = 0, PREF_PREFERRED = 1, PREF_CHOSEN_ONLY = 2
+} PrefLabel;
 
 /* One round's pairs as columns. Token arrays are right-padded with TOK_PAD. */
 typedef struct {
@@ -37,8 +42,8 @@ typedef struct {
     int32_t P, R, J;        // max prompt length, max response length, judges
     int64_t *prompt_id;     // (N) index of the prompt in the round's prompt set
     int64_t *pair_id;       // (N) round<<32 | global row index within the round
-    int32_t *chosen_idx;    // (N) which of the K samples is the chosen response
-    int32_t *rejected_idx;  // (N) which of the K samples is the rejected response
+    int32_t *chosen_idx;    // (N) which of the K samples is the chosen response; -1 = none
+    int32_t *rejected_idx;  // (N) which of the K samples is the rejected response; -1 = none
     int32_t *prompt;        // (N, P) prompt tokens
     int32_t *prompt_len;    // (N) tokens used in prompt, in [0, P]
     int32_t *chosen;        // (N, R) chosen response tokens
@@ -111,7 +116,8 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta, const PrefRow
 
 /* Collective(comm). Opens a complete round file read-only and reads its metadata and statistics.
    Errors (same on every rank): missing, not HDF5, truncated/damaged, other format, wrong version
-   (with a HINT line), incomplete, inconsistent layout. Close with prefbuf_close. */
+   (with a HINT line), incomplete, inconsistent layout, a label value outside pref_label. Close
+   with prefbuf_close. */
 int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Collective(f->comm). Reads rows [first, first+count) into rows (allocated here; caller frees with

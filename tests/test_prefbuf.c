@@ -1,7 +1,9 @@
 /* tests/test_prefbuf.c — per-round preference files (io/prefbuf).
    Modes (argv[1]):
      unit                          round trips (every column bit-identical), row ranges, N = 0,
-                                   listing, and every kind of bad input; run under mpiexec -n 1
+                                   rows without a rejected or chosen response (CHOSEN_ONLY),
+                                   files from before CHOSEN_ONLY, listing, and every kind of bad
+                                   input (an invalid label included); run under mpiexec -n 1
      parallel <run_dir> <N>        all ranks write the same logical N rows split unevenly (some
                                    ranks hold none), then read them back in another split
      write <run_dir> <round> <N> <compress>   writes one deterministic round (scripts)
@@ -305,6 +307,113 @@ static void tamper(const char *good, const char *bad, const char *attr, const ch
     h5_close(&fapl);
 }
 
+// Rows of a consensus round: CHOSEN_ONLY and DROPPED rows without a rejected response (index -1,
+// length 0, NaN scores), a DROPPED row without a chosen one, and ordinary PREFERRED rows.
+static void test_chosen_only(const char *base) {
+    char run[512], path[1024];
+    snprintf(run, sizeof run, "%s/chosen_only_run", base);
+    mkdir(run, 0777);
+    PrefMeta m;
+    gen_meta(&m, 4, TJ);
+    snprintf(m.aggregation, sizeof m.aggregation, "consensus");
+    PrefRows r;
+    gen_rows(&r, 0, 8, 4, TJ);
+    for (int64_t i = 0; i < r.n; i++) {
+        int kind = (int)(i % 4);  // 0 CHOSEN_ONLY, 1 DROPPED without rejected, 2 PREFERRED
+        r.label[i] = kind == 0 ? PREF_CHOSEN_ONLY : kind == 2 ? PREF_PREFERRED : PREF_DROPPED;
+        if (kind == 0 || kind == 1 || kind == 3) {
+            r.rejected_idx[i] = -1;
+            r.rejected_len[i] = 0;
+            memset(r.rejected + i * TR, 0, TR * sizeof *r.rejected);
+            for (int j = 0; j < TJ; j++) r.judge_scores[(i * TJ + j) * 2 + 1] = NAN;
+        }
+        if (kind == 3) {  // no response scored at all
+            r.chosen_idx[i] = -1;
+            r.chosen_len[i] = 0;
+            memset(r.chosen + i * TR, 0, TR * sizeof *r.chosen);
+        }
+        if (kind == 0) r.prob[i] = 1.0f, r.weight[i] = 1.0f;
+    }
+    prefbuf_assign_pair_ids(&r, 4, MPI_COMM_WORLD, NULL);
+    ErrMsg e = {{0}};
+    CHECK_MSG(prefbuf_write_round(run, &m, &r, 0, MPI_COMM_WORLD, &e) == 0, "write: %s", e.msg);
+    prefbuf_path(path, sizeof path, run, 4, 0);
+    PrefMeta got;
+    PrefRows back;
+    int rc = prefbuf_load(path, MPI_COMM_WORLD, &got, &back, &e);
+    CHECK_MSG(rc == 0, "load: %s", e.msg);
+    if (rc == 0) {
+        CHECK_TRUE(rows_equal(&back, &r, "chosen-only rows"));
+        CHECK_TRUE(back.label[0] == PREF_CHOSEN_ONLY && back.rejected_idx[0] == -1 &&
+                   back.rejected_len[0] == 0 && back.chosen_idx[3] == -1);
+        CHECK_TRUE(strcmp(got.aggregation, "consensus") == 0);
+        prefbuf_rows_free(&back);
+    }
+    prefbuf_rows_free(&r);
+
+    // The committed enum names CHOSEN_ONLY = 2.
+    hid_t fapl = h5_fapl_serial();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    hid_t t = H5Topen2(f, "types/pref_label", H5P_DEFAULT);
+    int8_t v = 0;
+    CHECK_TRUE(H5Tget_nmembers(t) == 4 && H5Tenum_valueof(t, "CHOSEN_ONLY", &v) >= 0 && v == 2);
+    h5_close(&t);
+    h5_close(&f);
+    h5_close(&fapl);
+}
+
+// Copies good to bad and overwrites /pairs/label row `row` with the raw value v.
+static void tamper_label(const char *good, const char *bad, int64_t row, int8_t v) {
+    copy_file(good, bad, -1);
+    hid_t fapl = h5_fapl_serial();
+    hid_t f = H5Fopen(bad, H5F_ACC_RDWR, fapl);
+    CHECK_TRUE(f >= 0);
+    hid_t d = H5Dopen2(f, "pairs/label", H5P_DEFAULT);
+    hid_t t = H5Dget_type(d);  // raw: memory type = file type, no conversion
+    hid_t fs = H5Dget_space(d);
+    hsize_t start = (hsize_t)row, count = 1;
+    CHECK_TRUE(H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0);
+    hid_t ms = H5Screate_simple(1, &count, NULL);
+    CHECK_TRUE(H5Dwrite(d, t, ms, fs, H5P_DEFAULT, &v) >= 0);
+    h5_close(&ms);
+    h5_close(&fs);
+    h5_close(&t);
+    h5_close(&d);
+    h5_close(&f);
+    h5_close(&fapl);
+}
+
+// A file written before CHOSEN_ONLY: the label column and /types/pref_label use the
+// three-member enum. Rebuilt here from a current file by replacing the column.
+static void make_v1_labels(const char *good, const char *old, int64_t n) {
+    copy_file(good, old, -1);
+    hid_t fapl = h5_fapl_serial();
+    hid_t f = H5Fopen(old, H5F_ACC_RDWR, fapl);
+    hid_t d = H5Dopen2(f, "pairs/label", H5P_DEFAULT);
+    hid_t t = H5Dget_type(d);
+    int8_t *v = xmalloc("test.labels", (size_t)n + 1);
+    CHECK_TRUE(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    hid_t dcpl = H5Dget_create_plist(d), space = H5Dget_space(d);
+    h5_close(&t);
+    h5_close(&d);
+    CHECK_TRUE(H5Ldelete(f, "pairs/label", H5P_DEFAULT) >= 0);
+    hid_t v1 = H5Tenum_create(H5T_STD_I8LE);
+    const char *names[3] = {"DROPPED", "TIE", "PREFERRED"};
+    for (int8_t k = 0; k < 3; k++) {
+        int8_t val = (int8_t)(k - 1);
+        H5Tenum_insert(v1, names[k], &val);
+    }
+    d = H5Dcreate2(f, "pairs/label", v1, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    CHECK_TRUE(d >= 0 && H5Dwrite(d, v1, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    xfree(v);
+    h5_close(&d);
+    h5_close(&v1);
+    h5_close(&space);
+    h5_close(&dcpl);
+    h5_close(&f);
+    h5_close(&fapl);
+}
+
 static void test_bad_input(const char *base) {
     char run[512], good[1024], bad[1024];
     snprintf(run, sizeof run, "%s/bad_run", base);
@@ -362,6 +471,17 @@ static void test_bad_input(const char *base) {
     copy_file(good, bad, -1);
     expect_refused(bad, (const char *const[]){"temporary", "HINT:", NULL});
 
+    snprintf(bad, sizeof bad, "%s/bad_label.h5", run);
+    tamper_label(good, bad, 5, 3);
+    expect_refused(bad, (const char *const[]){"/pairs/label row 5 holds 3", "CHOSEN_ONLY=2", NULL});
+    tamper_label(good, bad, 0, -2);
+    expect_refused(bad, (const char *const[]){"/pairs/label row 0 holds -2", NULL});
+
+    // A file from before CHOSEN_ONLY (three-member enum) is accepted and reads the same rows.
+    snprintf(bad, sizeof bad, "%s/v1_labels.h5", run);
+    make_v1_labels(good, bad, 9);
+    verify_round(bad, 1, 9, MPI_COMM_WORLD);
+
     // The good file is still accepted after all that.
     verify_round(good, 1, 9, MPI_COMM_WORLD);
 
@@ -393,10 +513,12 @@ static int mode_unit(void) {
     snprintf(run, sizeof run, "%s/rt_37", base);
     test_round_trip(run, 37, 3);
     test_list(base);
+    test_chosen_only(base);
     test_bad_input(base);
     // Nothing leaked: every column freed, every HDF5 id (files, datasets, types...) closed.
     CHECK_EQ_I64(alloc_live_bytes("prefbuf.rows"), 0);
     CHECK_EQ_I64(alloc_live_bytes("prefbuf.list"), 0);
+    CHECK_EQ_I64(alloc_live_bytes("prefbuf.labels"), 0);
     CHECK_EQ_I64(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
     return check_report();
 }
