@@ -269,8 +269,9 @@ static void print_prefs_head(FILE *out, const char *path, const PrefMeta *m) {
 }
 
 typedef struct {
-    int64_t label[3];                   // rows per label: DROPPED, TIE, PREFERRED
+    int64_t label[4];                   // rows per label: DROPPED, TIE, PREFERRED, CHOSEN_ONLY
     int64_t truth, correct;             // rows with label_correct >= 0, and with label_correct == 1
+    int64_t kept_truth, kept_correct;   // the same over kept rows (label != DROPPED) only
     int64_t example[INSPECT_EXAMPLES];  // row indices of the example pairs
     int n_examples;
 } RoundCounts;
@@ -288,13 +289,15 @@ static int count_rows(PrefFile *pf, RoundCounts *rc_out, ErrMsg *e) {
         if (prefbuf_read_rows(pf, first, n, &r, e) < 0) return -1;
         for (int64_t i = 0; i < n; i++) {
             int lab = r.label[i];
-            if (lab < PREF_DROPPED || lab > PREF_PREFERRED) {
+            if (lab < PREF_DROPPED || lab > PREF_CHOSEN_ONLY) {
                 prefbuf_rows_free(&r);
                 return err_set(e, "%s: /pairs/label row %lld holds %d, not a pref_label value",
                                pf->path, (long long)(first + i), lab);
             }
             c.label[lab + 1]++;
             if (r.label_correct[i] >= 0) c.truth++, c.correct += r.label_correct[i] == 1;
+            if (r.label_correct[i] >= 0 && lab != PREF_DROPPED)
+                c.kept_truth++, c.kept_correct += r.label_correct[i] == 1;
             if (lab != PREF_DROPPED && c.n_examples < INSPECT_EXAMPLES)
                 c.example[c.n_examples++] = first + i;
             else if (lab == PREF_DROPPED && n_dropped < INSPECT_EXAMPLES)
@@ -325,7 +328,10 @@ static void print_tokens(FILE *out, const char *what, const Tokenizer *tok, cons
 }
 
 static const char *label_name(int lab) {
-    return lab == PREF_PREFERRED ? "PREFERRED" : lab == PREF_TIE ? "TIE" : "DROPPED";
+    return lab == PREF_PREFERRED     ? "PREFERRED"
+           : lab == PREF_TIE         ? "TIE"
+           : lab == PREF_CHOSEN_ONLY ? "CHOSEN_ONLY"
+                                     : "DROPPED";
 }
 
 static int print_example(FILE *out, PrefFile *pf, const Tokenizer *tok, int64_t row, ErrMsg *e) {
@@ -338,8 +344,16 @@ static int print_example(FILE *out, PrefFile *pf, const Tokenizer *tok, int64_t 
             (long long)row, (long long)r.pair_id[0], (long long)r.prompt_id[0],
             label_name(r.label[0]), r.prob[0], r.weight[0], r.confidence[0]);
     print_tokens(out, "prompt:", tok, r.prompt, r.prompt_len[0]);
-    print_tokens(out, "chosen:", tok, r.chosen, r.chosen_len[0]);
-    print_tokens(out, "rejected:", tok, r.rejected, r.rejected_len[0]);
+    if (r.chosen_idx[0] < 0)
+        fprintf(out, "    %-9s none (no response was scored)\n", "chosen:");
+    else
+        print_tokens(out, "chosen:", tok, r.chosen, r.chosen_len[0]);
+    if (r.rejected_idx[0] < 0)
+        fprintf(out, "    %-9s none (%s)\n", "rejected:",
+                r.label[0] == PREF_CHOSEN_ONLY ? "CHOSEN_ONLY: likelihood training only"
+                                               : "no dissenting response");
+    else
+        print_tokens(out, "rejected:", tok, r.rejected, r.rejected_len[0]);
     fprintf(out, "    %-9s", "scores:");
     for (int j = 0; j < m->J; j++)
         fprintf(out, " %s %.4g/%.4g", m->judge_names[j], r.judge_scores[2 * j],
@@ -361,13 +375,25 @@ static int inspect_prefs(const char *path, FILE *out, ErrMsg *e) {
         int64_t n = m->n_rows, kept = n - c.label[0];
         fprintf(out, "\nkept         %lld of %lld pairs (fraction %.4f; label != DROPPED)\n",
                 (long long)kept, (long long)n, n ? (double)kept / (double)n : 0.0);
-        fprintf(out, "labels       PREFERRED %lld, TIE %lld, DROPPED %lld\n", (long long)c.label[2],
+        fprintf(out, "labels       PREFERRED %lld, TIE %lld, DROPPED %lld", (long long)c.label[2],
                 (long long)c.label[1], (long long)c.label[0]);
-        if (c.truth > 0)
-            fprintf(out, "label acc.   %.4f (%lld correct of %lld rows with ground truth)\n",
-                    (double)c.correct / (double)c.truth, (long long)c.correct, (long long)c.truth);
+        // chosen-only rows exist in consensus rounds only; other rounds keep the short line
+        if (c.label[3] > 0) fprintf(out, ", CHOSEN_ONLY %lld", (long long)c.label[3]);
+        fprintf(out, "\n");
+        // Two accuracies that differ: over the kept rows (what training sees; the statistic
+        // label_accuracy) and over every candidate row, dropped ones included.
+        if (c.kept_truth > 0)
+            fprintf(out, "kept labels right      %.4f (%lld of %lld kept rows with ground truth; "
+                    "statistic label_accuracy)\n", (double)c.kept_correct / (double)c.kept_truth,
+                    (long long)c.kept_correct, (long long)c.kept_truth);
         else
-            fprintf(out, "label acc.   n/a (no row has ground truth)\n");
+            fprintf(out, "kept labels right      n/a (no kept row has ground truth)\n");
+        if (c.truth > 0)
+            fprintf(out, "all candidates right   %.4f (%lld of %lld rows with ground truth, "
+                    "DROPPED included)\n", (double)c.correct / (double)c.truth,
+                    (long long)c.correct, (long long)c.truth);
+        else
+            fprintf(out, "all candidates right   n/a (no row has ground truth)\n");
         Tokenizer tok;
         ErrMsg why;
         int has_tok = m->charset[0] && tokenizer_init(&tok, m->charset, &why) == 0;
