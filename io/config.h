@@ -46,11 +46,21 @@ typedef struct {
 typedef struct {
     int digits;          // operand digits, 1..9
     char operators[4];   // distinct characters from "+-*"
+    int reversed;        // digits least-significant first, answer zero-padded ("+" only)
+    int fresh_rounds;    // SFT/validation prompts are never round prompts (limits rounds.count)
 } ConfigArith;
+
+typedef struct {
+    int sft_min, sft_max;             // operand lengths of SFT examples and validation (0 = off)
+    char schedule[CONFIG_TEXT_MAX];   // "1,2,3": level of each round's prompts ("" = off)
+    double replay;                    // share of round prompts from lower levels, [0, 1)
+    int eval_max;                     // highest evaluated level (0 = highest SFT/schedule level)
+} ConfigLevels;
 
 typedef struct {
     char name[CONFIG_NAME_MAX];             // "arith" | "jsonl"
     ConfigArith arith;                      // built-in arithmetic task
+    ConfigLevels levels;                    // difficulty levels (easy-to-hard)
     char prompts_file[CONFIG_PATH_MAX];     // JSONL training prompts (jsonl task)
     char sft_file[CONFIG_PATH_MAX];         // JSONL SFT examples (jsonl task; "" = none)
     char eval_file[CONFIG_PATH_MAX];        // JSONL held-out prompts (jsonl task; "" = none)

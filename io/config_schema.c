@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/task.h"
+
 // ---- string validators ----
 
 static int check_nonempty(const char *s, char *why, int n) {
@@ -75,6 +77,11 @@ static int check_template(const char *s, char *why, int n) {
     return -1;
 }
 
+static int check_schedule(const char *s, char *why, int n) {
+    int levels[TASK_SCHEDULE_MAX];
+    return task_parse_schedule(s, TASK_MAX_LEVELS, levels, why, n) < 0 ? -1 : 0;
+}
+
 // ---- the table ----
 
 #define FLD(f) offsetof(Config, f), sizeof(((Config *)0)->f)
@@ -119,6 +126,26 @@ const ConfigField config_fields[] = {
     K_INT("task.arith.digits", task.arith.digits, 2, 1, 9, 0, "digits per arithmetic operand"),
     K_STR("task.arith.operators", task.arith.operators, "+", check_operators, 0,
           "arithmetic operators used, a subset of \"+-*\""),
+    K_BOOL("task.arith.reversed", task.arith.reversed, 0, 0,
+           "write operands and result least-significant digit first, the result zero-padded to "
+           "the longest operand's length + 1 (47+38= -> 74+83= answer 580); operators \"+\" only"),
+    K_BOOL("task.arith.fresh_rounds", task.arith.fresh_rounds, 0, 0,
+           "SFT and validation prompts come from prompts no round ever draws, so every round's "
+           "prompts are unlabelled; limits rounds.count (the error names the largest)"),
+    K_INT("task.levels.sft_min", task.levels.sft_min, 0, 0, TASK_ARITH_MAX_LEVEL, 0,
+          "arith: lowest operand length (level) of SFT examples and validation prompts (0 = 1 "
+          "when task.levels.sft_max is set)"),
+    K_INT("task.levels.sft_max", task.levels.sft_max, 0, 0, TASK_ARITH_MAX_LEVEL, 0,
+          "arith: highest SFT level; 0 = off (task.arith.digits)"),
+    K_STR("task.levels.schedule", task.levels.schedule, "", check_schedule, 0,
+          "comma-separated non-decreasing levels, one per round (the last repeats): round r's "
+          "prompts have level schedule[r]; \"\" = off"),
+    K_NUM("task.levels.replay", task.levels.replay, 0, 0, 1, CF_HI_OPEN,
+          "share of each round's prompts drawn from lower levels (SFT and earlier schedule "
+          "levels), taking turns; needs task.levels.schedule"),
+    K_INT("task.levels.eval_max", task.levels.eval_max, 0, 0, TASK_ARITH_MAX_LEVEL, 0,
+          "arith: evaluate every level from the lowest SFT level to this one, task.eval_prompts "
+          "each (0 = the highest SFT or schedule level)"),
     K_STR("task.prompts_file", task.prompts_file, "", NULL, 0,
           "JSONL {\"prompt\", \"answer\"?} training prompts (jsonl task)"),
     K_STR("task.sft_file", task.sft_file, "", NULL, 0,
@@ -445,11 +472,52 @@ static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
     return 0;
 }
 
+// Highest arith level of the config (SFT, schedule, eval_max), 0 without levels.
+static int levels_top(const Config *c) {
+    const ConfigLevels *l = &c->task.levels;
+    int levels[TASK_SCHEDULE_MAX], n = task_parse_schedule(l->schedule, TASK_MAX_LEVELS, levels,
+                                                          (char[8]){0}, 8);
+    int top = l->sft_max > l->eval_max ? l->sft_max : l->eval_max;
+    for (int i = 0; i < n; i++) top = levels[i] > top ? levels[i] : top;
+    if (top > 0 && l->sft_max == 0 && c->task.arith.digits > top) top = c->task.arith.digits;
+    return top;
+}
+
+// task.arith.reversed and task.levels.*: rules between the keys.
+static int check_task_levels(const Config *c, const char *src, ErrMsg *e) {
+    const ConfigLevels *l = &c->task.levels;
+    int arith = strcmp(c->task.name, "arith") == 0;
+    if (c->task.arith.reversed && strcmp(c->task.arith.operators, "+") != 0)
+        return err_set(e, "%s: task.arith.reversed: true needs task.arith.operators \"+\" (the "
+                       "reversed format is defined for addition), got \"%s\"", src,
+                       c->task.arith.operators);
+    if (l->sft_min > 0 && l->sft_max == 0)
+        return err_set(e, "%s: task.levels.sft_min: %d needs task.levels.sft_max (0 = off)", src,
+                       l->sft_min);
+    if (l->sft_min > l->sft_max)
+        return err_set(e, "%s: task.levels.sft_min: expected at most task.levels.sft_max (%d), "
+                       "got %d", src, l->sft_max, l->sft_min);
+    if (l->replay > 0 && !l->schedule[0])
+        return err_set(e, "%s: task.levels.replay: %.15g needs task.levels.schedule (replay draws "
+                       "part of each scheduled round from lower levels)", src, l->replay);
+    int top = levels_top(c);
+    if (arith && top > TASK_ARITH_MAX_LEVEL)
+        return err_set(e, "%s: task.levels.schedule: arith levels are operand lengths 1..%d, got "
+                       "%d", src, TASK_ARITH_MAX_LEVEL, top);
+    if (arith && top > 9 && strchr(c->task.arith.operators, '*'))
+        return err_set(e, "%s: task.levels: level %d with task.arith.operators \"%s\": products "
+                       "of operands above 9 digits overflow; drop '*' or stay at 9 digits", src,
+                       top, c->task.arith.operators);
+    return 0;
+}
+
 // The arith task's sequences must fit model.max_seq_len: BOS + prompt + response for generation,
 // BOS + rendered judge template + verdict for llm_judge.
 static int check_arith_room(const Config *c, const char *src, ErrMsg *e) {
     if (strcmp(c->task.name, "arith") != 0) return 0;
-    int d = c->task.arith.digits, T = c->model.max_seq_len, mnt = c->generate.max_new_tokens;
+    int top = levels_top(c);  // levels: the longest operands
+    int d = top > c->task.arith.digits ? top : c->task.arith.digits;
+    int T = c->model.max_seq_len, mnt = c->generate.max_new_tokens;
     int prompt = 2 * d + 2;
     int answer = strchr(c->task.arith.operators, '*') ? 2 * d : d + 1;
     if (mnt < answer + 1)
@@ -481,6 +549,7 @@ int config_check(const Config *c, const char *src, ErrMsg *e) {
                        src, c->train.inpo_eta, c->train.inpo_tau);
     if (strcmp(c->task.name, "jsonl") == 0 && !c->task.prompts_file[0])
         return err_set(e, "%s: task.prompts_file: task \"jsonl\" needs a JSONL prompts file", src);
+    if (check_task_levels(c, src, e)) return -1;
     if (check_charset_covers(c, src, e) || check_arith_room(c, src, e)) return -1;
     return 0;
 }

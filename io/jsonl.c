@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ typedef struct {
     char *rationale;  // SFT evaluation lines: "rationale" (owned; NULL when absent)
     int verdict;    // SFT: -1 instruction, 0/1 evaluation; prompts: 1 = also an SFT prompt
     uint64_t hash;  // FNV-1a of prompt
+    int level;      // "level", 1..TASK_MAX_LEVELS, 0 when absent
 } Rec;
 
 typedef struct {
@@ -130,6 +132,26 @@ static int get_string(ErrMsg *e, const Loader *L, const Rec *r, const cJSON *j, 
     return 0;
 }
 
+// Optional integer "level" in 1..TASK_MAX_LEVELS (*out 0 when absent).
+static int get_level(ErrMsg *e, const Loader *L, const Rec *r, const cJSON *j, int *out) {
+    const cJSON *v;
+    *out = 0;
+    if (get_key(e, L, r, j, "level", &v)) return -1;
+    if (!v) return 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    if (!(d >= 1 && d <= TASK_MAX_LEVELS && d == floor(d))) {
+        char got[64];
+        if (cJSON_IsNumber(v))
+            snprintf(got, sizeof got, "%.17g", d);
+        else
+            snprintf(got, sizeof got, "%s", json_type(v));
+        return line_err(e, L, r, "\"level\": expected an integer in 1..%d, got %s",
+                        TASK_MAX_LEVELS, got);
+    }
+    *out = (int)d;
+    return 0;
+}
+
 static void free_rec(Rec *r) {
     xfree(r->prompt);
     xfree(r->second);
@@ -138,7 +160,7 @@ static void free_rec(Rec *r) {
 
 // Parses one non-blank line into a new record of L.
 static int parse_line(ErrMsg *e, Loader *L, int f, int line, const char *text) {
-    Rec r = {f, line, NULL, NULL, NULL, f == F_SFT ? -1 : 0, 0};
+    Rec r = {f, line, NULL, NULL, NULL, f == F_SFT ? -1 : 0, 0, 0};
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
     if (!j)
@@ -169,6 +191,7 @@ static int parse_line(ErrMsg *e, Loader *L, int f, int line, const char *text) {
                               "it or set task.judge_rationale to false)");
         }
     }
+    if (!rc) rc = get_level(e, L, &r, j, &r.level);
     cJSON_Delete(j);
     if (rc) {
         free_rec(&r);
@@ -193,7 +216,7 @@ static int read_file(ErrMsg *e, Loader *L, int f) {
     int line = 0, usable = 0, rc = 0;
     while (!rc && (len = read_line(fp, &buf, &cap, &nul)) >= 0) {
         char *text = buf;
-        Rec at = {f, ++line, NULL, NULL, NULL, 0, 0};
+        Rec at = {f, ++line, NULL, NULL, NULL, 0, 0, 0};
         if (line == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3;  // UTF-8 byte order mark
         if (nul) {
             rc = line_err(e, L, &at, "NUL byte at column %ld (expected JSON text)", nul);
@@ -427,6 +450,17 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->n_evaluation = cfg->sft.n_evaluation;
     out->eval_wrong_fraction = cfg->sft.eval_wrong_fraction;
     out->n_validation = config_sft_early_stop(cfg) ? cfg->sft.n_validation : 0;
+    out->reversed = cfg->task.arith.reversed;
+    out->fresh_rounds = cfg->task.arith.fresh_rounds;
+    out->sft_min = cfg->task.levels.sft_min;
+    out->sft_max = cfg->task.levels.sft_max;
+    char why[160];
+    out->n_schedule =
+        task_parse_schedule(cfg->task.levels.schedule, TASK_MAX_LEVELS, out->schedule, why,
+                            sizeof why);
+    if (out->n_schedule < 0) out->n_schedule = TASK_SCHEDULE_MAX + 1;  // task init refuses it
+    out->replay = cfg->task.levels.replay;
+    out->eval_max = cfg->task.levels.eval_max;
 }
 
 static int uses_llm_judge(const Config *cfg) {
@@ -455,9 +489,10 @@ static int load_list(Task *t, Loader *L, const TaskSpec *spec, char *charset, Er
     for (int i = 0; i < L->n; i++) {
         const Rec *r = &L->rec[i];
         if (r->file == F_SFT)
-            task_list_add_sft(t, r->prompt, r->second, r->verdict, r->rationale);
+            task_list_add_sft_level(t, r->prompt, r->second, r->verdict, r->rationale, r->level);
         else
-            task_list_add_prompt(t, r->file == F_EVAL, r->prompt, r->second, r->verdict);
+            task_list_add_prompt_level(t, r->file == F_EVAL, r->prompt, r->second, r->verdict,
+                                       r->level);
     }
     return task_list_finish(t, L->path[F_PROMPTS], L->path[F_EVAL], e);
 }

@@ -3,7 +3,9 @@
    task.eval_file:  {"prompt": "...", "answer": "..."}  (answer optional, ground truth used only to
    measure) task.sft_file:  {"prompt": "...", "response": "..."}  (instruction example) or with
        "verdict": true|false  (evaluation example: judge prompt of (prompt, response) -> Y/N)
-   Other keys are ignored; blank lines are skipped. Everything is validated before the Task is
+   Any line may carry "level": an integer in 1..TASK_MAX_LEVELS (difficulty; with
+   task.levels.schedule round r draws its prompts from lines of level schedule[r]). Other keys are
+   ignored; blank lines are skipped. Everything is validated before the Task is
    returned, so a run stops before training, never halfway: each bad line is reported as
    "file:line: what is wrong" (invalid JSON, not an object, missing or mistyped field, a character
    outside the tokenizer's charset with its column, a sequence longer than model.max_seq_len, a

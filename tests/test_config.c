@@ -408,6 +408,38 @@ static void test_position(void) {
     EXPECT_SET_FAIL("model.position=learnt", "--set: model.position: expected one of");
 }
 
+// task.arith.reversed / fresh_rounds and task.levels.*: values, ranges and cross-field rules.
+static void test_task_levels(void) {
+    Config c = EXPECT_OK("{\"task\": {\"arith\": {\"reversed\": true, \"fresh_rounds\": true}, "
+                         "\"levels\": {\"sft_min\": 1, \"sft_max\": 3, \"schedule\": \"4,5,5\", "
+                         "\"replay\": 0.25, \"eval_max\": 6}}, \"model\": {\"max_seq_len\": 64}}");
+    CHECK_TRUE(c.task.arith.reversed && c.task.arith.fresh_rounds);
+    CHECK_EQ_I64(c.task.levels.sft_max, 3);
+    CHECK_TRUE(strcmp(c.task.levels.schedule, "4,5,5") == 0);
+    check_round_trip(&c, "levels");
+    expect_fail(NULL, (const char *const[]){"task.arith.reversed=true", "task.arith.operators=-"},
+                2, "task.arith.reversed", __LINE__);
+    EXPECT_FAIL("{\"task\": {\"arith\": {\"reversed\": true, \"operators\": \"+-\"}}}",
+                "task.arith.operators");
+    EXPECT_SET_FAIL("task.levels.schedule=3,2",
+                    "task.levels.schedule: expected non-decreasing levels, got \"3,2\"");
+    EXPECT_SET_FAIL("task.levels.schedule=1,x", "task.levels.schedule");
+    EXPECT_SET_FAIL("task.levels.replay=1", "task.levels.replay");
+    EXPECT_SET_FAIL("task.levels.replay=-0.1", "task.levels.replay");
+    EXPECT_SET_FAIL("task.levels.replay=0.5", "needs task.levels.schedule");
+    EXPECT_SET_FAIL("task.levels.sft_min=2", "task.levels.sft_max");
+    EXPECT_SET_FAIL("task.levels.sft_max=19", "task.levels.sft_max");
+    EXPECT_FAIL("{\"task\": {\"levels\": {\"sft_min\": 3, \"sft_max\": 2}}}", "task.levels.sft_min");
+    EXPECT_FAIL("{\"task\": {\"arith\": {\"operators\": \"*\"}, \"levels\": "
+                "{\"schedule\": \"10\"}}, \"model\": {\"max_seq_len\": 128}, "
+                "\"generate\": {\"max_new_tokens\": 24}}",
+                "overflow");
+    // the longest level sets the sequence room: 8-digit operands need 1 + 18 + 10 tokens
+    EXPECT_FAIL("{\"task\": {\"levels\": {\"schedule\": \"8\"}}, \"judges\": "
+                "[{\"name\": \"implicit\"}], \"aggregate\": {\"mode\": \"mean\"}}",
+                "generate.max_new_tokens");
+}
+
 int main(void) {
     test_defaults();
     test_shipped_configs();
@@ -421,6 +453,7 @@ int main(void) {
     test_files();
     test_help();
     test_mutations();
+    test_task_levels();
     test_position();
     return check_report();
 }

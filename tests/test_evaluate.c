@@ -90,6 +90,40 @@ int main(void) {
     CHECK_TRUE(isnan(eval_summary(&none).greedy_acc));
 
     task_free(&task);
+
+    // per-level counts and the answers buffer: levels 1..2 (20 EVAL prompts each), always "5"
+    TaskSpec ls = {.seed = 5, .eval_prompts = 20, .prompts_per_round = 10, .rounds = 1,
+                   .judge_template = "{prompt}{answer}?", .digits = 1, .operators = "+",
+                   .n_instruction = 10, .sft_max = 2};
+    CHECK_MSG(task_init_arith(&task, &ls, &e) == 0, "%s", e.msg);
+    int64_t per[3] = {0};
+    for (int i = 0; i < 40; i++) {
+        TaskItem it;
+        task_item(&task, TASK_SPLIT_EVAL, 0, i, &it);
+        per[it.level] += strcmp(it.answer, "5") == 0;
+    }
+    char *answers = xmalloc("test", (size_t)40 * EVAL_ANSWER_MAX);
+    EvalParams gp = {.max_new = 1, .seed = 9, .stream = 1000, .batch = 7, .greedy_only = 1,
+                     .answers = answers};
+    CHECK_TRUE(eval_range(&c, &task, &tok, &w, 0, 40, &gp, &e) == 0);
+    CHECK_EQ_I64(c.level_prompts[1], 20);
+    CHECK_EQ_I64(c.level_prompts[2], 20);
+    CHECK_EQ_I64(c.level_correct[1], per[1]);
+    CHECK_EQ_I64(c.level_correct[2], per[2]);  // 2-digit sums are never 5
+    int same = 1;
+    for (int i = 0; i < 40; i++) same &= strcmp(answers + (size_t)i * EVAL_ANSWER_MAX, "5") == 0;
+    CHECK_TRUE(same);
+    s = eval_summary(&c);
+    CHECK_NEAR(s.level_greedy_acc[1], per[1] / 20.0, 1e-12);
+    CHECK_NEAR(s.level_greedy_acc[2], 0.0, 1e-12);
+    CHECK_TRUE(isnan(s.level_greedy_acc[0]) && isnan(s.level_greedy_acc[3]));
+    // a round's prompts, answers in order
+    gp.split = TASK_SPLIT_ROUND, gp.round = 1;
+    CHECK_TRUE(eval_range(&c, &task, &tok, &w, 3, 5, &gp, &e) == 0);
+    CHECK_EQ_I64(c.prompts, 5);
+    CHECK_TRUE(strcmp(answers + 4 * EVAL_ANSWER_MAX, "5") == 0);
+    xfree(answers);
+    task_free(&task);
     param_slab_free(&w);
     return check_report();
 }

@@ -380,12 +380,55 @@ static void test_arith_entry(void) {
     EXPECT_FAIL(&c, "sft.steps", "sft.n_instruction");
 }
 
+// "level" on lines: stored in the items, bad values are file:line errors, a schedule draws rounds
+// from its levels.
+static void test_levels(void) {
+    Config c = base_config();
+    write_prompts("p.jsonl", 12, 6, "{\"prompt\": \"x\", \"level\": 1.5}");
+    EXPECT_FAIL(&c, "p.jsonl:7:", "\"level\": expected an integer in 1..32, got 1.5");
+    write_prompts("p.jsonl", 12, 6, "{\"prompt\": \"x\", \"level\": 0}");
+    EXPECT_FAIL(&c, "p.jsonl:7:", "\"level\"");
+    write_prompts("p.jsonl", 12, 6, "{\"prompt\": \"x\", \"level\": \"2\"}");
+    EXPECT_FAIL(&c, "p.jsonl:7:", "got a string");
+    write_prompts("p.jsonl", 12, 6, "{\"prompt\": \"x\", \"level\": 1, \"level\": 2}");
+    EXPECT_FAIL(&c, "p.jsonl:7:", "appears twice");
+    // 16 lines, levels 1 and 2 alternating; schedule 1,2: round 1 level 1, round 2 level 2
+    char text[4096];
+    int k = 0;
+    for (int i = 0; i < 16; i++)
+        k += snprintf(text + k, sizeof text - (size_t)k,
+                      "{\"prompt\": \"q%d+1=\", \"answer\": \"%d\", \"level\": %d}\n", i, i + 1,
+                      1 + i % 2);
+    write_file("p.jsonl", text);
+    strcpy(c.task.levels.schedule, "1,2");
+    Task t;
+    char cs[TOKENIZER_MAX_CHARS + 1];
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "%s", err.msg);
+    int ok = 1;
+    for (int r = 1; r <= 2; r++)
+        for (int i = 0; i < c.task.prompts_per_round; i++) {
+            TaskItem it;
+            task_item(&t, TASK_SPLIT_ROUND, r, i, &it);
+            ok &= it.level == r && task_item_level(&t, &it) == r && 1 + atoi(it.prompt + 1) % 2 == r;
+        }
+    CHECK_MSG(ok, "round prompts are not of the scheduled level");
+    task_free(&t);
+    c.rounds.count = 3;  // level 2 has 8 lines, minus held-out ones, and rounds 2-3 take 8
+    c.task.eval_prompts = 3;
+    strcpy(c.task.levels.schedule, "1,2,2");
+    write_file("p.jsonl", text);
+    int rc = jsonl_task_load(&t, &c, cs, &err);
+    if (rc == 0) task_free(&t);
+    CHECK_MSG(rc < 0 && strstr(err.msg, "of level 2"), "expected a level-2 shortage: %s", err.msg);
+}
+
 int main(void) {
     test_good_round_trip();
     test_auto_charset();
     test_bad_lines();
     test_bad_sft_and_eval();
     test_arith_entry();
+    test_levels();
     CHECK_EQ_I64(alloc_live_bytes("task_text") + alloc_live_bytes("jsonl_text") +
                      alloc_live_bytes("jsonl_records") + alloc_live_bytes("jsonl_line"),
                  0);

@@ -18,12 +18,12 @@ typedef struct {
 } EvalBatch;
 
 static int encode_batch(EvalBatch *b, const Task *t, const Tokenizer *tok, TaskSplit split,
-                        int64_t first, int n, int max_new, int T, ErrMsg *e) {
+                        int round, int64_t first, int n, int max_new, int T, ErrMsg *e) {
     b->n = n;
     b->P = 1;
     int32_t *buf = xmalloc("eval", (size_t)T * sizeof(int32_t));
     for (int i = 0; i < n; i++) {
-        task_item(t, split, 0, (int)(first + i), &b->items[i]);
+        task_item(t, split, round, (int)(first + i), &b->items[i]);
         int len = task_encode_prompt(tok, b->items[i].prompt, max_new, buf, T, e);
         if (len < 0) {
             xfree(buf);
@@ -103,7 +103,7 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
 
     for (int64_t i0 = first; i0 < first + count && rc == 0; i0 += batch) {
         int n = (int)(first + count - i0 < batch ? first + count - i0 : batch);
-        if (encode_batch(&b, t, tok, ep->split, i0, n, ep->max_new, c->T, e) != 0) {
+        if (encode_batch(&b, t, tok, ep->split, ep->round, i0, n, ep->max_new, c->T, e) != 0) {
             rc = -1;
             break;
         }
@@ -118,13 +118,22 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
             out->prompts++;
             out->resp_tokens += rlen[i];
             correct[i] = task_verify(t, &b.items[i], text);
+            char ans[TASK_TEXT_MAX];
+            int has = task_extract(t, text, ans, sizeof ans) == 0;
+            if (ep->answers)
+                snprintf(ep->answers + (size_t)(i0 - first + i) * EVAL_ANSWER_MAX, EVAL_ANSWER_MAX,
+                         "%s", has ? ans : "");
             if (correct[i] < 0) {
                 out->unverifiable++;
                 continue;
             }
             out->greedy_correct += correct[i];
-            char ans[TASK_TEXT_MAX];
-            if (task_extract(t, text, ans, sizeof ans) != 0) out->no_answer++;
+            int level = task_item_level(t, &b.items[i]);
+            if (level >= 0 && level <= TASK_MAX_LEVELS) {
+                out->level_prompts[level]++;
+                out->level_correct[level] += correct[i];
+            }
+            if (!has) out->no_answer++;
             if (yes >= 0) {  // judge the model's own answer
                 int len = task_encode_judge(t, tok, b.items[i].prompt, text,
                                             judge + (size_t)n_judge * c->T, c->T, NULL);
@@ -201,6 +210,10 @@ void eval_counts_add(EvalCounts *dst, const EvalCounts *src) {
     dst->unverifiable += src->unverifiable;
     judge_counts_add(&dst->judge, &src->judge);
     judge_counts_add(&dst->judge_self, &src->judge_self);
+    for (int l = 0; l <= TASK_MAX_LEVELS; l++) {
+        dst->level_prompts[l] += src->level_prompts[l];
+        dst->level_correct[l] += src->level_correct[l];
+    }
 }
 
 // Balanced accuracy (mean of the two recalls; one class empty: the other's) and plain accuracy.
@@ -222,5 +235,10 @@ EvalSummary eval_summary(const EvalCounts *c) {
     judge_summary(&c->judge_self, &s.judge_self_acc, &s.judge_self_acc_raw);
     s.mean_resp_len = c->prompts ? (double)c->resp_tokens / c->prompts : NAN;
     s.no_answer_rate = n ? (double)c->no_answer / n : NAN;
+    for (int l = 0; l <= TASK_MAX_LEVELS; l++) {
+        int64_t m = c->level_prompts[l];
+        s.level_prompts[l] = m;
+        s.level_greedy_acc[l] = m ? (double)c->level_correct[l] / m : NAN;
+    }
     return s;
 }

@@ -22,7 +22,12 @@ typedef struct {
     int batch;               // sequences decoded together
     TaskSplit split;         // TASK_SPLIT_EVAL (0, the default) or TASK_SPLIT_VALID
     int greedy_only;         // 1: greedy answers alone (no judge, no maj@K)
+    int round;               // split TASK_SPLIT_ROUND: the round (1..R) whose prompts to answer
+    char *answers;           // NULL, or (count, EVAL_ANSWER_MAX) bytes: prompt i's extracted
+                             // greedy answer ("" when none), NUL-terminated
 } EvalParams;
+
+#define EVAL_ANSWER_MAX TASK_TEXT_MAX  // bytes per answer in EvalParams.answers
 
 /* Verdicts of the generative judge on a set of (prompt, answer) examples. */
 typedef struct {
@@ -44,6 +49,8 @@ typedef struct {
     JudgeCounts judge;        // held-out evaluation examples: one per prompt, a right or a
                               // corrupted answer (task_held_out_judge_example)
     JudgeCounts judge_self;   // the model's own greedy answers
+    int64_t level_prompts[TASK_MAX_LEVELS + 1];  // (levels + 1) verifiable prompts by item level
+    int64_t level_correct[TASK_MAX_LEVELS + 1];  // (levels + 1) ... greedy answers correct
 } EvalCounts;
 
 typedef struct {
@@ -57,9 +64,13 @@ typedef struct {
     double judge_self_acc_raw;  // plain fraction of correct verdicts on them
     double mean_resp_len;   // mean greedy response length in tokens
     double no_answer_rate;  // fraction of greedy responses without an answer
+    int64_t level_prompts[TASK_MAX_LEVELS + 1];  // (levels + 1) verifiable prompts by level
+    double level_greedy_acc[TASK_MAX_LEVELS + 1];  // (levels + 1) greedy accuracy by level, NaN
+                                                   // for levels without prompts (0 = no level)
 } EvalSummary;
 
-/* Evaluates EVAL prompts [first, first + count) with policy w. Returns 0, or -1 with e filled
+/* Evaluates prompts [first, first + count) of ep->split with policy w (ep->answers, when set,
+   gets each one's greedy answer). Returns 0, or -1 with e filled
    when a prompt cannot be encoded (unknown character, too long). */
 int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const ParamSlab *w,
                int64_t first, int64_t count, const EvalParams *ep, ErrMsg *e) WARN_UNUSED_RESULT;

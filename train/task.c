@@ -1,8 +1,5 @@
-/* train/task.c — built-in arithmetic task and prompt lists; see task.h.
-   Arith prompt index k in [0, N): operator = operators[k % n_ops], then a = (k / n_ops) % 10^d,
-   b = (k / n_ops) / 10^d. Corrupted SFT answers: with probability 1/2 the truth plus or minus
-   1..10 (kept non-negative when the truth is, and no longer than the longest true answer),
-   otherwise one digit replaced by another (no leading zero, no "-0"); never the truth. */
+/* train/task.c — the seeded permutation, prompt lists, splits, answers and token sequences; see
+   task.h (the arithmetic task is in task_arith.c). */
 #include "train/task.h"
 
 #include <math.h>
@@ -11,18 +8,8 @@
 #include <string.h>
 
 #include "train/rng.h"
+#include "train/task_impl.h"
 #include "util/alloc.h"
-
-// Purposes of the task's RNG streams (TASK_STREAM ids).
-enum {
-    PURPOSE_SPLIT = 1,  // split position -> arith prompt
-    PURPOSE_SFT_INSTR,  // instruction example -> SFT pool position
-    PURPOSE_SFT_EVAL,   // evaluation example -> SFT pool position
-    PURPOSE_WRONG,      // which evaluation examples show a wrong answer
-    PURPOSE_CORRUPT,    // how evaluation example j's answer is corrupted (one stream per j)
-    PURPOSE_SHUFFLE,    // order of a list's prompt lines
-    PURPOSE_HELD_OUT    // held-out judge example of EVAL item i: verdict and wrong answer
-};
 
 #define FEISTEL_ROUNDS 6
 #define QUOTE_MAX 48  // characters of a text quoted in an error message
@@ -78,8 +65,7 @@ static const char *quote(char buf[QUOTE_MAX + 4], const char *text) {
     return buf;
 }
 
-// Checks the spec fields both kinds use, compiles the regex. On error nothing is left to free.
-static int task_init_common(Task *t, TaskKind kind, const TaskSpec *spec, ErrMsg *e) {
+int task_init_common(Task *t, TaskKind kind, const TaskSpec *spec, ErrMsg *e) {
     memset(t, 0, sizeof *t);
     t->kind = kind;
     t->spec = *spec;
@@ -109,6 +95,11 @@ static int task_init_common(Task *t, TaskKind kind, const TaskSpec *spec, ErrMsg
         }
         t->has_regex = 1;
     }
+    if (s->n_schedule < 0 || s->n_schedule > TASK_SCHEDULE_MAX)
+        return err_set(e, "task.levels.schedule: expected at most %d levels, got %d",
+                       TASK_SCHEDULE_MAX, s->n_schedule);
+    t->n_sched = s->n_schedule;
+    memcpy(t->sched, s->schedule, (size_t)s->n_schedule * sizeof *t->sched);
     return 0;
 }
 
@@ -119,190 +110,9 @@ void task_free(Task *t) {
     xfree(t->evals.rec);
     xfree(t->sft.rec);
     xfree(t->order);
+    xfree(t->lv);
+    xfree(t->by_level);
     memset(t, 0, sizeof *t);
-}
-
-// ---- arithmetic ----------------------------------------------------------------------------
-
-static int64_t arith_value(int64_t a, char op, int64_t b) {
-    return op == '+' ? a + b : op == '-' ? a - b : a * b;
-}
-
-// Prompt index k -> operands and operator.
-static void arith_decode(const Task *t, uint64_t k, int64_t *a, char *op, int64_t *b) {
-    *op = t->spec.operators[k % (uint64_t)t->n_ops];
-    k /= (uint64_t)t->n_ops;
-    *a = (int64_t)(k % (uint64_t)t->pow10);
-    *b = (int64_t)(k / (uint64_t)t->pow10);
-}
-
-static void arith_item(const Task *t, uint64_t k, TaskItem *out) {
-    int64_t a, b;
-    char op;
-    arith_decode(t, k, &a, &op, &b);
-    out->id = (int64_t)k;
-    snprintf(out->prompt, sizeof out->prompt, "%lld%c%lld=", (long long)a, op, (long long)b);
-    snprintf(out->answer, sizeof out->answer, "%lld", (long long)arith_value(a, op, b));
-    out->has_answer = 1;
-}
-
-static int num_len(int64_t v) {
-    char buf[32];
-    return snprintf(buf, sizeof buf, "%lld", (long long)v);
-}
-
-// Longest answer text over the configured operators (extreme operands).
-static int arith_max_answer_len(const Task *t) {
-    int64_t top = t->pow10 - 1;
-    int len = 1;
-    for (const char *op = t->spec.operators; *op; op++) {
-        int64_t extreme = *op == '+' ? 2 * top : *op == '-' ? -top : top * top;
-        int l = num_len(extreme);
-        if (l > len) len = l;
-    }
-    return len;
-}
-
-static int arith_check_spec(const TaskSpec *s, ErrMsg *e) {
-    if (s->digits < 1 || s->digits > 9)
-        return err_set(e, "task.arith.digits: expected 1..9, got %d", s->digits);
-    int n = (int)strnlen(s->operators, sizeof s->operators);
-    if (n == 0 || n >= (int)sizeof s->operators)
-        return err_set(e, "task.arith.operators: expected 1 to 3 characters of \"+-*\", got %d", n);
-    for (int i = 0; i < n; i++)
-        if (!strchr("+-*", s->operators[i]) || strchr(s->operators + i + 1, s->operators[i]))
-            return err_set(e,
-                           "task.arith.operators: expected distinct characters of \"+-*\", "
-                           "got \"%s\"",
-                           s->operators);
-    if (s->n_instruction < 0 || s->n_evaluation < 0 ||
-        !(s->eval_wrong_fraction >= 0 && s->eval_wrong_fraction <= 1))
-        return err_set(e,
-                       "task: expected sft.n_instruction >= 0, sft.n_evaluation >= 0 and "
-                       "sft.eval_wrong_fraction in [0, 1], got %d, %d and %g",
-                       s->n_instruction, s->n_evaluation, s->eval_wrong_fraction);
-    return 0;
-}
-
-int task_init_arith(Task *t, const TaskSpec *spec, ErrMsg *e) {
-    if (task_init_common(t, TASK_ARITH, spec, e) || arith_check_spec(&t->spec, e)) {
-        task_free(t);
-        return -1;
-    }
-    const TaskSpec *s = &t->spec;
-    t->n_ops = (int)strlen(s->operators);
-    t->pow10 = 1;
-    for (int i = 0; i < s->digits; i++) t->pow10 *= 10;
-    t->space = (uint64_t)t->pow10 * (uint64_t)t->pow10 * (uint64_t)t->n_ops;
-    t->max_answer_len = arith_max_answer_len(t);
-    int64_t E = s->eval_prompts, need = E + (int64_t)s->rounds * s->prompts_per_round;
-    if ((uint64_t)need > t->space) {
-        err_set(e,
-                "task.arith.digits %d with task.arith.operators \"%s\" gives %llu distinct "
-                "prompts, fewer than the %lld needed: task.eval_prompts (%d) + rounds.count (%d) "
-                "x task.prompts_per_round (%d); raise task.arith.digits or lower the others",
-                s->digits, s->operators, (unsigned long long)t->space, (long long)need,
-                s->eval_prompts, s->rounds, s->prompts_per_round);
-        task_free(t);
-        return -1;
-    }
-    uint64_t pool = t->space - (uint64_t)E;  // SFT draws from split positions [E, N)
-    if (s->n_validation < 0 ||
-        (s->n_validation > 0 && (uint64_t)s->n_instruction + (uint64_t)s->n_validation > pool) ||
-        (s->n_validation > 0 && s->n_evaluation > 0 && (uint64_t)s->n_validation == pool)) {
-        err_set(e,
-                "sft.n_validation: %d validation prompts and sft.n_instruction %d instruction "
-                "examples must fit, without overlapping, in the %llu prompts outside "
-                "task.eval_prompts; lower one of them",
-                s->n_validation, s->n_instruction, (unsigned long long)pool);
-        task_free(t);
-        return -1;
-    }
-    if ((s->n_instruction > 0 || s->n_evaluation > 0) && pool == 0) {
-        err_set(e,
-                "task.eval_prompts: %d holds out all %llu arithmetic prompts, leaving none for "
-                "the SFT examples (sft.n_instruction %d, sft.n_evaluation %d)",
-                s->eval_prompts, (unsigned long long)t->space, s->n_instruction, s->n_evaluation);
-        task_free(t);
-        return -1;
-    }
-    t->split = task_perm_make(t->space, s->seed, TASK_STREAM(PURPOSE_SPLIT, 0));
-    if (pool > 0) {
-        t->sft_instr = task_perm_make(pool, s->seed, TASK_STREAM(PURPOSE_SFT_INSTR, 0));
-        // evaluation examples skip the VALID prompts too: with the judge's rationale they show
-        // the right answer
-        uint64_t eval_pool = pool - (uint64_t)s->n_validation;
-        if (eval_pool > 0)
-            t->sft_eval = task_perm_make(eval_pool, s->seed, TASK_STREAM(PURPOSE_SFT_EVAL, 0));
-    }
-    if (s->n_evaluation > 0)
-        t->wrong =
-            task_perm_make((uint64_t)s->n_evaluation, s->seed, TASK_STREAM(PURPOSE_WRONG, 0));
-    t->n_wrong = llround(s->eval_wrong_fraction * s->n_evaluation);
-    return 0;
-}
-
-// A wrong answer for truth, drawn from r (see the file comment).
-static void arith_corrupt(const Task *t, int64_t truth, Rng *r, char *out, int size) {
-    if (rng_below(r, 2) == 0) {
-        int64_t d = 1 + (int64_t)rng_below(r, 10);
-        if (rng_below(r, 2)) d = -d;
-        int64_t cand[2] = {truth + d, truth - d};
-        for (int i = 0; i < 2; i++) {
-            if (truth >= 0 && cand[i] < 0) continue;
-            if (num_len(cand[i]) > t->max_answer_len) continue;
-            snprintf(out, (size_t)size, "%lld", (long long)cand[i]);
-            return;
-        }
-    }
-    char s[32];
-    snprintf(s, sizeof s, "%lld", (long long)truth);
-    int neg = truth < 0, nd = (int)strlen(s) - neg;
-    int pos = (int)rng_below(r, (uint32_t)nd);
-    int cur = s[neg + pos] - '0';
-    int lo = (pos == 0 && (nd > 1 || neg)) ? 1 : 0;  // no leading zero, no "-0"
-    int digit =
-        lo + (int)rng_below(r, (uint32_t)(9 - lo));  // 10 - lo choices minus the current one
-    if (digit >= cur) digit++;
-    s[neg + pos] = (char)('0' + digit);
-    snprintf(out, (size_t)size, "%s", s);
-}
-
-static void arith_sft_example(const Task *t, int64_t index, TaskSftExample *out) {
-    const TaskSpec *s = &t->spec;
-    uint64_t pool = t->space - (uint64_t)s->eval_prompts;
-    TaskItem it;
-    int evaluation = index >= s->n_instruction;
-    int64_t j = evaluation ? index - s->n_instruction : index;
-    // instruction example j: pool index sft_instr(j); VALID k: sft_instr(n_instruction + k);
-    // evaluation example j: sft_instr of an index outside the VALID range
-    uint64_t x = (uint64_t)j % pool;
-    if (evaluation) {
-        uint64_t nv = (uint64_t)s->n_validation, ni = (uint64_t)s->n_instruction;
-        x = task_perm_apply(&t->sft_eval, (uint64_t)j % (pool - nv));
-        if (nv > 0) x = task_perm_apply(&t->sft_instr, x < ni ? x : x + nv);
-    } else {
-        x = task_perm_apply(&t->sft_instr, x);
-    }
-    uint64_t pos = (uint64_t)s->eval_prompts + x;
-    arith_item(t, task_perm_apply(&t->split, pos), &it);
-    memcpy(out->prompt, it.prompt, sizeof out->prompt);
-    if (!evaluation) {
-        out->kind = TASK_SFT_INSTRUCTION;
-        out->verdict = -1;
-        out->rationale[0] = '\0';
-        memcpy(out->response, it.answer, sizeof out->response);
-        return;
-    }
-    out->kind = TASK_SFT_EVALUATION;
-    out->verdict = (int64_t)task_perm_apply(&t->wrong, (uint64_t)j) >= t->n_wrong;
-    snprintf(out->rationale, sizeof out->rationale, "%s", s->judge_rationale ? it.answer : "");
-    if (out->verdict) {
-        memcpy(out->response, it.answer, sizeof out->response);
-    } else {
-        Rng r = rng_stream(s->seed, TASK_STREAM(PURPOSE_CORRUPT, j));
-        arith_corrupt(t, strtoll(it.answer, NULL, 10), &r, out->response, sizeof out->response);
-    }
 }
 
 // ---- prompt lists --------------------------------------------------------------------------
@@ -330,7 +140,9 @@ static int64_t list_text(Task *t, const char *text) {
 }
 
 static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, int flag,
-                      const char *rationale) {
+                      const char *rationale, int level) {
+    CHECKF(level >= 0 && level <= TASK_MAX_LEVELS, "task_list_add: level %d outside 0..%d", level,
+           TASK_MAX_LEVELS);
     CHECKF(t->kind == TASK_LIST && !t->finished, "task_list_add: not an unfinished list task");
     CHECKF(rs->n < (1 << 30), "task_list_add: more than 2^30 lines");
     if (rs->n == rs->cap) {
@@ -342,17 +154,55 @@ static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, in
     r->second = b ? list_text(t, b) : -1;
     r->rationale = rationale ? list_text(t, rationale) : -1;
     r->flag = flag;
+    r->level = level;
+}
+
+void task_list_add_prompt_level(Task *t, int from_eval_file, const char *prompt,
+                                const char *answer, int no_holdout, int level) {
+    list_push(t, from_eval_file ? &t->evals : &t->prompts, prompt, answer, no_holdout ? 1 : 0, NULL,
+              level);
 }
 
 void task_list_add_prompt(Task *t, int from_eval_file, const char *prompt, const char *answer,
                           int no_holdout) {
-    list_push(t, from_eval_file ? &t->evals : &t->prompts, prompt, answer, no_holdout ? 1 : 0, NULL);
+    task_list_add_prompt_level(t, from_eval_file, prompt, answer, no_holdout, 0);
+}
+
+void task_list_add_sft_level(Task *t, const char *prompt, const char *response, int verdict,
+                             const char *rationale, int level) {
+    CHECKF(verdict >= -1 && verdict <= 1, "task_list_add_sft: verdict %d", verdict);
+    list_push(t, &t->sft, prompt, response, verdict, verdict >= 0 ? rationale : NULL, level);
 }
 
 void task_list_add_sft(Task *t, const char *prompt, const char *response, int verdict,
                        const char *rationale) {
-    CHECKF(verdict >= -1 && verdict <= 1, "task_list_add_sft: verdict %d", verdict);
-    list_push(t, &t->sft, prompt, response, verdict, verdict >= 0 ? rationale : NULL);
+    task_list_add_sft_level(t, prompt, response, verdict, rationale, 0);
+}
+
+// With a schedule: groups the round lines (order[first, n)) by level, in order, and checks each
+// level has the lines the configured rounds take from it.
+static int list_group_levels(Task *t, int first, const char *prompts_file, ErrMsg *e) {
+    int count[TASK_MAX_LEVELS + 2] = {0};
+    for (int i = first; i < t->n_order; i++) count[t->prompts.rec[t->order[i]].level]++;
+    for (int l = 1; l <= TASK_MAX_LEVELS; l++) t->known[l] = count[l] > 0;
+    t->level_start[0] = 0;
+    for (int l = 0; l <= TASK_MAX_LEVELS; l++) t->level_start[l + 1] = t->level_start[l] + count[l];
+    t->by_level = xmalloc("task_order", (size_t)(t->n_order + 1) * sizeof *t->by_level);
+    int at[TASK_MAX_LEVELS + 1];
+    memcpy(at, t->level_start, sizeof at);
+    for (int i = first; i < t->n_order; i++)
+        t->by_level[at[t->prompts.rec[t->order[i]].level]++] = t->order[i];
+    int64_t need[TASK_MAX_LEVELS + 1];
+    task_round_need(t, need);
+    for (int l = 1; l <= TASK_MAX_LEVELS; l++)
+        if (need[l] > count[l])
+            return err_set(e,
+                           "task.prompts_file \"%s\" has %d round lines of level %d, fewer than "
+                           "the %lld that rounds.count (%d) x task.prompts_per_round (%d) take "
+                           "from it with task.levels.schedule and task.levels.replay",
+                           prompts_file, count[l], l, (long long)need[l], t->spec.rounds,
+                           t->spec.prompts_per_round);
+    return 0;
 }
 
 int task_list_finish(Task *t, const char *prompts_file, const char *eval_file, ErrMsg *e) {
@@ -400,6 +250,7 @@ int task_list_finish(Task *t, const char *prompts_file, const char *eval_file, E
         if (shuffled[i] >= 0) t->order[k++] = shuffled[i];
     xfree(shuffled);
     t->n_order = n;
+    if (t->n_sched > 0 && list_group_levels(t, from_file ? 0 : (int)E, prompts_file, e)) return -1;
     t->finished = 1;
     return 0;
 }
@@ -411,6 +262,50 @@ static void list_prompt_item(const Task *t, const TaskRecords *rs, int i, int64_
     snprintf(out->prompt, sizeof out->prompt, "%s", t->text + r->prompt);
     out->has_answer = r->second >= 0;
     snprintf(out->answer, sizeof out->answer, "%s", out->has_answer ? t->text + r->second : "");
+    out->level = r->level;
+}
+
+int task_parse_schedule(const char *text, int max_level, int *levels, char *why, int why_size) {
+    int n = 0;
+    const char *p = text;
+    while (*p == ' ') p++;
+    if (!*p) return 0;
+    for (;;) {
+        char *end;
+        while (*p == ' ') p++;
+        long v = (*p >= '0' && *p <= '9') ? strtol(p, &end, 10) : -1;
+        if (v < 0) {
+            snprintf(why, (size_t)why_size,
+                     "expected comma-separated levels (integers 1..%d) like \"1,2,3\"", max_level);
+            return -1;
+        }
+        if (v < 1 || v > max_level) {
+            snprintf(why, (size_t)why_size, "expected levels in 1..%d, found %ld", max_level, v);
+            return -1;
+        }
+        if (n > 0 && v < levels[n - 1]) {
+            snprintf(why, (size_t)why_size, "expected non-decreasing levels");
+            return -1;
+        }
+        if (n == TASK_SCHEDULE_MAX) {
+            snprintf(why, (size_t)why_size, "expected at most %d levels", TASK_SCHEDULE_MAX);
+            return -1;
+        }
+        levels[n++] = (int)v;
+        p = end;
+        while (*p == ' ') p++;
+        if (!*p) return n;
+        if (*p++ != ',') {
+            snprintf(why, (size_t)why_size,
+                     "expected comma-separated levels (integers 1..%d) like \"1,2,3\"", max_level);
+            return -1;
+        }
+    }
+}
+
+int task_item_level(const Task *t, const TaskItem *it) {
+    (void)t;
+    return it->level;
 }
 
 // ---- splits ----------------------------------------------------------------------------------
@@ -418,7 +313,8 @@ static void list_prompt_item(const Task *t, const TaskRecords *rs, int i, int64_
 int64_t task_split_size(const Task *t, TaskSplit s) {
     switch (s) {
         case TASK_SPLIT_EVAL:
-            return t->spec.eval_prompts;
+            return t->levels ? (int64_t)t->spec.eval_prompts * (t->eval_hi - t->eval_lo + 1)
+                             : t->spec.eval_prompts;
         case TASK_SPLIT_ROUND:
             return t->spec.prompts_per_round;
         case TASK_SPLIT_SFT:
@@ -437,20 +333,22 @@ void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out) 
     CHECKF(index >= 0 && index < task_split_size(t, s), "task_item: index %d out of range", index);
     CHECKF(s != TASK_SPLIT_ROUND || (round >= 1 && round <= sp->rounds),
            "task_item: round %d outside 1..%d", round, sp->rounds);
-    int64_t E = sp->eval_prompts;
-    if (s == TASK_SPLIT_VALID) {  // arith only: pool positions no instruction example uses
-        uint64_t pos = (uint64_t)E + task_perm_apply(&t->sft_instr,
-                                                     (uint64_t)sp->n_instruction + (uint64_t)index);
-        arith_item(t, task_perm_apply(&t->split, pos), out);
-        return;
-    }
-    int64_t pos =
-        s == TASK_SPLIT_EVAL ? index : E + (int64_t)(round - 1) * sp->prompts_per_round + index;
     if (t->kind == TASK_ARITH) {
-        arith_item(t, task_perm_apply(&t->split, (uint64_t)pos), out);
+        task_arith_item(t, s, round, index, out);
         return;
     }
     CHECKF(t->finished, "task_item: list task not finished");
+    if (s == TASK_SPLIT_ROUND && t->n_sched > 0) {
+        int level;
+        int64_t seq;
+        task_round_slot(t, round, index, &level, &seq);
+        int line = t->by_level[t->level_start[level] + seq];
+        list_prompt_item(t, &t->prompts, line, line, out);
+        return;
+    }
+    int64_t E = sp->eval_prompts;
+    int64_t pos =
+        s == TASK_SPLIT_EVAL ? index : E + (int64_t)(round - 1) * sp->prompts_per_round + index;
     if (t->evals.n > 0) {  // EVAL from the eval file; rounds from the start of the order
         if (s == TASK_SPLIT_EVAL) {
             list_prompt_item(t, &t->evals, index, t->prompts.n + index, out);
@@ -471,7 +369,7 @@ int task_held_out_judge_example(const Task *t, int index, const TaskItem *it, ch
         return 1;
     }
     if (t->kind == TASK_ARITH) {  // the same corruptions as the SFT evaluation examples
-        arith_corrupt(t, strtoll(it->answer, NULL, 10), &r, answer, size);
+        task_arith_corrupt(t, it->answer, &r, answer, size);
         return 0;
     }
     // list: the answer of another EVAL item, the first that differs from this one's
@@ -492,7 +390,7 @@ void task_sft_example(const Task *t, int64_t index, TaskSftExample *out) {
     CHECKF(index >= 0 && index < task_split_size(t, TASK_SPLIT_SFT),
            "task_sft_example: index %lld out of range", (long long)index);
     if (t->kind == TASK_ARITH) {
-        arith_sft_example(t, index, out);
+        task_arith_sft_example(t, index, out);
         return;
     }
     const TaskRecord *r = &t->sft.rec[index];
@@ -535,6 +433,11 @@ int task_extract(const Task *t, const char *response, char *answer, int size) {
         if (m[g].rm_so < 0) return -1;
         return put_answer(answer, size, response + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
     }
+    if (t->kind == TASK_ARITH && t->spec.reversed) {  // every digit counts, zeros included
+        size_t nd = strspn(response, "0123456789");
+        if (response[nd] != '\0') return -1;
+        return put_answer(answer, size, response, nd);
+    }
     if (t->kind == TASK_ARITH) {
         const char *p = response + (response[0] == '-');
         size_t nd = strspn(p, "0123456789");
@@ -546,6 +449,22 @@ int task_extract(const Task *t, const char *response, char *answer, int size) {
     while (*b == ' ') b++;
     while (end > b && end[-1] == ' ') end--;
     return put_answer(answer, size, b, (size_t)(end - b));
+}
+
+int task_format_ok(const Task *t, const TaskItem *it, const char *response) {
+    char got[TASK_TEXT_MAX];
+    if (task_extract(t, response, got, sizeof got) != 0) return 0;
+    if (t->kind != TASK_ARITH) return 1;
+    // operand lengths from the prompt "<digits><op><digits>="
+    const char *p = it->prompt;
+    size_t la = strspn(p, "0123456789");
+    char op = p[la];
+    size_t lb = op ? strspn(p + la + 1, "0123456789") : 0;
+    size_t longest = la > lb ? la : lb, n = strlen(got);
+    if (t->spec.reversed) return strspn(got, "0123456789") == n && n == longest + 1;
+    if (op != '+') return 1;
+    int plain = strspn(got, "0123456789") == n && (got[0] != '0' || n == 1);
+    return plain && n >= longest && n <= longest + 1;
 }
 
 int task_verify(const Task *t, const TaskItem *it, const char *response) {

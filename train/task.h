@@ -15,6 +15,21 @@
    non-EVAL prompt, so the SFT data does not depend on rounds.count, which may grow on resume; it
    may therefore share prompts with rounds); list SFT examples come from the SFT file, whose prompts
    are never held out. Randomness: train/rng.h streams TASK_STREAM(purpose, index) of the run seed.
+   Reversed arith (spec.reversed, '+' only): operands and result least-significant digit first, the
+   result zero-padded to (longest operand length + 1) digits: 47+38 -> "74+83=" answer "580".
+   fresh_rounds (arith without levels): instruction, evaluation and VALID examples come from the
+   top of the split order downwards, rounds from E upwards, so no round prompt was ever labelled;
+   init fails when they would meet, i.e. rounds.count is limited (the error names the largest).
+   Levels (arith: operand length in digits, both operands exactly that long, level 1 = 0..9; list:
+   the lines' "level"): on for arith when spec.sft_max > 0 or a schedule is given. Each level L has
+   its own seeded order of its S_L prompts: EVAL = positions [0, E) (levels eval_lo..eval_hi, E
+   each, level-major), SFT instruction / VALID / evaluation-only regions from S_L - 1 downwards,
+   rounds from E upwards; they never overlap (init fails naming the level). Round r's prompts are
+   at level schedule[min(r, n) - 1] except a share spec.replay drawn round-robin from the known
+   lower levels (arith: SFT levels and schedule levels; list: the levels of the round lines); each
+   (round, level) takes the next unused positions of its level, so rounds never repeat a prompt.
+   Levels above 9 digits have more than 2^62 pairs: position k is then (perm_a(k), perm_b(k)),
+   two seeded permutations of the operand range (injective in k).
    A Task owns its compiled regex and list storage (task_free); it is read-only after init. */
 #ifndef CONCORD_TRAIN_TASK_H
 #define CONCORD_TRAIN_TASK_H
@@ -27,8 +42,11 @@
 
 #define TASK_TEXT_MAX 2048     // capacity of prompt, answer and response texts, NUL included
 #define TASK_TEMPLATE_MAX 256  // capacity of the judge template and the answer regex, NUL included
+#define TASK_MAX_LEVELS 32     // levels are 1..TASK_MAX_LEVELS (per-level arrays have one more)
+#define TASK_ARITH_MAX_LEVEL 18  // arith levels: operands below 10^18 keep sums in int64
+#define TASK_SCHEDULE_MAX 128  // entries of a level schedule
 
-/* RNG stream ids of the task ("TA" tag, purpose 1..7, index below 2^40); other modules avoid them.
+/* RNG stream ids of the task ("TA" tag, purpose 1..10, index below 2^40); other modules avoid them.
  */
 #define TASK_STREAM(purpose, index) \
     ((0x5441ull << 48) | ((uint64_t)(purpose) << 40) | ((uint64_t)(index)&0xFFFFFFFFFFull))
@@ -55,6 +73,13 @@ typedef struct {
     int n_evaluation;                        // arith: generated evaluation examples
     int n_validation;                        // arith: SFT validation prompts (0 = none)
     double eval_wrong_fraction;  // arith: share of evaluation examples with a wrong answer
+    int reversed;                // arith '+': digits least-significant first (see above)
+    int fresh_rounds;            // arith without levels: SFT/VALID prompts are never round prompts
+    int sft_min, sft_max;        // arith levels of SFT examples and VALID prompts; 0 = off
+    int schedule[TASK_SCHEDULE_MAX];  // level of round r's prompts: schedule[min(r, n) - 1]
+    int n_schedule;                   // entries of schedule; 0 = off
+    double replay;               // share of each round's prompts from lower levels, [0, 1)
+    int eval_max;                // arith: highest EVAL level; 0 = highest SFT/schedule level
 } TaskSpec;
 
 /* One prompt of a split. */
@@ -64,6 +89,7 @@ typedef struct {
     char prompt[TASK_TEXT_MAX];  // prompt text
     char answer[TASK_TEXT_MAX];  // ground-truth answer ("" when has_answer is 0)
     int has_answer;              // 1 when the item has ground truth
+    int level;                   // 1..TASK_MAX_LEVELS, or 0 when the task has no levels
 } TaskItem;
 
 /* One SFT example. Instruction: prompt -> response + EOS. Evaluation: judge prompt of (prompt,
@@ -89,12 +115,25 @@ typedef struct {
     int64_t prompt, second;  // offsets into Task.text; second (answer/response) is -1 when absent
     int64_t rationale;       // SFT evaluation lines: offset of the rationale, -1 when absent
     int flag;                // prompts: 1 = may not be held out; SFT: verdict (-1 instruction)
+    int level;               // the line's "level", 0 when none
 } TaskRecord;
 
 typedef struct {
     TaskRecord *rec;  // records in file order (owned)
     int n, cap;       // count, capacity
 } TaskRecords;
+
+/* Layout of one arith level (or, with fresh_rounds, of the whole prompt space). Positions
+   [0, eval) are EVAL, [eval, eval + cap) rounds, then from size - 1 downwards: instr, valid, judge
+   (evaluation-only, used when there are no instruction examples at this level). */
+typedef struct {
+    uint64_t size;      // S: distinct prompts (positions)
+    int64_t lo, n;      // operand range [lo, lo + n)
+    int big;            // 1: position k -> (perm(k), perm_b(k)) (n^2 * n_ops > 2^62)
+    TaskPerm perm;      // position -> prompt index (big: -> operand a)
+    TaskPerm perm_b;    // big: position -> operand b
+    uint64_t eval, instr, valid, judge, cap;  // region sizes (see above)
+} TaskLevel;
 
 typedef struct Task {
     TaskKind kind;               // arith or list
@@ -118,6 +157,16 @@ typedef struct Task {
     int32_t *order;              // list: EVAL (when from the prompts file) then round lines (owned)
     int n_order;                 // list: entries of order
     int finished;                // list: 1 after task_list_finish
+    int levels;                  // arith: 1 when levels are on
+    int sft_lo, sft_hi;          // arith levels: SFT/VALID levels
+    int eval_lo, eval_hi;        // arith levels: EVAL levels, E prompts each
+    int sched[TASK_SCHEDULE_MAX], n_sched;  // round levels in effect (arith levels: the schedule,
+                                            // or task.arith.digits for every round)
+    unsigned char known[TASK_MAX_LEVELS + 1];  // levels replay may draw from
+    TaskLevel *lv;               // arith levels: (TASK_MAX_LEVELS + 1) layouts by level (owned)
+    TaskLevel whole;             // arith fresh_rounds: the whole space's layout
+    int32_t *by_level;           // list with a schedule: round lines grouped by level (owned)
+    int level_start[TASK_MAX_LEVELS + 2];  // list: level L's lines are by_level[start[L], [L+1])
 } Task;
 
 /* Permutation of [0, n) keyed by (seed, stream); n in 1..2^62. */
@@ -127,7 +176,9 @@ uint64_t task_perm_apply(const TaskPerm *p, uint64_t x);
 
 /* Built-in arithmetic task. Errors (t is then freed): bad digits/operators/template/regex, or fewer
    distinct prompts than E + R*P (message names task.arith.digits, task.prompts_per_round,
-   task.eval_prompts, rounds.count), or SFT examples wanted but no non-EVAL prompt left. */
+   task.eval_prompts, rounds.count), or SFT examples wanted but no non-EVAL prompt left; reversed
+   with an operator other than '+'; bad levels or schedule; a level (or, with fresh_rounds, the
+   space) too small for its EVAL, SFT/VALID and round prompts (the message names the level). */
 int task_init_arith(Task *t, const TaskSpec *spec, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Empty list task; add records with task_list_add_*, then call task_list_finish. Errors: bad
@@ -146,12 +197,30 @@ void task_list_add_sft(Task *t, const char *prompt, const char *response, int ve
 int task_list_finish(Task *t, const char *prompts_file, const char *eval_file,
                      ErrMsg *e) WARN_UNUSED_RESULT;
 
+/* task_list_add_prompt / task_list_add_sft with the line's level (0 = none, else
+   1..TASK_MAX_LEVELS). */
+void task_list_add_prompt_level(Task *t, int from_eval_file, const char *prompt,
+                                const char *answer, int no_holdout, int level);
+void task_list_add_sft_level(Task *t, const char *prompt, const char *response, int verdict,
+                             const char *rationale, int level);
+
+/* Parses a level schedule "1,2,3" (comma-separated, optional spaces; "" = none) into levels (at
+   most TASK_SCHEDULE_MAX entries, each 1..max_level, non-decreasing). Returns the count, or -1
+   with why ("expected non-decreasing levels" and the like, no key name) filled. */
+int task_parse_schedule(const char *text, int max_level, int *levels, char *why, int why_size);
+
 /* Releases what t owns; t may then be initialised again. Safe on a zeroed Task. */
 void task_free(Task *t);
 
-/* Items of a split: EVAL E, ROUND P, SFT the number of SFT examples, VALID n_validation (arith). */
+/* Level of an item (its level field): >= 1, or 0 when the task has no levels. */
+int task_item_level(const Task *t, const TaskItem *it);
+/* Level of round r's main prompts (0 when the task has no schedule). */
+int task_round_level(const Task *t, int round);
+
+/* Items of a split: EVAL E (arith levels: E per EVAL level), ROUND P, SFT the number of SFT examples, VALID n_validation (arith). */
 int64_t task_split_size(const Task *t, TaskSplit s);
-/* Item index of split s (EVAL, ROUND or VALID; round in 1..R used for ROUND). Out-of-range dies. */
+/* Item index of split s (EVAL, ROUND or VALID; round in 1..R used for ROUND). Out-of-range dies.
+   Arith levels: EVAL is level-major (index / E + eval_lo), VALID round-robin over SFT levels. */
 void task_item(const Task *t, TaskSplit s, int round, int index, TaskItem *out);
 /* SFT example index in [0, task_split_size(SFT)): arith instruction examples first, then
    evaluation examples; list: the SFT file's lines in order. */
@@ -170,9 +239,15 @@ int task_held_out_judge_example(const Task *t, int index, const TaskItem *it, ch
 
 /* Answer of a response text (decoded, without EOS) into answer (size bytes). With a regex: first
    capture group of the first match (the whole match when the regex has no group); else arith: an
-   optional '-' and digits without leading zeros ("0" itself allowed, "-0" not); list: the text
+   optional '-' and digits without leading zeros ("0" itself allowed, "-0" not); reversed arith:
+   the digits exactly (leading and trailing zeros significant); list: the text
    without surrounding spaces. Returns 0, or -1 when there is no (non-empty, fitting) answer. */
 int task_extract(const Task *t, const char *response, char *answer, int size);
+/* 1 when response is well formed and as long as the PROMPT alone implies (never looking at the
+   answer): reversed arith: exactly (longest operand length + 1) digits; arith '+': digits without
+   leading zeros, longest operand length or one more; other arith operators and lists: an answer
+   can be extracted (task_extract). With a regex the length rules apply to the extracted answer. */
+int task_format_ok(const Task *t, const TaskItem *it, const char *response);
 /* 1 when the extracted answer equals it->answer exactly, 0 when not (or none), -1 when the item has
    no ground truth. */
 int task_verify(const Task *t, const TaskItem *it, const char *response);
