@@ -55,33 +55,47 @@ static void add_tensor(TensorSpec *t, size_t *offset, const char *name, const ch
 size_t gpt_param_table(const GPTConfig *c, TensorSpec tb[GPT_NUM_TENSORS]) {
     size_t off = 0;
     int64_t V = c->Vp, T = c->T, C = c->C, L = c->L;
-    add_tensor(&tb[0], &off, "wte", "(Vp, C)", 1, 2, V, C, 0);
+    add_tensor(&tb[TENSOR_WTE], &off, "wte", "(Vp, C)", 1, 2, V, C, 0);
     if (c->position == GPT_POS_NONE)  // NoPE: wpe keeps its slot with zero elements
-        add_tensor(&tb[1], &off, "wpe", "(0, C)", 1, 2, 0, C, 0);
+        add_tensor(&tb[TENSOR_WPE], &off, "wpe", "(0, C)", 1, 2, 0, C, 0);
     else
-        add_tensor(&tb[1], &off, "wpe", "(T, C)", 1, 2, T, C, 0);
-    add_tensor(&tb[2], &off, "ln1_w", "(L, C)", 0, 2, L, C, 0);
-    add_tensor(&tb[3], &off, "ln1_b", "(L, C)", 0, 2, L, C, 0);
-    add_tensor(&tb[4], &off, "qkv_w", "(L, 3*C, C)", 1, 3, L, 3 * C, C);
-    add_tensor(&tb[5], &off, "qkv_b", "(L, 3*C)", 0, 2, L, 3 * C, 0);
-    add_tensor(&tb[6], &off, "attn_proj_w", "(L, C, C)", 1, 3, L, C, C);
-    add_tensor(&tb[7], &off, "attn_proj_b", "(L, C)", 0, 2, L, C, 0);
-    add_tensor(&tb[8], &off, "ln2_w", "(L, C)", 0, 2, L, C, 0);
-    add_tensor(&tb[9], &off, "ln2_b", "(L, C)", 0, 2, L, C, 0);
-    add_tensor(&tb[10], &off, "fc_w", "(L, 4*C, C)", 1, 3, L, 4 * C, C);
-    add_tensor(&tb[11], &off, "fc_b", "(L, 4*C)", 0, 2, L, 4 * C, 0);
-    add_tensor(&tb[12], &off, "fc_proj_w", "(L, C, 4*C)", 1, 3, L, C, 4 * C);
-    add_tensor(&tb[13], &off, "fc_proj_b", "(L, C)", 0, 2, L, C, 0);
-    add_tensor(&tb[14], &off, "lnf_w", "(C)", 0, 1, C, 0, 0);
-    add_tensor(&tb[15], &off, "lnf_b", "(C)", 0, 1, C, 0, 0);
+        add_tensor(&tb[TENSOR_WPE], &off, "wpe", "(T, C)", 1, 2, T, C, 0);
+    add_tensor(&tb[TENSOR_LN1_W], &off, "ln1_w", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[TENSOR_LN1_B], &off, "ln1_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[TENSOR_QKV_W], &off, "qkv_w", "(L, 3*C, C)", 1, 3, L, 3 * C, C);
+    add_tensor(&tb[TENSOR_QKV_B], &off, "qkv_b", "(L, 3*C)", 0, 2, L, 3 * C, 0);
+    add_tensor(&tb[TENSOR_ATTN_PROJ_W], &off, "attn_proj_w", "(L, C, C)", 1, 3, L, C, C);
+    add_tensor(&tb[TENSOR_ATTN_PROJ_B], &off, "attn_proj_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[TENSOR_LN2_W], &off, "ln2_w", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[TENSOR_LN2_B], &off, "ln2_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[TENSOR_FC_W], &off, "fc_w", "(L, 4*C, C)", 1, 3, L, 4 * C, C);
+    add_tensor(&tb[TENSOR_FC_B], &off, "fc_b", "(L, 4*C)", 0, 2, L, 4 * C, 0);
+    add_tensor(&tb[TENSOR_FC_PROJ_W], &off, "fc_proj_w", "(L, C, 4*C)", 1, 3, L, C, 4 * C);
+    add_tensor(&tb[TENSOR_FC_PROJ_B], &off, "fc_proj_b", "(L, C)", 0, 2, L, C, 0);
+    add_tensor(&tb[TENSOR_LNF_W], &off, "lnf_w", "(C)", 0, 1, C, 0, 0);
+    add_tensor(&tb[TENSOR_LNF_B], &off, "lnf_b", "(C)", 0, 1, C, 0, 0);
     return off;
 }
 
 static void point_tensors(ParamSlab *s) {
     float **ptrs[GPT_NUM_TENSORS] = {
-        &s->t.wte,   &s->t.wpe,         &s->t.ln1_w, &s->t.ln1_b, &s->t.qkv_w,     &s->t.qkv_b,
-        &s->t.attn_proj_w, &s->t.attn_proj_b, &s->t.ln2_w, &s->t.ln2_b, &s->t.fc_w, &s->t.fc_b,
-        &s->t.fc_proj_w, &s->t.fc_proj_b, &s->t.lnf_w, &s->t.lnf_b};
+        [TENSOR_WTE] = &s->t.wte,
+        [TENSOR_WPE] = &s->t.wpe,
+        [TENSOR_LN1_W] = &s->t.ln1_w,
+        [TENSOR_LN1_B] = &s->t.ln1_b,
+        [TENSOR_QKV_W] = &s->t.qkv_w,
+        [TENSOR_QKV_B] = &s->t.qkv_b,
+        [TENSOR_ATTN_PROJ_W] = &s->t.attn_proj_w,
+        [TENSOR_ATTN_PROJ_B] = &s->t.attn_proj_b,
+        [TENSOR_LN2_W] = &s->t.ln2_w,
+        [TENSOR_LN2_B] = &s->t.ln2_b,
+        [TENSOR_FC_W] = &s->t.fc_w,
+        [TENSOR_FC_B] = &s->t.fc_b,
+        [TENSOR_FC_PROJ_W] = &s->t.fc_proj_w,
+        [TENSOR_FC_PROJ_B] = &s->t.fc_proj_b,
+        [TENSOR_LNF_W] = &s->t.lnf_w,
+        [TENSOR_LNF_B] = &s->t.lnf_b,
+    };
     for (int i = 0; i < GPT_NUM_TENSORS; i++) *ptrs[i] = s->data + s->table[i].offset;
 }
 

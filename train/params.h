@@ -30,8 +30,31 @@ typedef struct {
     GPTPosition position;  // GPT_POS_LEARNED (0, the zero-initialised default) or GPT_POS_NONE
 } GPTConfig;
 
+/* Index of each tensor in the table, in the order above (gpt_param_table fills the slots by these
+   names, so code that needs one tensor, e.g. the gradient reducer's callers, need not copy numbers). */
+typedef enum {
+    TENSOR_WTE,
+    TENSOR_WPE,
+    TENSOR_LN1_W,
+    TENSOR_LN1_B,
+    TENSOR_QKV_W,
+    TENSOR_QKV_B,
+    TENSOR_ATTN_PROJ_W,
+    TENSOR_ATTN_PROJ_B,
+    TENSOR_LN2_W,
+    TENSOR_LN2_B,
+    TENSOR_FC_W,
+    TENSOR_FC_B,
+    TENSOR_FC_PROJ_W,
+    TENSOR_FC_PROJ_B,
+    TENSOR_LNF_W,
+    TENSOR_LNF_B,
+    TENSOR_COUNT
+} TensorId;
+
 #define GPT_NUM_TENSORS 16
 #define TENSOR_NAME_MAX 16
+_Static_assert(TENSOR_COUNT == GPT_NUM_TENSORS, "TensorId must list every tensor of the table");
 
 typedef struct {
     char name[TENSOR_NAME_MAX];  // e.g. "qkv_w"
