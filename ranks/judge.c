@@ -1,5 +1,5 @@
 /* ranks/judge.c — the judge role: every configured judge scores every response of the judge's
-   share of the prompts (DESIGN.md "Judges"); votes are gathered on world rank 0. Abstentions are
+   share of the prompts (README "Judges"); votes are gathered on world rank 0. Abstentions are
    NaN. Models: the policy π_t (θ_{r-1}, which generated the responses), the SFT model θ_0 and the
    previous round's policy θ_{r-2} (rc->previous). */
 #include <math.h>
@@ -11,6 +11,32 @@
 #include "train/prefstep.h"
 #include "util/alloc.h"
 #include "util/progress.h"
+
+// The judges a config may name (config_parse refuses others).
+typedef enum {
+    JUDGE_LLM,               // "llm_judge": σ of the policy's verdict logits
+    JUDGE_LIKELIHOOD,        // "likelihood": length-normalised log-likelihood
+    JUDGE_IMPLICIT,          // "implicit": β(ℓ_θ − ℓ_base)
+    JUDGE_SELF_CONSISTENCY,  // "self_consistency": agreement with the other samples' answers
+    JUDGE_ORACLE,            // "oracle": ground truth
+    JUDGE_PREV_ROUND,        // "prev_round": its partner (options.of) under the previous policy
+    JUDGE_KIND_COUNT
+} JudgeKind;
+
+static const char *const JUDGE_NAMES[JUDGE_KIND_COUNT] = {  // [JUDGE_KIND_COUNT], enum order
+    [JUDGE_LLM] = "llm_judge",
+    [JUDGE_LIKELIHOOD] = "likelihood",
+    [JUDGE_IMPLICIT] = "implicit",
+    [JUDGE_SELF_CONSISTENCY] = "self_consistency",
+    [JUDGE_ORACLE] = "oracle",
+    [JUDGE_PREV_ROUND] = "prev_round",
+};
+
+static JudgeKind judge_kind(const char *name) {
+    for (int k = 0; k < JUDGE_KIND_COUNT; k++)
+        if (strcmp(name, JUDGE_NAMES[k]) == 0) return (JudgeKind)k;
+    die("unknown judge \"%s\" (the config check should have refused it)", name);
+}
 
 // The judge's share of the round: prompts [p0, p1), their K responses as full sequences.
 typedef struct {
@@ -116,26 +142,29 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
     int8_t *correct = xmalloc("judge.votes", (size_t)n1);
     LogpCache cache[4];
     int n_cache = 0;
-    const ParamSlab *base = strcmp(c->train.reference, "sft") == 0 ? &rc->sft : &rc->previous;
+    const ParamSlab *base = rc->reference == REFERENCE_SFT ? &rc->sft : &rc->previous;
     int base_ok = r >= 2 && (base == &rc->sft || rc->has_previous);
     Progress prog;
     progress_start(&prog, "judge", (int64_t)J);
     for (int j = 0; j < J && n > 0; j++) {
         const JudgeSpec *js = &c->judges[j];
-        const char *name = js->name;
+        JudgeKind kind = judge_kind(js->name);
         const ParamSlab *model = &rc->policy;
-        int prev = strcmp(name, "prev_round") == 0;
+        int prev = kind == JUDGE_PREV_ROUND;
         if (prev) {  // the partner judge recomputed with the previous round's policy
-            name = js->of;
-            if (r == 1 || !rc->has_previous) name = "likelihood", model = &rc->sft;
-            else model = &rc->previous;
+            if (r == 1 || !rc->has_previous) kind = JUDGE_LIKELIHOOD, model = &rc->sft;
+            else kind = judge_kind(js->of), model = &rc->previous;
         }
-        if (strcmp(name, "llm_judge") == 0) {
+        switch (kind) {
+        case JUDGE_LLM:
             llm_judge_scores(col, &sh, s, rc, model);
-        } else if (strcmp(name, "likelihood") == 0) {
+            break;
+        case JUDGE_LIKELIHOOD: {
             const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
             for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
-        } else if (strcmp(name, "implicit") == 0) {
+            break;
+        }
+        case JUDGE_IMPLICIT: {
             // β(ℓ_θ − ℓ_base) with the base the model's last training used; for prev_round the
             // previous policy against the SFT model (length-normalised likelihood before that)
             const ParamSlab *b = prev ? &rc->sft : base;
@@ -150,7 +179,9 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
                 const double *lb = cached_logp(cache, &n_cache, b, &sh, rc);
                 for (int i = 0; i < n; i++) col[i] = (float)(c->train.beta * (lp[i] - lb[i]));
             }
-        } else if (strcmp(name, "self_consistency") == 0) {
+            break;
+        }
+        case JUDGE_SELF_CONSISTENCY:
             for (int p = 0; p < n / K; p++) {
                 char answers[K][TASK_TEXT_MAX];
                 const char *ptr[K];
@@ -160,13 +191,15 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
                                  : NULL;
                 judge_self_consistency(col + p * K, ptr, K);
             }
-        } else if (strcmp(name, "oracle") == 0) {
+            break;
+        case JUDGE_ORACLE:
             for (int i = 0; i < n; i++) {
                 int v = task_verify(&rc->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
                 col[i] = v < 0 ? NAN : (float)v;
             }
-        } else {
-            die("unknown judge \"%s\" (the config check should have refused it)", name);
+            break;
+        default:  // prev_round of prev_round: the config check refuses it
+            die("judge \"%s\" cannot be the partner of prev_round", js->of);
         }
         for (int i = 0; i < n; i++) votes[(size_t)i * J + j] = col[i];
         progress_update(&prog, j + 1, "%s", js->name);

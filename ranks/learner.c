@@ -20,8 +20,7 @@
 #define STREAM_SFT_ORDER 0x4C4E000000000000ull    // + epoch: order of SFT examples
 #define STREAM_PAIR_ORDER 0x4C4F000000000000ull   // + round << 20 + epoch: order of pairs
 #define EVAL_STREAM_BASE 0x45560000u              // round field of evaluation draws (+ round)
-#define TENSOR_LNF_W 14                           // table indices (train/params.h order)
-#define TENSOR_LNF_B 15
+#define DOUBLES(sums) ((int)(sizeof(sums) / sizeof(double)))  // a sums struct as a double array
 
 // ---- one data-parallel optimizer step ----------------------------------------------------------
 
@@ -47,7 +46,7 @@ static void step_begin(RunCtx *rc) {
 // of the step. Returns 1 when applied.
 static int step_end(RunCtx *rc, int local_bad, double fb_seconds, TrainResult *tr) {
     double t0 = timer_now();
-    if (fault_flag(strcmp(rc->state.phase, "sft") == 0 ? "sft.nan" : "train.nan"))
+    if (fault_flag(rc->phase == PHASE_SFT ? "sft.nan" : "train.nan"))
         rc->grads.data[0] = NAN;  // tests: a non-finite gradient
     grad_reducer_finish(&rc->reducer);
     tr->allreduce_wait += timer_now() - t0;
@@ -71,21 +70,40 @@ static int step_end(RunCtx *rc, int local_bad, double fb_seconds, TrainResult *t
     return 1;
 }
 
-// Sums n doubles over the learners in place.
-static void sum_over_learners(RunCtx *rc, double *v, int n) {
+// The shared end of a training step: applies or skips it (step_end), sums the step's metrics v
+// (n doubles) over the learners in place, and counts skips: tr->failed = 1 once more than
+// train.max_nan_skips steps were skipped. Returns 1 when the step was applied.
+static int step_finish(RunCtx *rc, int local_bad, double fb_seconds, double *v, int n,
+                       TrainResult *tr) {
+    int applied = step_end(rc, local_bad, fb_seconds, tr);
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
+    if (tr->skipped > rc->cfg.train.max_nan_skips) tr->failed = 1;
+    return applied;
 }
 
-static void mid_checkpoint(RunCtx *rc, const char *phase, int64_t cursor) {
+// The end of a phase's step loop at step cursor s (of the phase; the resume point).
+static void phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr) {
+    if (tr->stop == STOP_NONE && !tr->failed) progress_end(prog);
+    rc->state.round_step = s;
+    tr->cursor = s;
+    tr->seconds = timer_now() - t0;
+}
+
+void learner_reset_optimizer(RunCtx *rc, const AdamWConfig *oc) {
+    if (rc->opt.m.data) adamw_free(&rc->opt);
+    adamw_init(&rc->opt, oc, &rc->model);
+}
+
+static void mid_checkpoint(RunCtx *rc, Phase phase, int64_t cursor) {
     char name[CKPT_NAME_MAX];
-    snprintf(rc->state.phase, sizeof rc->state.phase, "%s", phase);
+    rc->phase = phase;
     rc->state.round_step = cursor;
     ckpt_name_step(name, sizeof name, rc->state.round, cursor);
     run_checkpoint(rc, name, 1);
 }
 
 // Stop poll + periodic checkpoint at a step boundary; returns the stop reason (after saving).
-static StopReason boundary(RunCtx *rc, const char *phase, int64_t cursor, int64_t total) {
+static StopReason boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
     StopReason st = stop_poll(rc->comms.learn);
     int every = rc->cfg.checkpoint.every;
     if (st != STOP_NONE || (every > 0 && cursor > 0 && cursor < total && cursor % every == 0))
@@ -110,92 +128,133 @@ static int sft_targets_reached(RunCtx *rc, int64_t step, TrainResult *tr) {
 
 // ---- SFT ------------------------------------------------------------------------------------
 
+// This learner's share of an SFT step: examples lo .. lo + nb - 1 of the global batch of B.
+typedef struct {
+    int B, lo, nb;            // global batch, this learner's first example and count
+    int T;                    // row capacity
+    int64_t N;                // SFT examples (one epoch)
+    float verdict_weight[2];  // loss weight of judging examples: [0] N verdicts, [1] Y verdicts
+    int32_t *tokens;          // (nb, T) rows, packed to (nb, S) during a step
+    int32_t *row;             // (T) one encoded example
+    int32_t *start;           // (nb) response start
+    int32_t *len;             // (nb)
+    float *weight;            // (nb) loss weight of each example
+} SftBatch;
+
+// The SFT sums of a step over the learners.
+typedef struct {
+    double nll;     // weighted response NLL
+    double tokens;  // weighted response tokens
+} SftSums;
+_Static_assert(sizeof(SftSums) == 2 * sizeof(double), "SftSums is summed as an array of doubles");
+
+static void sft_batch_init(SftBatch *b, RunCtx *rc) {
+    const Config *c = &rc->cfg;
+    int L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    b->B = c->sft.batch_size;
+    b->lo = (int)((int64_t)li * b->B / L);
+    b->nb = (int)((int64_t)(li + 1) * b->B / L) - b->lo;
+    b->T = rc->model.T;
+    b->N = task_split_size(&rc->task, TASK_SPLIT_SFT);
+    int n1 = b->nb > 0 ? b->nb : 1;
+    b->tokens = xcalloc("sft.batch", (size_t)n1 * b->T, sizeof(int32_t));
+    b->row = xmalloc("sft.batch", (size_t)b->T * sizeof(int32_t));
+    b->start = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
+    b->len = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
+    b->weight = xmalloc("sft.batch", (size_t)n1 * sizeof(float));
+    int64_t n_yes, n_no;
+    task_sft_verdict_counts(&rc->task, &n_yes, &n_no);
+    sft_verdict_weights(n_yes, n_no, c->sft.judge_weight, b->verdict_weight);
+}
+
+static void sft_batch_free(SftBatch *b) {
+    xfree(b->tokens), xfree(b->row), xfree(b->start), xfree(b->len), xfree(b->weight);
+    memset(b, 0, sizeof *b);
+}
+
+// Encodes this learner's examples of step s (global examples s*B + lo ..) into (nb, S) rows;
+// returns S, the longest. sft_batch_unpack restores the (nb, T) stride afterwards.
+static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s) {
+    int S = 1, T = b->T;
+    for (int i = 0; i < b->nb; i++) {
+        int64_t g = s * b->B + b->lo + i, epoch = g / b->N;
+        TaskPerm perm = task_perm_make((uint64_t)b->N, rc->state.seed, STREAM_SFT_ORDER + epoch);
+        TaskSftExample ex;
+        task_sft_example(&rc->task, (int64_t)task_perm_apply(&perm, (uint64_t)(g % b->N)), &ex);
+        ErrMsg e;
+        int rs, n = task_encode_sft(&rc->task, &rc->tok, &ex, b->row, T, &rs, &e);
+        CHECKF(n > 0, "SFT example %lld: %s", (long long)g, e.msg);  // validated at load
+        memcpy(b->tokens + (size_t)i * T, b->row, (size_t)n * sizeof(int32_t));
+        b->start[i] = rs, b->len[i] = n;
+        b->weight[i] = ex.kind == TASK_SFT_EVALUATION ? b->verdict_weight[ex.verdict] : 1.0f;
+        S = n > S ? n : S;
+    }
+    for (int i = 0; i < b->nb; i++)  // repack (nb, T) rows into (nb, S)
+        memmove(b->tokens + (size_t)i * S, b->tokens + (size_t)i * T, (size_t)S * sizeof(int32_t));
+    return S;
+}
+
+static void sft_batch_unpack(SftBatch *b, int S) {
+    for (int i = b->nb - 1; i >= 0; i--)  // back to the (nb, T) stride, last row first
+        memmove(b->tokens + (size_t)i * b->T, b->tokens + (size_t)i * S,
+                (size_t)S * sizeof(int32_t));
+}
+
+// 1 when SFT checks its validation targets (and the task has validation prompts to check).
+static int sft_early_stops(RunCtx *rc) {
+    const Config *c = &rc->cfg;
+    if (!config_sft_early_stop(c)) return 0;
+    if (task_split_size(&rc->task, TASK_SPLIT_VALID) > 0) return 1;
+    if (rc->comms.learn_rank == 0)
+        log_warn("sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
+                 "validation prompts, so SFT runs all sft.steps (%lld)", (long long)c->sft.steps);
+    return 0;
+}
+
 TrainResult learner_sft(RunCtx *rc) {
     TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN,
                       .validation_judge_acc = NAN};
     const Config *c = &rc->cfg;
-    int stops = config_sft_early_stop(c);
-    if (stops && task_split_size(&rc->task, TASK_SPLIT_VALID) == 0) {
-        if (rc->comms.learn_rank == 0)
-            log_warn("sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
-                     "validation prompts, so SFT runs all sft.steps (%lld)", (long long)c->sft.steps);
-        stops = 0;
-    }
+    int stops = sft_early_stops(rc);
     int64_t steps = c->sft.steps;
-    int B = c->sft.batch_size, L = rc->comms.learn_size, li = rc->comms.learn_rank;
-    int lo = (int)((int64_t)li * B / L), nb = (int)((int64_t)(li + 1) * B / L) - lo;
-    int T = rc->model.T;
-    int64_t N = task_split_size(&rc->task, TASK_SPLIT_SFT);
     if (rc->state.round_step == 0) {
         AdamWConfig oc;
         config_adamw_sft(c, &oc);
-        if (rc->opt.m.data) adamw_free(&rc->opt);
-        adamw_init(&rc->opt, &oc, &rc->model);
+        learner_reset_optimizer(rc, &oc);
     }
-    int32_t *tok = xcalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * T, sizeof(int32_t));
-    int32_t *row = xmalloc("sft.batch", (size_t)T * sizeof(int32_t));
-    int32_t *start = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * 2 * sizeof(int32_t));
-    int32_t *len = start + (nb > 0 ? nb : 1);
-    float *weight = xmalloc("sft.batch", (size_t)(nb > 0 ? nb : 1) * sizeof(float));
-    int64_t n_yes, n_no;
-    task_sft_verdict_counts(&rc->task, &n_yes, &n_no);
-    float verdict_weight[2];  // [0] N examples, [1] Y examples
-    sft_verdict_weights(n_yes, n_no, c->sft.judge_weight, verdict_weight);
+    SftBatch b;
+    sft_batch_init(&b, rc);
     Progress prog;
     progress_start(&prog, "sft step", steps);
     double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
     int64_t s = rc->state.round_step;
     for (; s < steps; s++) {
-        tr.stop = boundary(rc, "sft", s, steps);
+        tr.stop = boundary(rc, PHASE_SFT, s, steps);
         if (tr.stop != STOP_NONE) break;
         if (stops && s > 0 && s % c->sft.check_every == 0 && sft_targets_reached(rc, s, &tr)) break;
         fault_point("sft.step");
-        // this learner's slice of the global batch: examples g = s*B + lo .. s*B + lo + nb - 1
-        int S = 1;
-        for (int i = 0; i < nb; i++) {
-            int64_t g = s * B + lo + i, epoch = g / N;
-            TaskPerm perm = task_perm_make((uint64_t)N, rc->state.seed, STREAM_SFT_ORDER + epoch);
-            TaskSftExample ex;
-            task_sft_example(&rc->task, (int64_t)task_perm_apply(&perm, (uint64_t)(g % N)), &ex);
-            ErrMsg e;
-            int rs, n = task_encode_sft(&rc->task, &rc->tok, &ex, row, T, &rs, &e);
-            CHECKF(n > 0, "SFT example %lld: %s", (long long)g, e.msg);  // validated at load
-            memcpy(tok + (size_t)i * T, row, (size_t)n * sizeof(int32_t));
-            start[i] = rs, len[i] = n;
-            weight[i] = ex.kind == TASK_SFT_EVALUATION ? verdict_weight[ex.verdict] : 1.0f;
-            S = n > S ? n : S;
-        }
-        for (int i = 0; i < nb; i++)  // repack (nb, T) rows into (nb, S)
-            memmove(tok + (size_t)i * S, tok + (size_t)i * T, (size_t)S * sizeof(int32_t));
-        double counts[2] = {0.0, sft_response_tokens(start, len, weight, nb)};  // nll, tokens
-        double global_tokens = counts[1];
+        int S = sft_batch_gather(&b, rc, s);
+        SftSums v = {.tokens = sft_response_tokens(b.start, b.len, b.weight, b.nb)};
+        double global_tokens = v.tokens;  // the loss is normalised by all learners' tokens
         MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM,
                                 rc->comms.learn));
         step_begin(rc);
         double tb = timer_now();
-        if (nb > 0)
-            counts[0] = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, tok, start, len,
-                                        weight, nb, S, global_tokens);
-        int applied = step_end(rc, !isfinite(counts[0]), timer_now() - tb, &tr);
-        sum_over_learners(rc, counts, 2);
-        for (int i = 0; i < nb; i++)  // restore the (nb, T) stride for the next batch
-            memmove(tok + (size_t)(nb - 1 - i) * T, tok + (size_t)(nb - 1 - i) * S,
-                    (size_t)S * sizeof(int32_t));
-        if (applied) loss_sum += counts[0] / counts[1];
-        tokens += counts[1];
-        if (tr.skipped > c->train.max_nan_skips) {
-            tr.failed = 1;
-            break;
-        }
-        progress_update(&prog, s + 1, "loss %.4f", counts[0] / counts[1]);
+        if (b.nb > 0)
+            v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b.tokens, b.start,
+                                    b.len, b.weight, b.nb, S, global_tokens);
+        double fb = timer_now() - tb;
+        int applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), &tr);
+        sft_batch_unpack(&b, S);
+        if (applied) loss_sum += v.nll / v.tokens;
+        tokens += v.tokens;
+        if (tr.failed) break;
+        progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
     }
-    if (tr.stop == STOP_NONE && !tr.failed) progress_end(&prog);
-    rc->state.round_step = s;
-    tr.cursor = s;
-    tr.seconds = timer_now() - t0;
+    phase_end(rc, &prog, s, t0, &tr);
     tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
     tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
-    xfree(tok), xfree(row), xfree(start), xfree(weight);
+    sft_batch_free(&b);
     return tr;
 }
 
@@ -356,8 +415,9 @@ static double *shared_logprobs(RunCtx *rc, const PairSet *ps, const ParamSlab *w
     return all;
 }
 
-static LossParams loss_params_of(const Config *c) {
-    LossParams lp = loss_params_default((LossKind)loss_kind_from_name(c->train.loss));
+static LossParams loss_params_of(const RunCtx *rc) {
+    const Config *c = &rc->cfg;
+    LossParams lp = loss_params_default(rc->loss_kind);
     lp.beta = c->train.beta;
     lp.eps = c->train.eps;
     lp.ipo_tau = c->train.ipo_tau;
@@ -368,6 +428,152 @@ static LossParams loss_params_of(const Config *c) {
     lp.scir_weight = c->train.scir_weight;
     lp.scir_entropy = c->train.scir_entropy;
     return lp;
+}
+
+// One step's minibatch buffers of this learner: up to cap pairs, rows 2k (chosen), 2k+1 (rejected).
+typedef struct {
+    int32_t *tokens;       // (2cap, S) with S <= the pair set's width
+    int32_t *start;        // (2cap) response start
+    int32_t *len;          // (2cap)
+    double *ref_logp;      // (2cap)
+    double *prev_logp;     // (2cap)
+    float *p, *p_w, *p_l;  // (cap) soft label, SPPO win rates
+    double *scir_u;        // (cap) SCIR: judge logit differences
+    double *scir_du;       // (cap) SCIR: their gradients
+    int32_t *judge_stage;  // (2cap, T) SCIR only: judge sequences of the minibatch, else NULL
+    int32_t *judge_len;    // (2cap) SCIR only: their lengths, else NULL
+} PairBuffers;
+
+static void pair_buffers_init(PairBuffers *b, int cap, int S, int T, int scir) {
+    size_t n2 = (size_t)2 * cap;
+    b->tokens = xmalloc("pairs.batch", n2 * S * sizeof(int32_t));
+    b->start = xmalloc("pairs.batch", n2 * sizeof(int32_t));
+    b->len = xmalloc("pairs.batch", n2 * sizeof(int32_t));
+    b->ref_logp = xmalloc("pairs.batch", n2 * sizeof(double));
+    b->prev_logp = xmalloc("pairs.batch", n2 * sizeof(double));
+    b->p = xmalloc("pairs.batch", (size_t)cap * sizeof(float));
+    b->p_w = xmalloc("pairs.batch", (size_t)cap * sizeof(float));
+    b->p_l = xmalloc("pairs.batch", (size_t)cap * sizeof(float));
+    b->scir_u = xmalloc("pairs.scir", (size_t)cap * sizeof(double));
+    b->scir_du = xmalloc("pairs.scir", (size_t)cap * sizeof(double));
+    b->judge_stage = scir ? xmalloc("pairs.scir", n2 * T * sizeof(int32_t)) : NULL;
+    b->judge_len = scir ? xmalloc("pairs.scir", n2 * sizeof(int32_t)) : NULL;
+}
+
+static void pair_buffers_free(PairBuffers *b) {
+    xfree(b->tokens), xfree(b->start), xfree(b->len), xfree(b->ref_logp), xfree(b->prev_logp);
+    xfree(b->p), xfree(b->p_w), xfree(b->p_l), xfree(b->scir_u), xfree(b->scir_du);
+    xfree(b->judge_stage), xfree(b->judge_len);
+    memset(b, 0, sizeof *b);
+}
+
+// The pairs one learner trains in one step: order[lo .. lo + n_local) of the step's n_global.
+typedef struct {
+    int64_t lo, n_local, n_global;
+} PairSlice;
+
+// Step m of an epoch takes the next Bg pairs of the epoch's order; learner li of L takes its
+// contiguous share of them.
+static PairSlice pair_slice(int64_t n_pairs, int Bg, int64_t m, int L, int li) {
+    int64_t first = m * Bg, n_global = n_pairs - first < Bg ? n_pairs - first : Bg;
+    int64_t lo = first + li * n_global / L, n_local = first + (li + 1) * n_global / L - lo;
+    return (PairSlice){.lo = lo, .n_local = n_local, .n_global = n_global};
+}
+
+// The order of the pairs in an epoch; it depends only on (seed, round, epoch).
+static void epoch_order(int32_t *order, int n, const RunCtx *rc, int64_t epoch) {
+    for (int i = 0; i < n; i++) order[i] = i;
+    Rng r = rng_stream(rc->state.seed,
+                       STREAM_PAIR_ORDER + ((uint64_t)rc->state.round << 20) + (uint64_t)epoch);
+    rng_shuffle_i32(&r, order, n);
+}
+
+// Copies the slice's pairs into b and returns them as a PairBatch of width S (the longest of their
+// sequences); *tokens receives their summed lengths.
+static PairBatch pair_gather(PairBuffers *b, const PairSet *ps, const int32_t *order, PairSlice sl,
+                             int need_prev, int scir, double *tokens) {
+    int S = 1;
+    for (int64_t k = 0; k < sl.n_local; k++)
+        for (int side = 0; side < 2; side++) {
+            int q = 2 * order[sl.lo + k] + side;
+            S = ps->len[q] > S ? ps->len[q] : S;
+        }
+    *tokens = 0.0;
+    for (int64_t k = 0; k < sl.n_local; k++) {
+        int i = order[sl.lo + k];
+        for (int side = 0; side < 2; side++) {
+            int q = 2 * i + side, d = 2 * (int)k + side;
+            memcpy(b->tokens + (size_t)d * S, ps->tokens + (size_t)q * ps->S,
+                   (size_t)S * sizeof(int32_t));
+            b->start[d] = ps->start[q], b->len[d] = ps->len[q];
+            b->ref_logp[d] = ps->ref_logp[q];
+            b->prev_logp[d] = need_prev ? ps->prev_logp[q] : 0.0;
+            *tokens += ps->len[q];
+        }
+        b->p[k] = ps->p[i], b->p_w[k] = ps->p_w[i], b->p_l[k] = ps->p_l[i];
+    }
+    PairBatch pb = {.n_pairs = (int)sl.n_local, .S = S, .tokens = b->tokens,
+                    .resp_start = b->start, .len = b->len, .ref_logp = b->ref_logp,
+                    .prev_logp = need_prev ? b->prev_logp : NULL, .p = b->p, .p_w = b->p_w,
+                    .p_l = b->p_l};
+    if (scir) pb.scir_u = b->scir_u, pb.scir_du = b->scir_du;
+    return pb;
+}
+
+// The sums of a preference step's metrics over the learners (pair means weighted by pairs).
+typedef struct {
+    double loss, margin, accuracy, reward_c, reward_r, logratio;  // each x pairs
+    double pairs;   // pairs trained
+    double tokens;  // policy tokens processed
+} PrefSums;
+_Static_assert(sizeof(PrefSums) == 8 * sizeof(double), "PrefSums is summed as an array of doubles");
+
+static PrefSums pref_sums_of(const LossMetrics *lm, int64_t n, double tokens) {
+    return (PrefSums){.loss = lm->loss * n, .margin = lm->margin * n,
+                      .accuracy = lm->accuracy * n, .reward_c = lm->reward_c * n,
+                      .reward_r = lm->reward_r * n, .logratio = lm->logratio * n,
+                      .pairs = (double)n, .tokens = tokens};
+}
+
+// A skipped step's metrics do not count, its tokens do (they were processed).
+static void pref_sums_add(PrefSums *acc, const PrefSums *v, int applied) {
+    if (applied) {
+        acc->loss += v->loss, acc->margin += v->margin, acc->accuracy += v->accuracy;
+        acc->reward_c += v->reward_c, acc->reward_r += v->reward_r;
+        acc->logratio += v->logratio, acc->pairs += v->pairs;
+    }
+    acc->tokens += v->tokens;
+}
+
+// SCIR's sums of a round on one learner (summed over the learners at the end).
+typedef struct {
+    double penalty;  // L_con x pairs
+    double dropped;  // pairs outside the consistent set
+    double pairs;
+} ScirSums;
+_Static_assert(sizeof(ScirSums) == 3 * sizeof(double), "ScirSums is summed as an array of doubles");
+
+// This learner's forward and backward of one step into rc->grads (the all-reduce is armed by
+// step_begin). SCIR needs two backward passes, so its all-reduce starts after both (no overlap).
+// Returns prefstep_train's count of bad pairs.
+static int pref_forward_backward(RunCtx *rc, const PairSet *ps, const LossParams *lp,
+                                 PairBuffers *b, PairBatch *pb, const int32_t *order, PairSlice sl,
+                                 LossMetrics *lm, ScirSums *scir) {
+    int on = lp->scir_weight > 0, bad = 0;
+    if (on) {
+        rc->train_acts.grad_ready = NULL;
+        if (sl.n_local > 0)
+            scir_forward(rc, ps, order, sl.lo, sl.n_local, b->scir_u, b->judge_stage, b->judge_len);
+    }
+    if (sl.n_local > 0)
+        bad = prefstep_train(&rc->train_acts, &rc->policy, &rc->grads, lp, pb,
+                             (double)sl.n_local / (double)sl.n_global, NULL, lm);
+    if (on && sl.n_local > 0) {
+        scir_backward(rc, sl.n_local, b->judge_len, b->scir_du);
+        scir->penalty += pb->scir_mean * sl.n_local, scir->dropped += pb->scir_dropped;
+        scir->pairs += sl.n_local;
+    }
+    return bad;
 }
 
 TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
@@ -382,14 +588,15 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         free_pairs(&ps);
         return tr;
     }
-    LossParams lp = loss_params_of(c);
+    LossParams lp = loss_params_of(rc);
     int need_prev = lp.kind == LOSS_INPO || lp.kind == LOSS_SPPO;
     int scir = lp.scir_weight > 0;
     if (scir) {
         build_judge_sequences(&ps, rc);
-        if (!rc->judge_acts.slab) acts_init(&rc->judge_acts, &rc->model, rc->train_batch, rc->model.T, 1);
+        if (!rc->judge_acts.slab)
+            acts_init(&rc->judge_acts, &rc->model, rc->train_batch, rc->model.T, 1);
     }
-    const ParamSlab *ref = strcmp(c->train.reference, "sft") == 0 ? &rc->sft : &rc->round_start;
+    const ParamSlab *ref = rc->reference == REFERENCE_SFT ? &rc->sft : &rc->round_start;
     double t0 = timer_now();
     ps.ref_logp = shared_logprobs(rc, &ps, ref);
     if (need_prev) ps.prev_logp = shared_logprobs(rc, &ps, &rc->round_start);
@@ -400,107 +607,52 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         AdamWConfig oc;
         config_adamw(c, &oc);
         oc.total_steps = total;
-        if (rc->opt.m.data) adamw_free(&rc->opt);
-        adamw_init(&rc->opt, &oc, &rc->model);
+        learner_reset_optimizer(rc, &oc);
     }
-    int32_t *order = xmalloc("pairs.order", (size_t)ps.n * sizeof(int32_t));
-    int cap = rc->train_batch / 2;
-    int32_t *tok = xmalloc("pairs.batch", (size_t)2 * cap * ps.S * sizeof(int32_t));
-    int32_t *start = xmalloc("pairs.batch", (size_t)4 * cap * sizeof(int32_t)), *len = start + 2 * cap;
-    double *ref_b = xmalloc("pairs.batch", (size_t)4 * cap * sizeof(double)), *prev_b = ref_b + 2 * cap;
-    float *p_b = xmalloc("pairs.batch", (size_t)3 * cap * sizeof(float));
-    float *pw_b = p_b + cap, *pl_b = p_b + 2 * cap;
-    double *u_b = xmalloc("pairs.scir", (size_t)2 * cap * sizeof(double)), *du_b = u_b + cap;
-    int32_t *stage = scir ? xmalloc("pairs.scir", (size_t)2 * cap * rc->model.T * sizeof(int32_t)) : NULL;
-    int32_t *jlen_b = scir ? xmalloc("pairs.scir", (size_t)2 * cap * sizeof(int32_t)) : NULL;
-    double scir_sum = 0.0, scir_dropped = 0.0, scir_pairs = 0.0;
-    double sums[8] = {0};  // loss, margin, accuracy, reward_c, reward_r, logratio (x n), n, tokens
+    int32_t *order = xmalloc("pairs.order", (size_t)ps.n * sizeof(int32_t));  // (n) pair indices
+    PairBuffers b;
+    pair_buffers_init(&b, rc->train_batch / 2, ps.S, rc->model.T, scir);
+    PrefSums sums = {0};
+    ScirSums scir_sums = {0};
     Progress prog;
     progress_start(&prog, "train step", total);
     int64_t s = rc->state.round_step, epoch_of_order = -1;
     for (; s < total; s++) {
-        tr.stop = boundary(rc, "train", s, total);
+        tr.stop = boundary(rc, PHASE_TRAIN, s, total);
         if (tr.stop != STOP_NONE) break;
         fault_point("train.step");
-        int64_t epoch = s / per_epoch, m = s % per_epoch;
-        if (epoch != epoch_of_order) {  // the epoch's order depends only on (seed, round, epoch)
-            for (int i = 0; i < ps.n; i++) order[i] = i;
-            Rng r = rng_stream(rc->state.seed,
-                               STREAM_PAIR_ORDER + ((uint64_t)rc->state.round << 20) + (uint64_t)epoch);
-            rng_shuffle_i32(&r, order, ps.n);
-            epoch_of_order = epoch;
-        }
-        int64_t first = m * Bg, n_global = ps.n - first < Bg ? ps.n - first : Bg;
-        int64_t lo = first + li * n_global / L, n_local = first + (li + 1) * n_global / L - lo;
-        int S = 1;
-        for (int64_t k = 0; k < n_local; k++)
-            for (int side = 0; side < 2; side++) {
-                int q = 2 * order[lo + k] + side;
-                S = ps.len[q] > S ? ps.len[q] : S;
-            }
-        double tokens = 0.0;
-        for (int64_t k = 0; k < n_local; k++) {
-            int i = order[lo + k];
-            for (int side = 0; side < 2; side++) {
-                int q = 2 * i + side, d = 2 * (int)k + side;
-                memcpy(tok + (size_t)d * S, ps.tokens + (size_t)q * ps.S, (size_t)S * sizeof(int32_t));
-                start[d] = ps.start[q], len[d] = ps.len[q];
-                ref_b[d] = ps.ref_logp[q];
-                prev_b[d] = need_prev ? ps.prev_logp[q] : 0.0;
-                tokens += ps.len[q];
-            }
-            p_b[k] = ps.p[i], pw_b[k] = ps.p_w[i], pl_b[k] = ps.p_l[i];
-        }
-        PairBatch pb = {.n_pairs = (int)n_local, .S = S, .tokens = tok, .resp_start = start,
-                        .len = len, .ref_logp = ref_b, .prev_logp = need_prev ? prev_b : NULL,
-                        .p = p_b, .p_w = pw_b, .p_l = pl_b};
+        int64_t epoch = s / per_epoch;
+        if (epoch != epoch_of_order) epoch_order(order, ps.n, rc, epoch), epoch_of_order = epoch;
+        PairSlice sl = pair_slice(ps.n, Bg, s % per_epoch, L, li);
+        double tokens;
+        PairBatch pb = pair_gather(&b, &ps, order, sl, need_prev, scir, &tokens);
         LossMetrics lm = {0};
         step_begin(rc);
         double tb = timer_now();
-        int bad = 0;
-        if (scir) {  // two backward passes: the all-reduce starts after both (no overlap)
-            rc->train_acts.grad_ready = NULL;
-            if (n_local > 0) scir_forward(rc, &ps, order, lo, n_local, u_b, stage, jlen_b);
-            pb.scir_u = u_b, pb.scir_du = du_b;
-        }
-        if (n_local > 0)
-            bad = prefstep_train(&rc->train_acts, &rc->policy, &rc->grads, &lp, &pb,
-                                 (double)n_local / (double)n_global, NULL, &lm);
-        if (scir && n_local > 0) {
-            scir_backward(rc, n_local, jlen_b, du_b);
-            scir_sum += pb.scir_mean * n_local, scir_dropped += pb.scir_dropped;
-            scir_pairs += n_local;
-        }
-        int applied = step_end(rc, bad > 0, timer_now() - tb, &tr);
-        double v[8] = {lm.loss * n_local, lm.margin * n_local, lm.accuracy * n_local,
-                       lm.reward_c * n_local, lm.reward_r * n_local, lm.logratio * n_local,
-                       (double)n_local, tokens};
-        sum_over_learners(rc, v, 8);
-        if (applied)
-            for (int k = 0; k < 7; k++) sums[k] += v[k];
-        sums[7] += v[7];
-        if (tr.skipped > c->train.max_nan_skips) {
-            tr.failed = 1;
-            break;
-        }
-        progress_update(&prog, s + 1, "loss %.4f margin %.3f acc %.2f", v[0] / v[6], v[1] / v[6],
-                        v[2] / v[6]);
+        int bad = pref_forward_backward(rc, &ps, &lp, &b, &pb, order, sl, &lm, &scir_sums);
+        double fb = timer_now() - tb;
+        PrefSums v = pref_sums_of(&lm, sl.n_local, tokens);
+        int applied = step_finish(rc, bad > 0, fb, (double *)&v, DOUBLES(v), &tr);
+        pref_sums_add(&sums, &v, applied);
+        if (tr.failed) break;
+        progress_update(&prog, s + 1, "loss %.4f margin %.3f acc %.2f", v.loss / v.pairs,
+                        v.margin / v.pairs, v.accuracy / v.pairs);
     }
-    if (tr.stop == STOP_NONE && !tr.failed) progress_end(&prog);
-    rc->state.round_step = s;
-    tr.cursor = s;
-    tr.seconds = timer_now() - t0;
-    double n = sums[6] > 0 ? sums[6] : NAN;
-    tr.loss = sums[0] / n, tr.margin = sums[1] / n, tr.accuracy = sums[2] / n;
-    tr.reward_c = sums[3] / n, tr.reward_r = sums[4] / n, tr.kl = sums[5] / n;
-    tr.tokens_per_s = sums[7] / (tr.seconds > 0 ? tr.seconds : 1);
+    phase_end(rc, &prog, s, t0, &tr);
+    double n = sums.pairs > 0 ? sums.pairs : NAN;
+    tr.loss = sums.loss / n, tr.margin = sums.margin / n, tr.accuracy = sums.accuracy / n;
+    tr.reward_c = sums.reward_c / n, tr.reward_r = sums.reward_r / n, tr.kl = sums.logratio / n;
+    tr.tokens_per_s = sums.tokens / (tr.seconds > 0 ? tr.seconds : 1);
     tr.scir_penalty = tr.scir_dropped_fraction = NAN;
     if (scir) {  // round means over all learners and steps
-        double v[3] = {scir_sum, scir_dropped, scir_pairs};
-        sum_over_learners(rc, v, 3);
-        if (v[2] > 0) tr.scir_penalty = v[0] / v[2], tr.scir_dropped_fraction = v[1] / v[2];
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, (double *)&scir_sums, DOUBLES(scir_sums), MPI_DOUBLE, MPI_SUM,
+                                rc->comms.learn));
+        if (scir_sums.pairs > 0)
+            tr.scir_penalty = scir_sums.penalty / scir_sums.pairs,
+            tr.scir_dropped_fraction = scir_sums.dropped / scir_sums.pairs;
     }
-    xfree(order), xfree(tok), xfree(start), xfree(ref_b), xfree(p_b), xfree(u_b), xfree(stage), xfree(jlen_b);
+    xfree(order);
+    pair_buffers_free(&b);
     free_pairs(&ps);
     return tr;
 }

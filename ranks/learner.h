@@ -45,6 +45,10 @@ TrainResult learner_sft(RunCtx *rc);
    rows), resuming at rc->state.round_step. */
 TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows);
 
+/* Replaces the optimizer with a fresh one of config oc (zero moments, step 0): at the start of a
+   training phase, and on resume before a checkpoint's moments are read into it. Not collective. */
+void learner_reset_optimizer(RunCtx *rc, const AdamWConfig *oc);
+
 /* Held-out evaluation of rc->policy (EVAL prompts split across learners); every learner gets the
    summary. seconds: wall time. */
 EvalSummary learner_eval(RunCtx *rc, double *seconds);

@@ -39,10 +39,6 @@ static void metrics_path(const RunCtx *rc, char *out, size_t size) {
     snprintf(out, size, "%s/metrics.jsonl", rc->cfg.run.run_dir);
 }
 
-static void set_phase(RunCtx *rc, const char *phase) {
-    snprintf(rc->state.phase, sizeof rc->state.phase, "%s", phase);
-}
-
 // ---- start: fresh run or resume --------------------------------------------------------------
 
 // Rank 0: creates the run directory and writes config.json (fresh runs).
@@ -77,8 +73,8 @@ static int init_weights(RunCtx *rc, ErrMsg *e) {
 }
 
 // Which round the metrics file may keep lines for when resuming at the current state.
-static int completed_round(const CkptState *s) {
-    return strcmp(s->phase, "done") == 0 ? s->round : s->round - 1;
+static int completed_round(const RunCtx *rc) {
+    return rc->phase == PHASE_DONE ? rc->state.round : rc->state.round - 1;
 }
 
 // Resumes from LATEST when there is one; returns 1 resumed, 0 fresh, -1 error (message printed).
@@ -94,7 +90,13 @@ static int resume(RunCtx *rc) {
     xfree(shared);
     // refuse a changed config (only the resumable keys, e.g. rounds.count, may differ)
     CkptInfo info;
+    Phase phase = PHASE_SFT;
     int st = ckpt_peek(path, &info, &e) != 0;
+    if (!st && phase_from_name(info.state.phase, &phase) != 0) {
+        err_set(&e, "%s: phase '%s' is not one a run resumes from (sft, train, done)", path,
+                info.state.phase);
+        st = 1;
+    }
     if (!st) {
         Config old;
         if (config_parse(&old, info.config_json, path, NULL, 0, &e) != 0) {
@@ -116,9 +118,8 @@ static int resume(RunCtx *rc) {
         if (!st) ckpt_info_free(&info);
         return -1;
     }
-    const char *phase = info.state.phase;
     int round = info.state.round;
-    int mid = strcmp(phase, "sft") == 0 || strcmp(phase, "train") == 0;
+    int mid = phase == PHASE_SFT || phase == PHASE_TRAIN;
     CkptContents c = {.model = &rc->policy, .state = &rc->state,
                       .optim = mid ? &rc->opt : NULL,
                       .ref = round > 0 ? &rc->sft : NULL,
@@ -127,23 +128,23 @@ static int resume(RunCtx *rc) {
     if (mid) {  // ckpt_read fills the moments into slabs of the model's layout
         AdamWConfig oc;
         config_adamw(&rc->cfg, &oc);
-        if (rc->opt.m.data) adamw_free(&rc->opt);
-        adamw_init(&rc->opt, &oc, &rc->model);
+        learner_reset_optimizer(rc, &oc);
     }
     if (ckpt_read(path, &rc->model, &c, rc->comms.world, &e) != 0) {
         if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
         return -1;
     }
+    rc->phase = phase;
     if (round == 0) param_slab_copy(&rc->sft, &rc->policy);
     if (round == 0) param_slab_copy(&rc->round_start, &rc->policy);
     if (rc->comms.rank == 0) {
         char mp[CONFIG_PATH_MAX + 32];
         metrics_path(rc, mp, sizeof mp);
-        if (metrics_truncate(mp, completed_round(&rc->state), &e) != 0)
+        if (metrics_truncate(mp, completed_round(rc), &e) != 0)
             log_warn("metrics: %s", e.msg);
     }
     log_root("resuming from %s: round %d, phase %s, step %lld", path, rc->state.round,
-             rc->state.phase, (long long)rc->state.round_step);
+             phase_name(rc->phase), (long long)rc->state.round_step);
     return 1;
 }
 
@@ -215,7 +216,7 @@ static int run_sft(RunCtx *rc, int *status) {
     if (share_halt(rc, &tr, status)) return 1;
     MetricsRecord *m = metrics_record_new();
     metrics_set_int(m, NULL, "round", 0);
-    metrics_set_str(m, NULL, "phase", "sft");
+    metrics_set_str(m, NULL, "phase", phase_name(PHASE_SFT));
     if (rc->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
@@ -234,7 +235,7 @@ static int run_sft(RunCtx *rc, int *status) {
     write_metrics(rc, m);
     rc->state.round = 0;
     rc->state.round_step = 0;
-    set_phase(rc, "done");
+    rc->phase = PHASE_DONE;
     fault_point("phase.checkpoint");
     run_checkpoint(rc, "round_0000", 0);
     run_bcast_slab(rc, &rc->policy);
@@ -267,7 +268,7 @@ static void run_collect(RunCtx *rc, double seconds[3]) {
     double t3 = timer_now();
     seconds[0] = t1 - t0, seconds[1] = t2 - t1, seconds[2] = t3 - t2;
     samples_free(&s);
-    set_phase(rc, "train");
+    rc->phase = PHASE_TRAIN;
     rc->state.round_step = 0;
 }
 
@@ -315,7 +316,7 @@ static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
                  ev.maj_acc, ev.judge_acc);
     }
     write_metrics(rc, m);
-    set_phase(rc, "done");
+    rc->phase = PHASE_DONE;
     rc->state.round_step = 0;
     fault_point("phase.checkpoint");
     char name[CKPT_NAME_MAX];
@@ -341,17 +342,17 @@ int round_main(RunCtx *rc, int sft_only) {
             if (rc->comms.rank == 0) fprintf(stderr, "error: model.init: %s\n", e.msg);
             return EXIT_BAD_INPUT;
         }
-        set_phase(rc, "sft");
+        rc->phase = PHASE_SFT;
         rc->state.round = 0;
         rc->state.round_step = 0;
     }
     int status = EXIT_OK;
-    if (strcmp(rc->state.phase, "sft") == 0 && run_sft(rc, &status)) return status;
+    if (rc->phase == PHASE_SFT && run_sft(rc, &status)) return status;
     int R = sft_only ? 0 : rc->cfg.rounds.count;
     while (1) {
         double secs[3];
         const double *collect = NULL;
-        if (strcmp(rc->state.phase, "done") == 0) {
+        if (rc->phase == PHASE_DONE) {
             if (rc->state.round >= R) break;
             StopReason st = stop_poll(rc->comms.world);
             if (st != STOP_NONE) {

@@ -148,6 +148,10 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     snprintf(rc->ckpt_dir, sizeof rc->ckpt_dir, "%s/ckpt", c->run.run_dir);
     ckpt_state_init(&rc->state, W);
     rc->state.seed = (uint64_t)c->run.seed;
+    rc->phase = PHASE_SFT;  // ckpt_state_init's phase
+    // config_parse checked both names
+    rc->reference = strcmp(c->train.reference, "sft") == 0 ? REFERENCE_SFT : REFERENCE_ROUND_START;
+    rc->loss_kind = (LossKind)loss_kind_from_name(c->train.loss);
     alloc_slabs(rc);
     return 0;
 }
@@ -181,11 +185,10 @@ void run_bcast_slab(RunCtx *rc, ParamSlab *s) {
 
 void run_checkpoint(RunCtx *rc, const char *name, int with_optim) {
     if (!(rc->comms.roles & ROLE_LEARNER)) return;
+    snprintf(rc->state.phase, sizeof rc->state.phase, "%s", phase_name(rc->phase));
     CkptContents c = {.model = &rc->policy,
                       .optim = with_optim ? &rc->opt : NULL,
-                      .ref = rc->state.round > 0 || strcmp(rc->state.phase, "train") == 0
-                                 ? &rc->sft
-                                 : NULL,
+                      .ref = rc->state.round > 0 || rc->phase == PHASE_TRAIN ? &rc->sft : NULL,
                       .prev = rc->state.round > 0 ? &rc->round_start : NULL,
                       .state = &rc->state,
                       .config_json = rc->config_json,

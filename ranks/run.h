@@ -19,8 +19,10 @@
 #include "comm/comms.h"
 #include "io/ckpt.h"
 #include "io/config.h"
+#include "ranks/phase.h"
 #include "train/adamw.h"
 #include "train/gpt.h"
+#include "train/loss.h"
 #include "train/task.h"
 #include "train/tokenizer.h"
 
@@ -32,8 +34,16 @@ enum {
     EXIT_REQUEUE = 75,      // checkpointed on SIGTERM/SIGUSR1 or run.max_wall_seconds: run again
 };
 
+/* train.reference: the model preference training measures its log-ratios against. */
+typedef enum {
+    REFERENCE_SFT,          // "sft": θ_0, rc->sft
+    REFERENCE_ROUND_START,  // "round_start": θ_{r-1}, rc->round_start
+} Reference;
+
 typedef struct {
     Config cfg;                 // resolved config (identical on every rank)
+    Reference reference;        // cfg.train.reference, resolved once
+    LossKind loss_kind;         // cfg.train.loss, resolved once
     char *config_json;          // its JSON text (owned), stored in checkpoints and config.json
     char config_source[512];    // where the config came from, for messages
     Comms comms;                // communicators and roles
@@ -54,7 +64,9 @@ typedef struct {
     Activations judge_acts;     // learners, SCIR only: training activations of the judge pass
     KVCache kv;                 // generators and evaluation: decoding cache
     int train_batch;            // sequences per training forward on this learner
-    CkptState state;            // position of the run (round, phase, step, round_step)
+    CkptState state;            // position of the run (round, step, round_step; its phase name
+                                // is set from `phase` only when a checkpoint is written)
+    Phase phase;                // where the run stands (read from state.phase on resume)
     char ckpt_dir[600];         // run_dir/ckpt
     FILE *metrics;              // rank 0: run_dir/metrics.jsonl (append), else NULL
     double t_start;             // timer_now() at start
@@ -74,7 +86,8 @@ void run_ctx_free(RunCtx *rc);
    over the policy communicator; ranks outside it, all learners, already hold the same values). */
 void run_bcast_slab(RunCtx *rc, ParamSlab *s);
 
-/* Writes a checkpoint named `name` (collective over the learners) with the current state. */
+/* Writes a checkpoint named `name` (collective over the learners) with the current state and
+   rc->phase as its phase name. */
 void run_checkpoint(RunCtx *rc, const char *name, int with_optim);
 
 /* Rank 0: appends one JSON object line to metrics.jsonl and flushes (a crash loses nothing). */
