@@ -244,6 +244,23 @@ void comms_free(Comms *c) {
     comms_reset(c);
 }
 
+int comms_model_of_rank(int rank, int W, int K) {
+    int k = 0;
+    while (k + 1 < K && (int64_t)(k + 1) * W / K <= rank) k++;  // model k+1 starts at or before
+    return k;
+}
+
+void comms_split_models(int K, int *model, MPI_Comm *group) {
+    int rank, W;
+    MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+    MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &W));
+    *model = comms_model_of_rank(rank, W, K);
+    MPI_CHECK(MPI_Comm_split(MPI_COMM_WORLD, *model, rank, group));
+    MPI_CHECK(MPI_Comm_set_errhandler(*group, MPI_ERRORS_RETURN));
+}
+
+MPI_Comm comms_world(void) { return MPI_COMM_WORLD; }
+
 int comms_member(const Comms *c, Role role, int index) {
     if (index < 0) return -1;
     for (int r = 0; r < c->size; r++)

@@ -92,6 +92,19 @@ int comms_member(const Comms *c, Role role, int index);
    several, "none" for none. buf holds COMMS_ROLE_LABEL_MAX bytes. Returns buf. */
 const char *comms_role_label(uint8_t roles, char *buf);
 
+/* Pure: the model (0..K-1) that world rank `rank` of W serves in an ensemble of K models: models
+   own consecutive blocks of ranks, model k the ranks [k*W/K, (k+1)*W/K) (sizes differ by at most
+   one). Needs 1 <= K <= W. */
+int comms_model_of_rank(int rank, int W, int K);
+
+/* Collective over MPI_COMM_WORLD: splits it into the K models' groups (comms_model_of_rank),
+   ordered by world rank. *model receives this rank's model, *group its group's communicator
+   (owned by the caller: MPI_Comm_free; with K = 1 a duplicate of world). */
+void comms_split_models(int K, int *model, MPI_Comm *group);
+
+/* MPI_COMM_WORLD for the few callers that coordinate across an ensemble's groups. */
+MPI_Comm comms_world(void);
+
 /* Dies with "call failed: <MPI error string>" at the caller's location (used by MPI_CHECK). */
 noreturn void comms_mpi_fail(const char *call, int rc, const char *file, int line,
                              const char *func);

@@ -105,13 +105,14 @@ typedef struct {
 } JudgeSpec;
 
 typedef struct {
-    char mode[CONFIG_NAME_MAX];          // single | mean | majority | unanimous | cream
+    char mode[CONFIG_NAME_MAX];          // single | mean | majority | unanimous | cream | consensus
     char judge[CONFIG_NAME_MAX];         // judge used by single and cream
     char pairs[CONFIG_NAME_MAX];         // best_vs_worst | all
     char ties[CONFIG_NAME_MAX];          // drop | soft
     char cream_weight[CONFIG_NAME_MAX];  // per_pair | round_mean
     double min_margin;                   // pairs with a smaller score margin are dropped
     int allow_oracle;                    // 1: the oracle judge may be a training judge
+    double min_agreement;                // consensus: share of votes the kept answer needs, (0, 1]
 } ConfigAggregate;
 
 typedef struct {
@@ -139,6 +140,8 @@ typedef struct {
     int epochs;                       // passes over each round's pairs
     int batch_pairs;                  // pairs per optimizer step (over all learners)
     int max_nan_skips;                // non-finite steps tolerated per round before stopping
+    int steps;                        // optimizer steps per round; 0 = epochs over the data
+    int replay;                       // loss sft: earlier rounds' kept labels train again
     ConfigOptimizer optimizer;        // AdamW settings of preference training
 } ConfigTrain;
 
@@ -148,6 +151,12 @@ typedef struct {
     int learners;     // learner ranks; 0 = every rank
     int aggregators;  // aggregator ranks
 } ConfigLayout;
+
+typedef struct {
+    int models;                   // K independently seeded models, one per group of ranks
+    char labels[CONFIG_NAME_MAX]; // all: every model learns the vote of all K; others: of the
+                                  // other K - 1 (co-training keeps the models diverse)
+} ConfigEnsemble;
 
 typedef struct {
     int keep;            // newest checkpoints kept
@@ -168,6 +177,7 @@ typedef struct {
     ConfigAggregate aggregate;
     ConfigTrain train;
     ConfigLayout layout;
+    ConfigEnsemble ensemble;
     ConfigCheckpoint checkpoint;
 } Config;
 

@@ -196,8 +196,9 @@ const ConfigField config_fields[] = {
     K_INT("rounds.count", rounds.count, 3, 0, 100000, R,
           "self-rewarding rounds R after SFT (may be raised when resuming)"),
 
-    K_INT("generate.samples_per_prompt", generate.samples_per_prompt, 8, 2, 256, 0,
-          "responses K sampled per prompt"),
+    K_INT("generate.samples_per_prompt", generate.samples_per_prompt, 8, 1, 256, 0,
+          "responses sampled per prompt by each model (responses per prompt: this times "
+          "ensemble.models, at least 2)"),
     K_NUM("generate.temperature", generate.temperature, 0.5, 0, 100, 0,
           "sampling temperature (0 = greedy)"),
     K_INT("generate.top_k", generate.top_k, 0, 0, BIG, 0, "top-k filter (0 = off)"),
@@ -213,8 +214,9 @@ const ConfigField config_fields[] = {
      "judge ensemble: [{name, weight, options}]; names " CONFIG_JUDGE_NAMES
      "; prev_round needs options.of"},
 
-    K_ENUM("aggregate.mode", aggregate.mode, "unanimous", "single|mean|majority|unanimous|cream", 0,
-           "how judges' rankings become pairs"),
+    K_ENUM("aggregate.mode", aggregate.mode, "unanimous", "single|mean|majority|unanimous|cream|consensus", 0,
+           "how judges' rankings become pairs (consensus: keep the answer aggregate.judge's vote "
+           "share puts on top when it reaches aggregate.min_agreement)"),
     K_ENUM("aggregate.judge", aggregate.judge, "llm_judge", CONFIG_JUDGE_NAMES, 0,
            "judge that ranks responses in modes single and cream"),
     K_ENUM("aggregate.pairs", aggregate.pairs, "best_vs_worst", "best_vs_worst|all", 0,
@@ -227,6 +229,8 @@ const ConfigField config_fields[] = {
           "drop pairs whose aggregated score margin is smaller"),
     K_BOOL("aggregate.allow_oracle", aggregate.allow_oracle, 0, 0,
            "allow the oracle (ground-truth) judge in the ensemble; for ablations only"),
+    K_NUM("aggregate.min_agreement", aggregate.min_agreement, 0.75, 0, 1, CF_LO_OPEN,
+          "consensus: vote share (of aggregate.judge, e.g. ensemble_vote) the kept answer needs"),
 
     K_ENUM("train.loss", train.loss, "dpo", "sft|dpo|cdpo|rdpo|ipo|inpo|sppo", 0,
            "preference objective"),
@@ -252,6 +256,10 @@ const ConfigField config_fields[] = {
           "pairs per optimizer step, over all learners"),
     K_INT("train.max_nan_skips", train.max_nan_skips, 10, 0, BIG, 0,
           "non-finite steps skipped per round before the round stops"),
+    K_INT("train.steps", train.steps, 0, 0, BIG, 0,
+          "optimizer steps per round (0 = train.epochs passes over the round's data)"),
+    K_BOOL("train.replay", train.replay, 0, 0,
+           "loss sft: every earlier round's kept labels are trained on again with the round's"),
     K_NUM("train.optimizer.lr", train.optimizer.lr, 1e-5, 0, 1, CF_LO_OPEN,
           "peak learning rate of preference training"),
     K_NUM("train.optimizer.lr_min_ratio", train.optimizer.lr_min_ratio, 0.1, 0, 1, 0,
@@ -271,6 +279,12 @@ const ConfigField config_fields[] = {
     K_INT("layout.judges", layout.judges, 0, 0, 1 << 20, R, "judge ranks (0 = every rank)"),
     K_INT("layout.learners", layout.learners, 0, 0, 1 << 20, R, "learner ranks (0 = every rank)"),
     K_INT("layout.aggregators", layout.aggregators, 1, 1, 1 << 20, R, "aggregator ranks"),
+
+    K_INT("ensemble.models", ensemble.models, 1, 1, 64, 0,
+          "K models with their own seeds, each on its own group of ranks, voting on each "
+          "other's answers (1 = one model; more than the ranks is refused)"),
+    K_ENUM("ensemble.labels", ensemble.labels, "all", "all|others", 0,
+           "each model learns the vote of all models, or of the others only"),
 
     K_INT("checkpoint.keep", checkpoint.keep, 3, 1, 100000, R, "newest checkpoints kept"),
     K_INT("checkpoint.every", checkpoint.every, 0, 0, BIG, R,
@@ -438,6 +452,30 @@ static int check_aggregate(const Config *c, const char *src, ErrMsg *e) {
     return 0;
 }
 
+// Responses per prompt, the consensus vote and the ensemble's labels.
+static int check_ensemble(const Config *c, const char *src, ErrMsg *e) {
+    int K = c->ensemble.models, S = c->generate.samples_per_prompt;
+    int others = strcmp(c->ensemble.labels, "others") == 0;
+    int voters = (others ? K - 1 : K) * S;
+    if (voters < 2)
+        return err_set(e, "%s: generate.samples_per_prompt: expected at least 2 responses per "
+                       "prompt to compare (ensemble.models %d x samples_per_prompt %d%s), got %d",
+                       src, K, S, others ? ", less the model's own with ensemble.labels "
+                       "\"others\"" : "", voters);
+    if (strcmp(c->aggregate.mode, "consensus") == 0 && config_judge_index(c, c->aggregate.judge) < 0)
+        return err_set(e, "%s: aggregate.judge: \"%s\" is not a configured judge (mode "
+                       "\"consensus\" keeps the answer this judge's votes put on top)", src,
+                       c->aggregate.judge);
+    if (c->train.replay && strcmp(c->train.loss, "sft") != 0)
+        return err_set(e, "%s: train.replay: replays earlier rounds' labels for train.loss "
+                       "\"sft\" only, got train.loss \"%s\"", src, c->train.loss);
+    if (K > 1 && c->checkpoint.keep < 2)
+        return err_set(e, "%s: checkpoint.keep: expected at least 2 with ensemble.models > 1 (a "
+                       "resume may go back one round so that every model restarts at the same "
+                       "point), got %d", src, c->checkpoint.keep);
+    return 0;
+}
+
 // Characters needed by the arithmetic task and the judge template must be in the charset.
 static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
     const char *cs = c->tokenizer.charset;
@@ -551,5 +589,5 @@ int config_check(const Config *c, const char *src, ErrMsg *e) {
         return err_set(e, "%s: task.prompts_file: task \"jsonl\" needs a JSONL prompts file", src);
     if (check_task_levels(c, src, e)) return -1;
     if (check_charset_covers(c, src, e) || check_arith_room(c, src, e)) return -1;
-    return 0;
+    return check_ensemble(c, src, e);
 }

@@ -43,7 +43,7 @@ typedef struct {
 } ConfigField;
 
 /* Judge names, '|'-separated; prev_round's options.of must name one of CONFIG_JUDGE_OF_NAMES. */
-#define CONFIG_JUDGE_NAMES "llm_judge|implicit|self_consistency|likelihood|prev_round|oracle"
+#define CONFIG_JUDGE_NAMES "llm_judge|implicit|self_consistency|likelihood|prev_round|oracle|ensemble_vote"
 #define CONFIG_JUDGE_OF_NAMES "llm_judge|implicit|likelihood"
 
 extern const ConfigField config_fields[];

@@ -89,7 +89,7 @@ static void print_ckpt_head(FILE *out, const char *path, const CkptInfo *in) {
 // Reads tensor group/<t->name> into buf (t->count floats).
 static int read_tensor(hid_t f, const char *path, const char *group, const TensorSpec *t,
                        float *buf, ErrMsg *e) {
-    char obj[64];
+    char obj[CKPT_PATH_MAX];
     snprintf(obj, sizeof obj, "%s/%s", group, t->name);
     hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
     if (d < 0) return h5_err(e, "%s: cannot open tensor /%s", path, obj);

@@ -55,6 +55,13 @@ void metrics_set_str(MetricsRecord *r, const char *group, const char *key, const
     set(r, group, key, cJSON_CreateString(v));
 }
 
+void metrics_set_list(MetricsRecord *r, const char *group, const char *key, const double *v, int n) {
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(list, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+    set(r, group, key, list);
+}
+
 int metrics_append(const char *path, const MetricsRecord *r, ErrMsg *e) {
     char *text = cJSON_PrintUnformatted(r->root);
     CHECK(text);
@@ -157,6 +164,41 @@ int metrics_print_summary(const char *path, FILE *out, ErrMsg *e) {
     fprintf(out, "%5s%8s%8s%8s%8s%8s%8s%10s%8s\n", "round", "greedy", "maj@K", "judge", "kept",
             "lab_acc", "agree", "loss", "seconds");
     int rc = for_each_line(path, print_row, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+// The ensemble table: mean and per-model greedy accuracy, the models' vote, the kept labels.
+static int print_ensemble_row(void *ctx, const cJSON *obj, const char *raw) {
+    FILE *out = ctx;
+    (void)raw;
+    fprintf(out, "%5.0f", num_of(obj, "round"));
+    print_num(out, num_of(obj, "greedy_acc"), "%8.3f", 8);
+    print_num(out, num_of(obj, "vote_acc"), "%8.3f", 8);
+    print_num(out, num_of(obj, "kept_fraction"), "%8.3f", 8);
+    print_num(out, num_of(obj, "label_accuracy"), "%8.3f", 8);
+    print_num(out, num_of(obj, "seconds_total"), "%8.1f", 8);
+    fputs("   ", out);
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(obj, "greedy_acc_by_model"), *it;
+    cJSON_ArrayForEach(it, by) {
+        if (cJSON_IsNumber(it)) fprintf(out, " %.3f", it->valuedouble);
+        else fputs("     -", out);
+    }
+    const cJSON *lv = cJSON_GetObjectItemCaseSensitive(obj, "accuracy_by_level");
+    if (cJSON_IsObject(lv) && lv->child) {
+        fputs("   by level:", out);
+        cJSON_ArrayForEach(it, lv) {
+            if (cJSON_IsNumber(it)) fprintf(out, " %s:%.2f", it->string, it->valuedouble);
+            else fprintf(out, " %s:-", it->string);
+        }
+    }
+    fputc('\n', out);
+    return 0;
+}
+
+int metrics_print_ensemble_summary(const char *path, FILE *out, ErrMsg *e) {
+    fprintf(out, "%5s%8s%8s%8s%8s%8s    %s\n", "round", "greedy", "vote", "kept", "lab_acc",
+            "seconds", "greedy accuracy of each model");
+    int rc = for_each_line(path, print_ensemble_row, out, e);
     return rc < 0 ? rc : 0;
 }
 

@@ -17,6 +17,8 @@ void metrics_record_free(MetricsRecord *r);
 void metrics_set_num(MetricsRecord *r, const char *group, const char *key, double v);
 void metrics_set_int(MetricsRecord *r, const char *group, const char *key, long long v);
 void metrics_set_str(MetricsRecord *r, const char *group, const char *key, const char *v);
+/* Sets key to a list of n numbers (NaN and Inf as null). */
+void metrics_set_list(MetricsRecord *r, const char *group, const char *key, const double *v, int n);
 /* Appends the record as one line to path, flushed and fsynced. */
 int metrics_append(const char *path, const MetricsRecord *r, ErrMsg *e) WARN_UNUSED_RESULT;
 
@@ -27,6 +29,11 @@ int metrics_truncate(const char *path, int max_round, ErrMsg *e) WARN_UNUSED_RES
 /* Prints the per-round table (round, greedy and maj@K accuracy, judge accuracy, kept fraction,
    label accuracy of kept pairs, judge agreement, loss, seconds) from path. */
 int metrics_print_summary(const char *path, FILE *out, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Prints the ensemble's per-round table (round, mean greedy accuracy of the models, their vote's
+   accuracy, kept fraction, kept labels' accuracy, seconds, each model's greedy accuracy, and the
+   accuracy per level when present) from an ensemble metrics file. */
+int metrics_print_ensemble_summary(const char *path, FILE *out, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Reads every line's value of key (top level) into values (max n); returns the count read, with
    rounds[i] the line's "round". NaN for null or absent. -1 with e on a malformed file. */

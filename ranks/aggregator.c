@@ -8,6 +8,30 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+// Consensus groups responses by their answer (two texts with one answer are one vote): the index
+// of the first response of the prompt with the same extracted answer (no answer: its own group).
+static int32_t *answer_groups(const RoundSamples *s, const RunCtx *rc) {
+    int n = s->P * s->K;
+    int32_t *g = xmalloc("agg.groups", (size_t)n * sizeof(int32_t));
+    char(*ans)[TASK_TEXT_MAX] = xmalloc("agg.groups", (size_t)s->K * TASK_TEXT_MAX);
+    int8_t *has = xmalloc("agg.groups", (size_t)s->K);
+    char text[TASK_TEXT_MAX];
+    for (int p = 0; p < s->P; p++)
+        for (int k = 0; k < s->K; k++) {
+            int i = p * s->K + k;
+            samples_response_text(s, &rc->tok, i, text, sizeof text);
+            has[k] = task_extract(&rc->task, text, ans[k], TASK_TEXT_MAX) == 0;
+            g[i] = k;
+            for (int q = 0; q < k && has[k]; q++)
+                if (has[q] && strcmp(ans[q], ans[k]) == 0) {
+                    g[i] = q;
+                    break;
+                }
+        }
+    xfree(ans), xfree(has);
+    return g;
+}
+
 // Group id of each response: the index of the first identical response of its prompt.
 static int32_t *response_groups(const RoundSamples *s) {
     int32_t *g = xmalloc("agg.groups", (size_t)s->P * s->K * sizeof(int32_t));
@@ -30,7 +54,8 @@ static int32_t *response_groups(const RoundSamples *s) {
 
 static AggParams agg_params(const Config *c) {
     AggParams ap = {.judge = config_judge_index(c, c->aggregate.judge), .prev_judge = -1,
-                    .min_margin = c->aggregate.min_margin};
+                    .min_margin = c->aggregate.min_margin,
+                    .min_agreement = c->aggregate.min_agreement};
     ErrMsg e;  // the config was validated, so the names map
     CHECK(aggregate_mode_from_name(c->aggregate.mode, &ap.mode, &e) == 0);
     CHECK(aggregate_pairs_from_name(c->aggregate.pairs, &ap.pairs, &e) == 0);
@@ -43,26 +68,36 @@ static AggParams agg_params(const Config *c) {
     return ap;
 }
 
+// One side of a row: response `idx` of prompt p (-1: none, an empty response with NaN scores).
+static void fill_side(int32_t *tokens, int32_t *len, float *scores /* (J, 2) at the side */,
+                      const RoundSamples *s, int p, int idx) {
+    if (idx < 0) {
+        *len = 0;
+        for (int j = 0; j < s->J; j++) scores[2 * j] = NAN;
+        return;
+    }
+    int a = p * s->K + idx;
+    memcpy(tokens, s->resp + (size_t)a * s->R, (size_t)s->R * sizeof(int32_t));
+    *len = s->resp_len[a];
+    for (int j = 0; j < s->J; j++) scores[2 * j] = s->scores[(size_t)a * s->J + j];
+}
+
 // Rank 0: the round file's rows from the aggregated pairs.
 static void fill_rows(PrefRows *rows, const AggPairs *ap, const RoundSamples *s) {
     int J = s->J;
     prefbuf_rows_alloc(rows, ap->n, s->W, s->R, J);
     for (int64_t i = 0; i < ap->n; i++) {
-        int p = ap->prompt[i], a = p * s->K + ap->chosen[i], b = p * s->K + ap->rejected[i];
+        int p = ap->prompt[i];
         rows->prompt_id[i] = s->items[p].id;
         rows->chosen_idx[i] = ap->chosen[i];
         rows->rejected_idx[i] = ap->rejected[i];
         memcpy(rows->prompt + (size_t)i * s->W, s->prompts + (size_t)p * s->W,
                (size_t)s->W * sizeof(int32_t));
         rows->prompt_len[i] = s->prompt_len[p];
-        memcpy(rows->chosen + (size_t)i * s->R, s->resp + (size_t)a * s->R, (size_t)s->R * sizeof(int32_t));
-        memcpy(rows->rejected + (size_t)i * s->R, s->resp + (size_t)b * s->R, (size_t)s->R * sizeof(int32_t));
-        rows->chosen_len[i] = s->resp_len[a];
-        rows->rejected_len[i] = s->resp_len[b];
-        for (int j = 0; j < J; j++) {
-            rows->judge_scores[((size_t)i * J + j) * 2 + 0] = s->scores[(size_t)a * J + j];
-            rows->judge_scores[((size_t)i * J + j) * 2 + 1] = s->scores[(size_t)b * J + j];
-        }
+        float *sc = rows->judge_scores + (size_t)i * J * 2;
+        fill_side(rows->chosen + (size_t)i * s->R, &rows->chosen_len[i], sc, s, p, ap->chosen[i]);
+        fill_side(rows->rejected + (size_t)i * s->R, &rows->rejected_len[i], sc + 1, s, p,
+                  ap->rejected[i]);
         rows->label[i] = ap->label[i];
         rows->prob[i] = ap->prob[i];
         rows->weight[i] = ap->weight[i];
@@ -86,7 +121,8 @@ void aggregator_run(RunCtx *rc, const RoundSamples *s, AggStats *stats) {
         float weights[CONFIG_MAX_JUDGES];
         const char *names[CONFIG_MAX_JUDGES];
         for (int j = 0; j < s->J; j++) weights[j] = (float)c->judges[j].weight, names[j] = c->judges[j].name;
-        int32_t *group = response_groups(s);
+        int32_t *group = strcmp(c->aggregate.mode, "consensus") == 0 ? answer_groups(s, rc)
+                                                                     : response_groups(s);
         AggInput in = {.P = s->P, .K = s->K, .J = s->J, .scores = s->scores, .weights = weights,
                        .group = group, .correct = s->correct, .judge_names = names};
         AggParams ap = agg_params(c);

@@ -20,6 +20,7 @@ typedef enum {
     JUDGE_SELF_CONSISTENCY,  // "self_consistency": agreement with the other samples' answers
     JUDGE_ORACLE,            // "oracle": ground truth
     JUDGE_PREV_ROUND,        // "prev_round": its partner (options.of) under the previous policy
+    JUDGE_ENSEMBLE_VOTE,     // "ensemble_vote": share of the models giving the same answer
     JUDGE_KIND_COUNT
 } JudgeKind;
 
@@ -30,6 +31,7 @@ static const char *const JUDGE_NAMES[JUDGE_KIND_COUNT] = {  // [JUDGE_KIND_COUNT
     [JUDGE_SELF_CONSISTENCY] = "self_consistency",
     [JUDGE_ORACLE] = "oracle",
     [JUDGE_PREV_ROUND] = "prev_round",
+    [JUDGE_ENSEMBLE_VOTE] = "ensemble_vote",
 };
 
 static JudgeKind judge_kind(const char *name) {
@@ -190,6 +192,22 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
                                  ? answers[k]
                                  : NULL;
                 judge_self_consistency(col + p * K, ptr, K);
+            }
+            break;
+        case JUDGE_ENSEMBLE_VOTE:  // the responses of a prompt are the models' (ensemble.h)
+            for (int p = 0; p < n / K; p++) {
+                char answers[K][TASK_TEXT_MAX];
+                const char *ptr[K];
+                int8_t well_formed[K];
+                const TaskItem *it = &s->items[sh.p0 + p];
+                for (int k = 0; k < K; k++) {
+                    const char *text = sh.text[p * K + k];
+                    ptr[k] = task_extract(&rc->task, text, answers[k], TASK_TEXT_MAX) == 0
+                                 ? answers[k]
+                                 : NULL;
+                    well_formed[k] = (int8_t)task_format_ok(&rc->task, it, text);
+                }
+                judge_ensemble_vote(col + p * K, ptr, well_formed, K);
             }
             break;
         case JUDGE_ORACLE:

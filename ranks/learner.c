@@ -102,6 +102,10 @@ static void mid_checkpoint(RunCtx *rc, Phase phase, int64_t cursor) {
     run_checkpoint(rc, name, 1);
 }
 
+void learner_checkpoint_position(RunCtx *rc) {
+    if (rc->comms.roles & ROLE_LEARNER) mid_checkpoint(rc, rc->phase, rc->state.round_step);
+}
+
 // Stop poll + periodic checkpoint at a step boundary; returns the stop reason (after saving).
 static StopReason boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
     StopReason st = stop_poll(rc->comms.learn);
@@ -274,10 +278,16 @@ typedef struct {
     int32_t *judge_len; // (2n) their lengths; 0 = does not fit the context (pair not penalised)
 } PairSet;
 
+// A row pairwise losses train on: kept, with a rejected response (chosen-only rows are labels
+// for likelihood training alone).
+static int is_pair(const PrefRows *rows, int64_t i) {
+    return rows->label[i] == PREF_PREFERRED || rows->label[i] == PREF_TIE;
+}
+
 static void build_pairs(PairSet *ps, const PrefRows *rows) {
     memset(ps, 0, sizeof *ps);
     for (int64_t i = 0; i < rows->n; i++) {
-        if (rows->label[i] == PREF_DROPPED) continue;
+        if (!is_pair(rows, i)) continue;
         int pl = rows->prompt_len[i];
         int w = pl + (rows->chosen_len[i] > rows->rejected_len[i] ? rows->chosen_len[i]
                                                                    : rows->rejected_len[i]);
@@ -292,7 +302,7 @@ static void build_pairs(PairSet *ps, const PrefRows *rows) {
     ps->p_w = ps->p + n, ps->p_l = ps->p + 2 * n;
     int k = 0;
     for (int64_t i = 0; i < rows->n; i++) {
-        if (rows->label[i] == PREF_DROPPED) continue;
+        if (!is_pair(rows, i)) continue;
         int pl = rows->prompt_len[i];
         const int32_t *prompt = rows->prompt + (size_t)i * rows->P;
         const int32_t *resp[2] = {rows->chosen + (size_t)i * rows->R,
@@ -657,10 +667,145 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     return tr;
 }
 
+// ---- likelihood training on kept labels (train.loss "sft") -------------------------------------
+
+#define STREAM_LABEL_ORDER 0x4C4C000000000000ull  // + round << 20 + epoch: order of labels
+
+// Every kept label of the rounds trained on, as variable-length sequences BOS + prompt + answer.
+typedef struct {
+    int64_t n, cap;          // examples, capacity
+    int64_t n_tok, cap_tok;  // tokens, capacity
+    int32_t *tokens;         // (n_tok) the sequences, concatenated
+    int64_t *offset;         // (n + 1) first token of each sequence
+    int32_t *start;          // (n) response start (= prompt length)
+} LabelSet;
+
+static void label_set_add(LabelSet *ls, const PrefRows *rows) {
+    for (int64_t i = 0; i < rows->n; i++) {
+        if (rows->label[i] != PREF_PREFERRED && rows->label[i] != PREF_CHOSEN_ONLY) continue;
+        int pl = rows->prompt_len[i], cl = rows->chosen_len[i];
+        if (ls->n + 1 >= ls->cap) {
+            ls->cap = ls->cap ? 2 * ls->cap : 1024;
+            ls->offset = xrealloc("labels", ls->offset, (size_t)(ls->cap + 1) * sizeof(int64_t));
+            ls->start = xrealloc("labels", ls->start, (size_t)ls->cap * sizeof(int32_t));
+        }
+        while (ls->n_tok + pl + cl > ls->cap_tok) {
+            ls->cap_tok = ls->cap_tok ? 2 * ls->cap_tok : 16384;
+            ls->tokens = xrealloc("labels", ls->tokens, (size_t)ls->cap_tok * sizeof(int32_t));
+        }
+        int32_t *seq = ls->tokens + ls->n_tok;
+        memcpy(seq, rows->prompt + (size_t)i * rows->P, (size_t)pl * sizeof(int32_t));
+        memcpy(seq + pl, rows->chosen + (size_t)i * rows->R, (size_t)cl * sizeof(int32_t));
+        ls->offset[ls->n] = ls->n_tok;
+        ls->start[ls->n] = pl;
+        ls->n_tok += pl + cl;
+        ls->n++;
+        ls->offset[ls->n] = ls->n_tok;
+    }
+}
+
+static void label_set_free(LabelSet *ls) {
+    xfree(ls->tokens), xfree(ls->offset), xfree(ls->start);
+    memset(ls, 0, sizeof *ls);
+}
+
+// The label set's index of global example g: each epoch visits every label once, in an order that
+// depends only on (seed, round, epoch).
+static int64_t label_pick(const LabelSet *ls, const RunCtx *rc, int64_t g) {
+    int64_t epoch = g / ls->n;
+    TaskPerm perm = task_perm_make((uint64_t)ls->n, rc->state.seed,
+                                   STREAM_LABEL_ORDER + ((uint64_t)rc->state.round << 20) +
+                                       (uint64_t)epoch);
+    return (int64_t)task_perm_apply(&perm, (uint64_t)(g % ls->n));
+}
+
+// This learner's examples of step s (global examples s*B + lo ..) as (nb, S) rows; returns S.
+static int label_batch_gather(SftBatch *b, const LabelSet *ls, const RunCtx *rc, int64_t s) {
+    int S = 1;
+    for (int i = 0; i < b->nb; i++) {
+        int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
+        b->len[i] = (int32_t)(ls->offset[k + 1] - ls->offset[k]);
+        b->start[i] = ls->start[k];
+        b->weight[i] = 1.0f;
+        S = b->len[i] > S ? b->len[i] : S;
+    }
+    for (int i = 0; i < b->nb; i++) {
+        int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
+        int32_t *row = b->tokens + (size_t)i * S;
+        memcpy(row, ls->tokens + ls->offset[k], (size_t)b->len[i] * sizeof(int32_t));
+        memset(row + b->len[i], 0, (size_t)(S - b->len[i]) * sizeof(int32_t));
+    }
+    return S;
+}
+
+TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int n_rounds) {
+    TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
+                      .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
+                      .scir_dropped_fraction = NAN, .validation_acc = NAN,
+                      .validation_judge_acc = NAN};
+    const Config *c = &rc->cfg;
+    LabelSet ls = {0};
+    for (int i = 0; i < n_rounds; i++) label_set_add(&ls, rounds[i]);
+    if (ls.n == 0) {
+        log_root("round %d: no kept labels, nothing to train", rc->state.round);
+        label_set_free(&ls);
+        return tr;
+    }
+    int B = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int64_t total = c->train.steps > 0 ? c->train.steps : (ls.n + B - 1) / B * c->train.epochs;
+    if (rc->state.round_step == 0) {
+        AdamWConfig oc;
+        config_adamw(c, &oc);
+        oc.total_steps = total;
+        learner_reset_optimizer(rc, &oc);
+    }
+    SftBatch b = {.B = B, .lo = (int)((int64_t)li * B / L), .T = rc->model.T, .N = ls.n};
+    b.nb = (int)((int64_t)(li + 1) * B / L) - b.lo;
+    int n1 = b.nb > 0 ? b.nb : 1;
+    b.tokens = xcalloc("labels.batch", (size_t)n1 * b.T, sizeof(int32_t));
+    b.start = xmalloc("labels.batch", (size_t)n1 * sizeof(int32_t));
+    b.len = xmalloc("labels.batch", (size_t)n1 * sizeof(int32_t));
+    b.weight = xmalloc("labels.batch", (size_t)n1 * sizeof(float));
+    Progress prog;
+    progress_start(&prog, "train step", total);
+    double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
+    int64_t s = rc->state.round_step;
+    for (; s < total; s++) {
+        tr.stop = boundary(rc, PHASE_TRAIN, s, total);
+        if (tr.stop != STOP_NONE) break;
+        fault_point("train.step");
+        int S = label_batch_gather(&b, &ls, rc, s);
+        SftSums v = {.tokens = sft_response_tokens(b.start, b.len, b.weight, b.nb)};
+        double global_tokens = v.tokens;  // the loss is normalised by all learners' tokens
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM,
+                                rc->comms.learn));
+        step_begin(rc);
+        double tb = timer_now();
+        if (b.nb > 0)
+            v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b.tokens, b.start,
+                                    b.len, b.weight, b.nb, S, global_tokens);
+        double fb = timer_now() - tb;
+        int applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), &tr);
+        if (applied) loss_sum += v.nll / v.tokens;
+        tokens += v.tokens;
+        if (tr.failed) break;
+        progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
+    }
+    phase_end(rc, &prog, s, t0, &tr);
+    tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
+    tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
+    sft_batch_free(&b);
+    label_set_free(&ls);
+    return tr;
+}
+
 // ---- evaluation -------------------------------------------------------------------------------
 
 // Evaluation of rc->policy on a split (EVAL or VALID), its prompts split across the learners.
-static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj) {
+// answers: NULL, or this learner's prompts' greedy answers ((hi - lo, EVAL_ANSWER_MAX) bytes,
+// allocated here) with *first receiving lo.
+static EvalSummary eval_split_answers(RunCtx *rc, TaskSplit split, int with_judge, int with_maj,
+                                      char **answers, int64_t *count) {
     const Config *c = &rc->cfg;
     int64_t E = task_split_size(&rc->task, split);
     int64_t L = rc->comms.learn_size, li = rc->comms.learn_rank;
@@ -672,6 +817,11 @@ static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int w
                                     .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
                                     .greedy = c->generate.temperature <= 0},
                      .split = split, .greedy_only = !with_judge && !with_maj};
+    if (answers) {
+        *answers = xcalloc("eval.answers", (size_t)(hi > lo ? hi - lo : 1), EVAL_ANSWER_MAX);
+        *count = hi - lo;
+        ep.answers = *answers;
+    }
     EvalCounts counts;
     ErrMsg e;
     if (eval_range(&counts, &rc->task, &rc->tok, &rc->policy, lo, hi - lo, &ep, &e) != 0)
@@ -681,9 +831,27 @@ static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int w
     return eval_summary(&counts);
 }
 
-EvalSummary learner_eval(RunCtx *rc, double *seconds) {
+static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj) {
+    return eval_split_answers(rc, split, with_judge, with_maj, NULL, NULL);
+}
+
+EvalSummary learner_eval(RunCtx *rc, double *seconds, char **answers) {
     double t0 = timer_now();
-    EvalSummary s = eval_split(rc, TASK_SPLIT_EVAL, 1, 1);
+    // judge accuracy only means something with the generative judge; maj@1 is the greedy answer
+    int with_judge = config_judge_index(&rc->cfg, "llm_judge") >= 0;
+    int with_maj = rc->cfg.task.maj_k > 1;
+    char *mine = NULL;
+    int64_t n = 0;
+    EvalSummary s = eval_split_answers(rc, TASK_SPLIT_EVAL, with_judge, with_maj,
+                                       answers ? &mine : NULL, &n);
+    if (answers) {  // the learners' slices are consecutive: gather them in rank order
+        ExchGathered g;
+        exchange_gatherv(&g, mine, n * EVAL_ANSWER_MAX, EXCH_I8, 0, rc->comms.learn);
+        *answers = rc->comms.learn_rank == 0 ? g.data : NULL;
+        g.data = NULL;
+        exchange_gathered_free(&g);
+        xfree(mine);
+    }
     if (seconds) *seconds = timer_now() - t0;
     return s;
 }

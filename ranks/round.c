@@ -10,6 +10,7 @@
 #include "io/metrics.h"
 #include "io/prefbuf.h"
 #include "ranks/aggregator.h"
+#include "ranks/ensemble.h"
 #include "ranks/learner.h"
 #include "ranks/samples.h"
 #include "ranks/stop.h"
@@ -33,6 +34,23 @@ static int share_halt(RunCtx *rc, const TrainResult *tr, int *status) {
     MPI_CHECK(MPI_Bcast(v, 2, MPI_INT, 0, rc->comms.world));
     *status = v[1];
     return v[0];
+}
+
+// Every model's group ends together: a halt in one group (a stop, a failure) halts them all, and
+// a group that was not stopped saves its position first, so that a re-run resumes every model in
+// the same phase. Returns the halt decision over all groups, with *status set.
+static int halt_together(RunCtx *rc, int halted, int *status) {
+    if (rc->ens.K == 1) return halted;
+    // a failure outranks a requeue or a clean stop
+    int mine[2] = {halted, halted ? (*status == EXIT_FAILURE_RUN ? 1000 : *status) : 0}, all[2];
+    MPI_CHECK(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, rc->ens.all));
+    if (!all[0]) return 0;
+    if (!halted) {
+        log_root("stopping with the other models");
+        learner_checkpoint_position(rc);
+    }
+    *status = all[1] == 1000 ? EXIT_FAILURE_RUN : all[1];
+    return 1;
 }
 
 static void metrics_path(const RunCtx *rc, char *out, size_t size) {
@@ -59,11 +77,18 @@ static int prepare_run_dir(RunCtx *rc, ErrMsg *e) {
     return config_save(&rc->cfg, path, e);
 }
 
-// Loads the initial weights: random from run.seed, or model.init (a concord checkpoint).
+// Loads the initial weights: random from the model's seed, or model.init (a concord checkpoint;
+// "{k}" in it becomes the model's index, so that each model of an ensemble starts from its own).
 static int init_weights(RunCtx *rc, ErrMsg *e) {
-    const char *init = rc->cfg.model.init;
+    char init[CONFIG_PATH_MAX + 16];
+    const char *mark = strstr(rc->cfg.model.init, "{k}");
+    if (mark)
+        snprintf(init, sizeof init, "%.*s%d%s", (int)(mark - rc->cfg.model.init),
+                 rc->cfg.model.init, rc->ens.model, mark + 3);
+    else
+        snprintf(init, sizeof init, "%s", rc->cfg.model.init);
     if (!init[0]) {
-        gpt_init_weights(&rc->policy, (uint64_t)rc->cfg.run.seed);
+        gpt_init_weights(&rc->policy, rc->state.seed);
         return 0;
     }
     CkptContents c = {.model = &rc->policy};
@@ -77,34 +102,26 @@ static int completed_round(const RunCtx *rc) {
     return rc->phase == PHASE_DONE ? rc->state.round : rc->state.round - 1;
 }
 
-// Resumes from LATEST when there is one; returns 1 resumed, 0 fresh, -1 error (message printed).
-static int resume(RunCtx *rc) {
-    ErrMsg e = {{0}};
-    char path[CKPT_PATH_MAX] = "";
-    int have = 0;
-    if (rc->comms.rank == 0) have = ckpt_latest(rc->cfg.run.run_dir, path, sizeof path, &e) == 0;
-    MPI_CHECK(MPI_Bcast(&have, 1, MPI_INT, 0, rc->comms.world));
-    if (!have) return 0;
-    char *shared = exchange_bcast_text(path, 0, rc->comms.world);
-    snprintf(path, sizeof path, "%s", shared);
-    xfree(shared);
-    // refuse a changed config (only the resumable keys, e.g. rounds.count, may differ)
+// Loads the run's position from checkpoint `path` after checking that it was written with this
+// config (only resumable keys may differ). Collective over the group; 0, or -1 with e filled on
+// the group's first rank.
+static int resume_from(RunCtx *rc, const char *path, ErrMsg *e) {
     CkptInfo info;
     Phase phase = PHASE_SFT;
-    int st = ckpt_peek(path, &info, &e) != 0;
+    int peeked = ckpt_peek(path, &info, e) == 0, st = !peeked;
     if (!st && phase_from_name(info.state.phase, &phase) != 0) {
-        err_set(&e, "%s: phase '%s' is not one a run resumes from (sft, train, done)", path,
+        err_set(e, "%s: phase '%s' is not one a run resumes from (sft, train, done)", path,
                 info.state.phase);
         st = 1;
     }
     if (!st) {
         Config old;
-        if (config_parse(&old, info.config_json, path, NULL, 0, &e) != 0) {
+        if (config_parse(&old, info.config_json, path, NULL, 0, e) != 0) {
             st = 1;
         } else {
             char diff[2048];
             if (config_diff(&old, &rc->cfg, 1, diff, sizeof diff) > 0) {
-                err_set(&e, "%s was written with a different config; these keys differ: %s\nHINT: "
+                err_set(e, "%s was written with a different config; these keys differ: %s\nHINT: "
                         "resume with the original config (only rounds.count and run-time keys "
                         "may change), or use a new run.run_dir", path, diff);
                 st = 1;
@@ -114,8 +131,8 @@ static int resume(RunCtx *rc) {
     int any = st;
     MPI_CHECK(MPI_Allreduce(&st, &any, 1, MPI_INT, MPI_MAX, rc->comms.world));
     if (any) {
-        if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", st ? e.msg : "resume failed");
-        if (!st) ckpt_info_free(&info);
+        if (!st) err_set(e, "resume failed on another rank");
+        if (peeked) ckpt_info_free(&info);
         return -1;
     }
     int round = info.state.round;
@@ -130,22 +147,87 @@ static int resume(RunCtx *rc) {
         config_adamw(&rc->cfg, &oc);
         learner_reset_optimizer(rc, &oc);
     }
-    if (ckpt_read(path, &rc->model, &c, rc->comms.world, &e) != 0) {
-        if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
-        return -1;
-    }
+    if (ckpt_read(path, &rc->model, &c, rc->comms.world, e) != 0) return -1;
     rc->phase = phase;
     if (round == 0) param_slab_copy(&rc->sft, &rc->policy);
     if (round == 0) param_slab_copy(&rc->round_start, &rc->policy);
     if (rc->comms.rank == 0) {
         char mp[CONFIG_PATH_MAX + 32];
         metrics_path(rc, mp, sizeof mp);
-        if (metrics_truncate(mp, completed_round(rc), &e) != 0)
-            log_warn("metrics: %s", e.msg);
+        if (metrics_truncate(mp, completed_round(rc), e) != 0) log_warn("metrics: %s", e->msg);
     }
     log_root("resuming from %s: round %d, phase %s, step %lld", path, rc->state.round,
              phase_name(rc->phase), (long long)rc->state.round_step);
-    return 1;
+    return 0;
+}
+
+// Resumes from LATEST when there is one; returns 1 resumed, 0 fresh, -1 error (e filled).
+static int resume(RunCtx *rc, ErrMsg *e) {
+    char path[CKPT_PATH_MAX] = "";
+    int have = 0;
+    if (rc->comms.rank == 0) have = ckpt_latest(rc->cfg.run.run_dir, path, sizeof path, e) == 0;
+    MPI_CHECK(MPI_Bcast(&have, 1, MPI_INT, 0, rc->comms.world));
+    if (!have) return 0;
+    char *shared = exchange_bcast_text(path, 0, rc->comms.world);
+    snprintf(path, sizeof path, "%s", shared);
+    xfree(shared);
+    return resume_from(rc, path, e) != 0 ? -1 : 1;
+}
+
+// A fresh start: the run directory, the initial weights, phase SFT. 0, or -1 with e filled.
+static int start_fresh(RunCtx *rc, ErrMsg *e) {
+    int st = rc->comms.rank == 0 ? prepare_run_dir(rc, e) != 0 : 0;
+    if (share_status(rc, st)) return -1;
+    st = init_weights(rc, e) != 0;
+    if (share_status(rc, st)) {
+        if (rc->comms.rank == 0) {
+            ErrMsg why = *e;
+            err_set(e, "model.init: %s", why.msg);
+        }
+        return -1;
+    }
+    rc->phase = PHASE_SFT;
+    rc->state.round = 0;
+    rc->state.round_step = 0;
+    if (rc->comms.rank == 0) {  // lines of an earlier start that was given up
+        char mp[CONFIG_PATH_MAX + 32];
+        metrics_path(rc, mp, sizeof mp);
+        if (metrics_truncate(mp, -1, e) != 0) log_warn("metrics: %s", e->msg);
+    }
+    return 0;
+}
+
+// The models of an ensemble must start from the same round and phase (steps inside a phase may
+// differ: the groups only meet at its end). After a kill between two groups' checkpoints they do
+// not; then every model goes back to the last round all of them completed (or starts afresh).
+// Returns 0, or -1 with e filled on the group's first rank.
+static int align_models(RunCtx *rc, int resumed, ErrMsg *e) {
+    const Ensemble *en = &rc->ens;
+    int mine[3] = {resumed, resumed ? rc->state.round : -1, resumed ? (int)rc->phase : -1};
+    int lo[3], hi[3];
+    MPI_CHECK(MPI_Allreduce(mine, lo, 3, MPI_INT, MPI_MIN, en->all));
+    MPI_CHECK(MPI_Allreduce(mine, hi, 3, MPI_INT, MPI_MAX, en->all));
+    int done = resumed ? completed_round(rc) : -1, common;
+    MPI_CHECK(MPI_Allreduce(&done, &common, 1, MPI_INT, MPI_MIN, en->all));
+    int same = memcmp(lo, hi, sizeof lo) == 0;
+    if (!same) {
+        log_root("the models stopped at different points (rounds %d..%d); every model goes back to "
+                 "%s", lo[1], hi[1], common < 0 ? "a fresh start" : "its last common round");
+        if (common < 0) {
+            if (start_fresh(rc, e) != 0) return -1;
+        } else {
+            char name[CKPT_NAME_MAX], path[CKPT_PATH_MAX];
+            ckpt_name_round(name, sizeof name, common);
+            snprintf(path, sizeof path, "%s/%s.h5", rc->ckpt_dir, name);
+            if (resume_from(rc, path, e) != 0) return -1;
+        }
+    }
+    if (en->all_rank == 0 && en->K > 1) {  // the ensemble's lines beyond the common point go
+        char mp[CONFIG_PATH_MAX + 32];
+        snprintf(mp, sizeof mp, "%s/metrics.jsonl", en->base_dir);
+        if (metrics_truncate(mp, same ? done : common, e) != 0) log_warn("metrics: %s", e->msg);
+    }
+    return 0;
 }
 
 // ---- metrics ------------------------------------------------------------------------------------
@@ -160,6 +242,12 @@ static void add_eval(MetricsRecord *m, const EvalSummary *ev) {
     metrics_set_num(m, NULL, "judge_self_acc_raw", ev->judge_self_acc_raw);
     metrics_set_num(m, NULL, "mean_resp_len", ev->mean_resp_len);
     metrics_set_num(m, NULL, "no_answer_rate", ev->no_answer_rate);
+    for (int l = 1; l <= TASK_MAX_LEVELS; l++)
+        if (ev->level_prompts[l] > 0) {
+            char key[8];
+            snprintf(key, sizeof key, "%d", l);
+            metrics_set_num(m, "accuracy_by_level", key, ev->level_greedy_acc[l]);
+        }
 }
 
 static void add_train(MetricsRecord *m, const TrainResult *tr) {
@@ -192,6 +280,21 @@ static void add_round_stats(MetricsRecord *m, const PrefMeta *meta) {
     metrics_set_num(m, NULL, "judge_agreement", n ? sum / n : NAN);
 }
 
+// What this model tells the ensemble's line: held-out accuracy (overall, by level), and the kept
+// labels of the round (meta; NULL for the SFT line).
+static void model_stats(EnsembleModelStats *ms, const EvalSummary *ev, const PrefMeta *meta,
+                        double seconds) {
+    ms->greedy_acc = ev->greedy_acc;
+    ms->label_accuracy = ms->kept_fraction = NAN;
+    if (meta && prefbuf_meta_get_stat(meta, "label_accuracy", &ms->label_accuracy) != 0)
+        ms->label_accuracy = NAN;
+    if (meta && prefbuf_meta_get_stat(meta, "kept_fraction", &ms->kept_fraction) != 0)
+        ms->kept_fraction = NAN;
+    ms->seconds = seconds;
+    for (int l = 0; l <= TASK_MAX_LEVELS; l++)
+        ms->level_acc[l] = ev->level_prompts[l] > 0 ? ev->level_greedy_acc[l] : NAN;
+}
+
 static void write_metrics(RunCtx *rc, MetricsRecord *m) {
     if (rc->comms.rank == 0) {
         char mp[CONFIG_PATH_MAX + 32];
@@ -213,14 +316,16 @@ static int run_sft(RunCtx *rc, int *status) {
         if (tr.stop != STOP_NONE) log_root("stopped during SFT (%s)", stop_reason_name(tr.stop));
         if (tr.failed) log_root("SFT stopped: more than train.max_nan_skips non-finite steps");
     }
-    if (share_halt(rc, &tr, status)) return 1;
+    if (halt_together(rc, share_halt(rc, &tr, status), status)) return 1;
     MetricsRecord *m = metrics_record_new();
     metrics_set_int(m, NULL, "round", 0);
     metrics_set_str(m, NULL, "phase", phase_name(PHASE_SFT));
+    char *answers = NULL;
+    EnsembleModelStats ms;
     if (rc->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
-        EvalSummary ev = learner_eval(rc, &secs);
+        EvalSummary ev = learner_eval(rc, &secs, &answers);
         add_eval(m, &ev);
         add_train(m, &tr);
         metrics_set_int(m, NULL, "sft_steps", tr.cursor);
@@ -231,7 +336,10 @@ static int run_sft(RunCtx *rc, int *status) {
         log_root("SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "
                  "%.3f (%.1fs)", (long long)tr.steps, tr.loss, ev.greedy_acc, rc->cfg.task.maj_k,
                  ev.maj_acc, ev.judge_acc, tr.seconds);
+        model_stats(&ms, &ev, NULL, tr.seconds + secs);
     }
+    ensemble_report(rc, 0, rc->comms.rank == 0 ? &ms : NULL, answers, m);
+    xfree(answers);
     write_metrics(rc, m);
     rc->state.round = 0;
     rc->state.round_step = 0;
@@ -258,6 +366,7 @@ static void run_collect(RunCtx *rc, double seconds[3]) {
     double t0 = timer_now();
     fault_point("phase.generate");
     generator_run(rc, &s);
+    if (rc->ens.K > 1) ensemble_gather_responses(rc, &s);
     double t1 = timer_now();
     fault_point("phase.judge");
     judge_run(rc, &s);
@@ -274,47 +383,85 @@ static void run_collect(RunCtx *rc, double seconds[3]) {
 
 // Training, evaluation and the round's checkpoint. Returns 1 when the run must end now (stopped
 // or failed), with *status set.
+// This model's round file of round r, loaded on every learner (dies on a damaged file: it was
+// written by this run).
+static void load_round(RunCtx *rc, int r, PrefMeta *meta, PrefRows *rows) {
+    char path[CONFIG_PATH_MAX + 64];
+    prefbuf_path(path, sizeof path, rc->cfg.run.run_dir, r, 0);
+    ErrMsg e;
+    if (prefbuf_load(path, rc->comms.learn, meta, rows, &e) != 0) die("round %d: %s", r, e.msg);
+}
+
+// The round's training: pairwise losses on round r's pairs, or likelihood on its kept labels
+// (and, with train.replay, every earlier round's).
+static TrainResult train_round(RunCtx *rc, int r, PrefMeta *meta) {
+    PrefRows rows;
+    load_round(rc, r, meta, &rows);
+    if (rc->loss_kind != LOSS_SFT) {
+        TrainResult tr = learner_train_round(rc, &rows);
+        prefbuf_rows_free(&rows);
+        return tr;
+    }
+    int first = rc->cfg.train.replay ? 1 : r;
+    int n = r - first + 1;
+    PrefRows *earlier = xcalloc("replay", (size_t)n, sizeof(PrefRows));
+    const PrefRows **all = xmalloc("replay", (size_t)n * sizeof *all);
+    for (int q = first; q < r; q++) {
+        PrefMeta old;
+        load_round(rc, q, &old, &earlier[q - first]);
+        all[q - first] = &earlier[q - first];
+    }
+    all[n - 1] = &rows;
+    TrainResult tr = learner_train_labels(rc, all, n);
+    for (int q = 0; q < n - 1; q++) prefbuf_rows_free(&earlier[q]);
+    prefbuf_rows_free(&rows);
+    xfree(earlier), xfree(all);
+    return tr;
+}
+
 static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
     int r = rc->state.round;
     TrainResult tr = {0};
     PrefMeta meta = {0};
     fault_point("phase.train");
     if (rc->comms.roles & ROLE_LEARNER) {
-        char path[CONFIG_PATH_MAX + 64];
-        prefbuf_path(path, sizeof path, rc->cfg.run.run_dir, r, 0);
-        PrefRows rows;
-        ErrMsg e;
-        if (prefbuf_load(path, rc->comms.learn, &meta, &rows, &e) != 0) die("round %d: %s", r, e.msg);
-        tr = learner_train_round(rc, &rows);
-        prefbuf_rows_free(&rows);
+        tr = train_round(rc, r, &meta);
         if (tr.stop != STOP_NONE) log_root("stopped in round %d (%s)", r, stop_reason_name(tr.stop));
         if (tr.failed)
             log_root("round %d stopped: more than train.max_nan_skips (%d) non-finite steps; the "
                      "last good checkpoint is kept", r, rc->cfg.train.max_nan_skips);
     }
-    if (share_halt(rc, &tr, status)) return 1;
+    if (halt_together(rc, share_halt(rc, &tr, status), status)) return 1;
     MetricsRecord *m = metrics_record_new();
     metrics_set_int(m, NULL, "round", r);
     metrics_set_str(m, NULL, "loss_kind", rc->cfg.train.loss);
     metrics_set_str(m, NULL, "aggregate_mode", rc->cfg.aggregate.mode);
+    char *answers = NULL;
+    EnsembleModelStats ms;
     if (rc->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
-        EvalSummary ev = learner_eval(rc, &secs);
+        EvalSummary ev = learner_eval(rc, &secs, &answers);
         add_eval(m, &ev);
         add_train(m, &tr);
         add_round_stats(m, &meta);
+        double collected = 0.0;
         if (collect_seconds) {
             metrics_set_num(m, "seconds", "generate", collect_seconds[0]);
             metrics_set_num(m, "seconds", "judge", collect_seconds[1]);
             metrics_set_num(m, "seconds", "aggregate", collect_seconds[2]);
+            collected = collect_seconds[0] + collect_seconds[1] + collect_seconds[2];
         }
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
-        log_root("round %d: loss %.4f, margin %.3f, greedy accuracy %.3f, maj@%d %.3f, judge "
-                 "accuracy %.3f", r, tr.loss, tr.margin, ev.greedy_acc, rc->cfg.task.maj_k,
-                 ev.maj_acc, ev.judge_acc);
+        if (rc->ens.K == 1)
+            log_root("round %d: loss %.4f, margin %.3f, greedy accuracy %.3f, maj@%d %.3f, judge "
+                     "accuracy %.3f", r, tr.loss, tr.margin, ev.greedy_acc, rc->cfg.task.maj_k,
+                     ev.maj_acc, ev.judge_acc);
+        model_stats(&ms, &ev, &meta, collected + tr.seconds + secs);
     }
+    ensemble_report(rc, r, rc->comms.rank == 0 ? &ms : NULL, answers, m);
+    xfree(answers);
     write_metrics(rc, m);
     rc->phase = PHASE_DONE;
     rc->state.round_step = 0;
@@ -326,27 +473,47 @@ static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
     return 0;
 }
 
-int round_main(RunCtx *rc, int sft_only) {
+// Fresh start or resume, the same point for every model. 0, or an exit status (message printed
+// once).
+static int start(RunCtx *rc) {
     ErrMsg e = {{0}};
-    stop_init(rc->cfg.run.run_dir, rc->cfg.run.max_wall_seconds);
-    int resumed = resume(rc);
-    if (resumed < 0) return EXIT_BAD_INPUT;
-    if (!resumed) {
-        int st = rc->comms.rank == 0 ? prepare_run_dir(rc, &e) != 0 : 0;
-        if (share_status(rc, st)) {
-            if (rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
-            return EXIT_BAD_INPUT;
-        }
-        st = init_weights(rc, &e) != 0;
-        if (share_status(rc, st)) {
-            if (rc->comms.rank == 0) fprintf(stderr, "error: model.init: %s\n", e.msg);
-            return EXIT_BAD_INPUT;
-        }
-        rc->phase = PHASE_SFT;
-        rc->state.round = 0;
-        rc->state.round_step = 0;
+    int resumed = resume(rc, &e);
+    int st = resumed >= 0 ? 0 : -1;
+    if (st == 0 && !resumed) st = start_fresh(rc, &e);
+    if (st == 0) st = align_models(rc, resumed > 0, &e);
+    int who = ensemble_first_failing(&rc->ens, st != 0);
+    if (who < rc->ens.K) {
+        if (rc->ens.model == who && rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+        return EXIT_BAD_INPUT;
     }
-    int status = EXIT_OK;
+    if (!resumed && rc->ens.K > 1 && rc->ens.all_rank == 0) {  // the ensemble's own config.json
+        Config base = rc->cfg;
+        char path[CONFIG_PATH_MAX + 32];
+        snprintf(base.run.run_dir, sizeof base.run.run_dir, "%s", rc->ens.base_dir);
+        snprintf(path, sizeof path, "%s/config.json", rc->ens.base_dir);
+        if (config_save(&base, path, &e) != 0) log_warn("%s", e.msg);
+    }
+    return 0;
+}
+
+static void print_summary(RunCtx *rc) {
+    ErrMsg e = {{0}};
+    const Ensemble *en = &rc->ens;
+    if (en->all_rank != 0) return;
+    char mp[CONFIG_PATH_MAX + 32];
+    snprintf(mp, sizeof mp, "%s/metrics.jsonl", en->base_dir);
+    printf("\nrun %s: %d round%s complete\n", en->base_dir, rc->state.round,
+           rc->state.round == 1 ? "" : "s");
+    int bad = en->K > 1 ? metrics_print_ensemble_summary(mp, stdout, &e)
+                        : metrics_print_summary(mp, stdout, &e);
+    if (bad) log_warn("metrics: %s", e.msg);
+    fflush(stdout);
+}
+
+int round_main(RunCtx *rc, int sft_only) {
+    stop_init(rc->ens.base_dir, rc->cfg.run.max_wall_seconds);  // one STOP file for all models
+    int status = start(rc);
+    if (status != 0) return status;
     if (rc->phase == PHASE_SFT && run_sft(rc, &status)) return status;
     int R = sft_only ? 0 : rc->cfg.rounds.count;
     while (1) {
@@ -354,7 +521,7 @@ int round_main(RunCtx *rc, int sft_only) {
         const double *collect = NULL;
         if (rc->phase == PHASE_DONE) {
             if (rc->state.round >= R) break;
-            StopReason st = stop_poll(rc->comms.world);
+            StopReason st = stop_poll(rc->ens.all);  // every model stops or none
             if (st != STOP_NONE) {
                 log_root("stopping before round %d (%s)", rc->state.round + 1, stop_reason_name(st));
                 return stop_exit_status(st);
@@ -364,13 +531,6 @@ int round_main(RunCtx *rc, int sft_only) {
         }
         if (run_train(rc, collect, &status)) return status;
     }
-    if (rc->comms.rank == 0) {
-        char mp[CONFIG_PATH_MAX + 32];
-        metrics_path(rc, mp, sizeof mp);
-        printf("\nrun %s: %d round%s complete\n", rc->cfg.run.run_dir, rc->state.round,
-               rc->state.round == 1 ? "" : "s");
-        if (metrics_print_summary(mp, stdout, &e) != 0) log_warn("metrics: %s", e.msg);
-        fflush(stdout);
-    }
+    print_summary(rc);
     return EXIT_OK;
 }

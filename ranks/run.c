@@ -118,6 +118,21 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     matmul_set_threads(c->run.blas_threads);
     char advice[400];
     if (rank == 0 && matmul_blas_core_advice(advice, sizeof advice)) log_warn("%s", advice);
+    int K = c->ensemble.models;
+    if (K > W) {  // the same on every rank
+        if (rank == 0)
+            fprintf(stderr, "error: %s: ensemble.models: expected at most the number of ranks (%d), "
+                    "since each model needs ranks of its own, got %d\nHINT: start more ranks "
+                    "(mpirun -np %d) or lower ensemble.models\n", rc->config_source, W, K, K);
+        return EXIT_BAD_INPUT;
+    }
+    // From here on `world` is this model's group: every phase runs inside it.
+    ensemble_init(&rc->ens, K, strcmp(c->ensemble.labels, "others") == 0, c->run.run_dir);
+    ensemble_model_dir(rc->cfg.run.run_dir, sizeof rc->cfg.run.run_dir, rc->ens.base_dir, K,
+                       rc->ens.model);
+    world = rc->ens.group;
+    MPI_CHECK(MPI_Comm_rank(world, &rank));
+    MPI_CHECK(MPI_Comm_size(world, &W));
 
     ErrMsg e = {{0}};
     uint8_t *roles = xmalloc("roles", (size_t)W);
@@ -134,6 +149,11 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
         return EXIT_BAD_INPUT;
     }
     xfree(roles);
+    if (K > 1) {  // messages name the model too
+        char label[COMMS_ROLE_LABEL_MAX], who[COMMS_ROLE_LABEL_MAX + 16];
+        snprintf(who, sizeof who, "m%d %s", rc->ens.model, comms_role_label(rc->comms.roles, label));
+        err_set_identity(rc->ens.all_rank, who);
+    }
 
     char charset[TOKENIZER_MAX_CHARS + 1];
     st = jsonl_task_load(&rc->task, c, charset, &e) != 0;
@@ -147,7 +167,7 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     }
     snprintf(rc->ckpt_dir, sizeof rc->ckpt_dir, "%s/ckpt", c->run.run_dir);
     ckpt_state_init(&rc->state, W);
-    rc->state.seed = (uint64_t)c->run.seed;
+    rc->state.seed = ensemble_model_seed((uint64_t)c->run.seed, rc->ens.model);
     rc->phase = PHASE_SFT;  // ckpt_state_init's phase
     // config_parse checked both names
     rc->reference = strcmp(c->train.reference, "sft") == 0 ? REFERENCE_SFT : REFERENCE_ROUND_START;
@@ -174,7 +194,8 @@ void run_ctx_free(RunCtx *rc) {
     if (rc->judge_acts.slab) acts_free(&rc->judge_acts);
     if (rc->kv.k) kv_free(&rc->kv);
     ckpt_state_free(&rc->state);
-    if (rc->comms.roles_all) comms_free(&rc->comms);  // created (a failed start may not have)
+    if (rc->comms.roles_all) comms_free(&rc->comms);
+    if (rc->ens.K) ensemble_free(&rc->ens);  // created (a failed start may not have)
     memset(rc, 0, sizeof *rc);
 }
 

@@ -19,6 +19,7 @@
 #include "comm/comms.h"
 #include "io/ckpt.h"
 #include "io/config.h"
+#include "ranks/ensemble.h"
 #include "ranks/phase.h"
 #include "train/adamw.h"
 #include "train/gpt.h"
@@ -40,13 +41,14 @@ typedef enum {
     REFERENCE_ROUND_START,  // "round_start": θ_{r-1}, rc->round_start
 } Reference;
 
-typedef struct {
-    Config cfg;                 // resolved config (identical on every rank)
+typedef struct RunCtx {
+    Config cfg;                 // resolved config (run.run_dir: this model's directory)
+    Ensemble ens;               // the models and this rank's group; comms is built on the group
     Reference reference;        // cfg.train.reference, resolved once
     LossKind loss_kind;         // cfg.train.loss, resolved once
     char *config_json;          // its JSON text (owned), stored in checkpoints and config.json
     char config_source[512];    // where the config came from, for messages
-    Comms comms;                // communicators and roles
+    Comms comms;                // communicators and roles inside this model's group
     Task task;                  // the task (EVAL/ROUND/SFT splits)
     Tokenizer tok;              // character tokenizer
     int32_t yes, no;            // judge verdict token ids ('Y', 'N')

@@ -9,7 +9,7 @@
 
 #include "ranks/run.h"
 
-typedef struct {
+typedef struct RoundSamples {
     int round;            // round number r >= 1
     int P, K;             // prompts, samples per prompt
     int W;                // prompt width: longest encoded prompt (BOS + text)

@@ -18,7 +18,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
 EXP=${CONCORD_EXP_DIR:-runs/experiment}
 NP=${CONCORD_EXP_NP:-2}
 SEEDS=${CONCORD_EXP_SEEDS:-1 2 3}
-CFG=configs/default.json
+CFG=configs/srlm-2digit.json
 mkdir -p "$EXP"
 
 J3='[{"name":"llm_judge"},{"name":"implicit"},{"name":"self_consistency"}]'

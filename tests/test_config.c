@@ -84,22 +84,19 @@ static void test_shipped_configs(void) {
     CHECK_MSG(dir != NULL, "CONCORD_SOURCE_DIR is not set");
     if (!dir) return;
     char path[1024];
-    Config d, c;
-    config_defaults(&d);
+    Config c;
     snprintf(path, sizeof path, "%s/configs/default.json", dir);
     CHECK_MSG(config_load(&c, path, NULL, 0, &err) == 0, "%s", err.msg);
-    char diff[512];
-    CHECK_MSG(config_diff(&d, &c, 0, diff, sizeof diff) == 0,
-              "configs/default.json differs from the defaults in %s", diff);
-    // The shipped default config is the full resolved default, byte for byte (regenerate it with
-    // `concord config --defaults > configs/default.json` when a default changes).
+    // The shipped default config (the demo's recipe) lists every key, resolved and in table order,
+    // byte for byte: regenerate it with `concord config configs/default.json` when a key is added.
     FILE *f = fopen(path, "rb");
     char text[16384];
     size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
     if (f) fclose(f);
     text[n] = 0;
-    char *json = config_defaults_json();
-    CHECK_MSG(strcmp(text, json) == 0, "configs/default.json is not the output of config --defaults");
+    char *json = config_to_json(&c);
+    CHECK_MSG(strcmp(text, json) == 0, "configs/default.json is not its own resolved form "
+              "(config_to_json): a key is missing or out of order");
     xfree(json);
     snprintf(path, sizeof path, "%s/configs/tiny.json", dir);
     CHECK_MSG(config_load(&c, path, NULL, 0, &err) == 0, "%s", err.msg);

@@ -72,7 +72,7 @@ with h5py.File(path, "r") as f:
     check(int(f.attrs["pad_id"]) == 0, "pad_id")
 
     enum = h5py.check_enum_dtype(f["types/pref_label"].dtype)
-    check(enum == {"DROPPED": -1, "TIE": 0, "PREFERRED": 1}, "committed enum %r" % enum)
+    check(enum == {"DROPPED": -1, "TIE": 0, "PREFERRED": 1, "CHOSEN_ONLY": 2}, "committed enum %r" % enum)
     label_enum = h5py.check_enum_dtype(f["pairs/label"].dtype)
     check(label_enum == enum, "label column uses the enum")
 
