@@ -228,3 +228,93 @@ int metrics_read_column(const char *path, const char *key, int *rounds, double *
     if (rc == 1) return err_set(e, "%s: no such file", path);
     return c.n;
 }
+
+typedef struct {
+    const char *key;
+    int *rounds;
+    double *values;
+    int n, cap, max_len, len;
+} ListCtx;
+
+static int take_list(void *ctx, const cJSON *obj, const char *raw) {
+    ListCtx *c = ctx;
+    (void)raw;
+    if (c->n >= c->cap) return 0;
+    double *row = c->values + (size_t)c->n * c->max_len;
+    for (int j = 0; j < c->max_len; j++) row[j] = NAN;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, c->key), *it;
+    int j = 0;
+    if (cJSON_IsArray(list)) {
+        cJSON_ArrayForEach(it, list) {
+            if (j >= c->max_len) break;
+            row[j++] = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+        }
+    }
+    if (j > c->len) c->len = j;
+    c->rounds[c->n++] = (int)num_of(obj, "round");
+    return 0;
+}
+
+int metrics_read_list(const char *path, const char *key, int *rounds, double *values, int n_rounds,
+                      int max_len, int *len, ErrMsg *e) {
+    ListCtx c = {key, rounds, values, 0, n_rounds, max_len, 0};
+    int rc = for_each_line(path, take_list, &c, e);
+    if (rc < 0) return rc;
+    if (rc == 1) return err_set(e, "%s: no such file", path);
+    *len = c.len;
+    return c.n;
+}
+
+typedef struct {
+    const char *key;
+    int *rounds, *levels;
+    double *values;
+    int n, cap, max_levels, n_levels;
+} LevelCtx;
+
+// Column of level l, inserted in sorted place (earlier lines' rows shifted) when it is new.
+static int level_column(LevelCtx *c, int l) {
+    int j = 0;
+    while (j < c->n_levels && c->levels[j] < l) j++;
+    if (j < c->n_levels && c->levels[j] == l) return j;
+    if (c->n_levels >= c->max_levels) return -1;
+    for (int i = 0; i <= c->n && i < c->cap; i++) {
+        double *row = c->values + (size_t)i * c->max_levels;
+        memmove(row + j + 1, row + j, (size_t)(c->n_levels - j) * sizeof *row);
+        row[j] = NAN;
+    }
+    memmove(c->levels + j + 1, c->levels + j, (size_t)(c->n_levels - j) * sizeof *c->levels);
+    c->levels[j] = l;
+    c->n_levels++;
+    return j;
+}
+
+static int take_levels(void *ctx, const cJSON *obj, const char *raw) {
+    LevelCtx *c = ctx;
+    (void)raw;
+    if (c->n >= c->cap) return 0;
+    double *row = c->values + (size_t)c->n * c->max_levels;
+    for (int j = 0; j < c->max_levels; j++) row[j] = NAN;
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(obj, c->key), *it;
+    if (cJSON_IsObject(o)) {
+        cJSON_ArrayForEach(it, o) {
+            char *end;
+            long l = strtol(it->string, &end, 10);
+            if (end == it->string || *end) continue;  // not a level number
+            int j = level_column(c, (int)l);
+            if (j >= 0) row[j] = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+        }
+    }
+    c->rounds[c->n++] = (int)num_of(obj, "round");
+    return 0;
+}
+
+int metrics_read_levels(const char *path, const char *key, int *rounds, int *levels,
+                        double *values, int n_rounds, int max_levels, int *n_levels, ErrMsg *e) {
+    LevelCtx c = {key, rounds, levels, values, 0, n_rounds, max_levels, 0};
+    int rc = for_each_line(path, take_levels, &c, e);
+    if (rc < 0) return rc;
+    if (rc == 1) return err_set(e, "%s: no such file", path);
+    *n_levels = c.n_levels;
+    return c.n;
+}

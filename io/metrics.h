@@ -40,4 +40,19 @@ int metrics_print_ensemble_summary(const char *path, FILE *out, ErrMsg *e) WARN_
 int metrics_read_column(const char *path, const char *key, int *rounds, double *values, int n,
                         ErrMsg *e);
 
+/* Reads every line's list value of key (top level): line i's j-th entry goes to
+   values[i * max_len + j] (NaN for null, absent or past the line's list); *len is the longest
+   list seen (at most max_len). Returns the count of lines read (max n_rounds), rounds[i] the
+   line's "round"; -1 with e on a malformed file. */
+int metrics_read_list(const char *path, const char *key, int *rounds, double *values, int n_rounds,
+                      int max_len, int *len, ErrMsg *e);
+
+/* Reads every line's object value of key whose member names are integers (level -> value):
+   levels[0..*n_levels) is the sorted union of the names over all lines (at most max_levels),
+   values[i * max_levels + j] line i's value for levels[j] (NaN where null or absent). Returns the
+   count of lines read (max n_rounds), rounds[i] the line's "round"; -1 with e on a malformed
+   file. */
+int metrics_read_levels(const char *path, const char *key, int *rounds, int *levels,
+                        double *values, int n_rounds, int max_levels, int *n_levels, ErrMsg *e);
+
 #endif
