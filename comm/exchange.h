@@ -2,7 +2,7 @@
    scatter of prompt indices, all-gather of variable-length token batches, gather of judge votes,
    and typed gatherv/allgatherv/scatterv of int8/int32/int64/float/double columns.
    Every function is collective over the communicator it is given and must be called by all of its
-   ranks in the same order. Messages are self-checking (STYLE rule 16): before any payload moves,
+   ranks in the same order. Messages are self-checking (docs/design.md): before any payload moves,
    each rank's header {magic, version, kind, count, aux} is exchanged as explicit int64 fields and
    checked (same build, same kind of call, non-negative counts, matching slab layout); a mismatch is
    a program error and dies on the rank that sees it (which, through MPI_Abort, ends the job).

@@ -7,7 +7,7 @@
                        (older files: the first three only; read the same way)
      /pairs/<column>   one dataset per column of PrefRows (table COLS below), N rows, chunked
      /stats            one f64 attribute per statistic (creation order kept); dataset agreement (J, J)
-   Write order (rule 20): every object is created first by all ranks, then rows are written
+   Write order (docs/design.md): every object is created first by all ranks, then rows are written
    collectively, then rank 0 writes /stats/agreement, then complete=1, close, fsync, rename. */
 #include "io/prefbuf.h"
 
@@ -219,7 +219,7 @@ static int agree(int rc, ErrMsg *e, MPI_Comm comm) {
     return -1;
 }
 
-// Broadcasts rank 0's metadata field by field (no raw structs on the wire, rule 16).
+// Broadcasts rank 0's metadata field by field (no raw structs on the wire; docs/design.md).
 static void bcast_meta(PrefMeta *m, MPI_Comm comm) {
     int32_t ints[5] = {m->round, m->P, m->R, m->J, m->n_stats};
     CHECK(MPI_Bcast(ints, 5, MPI_INT32_T, 0, comm) == MPI_SUCCESS);

@@ -1,5 +1,5 @@
-/* train/loss.h — pairwise preference losses on summed response log-probs (ALGORITHMS.md 1, 2.1,
-   2.2, 3.2, 3.3, 9) and their closed-form gradients.
+/* train/loss.h — pairwise preference losses on summed response log-probs and their closed-form
+   gradients (docs/algorithms.md: "Pairwise losses", "Gradients with respect to c and r").
    Inputs per pair are the summed response log-probs c = l_theta(y_w), r = l_theta(y_l) under the
    policy, and the same under the frozen reference (c_ref, r_ref) and previous-round policy (c_prev,
    r_prev); outputs are the loss and dL/dc, dL/dr, which the caller back-propagates into the model.
@@ -10,7 +10,7 @@
    - loss_pair gives per-pair gradients; loss_batch divides them by n (the batch loss is the mean).
    - A pair whose inputs are out of their domain or whose loss/gradient is NaN/Inf is reported
      (valid = 0, counted in LossMetrics.n_nonfinite) with zero gradients; the caller decides.
-   The SCIR consistency term (loss_scir_*) is the [R] reconstruction of ALGORITHMS.md 3.3: the
+   The SCIR consistency term (loss_scir_*) is an [R] reconstruction (docs/algorithms.md, SCIR): the
    paper's text was not available, the formula is a hypothesis to ablate, not a verified method. */
 #ifndef CONCORD_TRAIN_LOSS_H
 #define CONCORD_TRAIN_LOSS_H
@@ -81,7 +81,7 @@ typedef struct {
 int loss_kind_from_name(const char *name);
 const char *loss_kind_name(LossKind kind);
 
-/* Defaults of ALGORITHMS.md section 10 for a kind: beta 0.1, eps 0.1, ipo_tau 0.1, INPO eta 0.005
+/* Defaults of a kind (docs/algorithms.md): beta 0.1, eps 0.1, ipo_tau 0.1, INPO eta 0.005
    and tau eta/3, SPPO eta 1000, no NLL term, no length normalisation, SCIR weight 0 (off),
    lambda_H 0.1 and margin 0 (those three [R], no published values). */
 LossParams loss_params_default(LossKind kind);
@@ -113,7 +113,7 @@ double loss_sigmoid(double x);
 /* log sigmoid(x) = -softplus(-x). */
 double loss_log_sigmoid(double x);
 
-/* ---- SCIR consistency term [R] (ALGORITHMS.md 3.3, SCIR rows of 9) ---- */
+/* ---- SCIR consistency term [R] (docs/algorithms.md, SCIR) ---- */
 
 /* L_con = KL_B(P_G||P_I) + KL_B(P_I||P_G) + lambda_h * (H_B(P_G) + H_B(P_I)) with P_I = sigmoid(z)
    (implicit-RM logit z = beta*h) and P_G = sigmoid(u) (judge logit). Computed in logit space: the

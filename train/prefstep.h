@@ -22,7 +22,7 @@ typedef struct {
     const double *prev_logp;    // (2n) previous-policy log-probs (INPO, SPPO); NULL = ref_logp
     const float *p;             // (n) soft label P(chosen ≻ rejected); NULL = 1 (hard label)
     const float *p_w, *p_l;     // (n) SPPO win-rate estimates; NULL = 1 and 0
-    // SCIR consistency penalty [R] (ALGORITHMS.md 3.3), used when scir_u is not NULL:
+    // SCIR consistency penalty [R] (docs/algorithms.md, SCIR), used when scir_u is not NULL:
     const double *scir_u;       // (n) judge logit u = (logit_Y − logit_N)(chosen) − (same)(rejected)
                                 // of the generative judge on the two responses: P_G = σ(u)
     double *scir_du;            // (n) out: ∂L/∂u of the batch loss (times grad_scale), for the
