@@ -337,6 +337,54 @@ static int check_length(ErrMsg *e, const Loader *L, const Rec *r) {
     return 0;
 }
 
+// Generated text of a record that generation must not cut, or NULL: a prompts or eval line's
+// "answer", an SFT instruction line's "response", an evaluation line's "rationale" (only read with
+// task.judge_rationale). *end names the token that follows it.
+static const char *generated_text(const Rec *r, const char **key, const char **end) {
+    *end = "end token";
+    if (r->file != F_SFT) {
+        *key = "answer";
+        return r->second;
+    }
+    if (r->verdict < 0) {
+        *key = "response";
+        return r->second;
+    }
+    *key = "rationale";
+    *end = "verdict";
+    return r->rationale;
+}
+
+// Every text the model must generate fits generate.max_new_tokens: an answer or response and its
+// EOS, or a rationale, decoded with max_new_tokens - 1 tokens (task_rationale_tokens), and the
+// verdict. A longer one would be cut in every generation and counted wrong, so the longest one
+// (the first of them in file order) is reported with the value needed.
+static int check_generated(ErrMsg *e, const Loader *L) {
+    int mnt = L->cfg->generate.max_new_tokens, worst = -1, worst_len = 0;
+    for (int i = 0; i < L->n; i++) {
+        const char *key, *end, *text = generated_text(&L->rec[i], &key, &end);
+        int n = text ? (int)strlen(text) : 0;
+        if (text && n > worst_len) worst = i, worst_len = n;
+    }
+    if (worst < 0 || worst_len + 1 <= mnt) return 0;
+    const Rec *r = &L->rec[worst];
+    const char *key, *end;
+    generated_text(r, &key, &end);
+    char how[96];
+    if (r->file == F_SFT && r->verdict >= 0)
+        snprintf(how, sizeof how,
+                 "the judge decodes its rationale with generate.max_new_tokens - 1 = %d tokens",
+                 mnt - 1);
+    else
+        snprintf(how, sizeof how, "generation stops after %d tokens", mnt);
+    return line_err(e, L, r,
+                    "\"%s\": expected at most generate.max_new_tokens %d tokens (%s + %s), got "
+                    "%d (%d characters + %s); %s and would cut it, so it would be counted wrong "
+                    "every time: set generate.max_new_tokens to at least %d (the longest text to "
+                    "generate in the task files)",
+                    key, mnt, key, end, worst_len + 1, worst_len, end, how, worst_len + 1);
+}
+
 // Entry of the prompt index: a record's prompt and its hash.
 typedef struct {
     uint64_t hash;
@@ -430,6 +478,7 @@ static int validate(ErrMsg *e, Loader *L, const Tokenizer *tok) {
         if (r->rationale && check_vocab(e, L, r, "rationale", r->rationale, tok)) return -1;
         if (check_length(e, L, r)) return -1;
     }
+    if (check_generated(e, L)) return -1;
     return check_prompts(e, L);
 }
 

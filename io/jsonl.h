@@ -9,7 +9,10 @@
    returned, so a run stops before training, never halfway: each bad line is reported as
    "file:line: what is wrong" (invalid JSON, not an object, missing or mistyped field, a character
    outside the tokenizer's charset with its column, a sequence longer than model.max_seq_len, a
-   duplicated or held-out prompt); a file without usable lines is an error too.
+   duplicated or held-out prompt); a file without usable lines is an error too. So is a text the
+   model must generate that generate.max_new_tokens would cut: an "answer" or an instruction line's
+   "response" with its EOS, or (task.judge_rationale) a "rationale" with its verdict, longer than
+   max_new_tokens tokens (one token per character); the longest one is named with the value needed.
    With tokenizer.charset "auto" the charset is every character of the data, of the judge template
    and 'Y', 'N', in byte order; the caller stores it (checkpoint /tokenizer). To validate against a
    checkpoint's charset instead, pass a Config copy whose tokenizer.charset is that charset.

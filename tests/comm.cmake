@@ -3,6 +3,7 @@
 # association of the sums, and which ranks hold no data).
 concord_test(NAME test_comms_layout SOURCES test_comms.c LIBS concord_comm LABELS unit
              ARGS --layout-only TIMEOUT 30)
+concord_test(NAME test_ensemble SOURCES test_ensemble.c LIBS concord_ranks LABELS unit TIMEOUT 30)
 
 function(concord_comm_mpi_test name source timeout)
   concord_test(NAME ${name}_np1 SOURCES ${source} LIBS concord_comm LABELS mpi NP 1

@@ -40,6 +40,31 @@ expect "missing config" "nope.json" "$CONCORD" config "$W/nope.json"
 expect "bad --set" "generate.temperature" "$CONCORD" config "$SRC/configs/tiny.json" --set generate.temperature=hot
 expect "run: missing config" "nope.json" "$CONCORD" run "$W/nope.json" --run-dir "$W/r"
 
+# a JSONL task whose longest answer (line 41: 6 characters + the end token) is longer than the
+# tiny config's generate.max_new_tokens 4: refused before any work, naming the value needed
+# (without_blas_warning drops the start-up advice some CPUs get before the error)
+without_blas_warning() {
+    local st=0
+    "$@" 2>"$W/raw" || st=$?
+    grep -v 'WARNING: OpenBLAS chose' "$W/raw" >&2 || true
+    return "$st"
+}
+for i in $(seq 1 60); do
+    if [ "$i" -eq 41 ]; then a=123456; else a=$i; fi
+    echo "{\"prompt\": \"q$i=\", \"answer\": \"$a\"}"
+done >"$W/long.jsonl"
+expect "JSONL answer longer than generate.max_new_tokens" \
+    'long.jsonl:41: "answer": .*got 7 .*generate.max_new_tokens to at least 7' \
+    without_blas_warning "$CONCORD" run "$SRC/configs/tiny.json" --run-dir "$W/long" \
+    --set task.name=jsonl --set task.prompts_file="$W/long.jsonl" --set tokenizer.charset=auto \
+    --set rounds.count=1 --set sft.steps=0
+if [ ! -e "$W/long" ]; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    echo "FAIL: the refused JSONL run left a run directory" >&2
+fi
+
 echo "this is not HDF5" >"$W/text.h5"
 expect "inspect non-HDF5" "text.h5" "$CONCORD" inspect "$W/text.h5"
 expect "sample non-HDF5" "text.h5" "$CONCORD" sample "$W/text.h5" --tokens 1,2

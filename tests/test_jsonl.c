@@ -288,7 +288,9 @@ static void test_bad_sft_and_eval(void) {
                    "s.jsonl:2: \"verdict\": expected true or false, got a number", NULL);
     EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b%\"}",
                    "s.jsonl:2: \"response\": '%' at column 2", NULL);
-    // instruction: BOS + 40 + 22 + EOS = 64 fits, 23 does not
+    // instruction: BOS + 40 + 22 + EOS = 64 fits, 23 does not (a 22-character response needs
+    // generate.max_new_tokens 23)
+    c.generate.max_new_tokens = 23;
     char bad[256];
     snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%022d\"}", 0, 0);
     snprintf(text, sizeof text, "%s%s\n", good, bad);
@@ -299,6 +301,7 @@ static void test_bad_sft_and_eval(void) {
     task_free(&t);
     snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%023d\"}", 0, 0);
     EXPECT_BAD_SFT(bad, "s.jsonl:2: too long", "65 tokens exceed model.max_seq_len 64");
+    c.generate.max_new_tokens = 8;
     // evaluation lines carry the judge's rationale (task.judge_rationale, the default)
     EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true}",
                    "s.jsonl:2: missing \"rationale\"", "task.judge_rationale");
@@ -422,6 +425,87 @@ static void test_levels(void) {
     CHECK_MSG(rc < 0 && strstr(err.msg, "of level 2"), "expected a level-2 shortage: %s", err.msg);
 }
 
+// Texts the model generates must fit generate.max_new_tokens (one token per character): answers
+// and instruction responses with their EOS, rationales with their verdict. The longest one is
+// named, with the value needed; exactly at the limit is accepted.
+static void test_generated_lengths(void) {
+    Config c = base_config();  // generate.max_new_tokens 8: 7 characters + the end token
+    Task t;
+    char cs[TOKENIZER_MAX_CHARS + 1];
+    // prompts file: the longest answer (line 9, 10 characters) is named, not the first too long
+    write_prompts("p.jsonl", 12, 0, NULL);
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "short answers: %s", err.msg);
+    task_free(&t);
+    write_prompts("p.jsonl", 12, 6, "{\"prompt\": \"x=\", \"answer\": \"1234567\"}");
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character answer: %s", err.msg);
+    task_free(&t);
+    write_prompts("p.jsonl", 12, 6, "{\"prompt\": \"x=\", \"answer\": \"12345678\"}");
+    EXPECT_FAIL(&c,
+                "p.jsonl:7: \"answer\": expected at most generate.max_new_tokens 8 tokens (answer "
+                "+ end token), got 9 (8 characters + end token)",
+                "set generate.max_new_tokens to at least 9");
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"prompt\": \"a=\", \"answer\": \"12345678\"}\n"
+             "{\"prompt\": \"b=\", \"answer\": \"1\"}\n\n"
+             "{\"prompt\": \"c=\", \"answer\": \"123456789\"}\n"
+             "{\"prompt\": \"d=\", \"answer\": \"123456789\"}\n");
+    for (int i = 5; i <= 12; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "{\"prompt\": \"q%d=\"}\n", i);
+    write_file("p.jsonl", text);
+    EXPECT_FAIL(&c, "p.jsonl:4: \"answer\"", "got 10 (9 characters + end token)");
+    EXPECT_FAIL(&c, "at least 10", NULL);
+    c.generate.max_new_tokens = 10;
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "max_new_tokens 10: %s", err.msg);
+    task_free(&t);
+    c.generate.max_new_tokens = 8;
+    // eval file
+    write_prompts("p.jsonl", 12, 0, NULL);
+    strcpy(c.task.eval_file, "e.jsonl");
+    write_file("e.jsonl", "{\"prompt\": \"e1=\", \"answer\": \"1\"}\n{\"prompt\": \"e2=\"}\n"
+                          "{\"prompt\": \"e3=\", \"answer\": \"1234567\"}\n");
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character eval answer: %s", err.msg);
+    task_free(&t);
+    write_file("e.jsonl", "{\"prompt\": \"e1=\", \"answer\": \"1\"}\n{\"prompt\": \"e2=\"}\n"
+                          "{\"prompt\": \"e3=\", \"answer\": \"123456789012\"}\n");
+    EXPECT_FAIL(&c, "e.jsonl:3: \"answer\": expected at most generate.max_new_tokens 8 tokens",
+                "got 13 (12 characters + end token)");
+    c.task.eval_file[0] = 0;
+    // SFT instruction line's "response"
+    strcpy(c.task.sft_file, "s.jsonl");
+    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+                          "{\"prompt\": \"c=\", \"response\": \"1234567\"}\n");
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character response: %s", err.msg);
+    task_free(&t);
+    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+                          "{\"prompt\": \"c=\", \"response\": \"12345678\"}\n");
+    EXPECT_FAIL(&c,
+                "s.jsonl:2: \"response\": expected at most generate.max_new_tokens 8 tokens "
+                "(response + end token), got 9",
+                "at least 9");
+    // an evaluation line's "response" is judged, not generated: any length that fits max_seq_len
+    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+                          "{\"prompt\": \"c=\", \"response\": \"123456789012\", \"verdict\": "
+                          "false, \"rationale\": \"1234567\"}\n");
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character rationale: %s", err.msg);
+    task_free(&t);
+    // the rationale is decoded with max_new_tokens - 1 = 7 tokens, then the verdict
+    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+                          "{\"prompt\": \"c=\", \"response\": \"1\", \"verdict\": "
+                          "false, \"rationale\": \"12345678\"}\n");
+    EXPECT_FAIL(&c,
+                "s.jsonl:2: \"rationale\": expected at most generate.max_new_tokens 8 tokens "
+                "(rationale + verdict), got 9 (8 characters + verdict)",
+                "max_new_tokens - 1 = 7 tokens");
+    EXPECT_FAIL(&c, "set generate.max_new_tokens to at least 9", NULL);
+    // without task.judge_rationale the rationale is not read, so not checked
+    c.task.judge_rationale = 0;
+    CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "unused rationale: %s", err.msg);
+    task_free(&t);
+    c.task.judge_rationale = 1;
+    c.task.sft_file[0] = 0;
+}
+
 int main(void) {
     test_good_round_trip();
     test_auto_charset();
@@ -429,6 +513,7 @@ int main(void) {
     test_bad_sft_and_eval();
     test_arith_entry();
     test_levels();
+    test_generated_lengths();
     CHECK_EQ_I64(alloc_live_bytes("task_text") + alloc_live_bytes("jsonl_text") +
                      alloc_live_bytes("jsonl_records") + alloc_live_bytes("jsonl_line"),
                  0);
