@@ -2,13 +2,11 @@
    Writing on one rank takes a fast path: HDF5 (sec2 driver) creates every object and writes the
    small ones, then the tensors go straight to their contiguous extents (H5Dget_offset) through
    io/rawwrite (O_DIRECT, bypassing the page cache); complete=1 is written last as always. Several
-   ranks write collectively through MPI-IO. */
+   ranks write collectively through MPI-IO. Run state, names and the checkpoint directory (LATEST,
+   retention) are in ckpt_state.c. */
 #include "io/ckpt.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/ckpt_state.h"
+#include "io/collective.h"
 #include "io/h5util.h"
 #include "io/rawwrite.h"
 #include "util/alloc.h"
 #include "util/fault.h"
-#include "util/log.h"
+#include "util/fs.h"
 #include "version.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -29,9 +29,6 @@
 _Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) u64 pairs");
 
 #define CKPT_MAX_WORLD (1 << 24)  // sanity bound on W when reading /state
-
-static const char *const PHASES[] = {"sft",   "generate", "judge", "aggregate",
-                                     "train", "eval",     "done"};
 
 static const H5FileKind CKPT_KIND = {
     .kind = "checkpoint",
@@ -42,199 +39,6 @@ static const H5FileKind CKPT_KIND = {
     .hint_incomplete = "HINT: resume from the checkpoint that ckpt/LATEST names; it is always a "
                        "complete one",
 };
-/* ---- state and names ---- */
-
-void ckpt_state_init(CkptState *s, int world_size) {
-    CHECKF(world_size >= 1, "ckpt_state_init: world_size %d", world_size);
-    memset(s, 0, sizeof *s);
-    snprintf(s->phase, sizeof s->phase, "sft");
-    s->world_size = world_size;
-    s->rng = xcalloc("ckpt.state", (size_t)world_size, sizeof(Rng));
-    s->role = xcalloc("ckpt.state", (size_t)world_size, 1);
-}
-
-void ckpt_state_free(CkptState *s) {
-    xfree(s->rng);
-    xfree(s->role);
-    memset(s, 0, sizeof *s);
-}
-
-void ckpt_state_set_cursor(CkptState *s, const char *name, int64_t value) {
-    CHECKF(name[0] && strlen(name) < CKPT_CURSOR_NAME_MAX, "bad cursor name '%s'", name);
-    for (int i = 0; i < s->n_cursors; i++) {
-        if (strcmp(s->cursor_name[i], name) == 0) {
-            s->cursor[i] = value;
-            return;
-        }
-    }
-    CHECKF(s->n_cursors < CKPT_MAX_CURSORS, "too many checkpoint cursors (max %d)",
-           CKPT_MAX_CURSORS);
-    snprintf(s->cursor_name[s->n_cursors], CKPT_CURSOR_NAME_MAX, "%s", name);
-    s->cursor[s->n_cursors++] = value;
-}
-
-int64_t ckpt_state_cursor(const CkptState *s, const char *name, int64_t dflt) {
-    for (int i = 0; i < s->n_cursors; i++)
-        if (strcmp(s->cursor_name[i], name) == 0) return s->cursor[i];
-    return dflt;
-}
-
-int ckpt_phase_valid(const char *phase) {
-    for (size_t i = 0; i < sizeof PHASES / sizeof PHASES[0]; i++)
-        if (strcmp(phase, PHASES[i]) == 0) return 1;
-    return 0;
-}
-
-void ckpt_name_round(char *buf, size_t size, int32_t round) {
-    snprintf(buf, size, "round_%04d", (int)round);
-}
-
-void ckpt_name_step(char *buf, size_t size, int32_t round, int64_t step) {
-    snprintf(buf, size, "round_%04d-step_%08lld", (int)round, (long long)step);
-}
-
-int ckpt_name_parse(const char *name, int32_t *round, int64_t *step) {
-    int r = -1, n = 0;
-    long long s = -1;
-    char again[CKPT_NAME_MAX + 8];
-    if (strlen(name) >= CKPT_NAME_MAX) return -1;
-    if (sscanf(name, "round_%d-step_%lld.h5%n", &r, &s, &n) == 2 && name[n] == '\0') {
-        if (r < 0 || s < 0) return -1;
-        ckpt_name_step(again, sizeof again, r, s);
-    } else if (sscanf(name, "round_%d.h5%n", &r, &n) == 1 && name[n] == '\0') {
-        if (r < 0) return -1;
-        s = -1;
-        ckpt_name_round(again, sizeof again, r);
-    } else {
-        return -1;
-    }
-    strcat(again, ".h5");
-    if (strcmp(again, name) != 0) return -1;  // only the canonical spelling counts
-    *round = r;
-    *step = s;
-    return 0;
-}
-
-/* ---- agreement and file-system steps ---- */
-
-// out = a + "/" + b; dies if it does not fit (callers bound a's length beforehand).
-static void join(char *out, size_t size, const char *a, const char *b) {
-    int n = snprintf(out, size, "%s/%s", a, b);
-    CHECKF(n >= 0 && (size_t)n < size, "path %s/%s is too long", a, b);
-}
-
-// All ranks learn whether any failed; the lowest failing rank's message is copied into e.
-static int agree(int rc, ErrMsg *e, MPI_Comm comm) {
-    int rank, bad, first;
-    MPI_Comm_rank(comm, &rank);
-    bad = rc < 0 ? rank : INT_MAX;
-    CHECK(MPI_Allreduce(&bad, &first, 1, MPI_INT, MPI_MIN, comm) == MPI_SUCCESS);
-    if (first == INT_MAX) return 0;
-    CHECK(MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, first, comm) == MPI_SUCCESS);
-    return -1;
-}
-
-static int fsync_path(const char *path, int is_dir, ErrMsg *e) {
-    int fd = open(path, is_dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-    if (fd < 0) return err_set(e, "cannot open %s to flush it: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    if (rc != 0) return err_set(e, "cannot flush %s to disk: %s", path, strerror(saved));
-    return 0;
-}
-
-static int rename_durable(const char *from, const char *to, const char *dir, ErrMsg *e) {
-    if (rename(from, to) != 0)
-        return err_set(e, "cannot rename %s to %s: %s", from, to, strerror(errno));
-    return fsync_path(dir, 1, e);
-}
-
-// Writes dir/LATEST (via LATEST.tmp, fsync, rename, fsync dir) naming file.
-static int write_latest(const char *dir, const char *file, ErrMsg *e) {
-    char tmp[CKPT_PATH_MAX], dst[CKPT_PATH_MAX];
-    join(tmp, sizeof tmp, dir, "LATEST.tmp");
-    join(dst, sizeof dst, dir, "LATEST");
-    FILE *f = fopen(tmp, "w");
-    if (!f) return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
-    int ok = fprintf(f, "%s\n", file) > 0;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    int saved = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) return err_set(e, "cannot write %s: %s", tmp, strerror(saved));
-    return rename_durable(tmp, dst, dir, e);
-}
-
-typedef struct {
-    char name[CKPT_NAME_MAX];
-    int32_t round;
-    int64_t step;
-} CkptFile;
-
-// Newest first: higher round, then mid-round (step >= 0) after the round's start (step = -1).
-static int ckpt_file_cmp(const void *a, const void *b) {
-    const CkptFile *x = a, *y = b;
-    if (x->round != y->round) return x->round > y->round ? -1 : 1;
-    if (x->step != y->step) return x->step > y->step ? -1 : 1;
-    return 0;
-}
-
-// Removes stale "<checkpoint>.h5.tmp" and LATEST.tmp files left by crashed writes.
-static void remove_stale_tmp(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    char path[CKPT_PATH_MAX], base[CKPT_NAME_MAX];
-    int32_t r;
-    int64_t s;
-    while ((de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        int stale = strcmp(de->d_name, "LATEST.tmp") == 0;
-        if (!stale && len > 4 && len - 4 < sizeof base &&
-            strcmp(de->d_name + len - 4, ".tmp") == 0) {
-            memcpy(base, de->d_name, len - 4);
-            base[len - 4] = '\0';
-            stale = ckpt_name_parse(base, &r, &s) == 0;
-        }
-        if (!stale) continue;
-        join(path, sizeof path, dir, de->d_name);
-        if (unlink(path) != 0)
-            log_warn("checkpoint: cannot remove stale %s: %s", path, strerror(errno));
-    }
-    closedir(d);
-}
-
-// Keeps the newest keep checkpoints plus round_0000.h5 and latest; deletes the rest.
-static void retain(const char *dir, int keep, const char *latest) {
-    if (keep <= 0) return;
-    DIR *d = opendir(dir);
-    if (!d) return;
-    CkptFile *files = NULL;
-    int n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        CkptFile f;
-        if (ckpt_name_parse(de->d_name, &f.round, &f.step) != 0) continue;
-        memcpy(f.name, de->d_name, strlen(de->d_name) + 1);  // parse bounds it by CKPT_NAME_MAX
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            files = xrealloc("ckpt.retain", files, (size_t)cap * sizeof *files);
-        }
-        files[n++] = f;
-    }
-    closedir(d);
-    if (n > 0) qsort(files, (size_t)n, sizeof *files, ckpt_file_cmp);
-    for (int i = keep; i < n; i++) {
-        if ((files[i].round == 0 && files[i].step < 0) || strcmp(files[i].name, latest) == 0)
-            continue;
-        char path[CKPT_PATH_MAX];
-        join(path, sizeof path, dir, files[i].name);
-        if (unlink(path) != 0)
-            log_warn("checkpoint: cannot remove old %s: %s", path, strerror(errno));
-    }
-    xfree(files);
-}
 
 /* ---- writing ---- */
 
@@ -274,9 +78,7 @@ static hid_t fapl_single(void) {
 // what is a printf format with one %s (the model description), e.g. "AdamW first moment of: %s".
 static void write_slab(hid_t file, const char *group, const ParamSlab *s, const char *what,
                        const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan) {
-    int rank, nranks;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
+    int rank = io_comm_rank(comm), nranks = io_comm_size(comm);
     hid_t g = h5_group_create(file, group);
     h5_attr_write_str(g, "description", group_desc);
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
@@ -391,14 +193,12 @@ static void check_contents(const CkptContents *c) {
 // Creates <tmp>, writes every object, complete=1 last, closes. Dies on HDF5 errors after create;
 // a failed tensor write of the single-rank path removes tmp and returns -1 with e filled.
 static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, ErrMsg *e) {
-    int rank, nranks;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &nranks);
+    int rank = io_comm_rank(comm), nranks = io_comm_size(comm);
     RawPlan plan = {0}, *defer = nranks == 1 ? &plan : NULL;
     hid_t fapl = defer ? fapl_single() : h5_fapl_mpio(comm);
     hid_t file = h5_file_create(tmp, fapl, e);
     int mine = file < 0 ? -1 : 0;
-    if (agree(mine, e, comm) < 0) {
+    if (io_agree(mine, e, comm) < 0) {
         CHECKF(mine < 0, "checkpoint %s was created on some ranks only: %s", tmp, e->msg);
         h5_close(&fapl);
         return -1;
@@ -407,7 +207,8 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     double wall = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, comm);  // same value on every rank (collective attribute)
+    // Rank 0's value everywhere: attributes are written collectively.
+    IO_MPI_CHECK(MPI_Bcast(&wall, 1, MPI_DOUBLE, 0, comm));
     hid_t dxpl = defer ? H5P_DEFAULT : h5_dxpl_collective();
     h5_attr_write_str(file, "format", CKPT_FORMAT);
     h5_attr_write_i32(file, "format_version", CKPT_FORMAT_VERSION);
@@ -450,29 +251,21 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     return 0;
 }
 
-// Rank 0's part after the file is closed: fsync the file, rename it into place, fsync dir.
-static int put_in_place(const char *dir, const char *tmp, const char *dst, ErrMsg *e) {
-    if (fsync_path(tmp, 0, e) < 0) return -1;
-    fault_point("ckpt.before_rename");
-    return rename_durable(tmp, dst, dir, e);
-}
-
 // Rank 0's part after the file is closed: fsync, rename, LATEST, retention.
 static int publish(const char *dir, const char *tmp, const char *dst, const char *file, int keep,
                    ErrMsg *e) {
-    if (put_in_place(dir, tmp, dst, e) < 0) return -1;
+    if (fs_publish(tmp, dst, "ckpt.before_rename", e) < 0) return -1;
     fault_point("ckpt.before_latest");
-    if (write_latest(dir, file, e) < 0) return -1;
+    if (ckpt_write_latest(dir, file, e) < 0) return -1;
     fault_point("ckpt.after_latest");
-    retain(dir, keep, file);
+    ckpt_retain(dir, keep, file);
     return 0;
 }
 
 int ckpt_write(const char *run_dir, const char *name, const CkptContents *c, int keep,
                MPI_Comm comm, ErrMsg *e) {
     ErrMsg local = {{0}};
-    int rank, rc = 0;
-    MPI_Comm_rank(comm, &rank);
+    int rank = io_comm_rank(comm), rc = 0;
     check_contents(c);
     char dir[CKPT_PATH_MAX], file[CKPT_NAME_MAX], tmp[CKPT_PATH_MAX], dst[CKPT_PATH_MAX];
     int32_t r;
@@ -481,19 +274,19 @@ int ckpt_write(const char *run_dir, const char *name, const CkptContents *c, int
     CHECKF(ckpt_name_parse(file, &r, &s) == 0, "ckpt_write: '%s' is not a checkpoint name", name);
     if (strlen(run_dir) + 6 + CKPT_NAME_MAX + 8 >= sizeof dir)
         return err_set(e, "checkpoint directory path %s/ckpt is too long", run_dir);
-    join(dir, sizeof dir, run_dir, "ckpt");
-    join(dst, sizeof dst, dir, file);
+    fs_join(dir, sizeof dir, run_dir, "ckpt");
+    fs_join(dst, sizeof dst, dir, file);
     CHECK(snprintf(tmp, sizeof tmp, "%s.tmp", dst) < (int)sizeof tmp);
     if (rank == 0) {
-        if ((mkdir(run_dir, 0777) != 0 && errno != EEXIST) ||
-            (mkdir(dir, 0777) != 0 && errno != EEXIST))
+        // Only run_dir and its ckpt/: a missing parent of run_dir is an error.
+        if (fs_mkdir(run_dir) != 0 || fs_mkdir(dir) != 0)
             rc = err_set(&local, "cannot create checkpoint directory %s: %s", dir, strerror(errno));
         else
-            remove_stale_tmp(dir);
+            ckpt_remove_stale_tmp(dir);
     }
-    if (agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
+    if (io_agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
         rc = rank == 0 ? publish(dir, tmp, dst, file, keep, &local) : 0;
-        rc = agree(rc, &local, comm);
+        rc = io_agree(rc, &local, comm);
     } else {
         rc = -1;
     }
@@ -503,8 +296,7 @@ int ckpt_write(const char *run_dir, const char *name, const CkptContents *c, int
 
 int ckpt_write_file(const char *path, const CkptContents *c, MPI_Comm comm, ErrMsg *e) {
     ErrMsg local = {{0}};
-    int rank, rc = 0;
-    MPI_Comm_rank(comm, &rank);
+    int rank = io_comm_rank(comm), rc = 0;
     check_contents(c);
     char dir[CKPT_PATH_MAX], tmp[CKPT_PATH_MAX];
     size_t len = strlen(path);
@@ -512,48 +304,18 @@ int ckpt_write_file(const char *path, const CkptContents *c, MPI_Comm comm, ErrM
         return err_set(e, "checkpoint path '%s' names a directory, expected a file name", path);
     if (len + 5 >= sizeof tmp) return err_set(e, "checkpoint path %s is too long", path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    fs_dirname(dir, sizeof dir, path);
     struct stat sb;
     if (rank == 0 && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)))
         rc = err_set(&local, "cannot write checkpoint %s: directory %s does not exist", path, dir);
-    if (agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
-        rc = rank == 0 ? put_in_place(dir, tmp, path, &local) : 0;
-        rc = agree(rc, &local, comm);
+    if (io_agree(rc, &local, comm) == 0 && write_file(tmp, c, comm, &local) == 0) {
+        rc = rank == 0 ? fs_publish(tmp, path, "ckpt.before_rename", &local) : 0;
+        rc = io_agree(rc, &local, comm);
     } else {
         rc = -1;
     }
     if (rc < 0 && e) *e = local;
     return rc;
-}
-
-int ckpt_latest(const char *run_dir, char *path, size_t size, ErrMsg *e) {
-    char latest[CKPT_PATH_MAX], name[CKPT_NAME_MAX + 8] = "";
-    if ((size_t)snprintf(latest, sizeof latest, "%s/ckpt/LATEST", run_dir) >= sizeof latest)
-        return err_set(e, "run directory path %s is too long", run_dir);
-    FILE *f = fopen(latest, "r");
-    if (!f)
-        return err_set(e, "no checkpoint to resume from: cannot open %s: %s", latest,
-                       strerror(errno));
-    size_t n = fread(name, 1, sizeof name - 1, f);
-    fclose(f);
-    name[n] = '\0';
-    while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\r' || name[n - 1] == ' '))
-        name[--n] = '\0';
-    int32_t r;
-    int64_t s;
-    if (ckpt_name_parse(name, &r, &s) != 0)
-        return err_set(e,
-                       "%s should hold a checkpoint file name such as round_0003.h5, found '%.64s'",
-                       latest, name);
-    if ((size_t)snprintf(path, size, "%s/ckpt/%s", run_dir, name) >= size)
-        return err_set(e, "checkpoint path %s/ckpt/%s is too long", run_dir, name);
-    return 0;
 }
 
 /* ---- reading ---- */
@@ -595,7 +357,7 @@ static int check_slab(hid_t f, const char *path, const char *group, const GPTCon
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
         if (tb[i].count == 0) continue;  // written as no dataset
         char obj[64], got[96], want[96];
-        join(obj, sizeof obj, group, tb[i].name);
+        fs_join(obj, sizeof obj, group, tb[i].name);
         if (!h5_exists(f, obj))
             return err_set(e,
                            "%s: tensor /%s is missing\nHINT: the file was altered or not "
@@ -634,7 +396,7 @@ static int read_slab(hid_t f, const char *path, const char *group, ParamSlab *s,
         const TensorSpec *t = &s->table[i];
         if (t->count == 0) continue;
         char obj[64];
-        join(obj, sizeof obj, group, t->name);
+        fs_join(obj, sizeof obj, group, t->name);
         hid_t d = H5Dopen2(f, obj, H5P_DEFAULT);
         if (d < 0) return h5_err(e, "%s: cannot open tensor /%s", path, obj);
         int rc =
@@ -831,7 +593,7 @@ int ckpt_read(const char *path, const GPTConfig *expect, CkptContents *c, MPI_Co
     hid_t f = h5_file_open(path, fapl, &local);
     h5_close(&fapl);
     int mine = f < 0 ? -1 : 0;
-    if (agree(mine, &local, comm) < 0) {
+    if (io_agree(mine, &local, comm) < 0) {
         CHECKF(mine < 0, "%s was opened on some ranks only: %s", path, local.msg);
         if (e) *e = local;
         return -1;
@@ -840,7 +602,7 @@ int ckpt_read(const char *path, const GPTConfig *expect, CkptContents *c, MPI_Co
     int rc = read_all(f, path, expect, c, dxpl, &local);
     h5_close(&dxpl);
     h5_close(&f);
-    rc = agree(rc, &local, comm);
+    rc = io_agree(rc, &local, comm);
     if (rc < 0 && e) *e = local;
     return rc;
 }

@@ -1,20 +1,25 @@
 /* io/ckpt.h — model checkpoints in HDF5: write (atomic, retained), read, peek, LATEST.
-   One file holds everything that determines the rest of a run (DESIGN.md "Files", STYLE.md 5.2):
+   One file holds everything that determines the rest of a run:
      /                 attrs format="concord.ckpt", format_version=1, created_by, wall_time (f64,
                        unix s), complete (u8, written last)
      /model/<tensor>   f32, the 16 tensors of train/params.h with their shapes
      /optim            attrs algo="adamw", step, lr, lr_min_ratio, warmup_steps, total_steps, beta1,
                        beta2, eps, weight_decay, grad_clip; datasets /optim/m/<tensor>,
-   /optim/v/<tensor> /ref/<tensor>     optional reference policy;  /prev/<tensor> optional
-   previous-round policy /config           attrs n_layer, n_head, n_embd, vocab_size, vocab_padded,
-   max_seq_len; dataset /config/json (scalar string: the resolved config JSON) /tokenizer attr
-   charset /state            attrs round, phase, step, round_step, seed; datasets rng (W, 2) u64
+                       /optim/v/<tensor>
+     /ref/<tensor>     optional reference policy
+     /prev/<tensor>    optional previous-round policy
+     /config           attrs n_layer, n_head, n_embd, vocab_size, vocab_padded, max_seq_len;
+                       dataset /config/json (scalar string: the resolved config JSON)
+     /tokenizer        attr charset
+     /state            attrs round, phase, step, round_step, seed; datasets rng (W, 2) u64
                        (key, counter per world rank), role (W) u8, cursors (n) i64 + attr names
    Every dataset carries `description` and `dims` attributes.
    Names: ckpt/round_NNNN.h5 (start of round NNNN; round_0000 is the SFT model) and
    ckpt/round_NNNN-step_NNNNNNNN.h5 (inside round NNNN at optimizer step N); ckpt/LATEST holds the
    file name of the newest complete checkpoint. A file is written as <name>.h5.tmp, flushed,
-   fsynced and renamed, so a crash at any moment leaves LATEST naming an intact checkpoint.
+   fsynced and renamed (util/fs.h fs_publish), so a crash at any moment leaves LATEST naming an
+   intact checkpoint. The HDF5 layout is written and read in ckpt.c; state, names, LATEST and
+   retention live in ckpt_state.c.
    Fault points (util/fault.h): ckpt.after_create, ckpt.after_model, ckpt.after_optim,
    ckpt.after_state, ckpt.before_complete, ckpt.before_close, ckpt.before_rename,
    ckpt.before_latest, ckpt.after_latest. */

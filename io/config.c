@@ -14,6 +14,7 @@
 
 #include "io/config_schema.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 
 #define KEY_MAX 256                    // longest dotted key handled (longer keys are unknown)
 #define CONFIG_FILE_MAX (4 << 20)      // a config file larger than this is refused
@@ -613,10 +614,11 @@ int config_save(const Config *cfg, const char *path, ErrMsg *e) {
     FILE *f = fopen(tmp, "wb");
     int ok = f != NULL;
     if (ok) ok = fwrite(text, 1, n, f) == n;
-    if (ok) ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (ok) ok = fflush(f) == 0;
     int saved = errno;
     if (f && fclose(f) != 0 && ok) ok = 0, saved = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
+    ErrMsg why;  // the message below names the path; fs_publish keeps errno
+    if (ok && fs_publish(tmp, path, NULL, &why) != 0) ok = 0, saved = errno;
     xfree(text);
     if (ok) return 0;
     remove(tmp);

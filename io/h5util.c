@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/collective.h"
 #include "util/alloc.h"
 
 // Largest single transfer (bytes): MPI-IO counts are ints, so stay well below 2 GiB.
@@ -86,7 +87,7 @@ static MPI_Comm fapl_comm(hid_t fapl) {
     if (H5Pget_driver(fapl) != H5FD_MPIO) return comm;
     MPI_Info info = MPI_INFO_NULL;
     H5_CHECK(H5Pget_fapl_mpio(fapl, &comm, &info), "file access plist");
-    if (info != MPI_INFO_NULL) MPI_Info_free(&info);
+    if (info != MPI_INFO_NULL) IO_MPI_CHECK(MPI_Info_free(&info));
     return comm;
 }
 
@@ -109,8 +110,8 @@ hid_t h5_file_open(const char *path, hid_t fapl, ErrMsg *e) {
     MPI_Comm comm = fapl_comm(fapl);
     if (comm != MPI_COMM_NULL) {
         int mine = rc < 0, any = 0;
-        CHECK(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm) == MPI_SUCCESS);
-        MPI_Comm_free(&comm);
+        IO_MPI_CHECK(MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, comm));
+        IO_MPI_CHECK(MPI_Comm_free(&comm));
         if (any && rc == 0)
             rc = err_set(e,
                          "cannot open %s: the file is not readable on every rank (a file "
@@ -599,8 +600,8 @@ static long agree_calls(hid_t dset, long mine) {
     long all = mine;
     MPI_Comm comm = fapl_comm(fapl);
     if (comm != MPI_COMM_NULL) {
-        CHECK(MPI_Allreduce(&mine, &all, 1, MPI_LONG, MPI_MAX, comm) == MPI_SUCCESS);
-        MPI_Comm_free(&comm);
+        IO_MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_LONG, MPI_MAX, comm));
+        IO_MPI_CHECK(MPI_Comm_free(&comm));
     }
     h5_close(&fapl);
     h5_close(&file);

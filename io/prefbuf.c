@@ -13,8 +13,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -23,9 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/collective.h"
 #include "io/h5util.h"
 #include "util/alloc.h"
 #include "util/fault.h"
+#include "util/fs.h"
 #include "version.h"
 
 #define PREFBUF_CHUNK_ROWS 1024                // most rows per chunk
@@ -207,40 +207,28 @@ void prefbuf_path(char *out, size_t size, const char *run_dir, int32_t round, in
 
 /* ---- collective helpers ---- */
 
-// Makes the outcome identical on every rank of comm: if any rank failed (rc < 0), all return -1
-// with the message of the lowest failing rank.
-static int agree(int rc, ErrMsg *e, MPI_Comm comm) {
-    int rank;
-    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
-    int mine = rc < 0 ? rank : INT_MAX, first = INT_MAX;
-    CHECK(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) == MPI_SUCCESS);
-    if (first == INT_MAX) return 0;
-    CHECK(MPI_Bcast(e->msg, (int)sizeof e->msg, MPI_CHAR, first, comm) == MPI_SUCCESS);
-    return -1;
-}
-
 // Broadcasts rank 0's metadata field by field (no raw structs on the wire; docs/design.md).
 static void bcast_meta(PrefMeta *m, MPI_Comm comm) {
     int32_t ints[5] = {m->round, m->P, m->R, m->J, m->n_stats};
-    CHECK(MPI_Bcast(ints, 5, MPI_INT32_T, 0, comm) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Bcast(ints, 5, MPI_INT32_T, 0, comm));
     m->round = ints[0], m->P = ints[1], m->R = ints[2], m->J = ints[3], m->n_stats = ints[4];
-    CHECK(MPI_Bcast(m->judge_names, (int)sizeof m->judge_names, MPI_CHAR, 0, comm) == MPI_SUCCESS);
-    CHECK(MPI_Bcast(m->charset, (int)sizeof m->charset, MPI_CHAR, 0, comm) == MPI_SUCCESS);
-    CHECK(MPI_Bcast(m->aggregation, (int)sizeof m->aggregation, MPI_CHAR, 0, comm) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Bcast(m->judge_names, (int)sizeof m->judge_names, MPI_CHAR, 0, comm));
+    IO_MPI_CHECK(MPI_Bcast(m->charset, (int)sizeof m->charset, MPI_CHAR, 0, comm));
+    IO_MPI_CHECK(MPI_Bcast(m->aggregation, (int)sizeof m->aggregation, MPI_CHAR, 0, comm));
     char names[PREFBUF_MAX_STATS][PREFBUF_STAT_NAME_LEN];
     double values[PREFBUF_MAX_STATS];
     for (int i = 0; i < PREFBUF_MAX_STATS; i++) {
         memcpy(names[i], m->stats[i].name, PREFBUF_STAT_NAME_LEN);
         values[i] = m->stats[i].value;
     }
-    CHECK(MPI_Bcast(names, (int)sizeof names, MPI_CHAR, 0, comm) == MPI_SUCCESS);
-    CHECK(MPI_Bcast(values, PREFBUF_MAX_STATS, MPI_DOUBLE, 0, comm) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Bcast(names, (int)sizeof names, MPI_CHAR, 0, comm));
+    IO_MPI_CHECK(MPI_Bcast(values, PREFBUF_MAX_STATS, MPI_DOUBLE, 0, comm));
     for (int i = 0; i < PREFBUF_MAX_STATS; i++) {
         memcpy(m->stats[i].name, names[i], PREFBUF_STAT_NAME_LEN);
         m->stats[i].value = values[i];
     }
     int n_agree = PREFBUF_MAX_JUDGES * PREFBUF_MAX_JUDGES;
-    CHECK(MPI_Bcast(m->agreement, n_agree, MPI_FLOAT, 0, comm) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Bcast(m->agreement, n_agree, MPI_FLOAT, 0, comm));
 }
 
 static int terminated(const char *s, size_t size) { return strnlen(s, size) < size; }
@@ -297,11 +285,11 @@ static void check_rows(const PrefRows *r, const PrefMeta *m, int64_t first) {
 // Global offset of this rank's rows (MPI_Exscan, 0 on rank 0) and the total.
 static int64_t row_offset(int64_t n, MPI_Comm comm, int64_t *total) {
     int rank;
-    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Comm_rank(comm, &rank));
     int64_t first = 0, all = 0;
-    CHECK(MPI_Exscan(&n, &first, 1, MPI_INT64_T, MPI_SUM, comm) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Exscan(&n, &first, 1, MPI_INT64_T, MPI_SUM, comm));
     if (rank == 0) first = 0;  // Exscan leaves rank 0's result undefined
-    CHECK(MPI_Allreduce(&n, &all, 1, MPI_INT64_T, MPI_SUM, comm) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Allreduce(&n, &all, 1, MPI_INT64_T, MPI_SUM, comm));
     if (total) *total = all;
     return first;
 }
@@ -389,47 +377,30 @@ static hid_t create_stats(hid_t file, const PrefMeta *m) {
 // Rank 0: makes run_dir/prefs if absent. Every rank returns the same status.
 static int make_prefs_dir(const char *run_dir, MPI_Comm comm, ErrMsg *e) {
     int rank, rc = 0;
-    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Comm_rank(comm, &rank));
     if (rank == 0) {
         char dir[PREFBUF_PATH_MAX];
         int len = snprintf(dir, sizeof dir, "%s/prefs", run_dir);
         CHECKF(len > 0 && (size_t)len < sizeof dir, "prefbuf: run directory name too long");
         struct stat st;
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        if (fs_mkdir(dir) != 0)
             rc = err_set(e, "cannot create the preference directory %s: %s", dir, strerror(errno));
         else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
             rc = err_set(e, "cannot use %s as the preference directory: it is not a directory", dir);
     }
-    return agree(rc, e, comm);
-}
-
-// fsyncs a file or directory; returns 0 or errno.
-static int fsync_path(const char *path, int flags) {
-    int fd = open(path, flags);
-    if (fd < 0) return errno;
-    int rc = fsync(fd) == 0 ? 0 : errno;
-    close(fd);
-    return rc;
+    return io_agree(rc, e, comm);
 }
 
 // Rank 0: fsync the temporary file, rename it into place, fsync the directory.
 static int publish(const char *run_dir, int32_t round, MPI_Comm comm, ErrMsg *e) {
-    int rank, rc = 0;
-    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
-    if (rank == 0) {
-        char tmp[PREFBUF_PATH_MAX], final[PREFBUF_PATH_MAX], dir[PREFBUF_PATH_MAX];
+    int rc = 0;
+    if (io_comm_rank(comm) == 0) {
+        char tmp[PREFBUF_PATH_MAX], final[PREFBUF_PATH_MAX];
         prefbuf_path(tmp, sizeof tmp, run_dir, round, 1);
         prefbuf_path(final, sizeof final, run_dir, round, 0);
-        snprintf(dir, sizeof dir, "%s/prefs", run_dir);
-        int err = fsync_path(tmp, O_RDONLY);
-        if (err)
-            rc = err_set(e, "cannot fsync %s: %s", tmp, strerror(err));
-        else if (rename(tmp, final) != 0)
-            rc = err_set(e, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
-        else if ((err = fsync_path(dir, O_RDONLY | O_DIRECTORY)) != 0)
-            rc = err_set(e, "cannot fsync directory %s: %s", dir, strerror(err));
+        rc = fs_publish(tmp, final, NULL, e);
     }
-    return agree(rc, e, comm);
+    return io_agree(rc, e, comm);
 }
 
 // Writes every column's rows [first, first + mine->n) collectively.
@@ -445,7 +416,7 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
     ErrMsg local;
     if (!e) e = &local;
     int rank;
-    CHECK(MPI_Comm_rank(comm, &rank) == MPI_SUCCESS);
+    IO_MPI_CHECK(MPI_Comm_rank(comm, &rank));
     CHECKF(compress_level >= 0 && compress_level <= 9, "prefbuf: compress_level %d", compress_level);
     PrefMeta m = *meta_in;
     bcast_meta(&m, comm);
@@ -459,7 +430,7 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
     hid_t fapl = h5_fapl_mpio(comm);
     hid_t file = h5_file_create(tmp, fapl, e);
     h5_close(&fapl);
-    if (agree(file < 0 ? -1 : 0, e, comm) < 0) {
+    if (io_agree(file < 0 ? -1 : 0, e, comm) < 0) {
         CHECKF(file < 0, "prefbuf: %s was created on some ranks only", tmp);
         return -1;
     }
@@ -689,7 +660,7 @@ int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
     hid_t fapl = h5_fapl_mpio(comm);
     hid_t file = h5_file_open(path, fapl, e);
     h5_close(&fapl);
-    if (agree(file < 0 ? -1 : 0, e, comm) < 0) {
+    if (io_agree(file < 0 ? -1 : 0, e, comm) < 0) {
         CHECKF(file < 0, "prefbuf: %s was opened on some ranks only", path);
         return -1;
     }
@@ -697,7 +668,7 @@ int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
     hid_t dxpl = h5_dxpl_collective();
     int rc = open_checks(f, dxpl, e);
     h5_close(&dxpl);
-    if (agree(rc, e, comm) < 0) {
+    if (io_agree(rc, e, comm) < 0) {
         prefbuf_close(f);
         return -1;
     }
@@ -714,7 +685,7 @@ int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows,
     if (first < 0 || count < 0 || first > m->n_rows || count > m->n_rows - first)
         rc = err_set(e, "%s: rows [%lld, %lld) requested, the file has rows [0, %lld)", f->path,
                      (long long)first, (long long)first + count, (long long)m->n_rows);
-    if (agree(rc, e, f->comm) < 0) return -1;
+    if (io_agree(rc, e, f->comm) < 0) return -1;
     prefbuf_rows_alloc(rows, count, m->P, m->R, m->J);
     hid_t dxpl = h5_dxpl_collective();
     hid_t label_type = label_type_create();
@@ -737,7 +708,7 @@ int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows,
     }
     h5_close(&label_type);
     h5_close(&dxpl);
-    if (agree(rc, e, f->comm) < 0) {
+    if (io_agree(rc, e, f->comm) < 0) {
         prefbuf_rows_free(rows);
         return -1;
     }

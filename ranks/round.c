@@ -16,6 +16,7 @@
 #include "ranks/stop.h"
 #include "util/alloc.h"
 #include "util/fault.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/timer.h"
 
@@ -63,16 +64,8 @@ static void metrics_path(const RunCtx *rc, char *out, size_t size) {
 static int prepare_run_dir(RunCtx *rc, ErrMsg *e) {
     const char *dir = rc->cfg.run.run_dir;
     char path[CONFIG_PATH_MAX + 32];
-    // mkdir -p
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, 0755);
-            *p = '/';
-        }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return err_set(e, "run.run_dir: cannot create %s: %s", dir, strerror(errno));
+    ErrMsg why;
+    if (fs_mkdir_p(dir, &why) != 0) return err_set(e, "run.run_dir: %s", why.msg);
     snprintf(path, sizeof path, "%s/config.json", dir);
     return config_save(&rc->cfg, path, e);
 }

@@ -40,7 +40,7 @@ static char *read_text(const char *path, ErrMsg *e) {
 }
 
 // Rank 0's status decides for everyone: 0 ok, else every rank returns EXIT_BAD_INPUT.
-static int agree(int status, const ErrMsg *e, MPI_Comm world) {
+static int root_decides(int status, const ErrMsg *e, MPI_Comm world) {
     int rank, worst = status;
     MPI_Comm_rank(world, &rank);
     MPI_CHECK(MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, world));
@@ -159,7 +159,7 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     st = jsonl_task_load(&rc->task, c, charset, &e) != 0;
     if (!st && tokenizer_init(&rc->tok, charset, &e) != 0) st = 1;
     if (!st && task_verdict_ids(&rc->tok, &rc->yes, &rc->no, &e) != 0) st = 1;
-    if (agree(st, &e, world)) return EXIT_BAD_INPUT;
+    if (root_decides(st, &e, world)) return EXIT_BAD_INPUT;
     config_model(c, tokenizer_vocab_size(&rc->tok), &rc->model);
     if (gpt_config_check(&rc->model, &e) != 0) {
         if (rank == 0) fprintf(stderr, "error: %s: %s\n", rc->config_source, e.msg);
