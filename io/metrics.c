@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/alloc.h"
+#include "util/fs.h"
 
 struct MetricsRecord {
     cJSON *root;
@@ -128,11 +129,10 @@ int metrics_truncate(const char *path, int max_round, ErrMsg *e) {
     if (!out) return err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
     TruncCtx t = {out, max_round};
     int rc = for_each_line(path, keep_line, &t, e);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0) rc = err_set(e, "%s: write failed", tmp);
+    if (fflush(out) != 0) rc = err_set(e, "%s: write failed", tmp);
     fclose(out);
     if (rc < 0) return rc;
-    if (rename(tmp, path) != 0) return err_set(e, "%s: rename failed: %s", path, strerror(errno));
-    return 0;
+    return fs_publish(tmp, path, NULL, e);
 }
 
 static void print_num(FILE *out, double v, const char *fmt, int width) {
