@@ -455,11 +455,13 @@ static int check_aggregate(const Config *c, const char *src, ErrMsg *e) {
 // Responses per prompt, the consensus vote and the ensemble's labels.
 static int check_ensemble(const Config *c, const char *src, ErrMsg *e) {
     int K = c->ensemble.models, S = c->generate.samples_per_prompt;
-    int others = strcmp(c->ensemble.labels, "others") == 0;
+    int others = strcmp(c->ensemble.labels, "others") == 0 && K > 1;  // one model: no "others"
     int voters = (others ? K - 1 : K) * S;
-    if (voters < 2)
+    // rounds compare responses (SFT and eval do not); consensus of one voter is self-training
+    if (voters < 2 && c->rounds.count > 0 && strcmp(c->aggregate.mode, "consensus") != 0)
         return err_set(e, "%s: generate.samples_per_prompt: expected at least 2 responses per "
-                       "prompt to compare (ensemble.models %d x samples_per_prompt %d%s), got %d",
+                       "prompt to compare (ensemble.models %d x samples_per_prompt %d%s; only "
+                       "aggregate.mode \"consensus\" takes one), got %d",
                        src, K, S, others ? ", less the model's own with ensemble.labels "
                        "\"others\"" : "", voters);
     if (strcmp(c->aggregate.mode, "consensus") == 0 && config_judge_index(c, c->aggregate.judge) < 0)

@@ -38,7 +38,7 @@ static void print_json(const char *ckpt, int maj_k, const EvalSummary *s) {
 
 int cmd_eval(int argc, char **argv) {
     const char *ckpt = NULL, *config = NULL;
-    const char *sets[CLI_MAX_SETS + 1];
+    const char *sets[CLI_MAX_SETS];
     int n_sets = 0;
     for (int i = 0; i < argc; i++) {
         const char *v;
@@ -48,7 +48,7 @@ int cmd_eval(int argc, char **argv) {
         } else if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--set") == 0) {
             if (cli_value(argc, argv, &i, &v) != 0) return EXIT_BAD_INPUT;
             if (argv[i - 1][2] == 'c') config = v;
-            else if (n_sets < CLI_MAX_SETS - 1) sets[n_sets++] = v;
+            else if (n_sets < CLI_MAX_SETS - 2) sets[n_sets++] = v;
         } else if (argv[i][0] != '-' && !ckpt) {
             ckpt = argv[i];
         } else {
@@ -69,7 +69,8 @@ int cmd_eval(int argc, char **argv) {
         if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
         return EXIT_BAD_INPUT;
     }
-    if (n_sets < CLI_MAX_SETS) sets[n_sets++] = "ensemble.models=1";  // one checkpoint, one model
+    sets[n_sets++] = "ensemble.models=1";  // one checkpoint is one model, and no rounds run
+    sets[n_sets++] = "rounds.count=0";
     RunCtx rc;
     int status = run_ctx_init(&rc, config ? config : ckpt, config ? NULL : info.config_json, NULL,
                               sets, n_sets);

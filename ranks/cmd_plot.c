@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "io/metrics.h"
 #include "ranks/commands.h"
 #include "util/err.h"
+#include "util/fs.h"
 
 #define PLOT_MAX_ROUNDS 4096
 #define PLOT_MAX_SERIES 6
@@ -277,8 +277,9 @@ int cmd_plot(int argc, char **argv) {
         return 2;
     }
     fclose(probe);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        fprintf(stderr, "error: cannot create %s: %s\n", dir, strerror(errno));
+    ErrMsg why;
+    if (fs_mkdir_p(dir, &why) != 0) {
+        fprintf(stderr, "error: %s\n", why.msg);
         return 2;
     }
     // An ensemble's top-level file has no judge or loss keys (those live in model_k/): charts

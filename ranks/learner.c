@@ -612,7 +612,8 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     if (need_prev) ps.prev_logp = shared_logprobs(rc, &ps, &rc->round_start);
 
     int Bg = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
-    int64_t per_epoch = (ps.n + Bg - 1) / Bg, total = per_epoch * c->train.epochs;
+    int64_t per_epoch = (ps.n + Bg - 1) / Bg;
+    int64_t total = c->train.steps > 0 ? c->train.steps : per_epoch * c->train.epochs;
     if (rc->state.round_step == 0) {
         AdamWConfig oc;
         config_adamw(c, &oc);

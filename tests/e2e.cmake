@@ -7,3 +7,5 @@ foreach(t sft layouts losses determinism resume fault stop)
   concord_script_test(NAME e2e_${t} SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${t}.sh LABELS mpi e2e
                       TIMEOUT 600)
 endforeach()
+concord_script_test(NAME e2e_ensemble SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ensemble.sh
+                    LABELS mpi e2e TIMEOUT 900)

@@ -868,6 +868,15 @@ static void test_consensus_rows(void) {
     c = consensus_of(k4, NULL, unknown, 4, 0.75);
     CHECK_TRUE(c.o.label_correct[0] == -1);
     aggregate_pairs_free(&c.o);
+    // one voter (self-training without a filter): its answer is the label; none, no label
+    const char *solo[1] = {"a"}, *mute[1] = {NULL};
+    c = consensus_of(solo, NULL, right, 1, 1.0);
+    CHECK_TRUE(c.rc == 0 && c.o.label[0] == AGG_LABEL_CHOSEN_ONLY && c.o.chosen[0] == 0 &&
+               c.o.label_correct[0] == 1);
+    aggregate_pairs_free(&c.o);
+    c = consensus_of(mute, NULL, NULL, 1, 0.5);
+    CHECK_TRUE(c.rc == 0 && c.o.label[0] == AGG_LABEL_DROPPED);
+    aggregate_pairs_free(&c.o);
     c = consensus_of(all3, NULL, right, 3, 0.5);  // CHOSEN_ONLY rows measure the answer too
     CHECK_TRUE(c.o.label[0] == AGG_LABEL_CHOSEN_ONLY && c.o.label_correct[0] == 1);
     aggregate_pairs_free(&c.o);

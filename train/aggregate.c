@@ -551,10 +551,12 @@ static int validate_params(const AggInput *in, const AggParams *par, ErrMsg *e) 
     return 0;
 }
 
-static int validate_input(const AggInput *in, ErrMsg *e) {
+static int validate_input(const AggInput *in, const AggParams *par, ErrMsg *e) {
     if (in->P < 0) return err_set(e, "aggregate: P (prompts): expected >= 0, got %d", in->P);
-    if (in->K < 2)
-        return err_set(e, "aggregate: K (responses per prompt): expected >= 2, got %d", in->K);
+    int least = par->mode == AGG_MODE_CONSENSUS ? 1 : 2;  // one voter: self-training, no filter
+    if (in->K < least)
+        return err_set(e, "aggregate: K (responses per prompt): expected >= %d, got %d", least,
+                       in->K);
     if (in->J < 1 || in->J > AGG_MAX_JUDGES)
         return err_set(e, "aggregate: J (judges): expected 1 to %d, got %d", AGG_MAX_JUDGES, in->J);
     if (!in->weights || (in->P > 0 && !in->scores))
@@ -623,7 +625,7 @@ int aggregate_round(const AggInput *in, const AggParams *par, AggPairs *out, Agg
     CHECK(in && par && out && stats);
     memset(out, 0, sizeof *out);
     memset(stats, 0, sizeof *stats);
-    if (validate_input(in, e) < 0 || validate_params(in, par, e) < 0) return -1;
+    if (validate_input(in, par, e) < 0 || validate_params(in, par, e) < 0) return -1;
     int K = in->K;
     Round R = {.in = in, .par = par};
     for (int j = 0; j < in->J; j++)

@@ -91,7 +91,8 @@ typedef enum { AGG_CREAM_PER_PAIR, AGG_CREAM_ROUND_MEAN } AggCreamWeight;
 
 /* One round's judgments. Borrowed pointers; the aggregator never keeps them. */
 typedef struct {
-    int P, K, J;                     // prompts (>= 0), responses per prompt (>= 2), judges
+    int P, K, J;                     // prompts (>= 0), responses per prompt (>= 2; consensus
+                                     // >= 1), judges
     const float *scores;             // (P, K, J) finite score or NaN (abstain)
     const float *weights;            // (J) finite, >= 0, at least one > 0
     const int32_t *group;            // (P, K) same id in a prompt = same text (consensus: same
