@@ -21,7 +21,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
 EXP=${CONCORD_EXP_DIR:-runs/ensemble-exp}
 SEEDS=${CONCORD_EXP_SEEDS:-1 2 3}
-CONFIGS=${CONCORD_EXP_CONFIGS:-ens others k1 k1_sc dpo inpo}
+CONFIGS=${CONCORD_EXP_CONFIGS:-ens k1 k1_sc dpo inpo others}
 CFG=configs/default.json
 mkdir -p "$EXP"
 

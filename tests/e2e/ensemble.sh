@@ -10,6 +10,13 @@ ENS=(--set 'judges=[{"name": "ensemble_vote"}]' --set aggregate.mode=\"consensus
      --set train.replay=true --set train.optimizer.lr=0.001 --set train.steps=6
      --set sft.n_evaluation=0)
 
+# run_ok NP DIR ARGS...: run, showing the end of its stderr when it fails
+run_ok() {
+    run "$@" && return 0
+    tail -5 "$2.err" >&2
+    return 1
+}
+
 # metrics_ok DIR K ROUNDS: the ensemble file has ROUNDS+1 lines, each with K per-model accuracies
 metrics_ok() {
     local dir=$1 k=$2 rounds=$3
@@ -34,7 +41,7 @@ for k in 1 2 3 4; do
     [ "$k" -eq 1 ] && one=(--set generate.samples_per_prompt=2 --set generate.temperature=0.7)
     for np in $k $((2 * k)); do
         D=$WORK/k${k}_np${np}
-        check 'run $np "$D" --set ensemble.models=$k "${ENS[@]}" "${one[@]}"' "K=$k np=$np failed (see $D.err)"
+        check 'run_ok $np "$D" --set ensemble.models=$k "${ENS[@]}" "${one[@]}"' "K=$k np=$np failed (see $D.err)"
         check 'metrics_ok "$D" $k 2' "K=$k np=$np: ensemble metrics wrong"
         if [ "$k" -gt 1 ]; then
             for m in $(seq 0 $((k - 1))); do
@@ -47,8 +54,24 @@ for k in 1 2 3 4; do
     done
 done
 
+# golden layout of an ensemble run: its files, and `h5dump -H` of model 1's last checkpoint
+# (the one-model layout, with this model's config); regenerate after an intended change with
+#   CONCORD_UPDATE_GOLDEN=1 ctest --test-dir build -R e2e_ensemble
+layout() {
+    (cd "$1" && find . -type f ! -name '*.out' ! -name '*.err' | sort)
+    h5dump -H "$1/model_1/ckpt/round_0002.h5" |
+        sed -e '1s|^HDF5 ".*" {$|HDF5 "round_0002.h5" {|' |
+        awk '/ATTRIBUTE "created_by"/ { cb = 1 }
+             cb && /STRSIZE/ { sub(/STRSIZE [0-9]+;/, "STRSIZE <created_by>;"); cb = 0 }
+             { print }'
+}
+GOLDEN=$SRC/tests/golden/ensemble.ddl
+layout "$WORK/k2_np2" >"$WORK/ensemble.ddl"
+[ "${CONCORD_UPDATE_GOLDEN:-0}" = 1 ] && cp "$WORK/ensemble.ddl" "$GOLDEN"
+check 'diff -u "$GOLDEN" "$WORK/ensemble.ddl"' "ensemble layout differs from $GOLDEN (diff above)"
+
 # the same run twice gives the same files
-check 'run 2 "$WORK/again" --set ensemble.models=2 "${ENS[@]}"' "repeat run failed"
+check 'run_ok 2 "$WORK/again" --set ensemble.models=2 "${ENS[@]}"' "repeat run failed"
 for m in 0 1; do
     check 'same_ckpt "$WORK/k2_np2/model_$m/ckpt/round_0002.h5" "$WORK/again/model_$m/ckpt/round_0002.h5"' \
         "model $m: repeat run differs"
@@ -57,13 +80,13 @@ for m in 0 1; do
 done
 
 # labels "others": each model learns the other models' vote
-check 'run 3 "$WORK/others" --set ensemble.models=3 --set ensemble.labels=\"others\" "${ENS[@]}"' \
+check 'run_ok 3 "$WORK/others" --set ensemble.models=3 --set ensemble.labels=\"others\" "${ENS[@]}"' \
     "labels others failed"
 check 'metrics_ok "$WORK/others" 3 2' "labels others: ensemble metrics wrong"
 
 # kill -9 in each phase, then resume: every model's final checkpoint as uninterrupted
 OPTS=(--set ensemble.models=2 --set checkpoint.every=2 "${ENS[@]}")
-check 'run 4 "$WORK/ref" "${OPTS[@]}"' "reference run failed"
+check 'run_ok 4 "$WORK/ref" "${OPTS[@]}"' "reference run failed"
 for p in sft.step@30 phase.generate@1 phase.judge@2 phase.aggregate@1 train.step@3 phase.eval@3 \
          phase.checkpoint@2 ckpt.before_latest@3 prefs.before_rename@2; do
     D=$WORK/kill_${p//[@.]/_}
@@ -72,7 +95,7 @@ for p in sft.step@30 phase.generate@1 phase.judge@2 phase.aggregate@1 train.step
     st=$?
     set -e
     check '[ "$st" -ne 0 ]' "fault $p did not stop the run"
-    check 'run 4 "$D" "${OPTS[@]}"' "resume after $p failed"
+    check 'run_ok 4 "$D" "${OPTS[@]}"' "resume after $p failed"
     for m in 0 1; do
         check 'same_ckpt "$WORK/ref/model_$m/ckpt/round_0002.h5" "$D/model_$m/ckpt/round_0002.h5"' \
             "after $p model $m's final checkpoint differs"
