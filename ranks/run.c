@@ -177,7 +177,6 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
 }
 
 void run_ctx_free(RunCtx *rc) {
-    if (rc->metrics) fclose(rc->metrics);
     xfree(rc->config_json);
     task_free(&rc->task);
     param_slab_free(&rc->policy);
@@ -218,16 +217,4 @@ void run_checkpoint(RunCtx *rc, const char *name, int with_optim) {
     if (ckpt_write(rc->cfg.run.run_dir, name, &c, rc->cfg.checkpoint.keep, rc->comms.learn, &e) != 0)
         die("checkpoint %s: %s", name, e.msg);
     log_root("checkpoint %s/%s.h5", rc->ckpt_dir, name);
-}
-
-void run_metrics_line(RunCtx *rc, const char *json_line) {
-    if (rc->comms.rank != 0) return;
-    if (!rc->metrics) {
-        char path[CONFIG_PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/metrics.jsonl", rc->cfg.run.run_dir);
-        rc->metrics = fopen(path, "a");
-        CHECKF(rc->metrics, "cannot open %s: %s", path, strerror(errno));
-    }
-    fprintf(rc->metrics, "%s\n", json_line);
-    fflush(rc->metrics);
 }

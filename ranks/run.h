@@ -70,7 +70,6 @@ typedef struct RunCtx {
                                 // is set from `phase` only when a checkpoint is written)
     Phase phase;                // where the run stands (read from state.phase on resume)
     char ckpt_dir[600];         // run_dir/ckpt
-    FILE *metrics;              // rank 0: run_dir/metrics.jsonl (append), else NULL
     double t_start;             // timer_now() at start
     double wall_budget_start;   // origin of run.max_wall_seconds (Slurm job start when known)
 } RunCtx;
@@ -91,8 +90,5 @@ void run_bcast_slab(RunCtx *rc, ParamSlab *s);
 /* Writes a checkpoint named `name` (collective over the learners) with the current state and
    rc->phase as its phase name. */
 void run_checkpoint(RunCtx *rc, const char *name, int with_optim);
-
-/* Rank 0: appends one JSON object line to metrics.jsonl and flushes (a crash loses nothing). */
-void run_metrics_line(RunCtx *rc, const char *json_line);
 
 #endif
