@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm/exchange.h"
+#include "ranks/plan.h"
 #include "train/judges.h"
 #include "train/prefstep.h"
 #include "train/rng.h"
@@ -156,8 +157,9 @@ static void sft_batch_init(SftBatch *b, RunCtx *rc) {
     const Config *c = &rc->cfg;
     int L = rc->comms.learn_size, li = rc->comms.learn_rank;
     b->B = c->sft.batch_size;
-    b->lo = (int)((int64_t)li * b->B / L);
-    b->nb = (int)((int64_t)(li + 1) * b->B / L) - b->lo;
+    int64_t lo, nb;
+    plan_slice(b->B, L, li, &lo, &nb);
+    b->lo = (int)lo, b->nb = (int)nb;
     b->T = rc->model.T;
     b->N = task_split_size(&rc->task, TASK_SPLIT_SFT);
     int n1 = b->nb > 0 ? b->nb : 1;
@@ -410,8 +412,9 @@ static void free_pairs(PairSet *ps) {
 
 // Log-probs of all 2n sequences under w: each learner scores a contiguous share, then all-gather.
 static double *shared_logprobs(RunCtx *rc, const PairSet *ps, const ParamSlab *w) {
-    int64_t B = 2 * (int64_t)ps->n, L = rc->comms.learn_size, li = rc->comms.learn_rank;
-    int64_t lo = li * B / L, hi = (li + 1) * B / L;
+    int64_t B = 2 * (int64_t)ps->n, lo, n;
+    plan_slice(B, rc->comms.learn_size, rc->comms.learn_rank, &lo, &n);
+    int64_t hi = lo + n;
     double *mine = xmalloc("pairs.logp", (size_t)(hi - lo > 0 ? hi - lo : 1) * sizeof(double));
     if (hi > lo)
         prefstep_logprobs(mine, &rc->infer_acts, w, ps->tokens + (size_t)lo * ps->S, ps->start + lo,
@@ -485,9 +488,9 @@ typedef struct {
 // Step m of an epoch takes the next Bg pairs of the epoch's order; learner li of L takes its
 // contiguous share of them.
 static PairSlice pair_slice(int64_t n_pairs, int Bg, int64_t m, int L, int li) {
-    int64_t first = m * Bg, n_global = n_pairs - first < Bg ? n_pairs - first : Bg;
-    int64_t lo = first + li * n_global / L, n_local = first + (li + 1) * n_global / L - lo;
-    return (PairSlice){.lo = lo, .n_local = n_local, .n_global = n_global};
+    int64_t first = m * Bg, n_global = n_pairs - first < Bg ? n_pairs - first : Bg, lo, n_local;
+    plan_slice(n_global, L, li, &lo, &n_local);
+    return (PairSlice){.lo = first + lo, .n_local = n_local, .n_global = n_global};
 }
 
 // The order of the pairs in an epoch; it depends only on (seed, round, epoch).
@@ -752,6 +755,7 @@ TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int 
         label_set_free(&ls);
         return tr;
     }
+    tr.examples = ls.n;
     int B = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
     int64_t total = c->train.steps > 0 ? c->train.steps : (ls.n + B - 1) / B * c->train.epochs;
     if (rc->state.round_step == 0) {
@@ -760,8 +764,9 @@ TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int 
         oc.total_steps = total;
         learner_reset_optimizer(rc, &oc);
     }
-    SftBatch b = {.B = B, .lo = (int)((int64_t)li * B / L), .T = rc->model.T, .N = ls.n};
-    b.nb = (int)((int64_t)(li + 1) * B / L) - b.lo;
+    int64_t lo, nb;
+    plan_slice(B, L, li, &lo, &nb);
+    SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = rc->model.T, .N = ls.n};
     int n1 = b.nb > 0 ? b.nb : 1;
     b.tokens = xcalloc("labels.batch", (size_t)n1 * b.T, sizeof(int32_t));
     b.start = xmalloc("labels.batch", (size_t)n1 * sizeof(int32_t));
@@ -809,8 +814,9 @@ static EvalSummary eval_split_answers(RunCtx *rc, TaskSplit split, int with_judg
                                       char **answers, int64_t *count) {
     const Config *c = &rc->cfg;
     int64_t E = task_split_size(&rc->task, split);
-    int64_t L = rc->comms.learn_size, li = rc->comms.learn_rank;
-    int64_t lo = li * E / L, hi = (li + 1) * E / L;
+    int64_t lo, n;
+    plan_slice(E, rc->comms.learn_size, rc->comms.learn_rank, &lo, &n);
+    int64_t hi = lo + n;
     EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = with_maj ? c->task.maj_k : 0,
                      .seed = rc->state.seed, .stream = EVAL_STREAM_BASE + (uint32_t)rc->state.round,
                      .batch = c->generate.batch_size,

@@ -31,6 +31,7 @@ typedef struct {
     double scir_dropped_fraction;  // SCIR: share of pair-steps outside the consistent set
     double validation_acc;  // SFT: last validation greedy accuracy (NaN when not checked)
     double validation_judge_acc;  // SFT: last validation judge balanced accuracy (NaN: not checked)
+    int64_t examples;       // likelihood training on labels: labels trained on (with replay)
     int64_t cursor;         // SFT: steps done when the phase ended (< sft.steps when it stopped
                             // at sft.stop_at_accuracy)
     StopReason stop;      // why the phase ended early (STOP_NONE when complete)

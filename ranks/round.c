@@ -12,6 +12,7 @@
 #include "ranks/aggregator.h"
 #include "ranks/ensemble.h"
 #include "ranks/learner.h"
+#include "ranks/plan.h"
 #include "ranks/samples.h"
 #include "ranks/stop.h"
 #include "util/alloc.h"
@@ -92,7 +93,7 @@ static int init_weights(RunCtx *rc, ErrMsg *e) {
 
 // Which round the metrics file may keep lines for when resuming at the current state.
 static int completed_round(const RunCtx *rc) {
-    return rc->phase == PHASE_DONE ? rc->state.round : rc->state.round - 1;
+    return plan_completed_round(rc->state.round, rc->phase);
 }
 
 // Loads the run's position from checkpoint `path` after checking that it was written with this
@@ -196,21 +197,25 @@ static int start_fresh(RunCtx *rc, ErrMsg *e) {
 // Returns 0, or -1 with e filled on the group's first rank.
 static int align_models(RunCtx *rc, int resumed, ErrMsg *e) {
     const Ensemble *en = &rc->ens;
-    int mine[3] = {resumed, resumed ? rc->state.round : -1, resumed ? (int)rc->phase : -1};
-    int lo[3], hi[3];
-    MPI_CHECK(MPI_Allreduce(mine, lo, 3, MPI_INT, MPI_MIN, en->all));
-    MPI_CHECK(MPI_Allreduce(mine, hi, 3, MPI_INT, MPI_MAX, en->all));
-    int done = resumed ? completed_round(rc) : -1, common;
-    MPI_CHECK(MPI_Allreduce(&done, &common, 1, MPI_INT, MPI_MIN, en->all));
-    int same = memcmp(lo, hi, sizeof lo) == 0;
-    if (!same) {
+    int mine[3] = {resumed, rc->state.round, (int)rc->phase};
+    int *all = xmalloc("align.positions", (size_t)en->all_size * sizeof mine);
+    MPI_CHECK(MPI_Allgather(mine, 3, MPI_INT, all, 3, MPI_INT, en->all));
+    PlanPos *pos = xmalloc("align.positions", (size_t)en->all_size * sizeof *pos);
+    for (int i = 0; i < en->all_size; i++)  // one per rank: a group's ranks repeat its position
+        pos[i] = (PlanPos){.resumed = all[3 * i], .round = all[3 * i + 1],
+                           .phase = (Phase)all[3 * i + 2]};
+    PlanAlign plan;
+    plan_align(pos, en->all_size, &plan);
+    xfree(pos), xfree(all);
+    if (plan.action != PLAN_GO_ON) {
         log_root("the models stopped at different points (rounds %d..%d); every model goes back to "
-                 "%s", lo[1], hi[1], common < 0 ? "a fresh start" : "its last common round");
-        if (common < 0) {
+                 "%s", plan.lo_round, plan.hi_round,
+                 plan.action == PLAN_FRESH ? "a fresh start" : "its last common round");
+        if (plan.action == PLAN_FRESH) {
             if (start_fresh(rc, e) != 0) return -1;
         } else {
             char name[CKPT_NAME_MAX], path[CKPT_PATH_MAX];
-            ckpt_name_round(name, sizeof name, common);
+            ckpt_name_round(name, sizeof name, plan.common);
             snprintf(path, sizeof path, "%s/%s.h5", rc->ckpt_dir, name);
             if (resume_from(rc, path, e) != 0) return -1;
         }
@@ -218,7 +223,7 @@ static int align_models(RunCtx *rc, int resumed, ErrMsg *e) {
     if (en->all_rank == 0 && en->K > 1) {  // the ensemble's lines beyond the common point go
         char mp[CONFIG_PATH_MAX + 32];
         snprintf(mp, sizeof mp, "%s/metrics.jsonl", en->base_dir);
-        if (metrics_truncate(mp, same ? done : common, e) != 0) log_warn("metrics: %s", e->msg);
+        if (metrics_truncate(mp, plan.common, e) != 0) log_warn("metrics: %s", e->msg);
     }
     return 0;
 }
@@ -252,6 +257,7 @@ static void add_train(MetricsRecord *m, const TrainResult *tr) {
     metrics_set_num(m, NULL, "kl_to_ref", tr->kl);
     metrics_set_int(m, NULL, "train_steps", tr->steps);
     metrics_set_int(m, NULL, "skipped_steps", tr->skipped);
+    if (tr->examples > 0) metrics_set_int(m, NULL, "train_examples", tr->examples);
     metrics_set_num(m, NULL, "train_tokens_per_s", tr->tokens_per_s);
     metrics_set_num(m, NULL, "scir_penalty", tr->scir_penalty);
     metrics_set_num(m, NULL, "scir_dropped_fraction", tr->scir_dropped_fraction);

@@ -79,6 +79,16 @@ for m in 0 1; do
         "model $m: repeat run's round file differs"
 done
 
+# replay: round 2 trains on round 1's kept labels and its own (each model's metrics)
+check '/usr/bin/python3 - "$WORK/k2_np2/model_1" <<"EOF"
+import json, sys
+d = sys.argv[1]
+m = {json.loads(l)["round"]: json.loads(l) for l in open(d + "/metrics.jsonl")}
+kept = [round(m[r]["kept_fraction"] * 32) for r in (1, 2)]  # tiny: 32 prompts a round
+assert m[1].get("train_examples", 0) == kept[0], (m[1], kept)
+assert m[2].get("train_examples", 0) == kept[0] + kept[1], (m[2], kept)
+EOF' "replay: round 2 did not train on both rounds' labels"
+
 # labels "others": each model learns the other models' vote
 check 'run_ok 3 "$WORK/others" --set ensemble.models=3 --set ensemble.labels=\"others\" "${ENS[@]}"' \
     "labels others failed"
