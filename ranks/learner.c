@@ -153,6 +153,16 @@ typedef struct {
 } SftSums;
 _Static_assert(sizeof(SftSums) == 2 * sizeof(double), "SftSums is summed as an array of doubles");
 
+// The row buffers for b->nb examples of b->T tokens.
+static void sft_batch_alloc(SftBatch *b) {
+    int n1 = b->nb > 0 ? b->nb : 1;
+    b->tokens = xcalloc("sft.batch", (size_t)n1 * b->T, sizeof(int32_t));
+    b->row = xmalloc("sft.batch", (size_t)b->T * sizeof(int32_t));
+    b->start = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
+    b->len = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
+    b->weight = xmalloc("sft.batch", (size_t)n1 * sizeof(float));
+}
+
 static void sft_batch_init(SftBatch *b, RunCtx *rc) {
     const Config *c = &rc->cfg;
     int L = rc->comms.learn_size, li = rc->comms.learn_rank;
@@ -162,12 +172,7 @@ static void sft_batch_init(SftBatch *b, RunCtx *rc) {
     b->lo = (int)lo, b->nb = (int)nb;
     b->T = rc->model.T;
     b->N = task_split_size(&rc->task, TASK_SPLIT_SFT);
-    int n1 = b->nb > 0 ? b->nb : 1;
-    b->tokens = xcalloc("sft.batch", (size_t)n1 * b->T, sizeof(int32_t));
-    b->row = xmalloc("sft.batch", (size_t)b->T * sizeof(int32_t));
-    b->start = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
-    b->len = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
-    b->weight = xmalloc("sft.batch", (size_t)n1 * sizeof(float));
+    sft_batch_alloc(b);
     int64_t n_yes, n_no;
     task_sft_verdict_counts(&rc->task, &n_yes, &n_no);
     sft_verdict_weights(n_yes, n_no, c->sft.judge_weight, b->verdict_weight);
@@ -206,6 +211,23 @@ static void sft_batch_unpack(SftBatch *b, int S) {
                 (size_t)S * sizeof(int32_t));
 }
 
+// One likelihood step on b's rows (packed to width S), the loss normalised by all learners'
+// response tokens: forward/backward, the gradient all-reduce and AdamW (step_finish). Returns the
+// step's sums over the learners; *applied says whether the step was taken.
+static SftSums sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied) {
+    SftSums v = {.tokens = sft_response_tokens(b->start, b->len, b->weight, b->nb)};
+    double global_tokens = v.tokens;
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
+    step_begin(rc);
+    double tb = timer_now();
+    if (b->nb > 0)
+        v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b->tokens, b->start,
+                                b->len, b->weight, b->nb, S, global_tokens);
+    double fb = timer_now() - tb;
+    *applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), tr);
+    return v;
+}
+
 // 1 when SFT checks its validation targets (and the task has validation prompts to check).
 static int sft_early_stops(RunCtx *rc) {
     const Config *c = &rc->cfg;
@@ -239,18 +261,8 @@ TrainResult learner_sft(RunCtx *rc) {
         if (tr.stop != STOP_NONE) break;
         if (stops && s > 0 && s % c->sft.check_every == 0 && sft_targets_reached(rc, s, &tr)) break;
         fault_point("sft.step");
-        int S = sft_batch_gather(&b, rc, s);
-        SftSums v = {.tokens = sft_response_tokens(b.start, b.len, b.weight, b.nb)};
-        double global_tokens = v.tokens;  // the loss is normalised by all learners' tokens
-        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM,
-                                rc->comms.learn));
-        step_begin(rc);
-        double tb = timer_now();
-        if (b.nb > 0)
-            v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b.tokens, b.start,
-                                    b.len, b.weight, b.nb, S, global_tokens);
-        double fb = timer_now() - tb;
-        int applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), &tr);
+        int S = sft_batch_gather(&b, rc, s), applied;
+        SftSums v = sft_step(rc, &b, S, &tr, &applied);
         sft_batch_unpack(&b, S);
         if (applied) loss_sum += v.nll / v.tokens;
         tokens += v.tokens;
@@ -767,11 +779,7 @@ TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int 
     int64_t lo, nb;
     plan_slice(B, L, li, &lo, &nb);
     SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = rc->model.T, .N = ls.n};
-    int n1 = b.nb > 0 ? b.nb : 1;
-    b.tokens = xcalloc("labels.batch", (size_t)n1 * b.T, sizeof(int32_t));
-    b.start = xmalloc("labels.batch", (size_t)n1 * sizeof(int32_t));
-    b.len = xmalloc("labels.batch", (size_t)n1 * sizeof(int32_t));
-    b.weight = xmalloc("labels.batch", (size_t)n1 * sizeof(float));
+    sft_batch_alloc(&b);
     Progress prog;
     progress_start(&prog, "train step", total);
     double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
@@ -780,18 +788,8 @@ TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int 
         tr.stop = boundary(rc, PHASE_TRAIN, s, total);
         if (tr.stop != STOP_NONE) break;
         fault_point("train.step");
-        int S = label_batch_gather(&b, &ls, rc, s);
-        SftSums v = {.tokens = sft_response_tokens(b.start, b.len, b.weight, b.nb)};
-        double global_tokens = v.tokens;  // the loss is normalised by all learners' tokens
-        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM,
-                                rc->comms.learn));
-        step_begin(rc);
-        double tb = timer_now();
-        if (b.nb > 0)
-            v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b.tokens, b.start,
-                                    b.len, b.weight, b.nb, S, global_tokens);
-        double fb = timer_now() - tb;
-        int applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), &tr);
+        int S = label_batch_gather(&b, &ls, rc, s), applied;
+        SftSums v = sft_step(rc, &b, S, &tr, &applied);
         if (applied) loss_sum += v.nll / v.tokens;
         tokens += v.tokens;
         if (tr.failed) break;
