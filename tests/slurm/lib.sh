@@ -46,7 +46,7 @@ cleanup() {
     if [ "$CLUSTER_STARTED" = 1 ] && "$CLUSTER" stop >/dev/null 2>&1; then
         rm -rf "$CONCORD_SLURM_DIR"
     fi
-    rm -rf "$WORK"
+    [ "${CONCORD_KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP  # run the cleanup on signals too
