@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm/exchange.h"
+#include "ranks/learner_step.h"
 #include "ranks/plan.h"
 #include "train/judges.h"
 #include "train/prefstep.h"
@@ -21,7 +22,6 @@
 #define STREAM_SFT_ORDER 0x4C4E000000000000ull    // + epoch: order of SFT examples
 #define STREAM_PAIR_ORDER 0x4C4F000000000000ull   // + round << 20 + epoch: order of pairs
 #define EVAL_STREAM_BASE 0x45560000u              // round field of evaluation draws (+ round)
-#define DOUBLES(sums) ((int)(sizeof(sums) / sizeof(double)))  // a sums struct as a double array
 
 // ---- one data-parallel optimizer step ----------------------------------------------------------
 
@@ -83,7 +83,7 @@ static int step_finish(RunCtx *rc, int local_bad, double fb_seconds, double *v, 
 }
 
 // The end of a phase's step loop at step cursor s (of the phase; the resume point).
-static void phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr) {
+void learner_phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr) {
     if (tr->stop == STOP_NONE && !tr->failed) progress_end(prog);
     rc->state.round_step = s;
     tr->cursor = s;
@@ -108,7 +108,7 @@ void learner_checkpoint_position(RunCtx *rc) {
 }
 
 // Stop poll + periodic checkpoint at a step boundary; returns the stop reason (after saving).
-static StopReason boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
+StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
     StopReason st = stop_poll(rc->comms.learn);
     int every = rc->cfg.checkpoint.every;
     if (st != STOP_NONE || (every > 0 && cursor > 0 && cursor < total && cursor % every == 0))
@@ -133,28 +133,8 @@ static int sft_targets_reached(RunCtx *rc, int64_t step, TrainResult *tr) {
 
 // ---- SFT ------------------------------------------------------------------------------------
 
-// This learner's share of an SFT step: examples lo .. lo + nb - 1 of the global batch of B.
-typedef struct {
-    int B, lo, nb;            // global batch, this learner's first example and count
-    int T;                    // row capacity
-    int64_t N;                // SFT examples (one epoch)
-    float verdict_weight[2];  // loss weight of judging examples: [0] N verdicts, [1] Y verdicts
-    int32_t *tokens;          // (nb, T) rows, packed to (nb, S) during a step
-    int32_t *row;             // (T) one encoded example
-    int32_t *start;           // (nb) response start
-    int32_t *len;             // (nb)
-    float *weight;            // (nb) loss weight of each example
-} SftBatch;
-
-// The SFT sums of a step over the learners.
-typedef struct {
-    double nll;     // weighted response NLL
-    double tokens;  // weighted response tokens
-} SftSums;
-_Static_assert(sizeof(SftSums) == 2 * sizeof(double), "SftSums is summed as an array of doubles");
-
 // The row buffers for b->nb examples of b->T tokens.
-static void sft_batch_alloc(SftBatch *b) {
+void sft_batch_alloc(SftBatch *b) {
     int n1 = b->nb > 0 ? b->nb : 1;
     b->tokens = xcalloc("sft.batch", (size_t)n1 * b->T, sizeof(int32_t));
     b->row = xmalloc("sft.batch", (size_t)b->T * sizeof(int32_t));
@@ -178,7 +158,7 @@ static void sft_batch_init(SftBatch *b, RunCtx *rc) {
     sft_verdict_weights(n_yes, n_no, c->sft.judge_weight, b->verdict_weight);
 }
 
-static void sft_batch_free(SftBatch *b) {
+void sft_batch_free(SftBatch *b) {
     xfree(b->tokens), xfree(b->row), xfree(b->start), xfree(b->len), xfree(b->weight);
     memset(b, 0, sizeof *b);
 }
@@ -214,7 +194,7 @@ static void sft_batch_unpack(SftBatch *b, int S) {
 // One likelihood step on b's rows (packed to width S), the loss normalised by all learners'
 // response tokens: forward/backward, the gradient all-reduce and AdamW (step_finish). Returns the
 // step's sums over the learners; *applied says whether the step was taken.
-static SftSums sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied) {
+SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied) {
     SftSums v = {.tokens = sft_response_tokens(b->start, b->len, b->weight, b->nb)};
     double global_tokens = v.tokens;
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
@@ -257,19 +237,19 @@ TrainResult learner_sft(RunCtx *rc) {
     double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
     int64_t s = rc->state.round_step;
     for (; s < steps; s++) {
-        tr.stop = boundary(rc, PHASE_SFT, s, steps);
+        tr.stop = learner_boundary(rc, PHASE_SFT, s, steps);
         if (tr.stop != STOP_NONE) break;
         if (stops && s > 0 && s % c->sft.check_every == 0 && sft_targets_reached(rc, s, &tr)) break;
         fault_point("sft.step");
         int S = sft_batch_gather(&b, rc, s), applied;
-        SftSums v = sft_step(rc, &b, S, &tr, &applied);
+        SftSums v = learner_sft_step(rc, &b, S, &tr, &applied);
         sft_batch_unpack(&b, S);
         if (applied) loss_sum += v.nll / v.tokens;
         tokens += v.tokens;
         if (tr.failed) break;
         progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
     }
-    phase_end(rc, &prog, s, t0, &tr);
+    learner_phase_end(rc, &prog, s, t0, &tr);
     tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
     tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
     sft_batch_free(&b);
@@ -644,7 +624,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     progress_start(&prog, "train step", total);
     int64_t s = rc->state.round_step, epoch_of_order = -1;
     for (; s < total; s++) {
-        tr.stop = boundary(rc, PHASE_TRAIN, s, total);
+        tr.stop = learner_boundary(rc, PHASE_TRAIN, s, total);
         if (tr.stop != STOP_NONE) break;
         fault_point("train.step");
         int64_t epoch = s / per_epoch;
@@ -664,7 +644,7 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         progress_update(&prog, s + 1, "loss %.4f margin %.3f acc %.2f", v.loss / v.pairs,
                         v.margin / v.pairs, v.accuracy / v.pairs);
     }
-    phase_end(rc, &prog, s, t0, &tr);
+    learner_phase_end(rc, &prog, s, t0, &tr);
     double n = sums.pairs > 0 ? sums.pairs : NAN;
     tr.loss = sums.loss / n, tr.margin = sums.margin / n, tr.accuracy = sums.accuracy / n;
     tr.reward_c = sums.reward_c / n, tr.reward_r = sums.reward_r / n, tr.kl = sums.logratio / n;
@@ -680,126 +660,6 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     xfree(order);
     pair_buffers_free(&b);
     free_pairs(&ps);
-    return tr;
-}
-
-// ---- likelihood training on kept labels (train.loss "sft") -------------------------------------
-
-#define STREAM_LABEL_ORDER 0x4C4C000000000000ull  // + round << 20 + epoch: order of labels
-
-// Every kept label of the rounds trained on, as variable-length sequences BOS + prompt + answer.
-typedef struct {
-    int64_t n, cap;          // examples, capacity
-    int64_t n_tok, cap_tok;  // tokens, capacity
-    int32_t *tokens;         // (n_tok) the sequences, concatenated
-    int64_t *offset;         // (n + 1) first token of each sequence
-    int32_t *start;          // (n) response start (= prompt length)
-} LabelSet;
-
-static void label_set_add(LabelSet *ls, const PrefRows *rows) {
-    for (int64_t i = 0; i < rows->n; i++) {
-        if (rows->label[i] != PREF_PREFERRED && rows->label[i] != PREF_CHOSEN_ONLY) continue;
-        int pl = rows->prompt_len[i], cl = rows->chosen_len[i];
-        if (ls->n + 1 >= ls->cap) {
-            ls->cap = ls->cap ? 2 * ls->cap : 1024;
-            ls->offset = xrealloc("labels", ls->offset, (size_t)(ls->cap + 1) * sizeof(int64_t));
-            ls->start = xrealloc("labels", ls->start, (size_t)ls->cap * sizeof(int32_t));
-        }
-        while (ls->n_tok + pl + cl > ls->cap_tok) {
-            ls->cap_tok = ls->cap_tok ? 2 * ls->cap_tok : 16384;
-            ls->tokens = xrealloc("labels", ls->tokens, (size_t)ls->cap_tok * sizeof(int32_t));
-        }
-        int32_t *seq = ls->tokens + ls->n_tok;
-        memcpy(seq, rows->prompt + (size_t)i * rows->P, (size_t)pl * sizeof(int32_t));
-        memcpy(seq + pl, rows->chosen + (size_t)i * rows->R, (size_t)cl * sizeof(int32_t));
-        ls->offset[ls->n] = ls->n_tok;
-        ls->start[ls->n] = pl;
-        ls->n_tok += pl + cl;
-        ls->n++;
-        ls->offset[ls->n] = ls->n_tok;
-    }
-}
-
-static void label_set_free(LabelSet *ls) {
-    xfree(ls->tokens), xfree(ls->offset), xfree(ls->start);
-    memset(ls, 0, sizeof *ls);
-}
-
-// The label set's index of global example g: each epoch visits every label once, in an order that
-// depends only on (seed, round, epoch).
-static int64_t label_pick(const LabelSet *ls, const RunCtx *rc, int64_t g) {
-    int64_t epoch = g / ls->n;
-    TaskPerm perm = task_perm_make((uint64_t)ls->n, rc->state.seed,
-                                   STREAM_LABEL_ORDER + ((uint64_t)rc->state.round << 20) +
-                                       (uint64_t)epoch);
-    return (int64_t)task_perm_apply(&perm, (uint64_t)(g % ls->n));
-}
-
-// This learner's examples of step s (global examples s*B + lo ..) as (nb, S) rows; returns S.
-static int label_batch_gather(SftBatch *b, const LabelSet *ls, const RunCtx *rc, int64_t s) {
-    int S = 1;
-    for (int i = 0; i < b->nb; i++) {
-        int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
-        b->len[i] = (int32_t)(ls->offset[k + 1] - ls->offset[k]);
-        b->start[i] = ls->start[k];
-        b->weight[i] = 1.0f;
-        S = b->len[i] > S ? b->len[i] : S;
-    }
-    for (int i = 0; i < b->nb; i++) {
-        int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
-        int32_t *row = b->tokens + (size_t)i * S;
-        memcpy(row, ls->tokens + ls->offset[k], (size_t)b->len[i] * sizeof(int32_t));
-        memset(row + b->len[i], 0, (size_t)(S - b->len[i]) * sizeof(int32_t));
-    }
-    return S;
-}
-
-TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int n_rounds) {
-    TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
-                      .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
-                      .scir_dropped_fraction = NAN, .validation_acc = NAN,
-                      .validation_judge_acc = NAN};
-    const Config *c = &rc->cfg;
-    LabelSet ls = {0};
-    for (int i = 0; i < n_rounds; i++) label_set_add(&ls, rounds[i]);
-    if (ls.n == 0) {
-        log_root("round %d: no kept labels, nothing to train", rc->state.round);
-        label_set_free(&ls);
-        return tr;
-    }
-    tr.examples = ls.n;
-    int B = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
-    int64_t total = c->train.steps > 0 ? c->train.steps : (ls.n + B - 1) / B * c->train.epochs;
-    if (rc->state.round_step == 0) {
-        AdamWConfig oc;
-        config_adamw(c, &oc);
-        oc.total_steps = total;
-        learner_reset_optimizer(rc, &oc);
-    }
-    int64_t lo, nb;
-    plan_slice(B, L, li, &lo, &nb);
-    SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = rc->model.T, .N = ls.n};
-    sft_batch_alloc(&b);
-    Progress prog;
-    progress_start(&prog, "train step", total);
-    double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
-    int64_t s = rc->state.round_step;
-    for (; s < total; s++) {
-        tr.stop = boundary(rc, PHASE_TRAIN, s, total);
-        if (tr.stop != STOP_NONE) break;
-        fault_point("train.step");
-        int S = label_batch_gather(&b, &ls, rc, s), applied;
-        SftSums v = sft_step(rc, &b, S, &tr, &applied);
-        if (applied) loss_sum += v.nll / v.tokens;
-        tokens += v.tokens;
-        if (tr.failed) break;
-        progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
-    }
-    phase_end(rc, &prog, s, t0, &tr);
-    tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
-    tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
-    sft_batch_free(&b);
-    label_set_free(&ls);
     return tr;
 }
 

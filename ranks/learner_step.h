@@ -1,0 +1,48 @@
+/* ranks/learner_step.h — what the learner's training loops share (ranks/learner.c: SFT and
+   preference training; ranks/learner_labels.c: likelihood training on kept labels): a batch of
+   likelihood examples, its step, the step-boundary stop poll and checkpoint, and the end of a
+   loop. Internal to the learner role. */
+#ifndef CONCORD_RANKS_LEARNER_STEP_H
+#define CONCORD_RANKS_LEARNER_STEP_H
+
+#include "ranks/learner.h"
+#include "util/progress.h"
+
+#define DOUBLES(sums) ((int)(sizeof(sums) / sizeof(double)))  // a sums struct as a double array
+
+// This learner's share of an SFT step: examples lo .. lo + nb - 1 of the global batch of B.
+typedef struct {
+    int B, lo, nb;            // global batch, this learner's first example and count
+    int T;                    // row capacity
+    int64_t N;                // SFT examples (one epoch)
+    float verdict_weight[2];  // loss weight of judging examples: [0] N verdicts, [1] Y verdicts
+    int32_t *tokens;          // (nb, T) rows, packed to (nb, S) during a step
+    int32_t *row;             // (T) one encoded example
+    int32_t *start;           // (nb) response start
+    int32_t *len;             // (nb)
+    float *weight;            // (nb) loss weight of each example
+} SftBatch;
+
+// The SFT sums of a step over the learners.
+typedef struct {
+    double nll;     // weighted response NLL
+    double tokens;  // weighted response tokens
+} SftSums;
+_Static_assert(sizeof(SftSums) == 2 * sizeof(double), "SftSums is summed as an array of doubles");
+
+/* Allocates b's row buffers for b->nb examples of b->T tokens; sft_batch_free releases them. */
+void sft_batch_alloc(SftBatch *b);
+void sft_batch_free(SftBatch *b);
+
+/* One likelihood step on b's rows (packed to width S): forward/backward, the gradient
+   all-reduce and AdamW. Returns the step's sums over the learners; *applied: the step was taken. */
+SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied);
+
+/* Stop poll and periodic checkpoint at step cursor of total in phase; returns the stop reason
+   (after saving). */
+StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total);
+
+/* The end of a phase's step loop at step cursor s (the resume point). */
+void learner_phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr);
+
+#endif
