@@ -33,7 +33,7 @@ void ensemble_init(Ensemble *en, int K, int others, const char *base_dir) {
 }
 
 void ensemble_free(Ensemble *en) {
-    if (en->group != MPI_COMM_NULL && en->group != 0) MPI_CHECK(MPI_Comm_free(&en->group));
+    if (en->K > 0 && en->group != MPI_COMM_NULL) MPI_CHECK(MPI_Comm_free(&en->group));
     memset(en, 0, sizeof *en);
 }
 
