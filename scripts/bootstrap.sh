@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
           hdf5-tools libopenblas-dev libcjson-dev gnuplot-nox python3-torch python3-h5py
-          python3-numpy slurm-wlm munge libpmix-dev)
+          python3-numpy slurm-wlm munge libpmix-dev zlib1g-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
