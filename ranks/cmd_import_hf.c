@@ -1,0 +1,62 @@
+/* ranks/cmd_import_hf.c — `concord import-hf DIR OUT.h5`: convert a Hugging Face GPT-2 directory
+   (config.json + model.safetensors, F32/F16/BF16) into a concord checkpoint on one process. */
+#include <stdio.h>
+#include <string.h>
+
+#include "io/hf_gpt2.h"
+#include "ranks/cli.h"
+#include "ranks/commands.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: concord import-hf DIR OUT.h5 [--vocab-pad-to N]\n"
+            "  Converts a Hugging Face GPT-2 (DIR/config.json with model_type \"gpt2\",\n"
+            "  activation_function \"gelu_new\", layer_norm_epsilon 1e-05; DIR/model.safetensors\n"
+            "  with F32, F16 or BF16 weights, names with or without \"transformer.\", LM head tied)\n"
+            "  into a concord checkpoint at exactly OUT.h5 (round 0, phase sft, no optimizer\n"
+            "  state, no character tokenizer: GPT-2 uses BPE, so sample with --tokens).\n"
+            "  --vocab-pad-to N   pad the vocabulary to a multiple of N rows (default %d, which\n"
+            "                     gives GPT-2's 50257 -> 50304 as llm.c); use the model.vocab_pad_to\n"
+            "                     of the config that will start from the checkpoint (model.init)\n",
+            HF_GPT2_VOCAB_PAD_TO);
+}
+
+int cmd_import_hf(int argc, char **argv) {
+    const char *pos[2];
+    int n_pos = 0;
+    int64_t pad = HF_GPT2_VOCAB_PAD_TO;
+    for (int i = 0; i < argc; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--vocab-pad-to") == 0) {
+            if (cli_value(argc, argv, &i, &v) != 0 ||
+                cli_parse_int("--vocab-pad-to", v, 1, 1 << 16, &pad) != 0)
+                return 2;
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            fprintf(stderr, "error: import-hf: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (n_pos < 2) {
+            pos[n_pos++] = argv[i];
+        } else {
+            n_pos++;
+        }
+    }
+    if (n_pos != 2) {
+        fprintf(stderr, "error: import-hf: expected 2 arguments (DIR OUT.h5), got %d\n", n_pos);
+        usage(stderr);
+        return 2;
+    }
+    ErrMsg e = {{0}};
+    GPTConfig cfg;
+    if (hf_gpt2_import(pos[0], pos[1], (int)pad, &cfg, &e) < 0) {
+        fprintf(stderr, "error: %s\n", e.msg);
+        return 2;
+    }
+    TensorSpec tb[GPT_NUM_TENSORS];
+    printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
+           pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, gpt_param_table(&cfg, tb));
+    return 0;
+}
