@@ -115,6 +115,10 @@ static void write_config(hid_t file, const CkptContents *c, int is_root, hid_t d
     h5_attr_write_i32(g, "vocab_padded", m->Vp);
     h5_attr_write_i32(g, "max_seq_len", m->T);
     h5_attr_write_str(g, "position", gpt_position_name(m->position));
+    if (m->position == GPT_POS_ABACUS) {  // which ids count as digits, and the training shift
+        h5_attr_write_i32(g, "digit0", m->digit0);
+        h5_attr_write_i32(g, "abacus_offset", m->abacus_offset);
+    }
     h5_dataset_write_str(g, "json", c->config_json, "resolved run configuration (JSON)", is_root,
                          dxpl);
     h5_close(&g);
@@ -333,11 +337,18 @@ static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *
     char pos[16] = "learned";
     if (rc == 0 && h5_attr_exists(g, "position") > 0)
         rc = h5_attr_read_str(g, "position", pos, sizeof pos, e);
+    *cfg = (GPTConfig){.L = v[0], .NH = v[1], .C = v[2], .V = v[3], .Vp = v[4], .T = v[5]};
+    if (rc == 0 && gpt_position_parse(pos, &cfg->position) < 0)
+        rc = err_set(e, "%s: /config position is '%s', expected learned, none or abacus", path, pos);
+    int32_t digit0 = 0, offset = 0;
+    if (rc == 0 && cfg->position == GPT_POS_ABACUS)
+        rc = h5_attr_read_i32(g, "digit0", &digit0, e) < 0 ||
+                     h5_attr_read_i32(g, "abacus_offset", &offset, e) < 0
+                 ? -1
+                 : 0;
     h5_close(&g);
     if (rc < 0) return -1;
-    *cfg = (GPTConfig){.L = v[0], .NH = v[1], .C = v[2], .V = v[3], .Vp = v[4], .T = v[5]};
-    if (gpt_position_parse(pos, &cfg->position) < 0)
-        return err_set(e, "%s: /config position is '%s', expected learned or none", path, pos);
+    cfg->digit0 = digit0, cfg->abacus_offset = offset;
     return 0;
 }
 
@@ -543,6 +554,10 @@ static int check_config(hid_t f, const char *path, const GPTConfig *expect, ErrM
 static int check_position(hid_t f, const char *path, const GPTConfig *expect, ErrMsg *e) {
     GPTConfig got;
     if (read_config_attrs(f, path, &got, e) < 0) return -1;
+    if (got.position == expect->position && got.digit0 != expect->digit0)
+        return err_set(e, "%s: /config digit0 is %d, expected %d: the checkpoint's digits have "
+                       "other token ids than the configured tokenizer's", path, got.digit0,
+                       expect->digit0);
     if (got.position == expect->position) return 0;
     return err_set(e,
                    "%s: the checkpoint's position encoding is '%s', the config's model.position "

@@ -684,9 +684,11 @@ void config_model(const Config *cfg, int vocab_size, GPTConfig *out) {
     out->C = cfg->model.n_embd;
     out->L = cfg->model.n_layer;
     out->NH = cfg->model.n_head;
-    // The schema admits only the two names; anything else would be a table bug.
+    // The schema admits only the known names; anything else would be a table bug.
     CHECKF(gpt_position_parse(cfg->model.position, &out->position) == 0,
            "config_model: model.position '%s'", cfg->model.position);
+    out->digit0 = 0;  // abacus: set from the tokenizer by the caller (tokenizer_digit0)
+    out->abacus_offset = out->position == GPT_POS_ABACUS ? cfg->model.abacus_offset : 0;
 }
 
 void config_adamw(const Config *cfg, AdamWConfig *out) {

@@ -35,7 +35,8 @@ typedef struct {
     int n_embd;                  // C
     int max_seq_len;             // T
     int vocab_pad_to;            // Vp = V rounded up to a multiple of this
-    char position[CONFIG_NAME_MAX];  // "learned" (wpe) | "none" (NoPE)
+    char position[CONFIG_NAME_MAX];  // "learned" (wpe) | "none" (NoPE) | "abacus" (digit positions)
+    int abacus_offset;           // abacus: largest random shift of a training sequence's digit rows
     char init[CONFIG_PATH_MAX];  // "" = random init from run.seed, else a checkpoint to start from
 } ConfigModel;
 

@@ -112,9 +112,13 @@ const ConfigField config_fields[] = {
           "maximum sequence length T (prompt + response)"),
     K_INT("model.vocab_pad_to", model.vocab_pad_to, 64, 1, 4096, 0,
           "padded vocab Vp = V rounded up to a multiple of this"),
-    K_ENUM("model.position", model.position, "learned", "learned|none", 0,
+    K_ENUM("model.position", model.position, "learned", "learned|none|abacus", 0,
            "position encoding: learned = GPT-2's wpe; none = NoPE (causal attention alone, so "
-           "max_seq_len is only a buffer size)"),
+           "max_seq_len is only a buffer size); abacus = a digit's index in its number (wpe row "
+           "1 for every number's first digit, 2 for the second, ...; row 0 for other tokens)"),
+    K_INT("model.abacus_offset", model.abacus_offset, 0, 0, 16382, 0,
+          "abacus: training shifts each sequence's digit rows by a random 0..this, so that rows "
+          "past the trained number lengths are trained too (at most max_seq_len - 2)"),
     K_STR("model.init", model.init, "", NULL, 0,
           "\"\" = random init from run.seed, else a concord or llm.c checkpoint to start from"),
 
@@ -512,6 +516,24 @@ static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
     return 0;
 }
 
+// Abacus positions count digits: the charset must hold 0-9 in order (consecutive ids), and the
+// offset must leave room in wpe.
+static int check_abacus(const Config *c, const char *src, ErrMsg *e) {
+    int abacus = strcmp(c->model.position, "abacus") == 0;
+    if (!abacus && c->model.abacus_offset != 0)
+        return err_set(e, "%s: model.abacus_offset: applies to model.position \"abacus\" only, "
+                       "expected 0 with \"%s\", got %d", src, c->model.position,
+                       c->model.abacus_offset);
+    if (!abacus) return 0;
+    if (c->model.abacus_offset > c->model.max_seq_len - 2)
+        return err_set(e, "%s: model.abacus_offset: expected at most model.max_seq_len - 2 = %d, "
+                       "got %d", src, c->model.max_seq_len - 2, c->model.abacus_offset);
+    if (strcmp(c->tokenizer.charset, "auto") != 0 && !strstr(c->tokenizer.charset, "0123456789"))
+        return err_set(e, "%s: tokenizer.charset: model.position \"abacus\" needs the digits "
+                       "\"0123456789\" together and in order in the charset", src);
+    return 0;
+}
+
 // Highest arith level of the config (SFT, schedule, eval_max), 0 without levels.
 static int levels_top(const Config *c) {
     const ConfigLevels *l = &c->task.levels;
@@ -589,7 +611,7 @@ int config_check(const Config *c, const char *src, ErrMsg *e) {
                        src, c->train.inpo_eta, c->train.inpo_tau);
     if (strcmp(c->task.name, "jsonl") == 0 && !c->task.prompts_file[0])
         return err_set(e, "%s: task.prompts_file: task \"jsonl\" needs a JSONL prompts file", src);
-    if (check_task_levels(c, src, e)) return -1;
+    if (check_task_levels(c, src, e) || check_abacus(c, src, e)) return -1;
     if (check_charset_covers(c, src, e) || check_arith_room(c, src, e)) return -1;
     return check_ensemble(c, src, e);
 }

@@ -22,6 +22,7 @@
 #define STREAM_SFT_ORDER 0x4C4E000000000000ull    // + epoch: order of SFT examples
 #define STREAM_PAIR_ORDER 0x4C4F000000000000ull   // + round << 20 + epoch: order of pairs
 #define EVAL_STREAM_BASE 0x45560000u              // round field of evaluation draws (+ round)
+#define ABACUS_SHIFT_DRAW 0x41424143u             // 'ABAC': first field of abacus shift draws
 
 // ---- one data-parallel optimizer step ----------------------------------------------------------
 
@@ -141,6 +142,18 @@ void sft_batch_alloc(SftBatch *b) {
     b->start = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
     b->len = xmalloc("sft.batch", (size_t)n1 * sizeof(int32_t));
     b->weight = xmalloc("sft.batch", (size_t)n1 * sizeof(float));
+    b->offset = xcalloc("sft.batch", (size_t)n1, sizeof(int32_t));
+}
+
+void sft_batch_shift(SftBatch *b, const RunCtx *rc, int64_t s) {
+    int top = rc->model.position == GPT_POS_ABACUS ? rc->model.abacus_offset : 0;
+    for (int i = 0; i < b->nb; i++) {
+        uint64_t g = (uint64_t)(s * b->B + b->lo + i);
+        float u = rng_uniform_at(rc->state.seed, ABACUS_SHIFT_DRAW, (uint32_t)rc->phase,
+                                 (uint32_t)rc->state.round, (uint32_t)g);
+        int k = (int)(u * (float)(top + 1));
+        b->offset[i] = k < top ? k : top;
+    }
 }
 
 static void sft_batch_init(SftBatch *b, RunCtx *rc) {
@@ -160,6 +173,7 @@ static void sft_batch_init(SftBatch *b, RunCtx *rc) {
 
 void sft_batch_free(SftBatch *b) {
     xfree(b->tokens), xfree(b->row), xfree(b->start), xfree(b->len), xfree(b->weight);
+    xfree(b->offset);
     memset(b, 0, sizeof *b);
 }
 
@@ -182,6 +196,7 @@ static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s) {
     }
     for (int i = 0; i < b->nb; i++)  // repack (nb, T) rows into (nb, S)
         memmove(b->tokens + (size_t)i * S, b->tokens + (size_t)i * T, (size_t)S * sizeof(int32_t));
+    sft_batch_shift(b, rc, s);
     return S;
 }
 
@@ -200,9 +215,12 @@ SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *a
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
     step_begin(rc);
     double tb = timer_now();
+    // abacus: this step's digit-row shifts (the other encodings ignore them)
+    rc->train_acts.pos_offset = b->offset;
     if (b->nb > 0)
         v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b->tokens, b->start,
                                 b->len, b->weight, b->nb, S, global_tokens);
+    rc->train_acts.pos_offset = NULL;
     double fb = timer_now() - tb;
     *applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), tr);
     return v;

@@ -76,6 +76,7 @@ static int label_batch_gather(SftBatch *b, const LabelSet *ls, const RunCtx *rc,
         memcpy(row, ls->tokens + ls->offset[k], (size_t)b->len[i] * sizeof(int32_t));
         memset(row + b->len[i], 0, (size_t)(S - b->len[i]) * sizeof(int32_t));
     }
+    sft_batch_shift(b, rc, s);
     return S;
 }
 

@@ -21,6 +21,7 @@ typedef struct {
     int32_t *start;           // (nb) response start
     int32_t *len;             // (nb)
     float *weight;            // (nb) loss weight of each example
+    int32_t *offset;          // (nb) abacus positions: each row's random digit-row shift
 } SftBatch;
 
 // The SFT sums of a step over the learners.
@@ -33,6 +34,11 @@ _Static_assert(sizeof(SftSums) == 2 * sizeof(double), "SftSums is summed as an a
 /* Allocates b's row buffers for b->nb examples of b->T tokens; sft_batch_free releases them. */
 void sft_batch_alloc(SftBatch *b);
 void sft_batch_free(SftBatch *b);
+
+/* Abacus positions: draws the digit-row shift of each row of step s (0..model.abacus_offset), a
+   pure function of (seed, phase, round, global example index): resumes and any learner count draw
+   the same shifts. Zero for the other position encodings. */
+void sft_batch_shift(SftBatch *b, const RunCtx *rc, int64_t s);
 
 /* One likelihood step on b's rows (packed to width S): forward/backward, the gradient
    all-reduce and AdamW. Returns the step's sums over the learners; *applied: the step was taken. */

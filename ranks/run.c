@@ -161,6 +161,14 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     if (!st && task_verdict_ids(&rc->tok, &rc->yes, &rc->no, &e) != 0) st = 1;
     if (root_decides(st, &e, world)) return EXIT_BAD_INPUT;
     config_model(c, tokenizer_vocab_size(&rc->tok), &rc->model);
+    if (rc->model.position == GPT_POS_ABACUS) rc->model.digit0 = tokenizer_digit0(&rc->tok);
+    if (rc->model.position == GPT_POS_ABACUS && rc->model.digit0 < 0) {
+        if (rank == 0)
+            fprintf(stderr, "error: %s: model.position \"abacus\": the tokenizer's characters (\"%s\") "
+                    "must hold \"0123456789\" together and in order\n", rc->config_source,
+                    rc->tok.charset);
+        return EXIT_BAD_INPUT;
+    }
     if (gpt_config_check(&rc->model, &e) != 0) {
         if (rank == 0) fprintf(stderr, "error: %s: %s\n", rc->config_source, e.msg);
         return EXIT_BAD_INPUT;

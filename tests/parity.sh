@@ -10,3 +10,5 @@ trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/parity.bin"
 "$build/tests/test_parity" "$out/nope.bin" none  # NoPE: no position embedding
 /usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/nope.bin"
+"$build/tests/test_parity" "$out/abacus.bin" abacus  # digit positions, shifted training rows
+/usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/abacus.bin"

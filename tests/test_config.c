@@ -399,10 +399,25 @@ static void test_position(void) {
     CHECK_EQ_I64(config_diff(&d, &n, 1, out, sizeof out), 1);
     CHECK_TRUE(strcmp(out, "model.position") == 0);
     EXPECT_FAIL("{\"model\": {\"position\": \"rope\"}}",
-                "x.json: model.position: expected one of \"learned\", \"none\", got \"rope\"");
+                "x.json: model.position: expected one of \"learned\", \"none\", \"abacus\", got "
+                "\"rope\"");
     EXPECT_FAIL("{\"model\": {\"position\": \"nope\"}}", "(did you mean \"none\"?)");
     EXPECT_FAIL("{\"model\": {\"position\": 0}}", "model.position: expected one of");
     EXPECT_SET_FAIL("model.position=learnt", "--set: model.position: expected one of");
+    // abacus: the shift applies to it alone and leaves room in wpe; digits in order in the charset
+    Config a = EXPECT_OK("{\"model\": {\"position\": \"abacus\", \"abacus_offset\": 20}}");
+    config_model(&a, 24, &g);
+    CHECK_TRUE(g.position == GPT_POS_ABACUS && g.abacus_offset == 20 && g.digit0 == 0);
+    check_round_trip(&a, "position abacus");
+    EXPECT_FAIL("{\"model\": {\"abacus_offset\": 3}}",
+                "x.json: model.abacus_offset: applies to model.position \"abacus\" only, expected 0 "
+                "with \"learned\", got 3");
+    EXPECT_FAIL("{\"model\": {\"position\": \"abacus\", \"abacus_offset\": 63}}",
+                "x.json: model.abacus_offset: expected at most model.max_seq_len - 2 = 62, got 63");
+    EXPECT_FAIL("{\"model\": {\"position\": \"abacus\"}, \"tokenizer\": {\"charset\": "
+                "\"9876543210+=\"}}",
+                "x.json: tokenizer.charset: model.position \"abacus\" needs the digits \"0123456789\" "
+                "together and in order");
 }
 
 // task.arith.reversed / fresh_rounds and task.levels.*: values, ranges and cross-field rules.

@@ -232,8 +232,13 @@ static GPTPosition position = GPT_POS_LEARNED;  // of tiny_cfg; main runs the mo
 
 static GPTConfig tiny_cfg(void) {
     GPTConfig c = {.V = 11, .Vp = 16, .T = 12, .C = 16, .L = 2, .NH = 2, .position = position};
+    if (position == GPT_POS_ABACUS)  // ids 5..14 are the digits: SEQ_TOK mixes runs and others
+        c.V = 16, c.digit0 = 5, c.abacus_offset = 3;
     return c;
 }
+
+// Training offsets of SEQ_TOK's rows (abacus; the other encodings ignore them).
+static const int32_t SEQ_OFFSET[3] = {0, 3, 1};
 
 // Batch of 3 sequences (S=10) with different prompt/response spans.
 static const int32_t SEQ_TOK[3][10] = {{1, 4, 5, 6, 7, 8, 2, 0, 0, 0},
@@ -260,6 +265,7 @@ static void test_model_fd(void) {
     for (size_t i = 0; i < w.n; i++) w.data[i] += 0.05f * rng_normal(&rng);  // non-trivial LN/bias
     Activations a;
     acts_init(&a, &cfg, 3, 10, 1);
+    a.pos_offset = SEQ_OFFSET;
     weighted_logp(&a, &w);
     seq_logprob_backward(a.dlogits, SEQ_WEIGHT, a.logits, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10,
                          cfg.V, cfg.Vp);
@@ -433,6 +439,47 @@ static void test_nope_equals_zero_wpe(void) {
     param_slab_free(&gl);
 }
 
+// Abacus rows: a digit's 1-based index in its run plus its row's offset, 0 for other tokens,
+// capped at T-1; a model whose only difference is the offset gives other logits.
+static void test_abacus_positions(void) {
+    const int32_t tok[2][9] = {{1, 5, 6, 14, 4, 7, 7, 15, 9}, {9, 9, 9, 9, 9, 9, 9, 9, 4}};
+    const int32_t offset[2] = {2, 0}, want[2][9] = {{0, 3, 4, 5, 0, 3, 4, 0, 3},
+                                                    {1, 2, 3, 4, 5, 6, 6, 6, 0}};
+    int32_t pos[2][9];
+    gpt_abacus_positions(&pos[0][0], &tok[0][0], offset, 2, 9, 5, 7);
+    CHECK_TRUE(memcmp(pos, want, sizeof pos) == 0);
+    gpt_abacus_positions(&pos[0][0], &tok[0][0], NULL, 1, 9, 5, 7);
+    CHECK_TRUE(pos[0][1] == 1 && pos[0][3] == 3 && pos[0][5] == 1 && pos[0][8] == 1);
+    position = GPT_POS_ABACUS;
+    GPTConfig cfg = tiny_cfg();
+    position = GPT_POS_LEARNED;
+    ErrMsg e;
+    CHECK_TRUE(gpt_config_check(&cfg, &e) == 0);
+    GPTConfig bad = cfg;
+    bad.digit0 = 7;  // 7..16 leaves the vocabulary
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "digit0"));
+    bad = cfg, bad.abacus_offset = cfg.T - 1;
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "abacus_offset"));
+    bad = cfg, bad.position = GPT_POS_LEARNED;
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "abacus positions only"));
+    ParamSlab w;
+    param_slab_init(&w, &cfg, "test.params");
+    gpt_init_weights(&w, 5);
+    Activations a;
+    acts_init(&a, &cfg, 3, 10, 0);
+    size_t n = (size_t)3 * 10 * cfg.Vp;
+    float *plain = xmalloc("test", n * sizeof(float));
+    memcpy(plain, gpt_forward(&a, &w, &SEQ_TOK[0][0], 3, 10), n * sizeof(float));
+    a.pos_offset = SEQ_OFFSET;
+    const float *shifted = gpt_forward(&a, &w, &SEQ_TOK[0][0], 3, 10);
+    CHECK_TRUE(memcmp(plain, shifted, (size_t)10 * cfg.Vp * sizeof(float)) == 0);  // row 0: offset 0
+    CHECK_TRUE(memcmp(plain + (size_t)10 * cfg.Vp, shifted + (size_t)10 * cfg.Vp,
+                      (size_t)20 * cfg.Vp * sizeof(float)) != 0);
+    xfree(plain);
+    acts_free(&a);
+    param_slab_free(&w);
+}
+
 int main(void) {
     rng = rng_stream(2024, 1);
     matmul_set_threads(1);
@@ -451,7 +498,12 @@ int main(void) {
     test_padding_and_batch_invariance();
     test_kv_cache_matches_forward();
     test_nope_equals_zero_wpe();
+    position = GPT_POS_ABACUS;  // digit positions: offsets in training, offset 0 when decoding
+    test_model_fd();
+    test_padding_and_batch_invariance();
+    test_kv_cache_matches_forward();
     position = GPT_POS_LEARNED;
+    test_abacus_positions();
     // the same kernels with their loops spread over 3 threads (train/parallel.h)
     matmul_set_threads(3);
     test_attention_vs_ref();
@@ -460,6 +512,8 @@ int main(void) {
     test_attention_fd();
     test_model_fd();
     position = GPT_POS_NONE;
+    test_model_fd();
+    position = GPT_POS_ABACUS;
     test_model_fd();
     position = GPT_POS_LEARNED;
     matmul_set_threads(1);

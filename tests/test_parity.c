@@ -2,7 +2,9 @@
    (tests/parity/torch_parity.py; format in tests/parity/README.md): policy and reference weights,
    a padded batch of preference pairs, and concord's logits, sequence log-probs, DPO loss and every
    parameter gradient. The script recomputes all of it in float64 and compares.
-   Usage: test_parity OUT.bin [learned|none]   (the position encoding; learned by default) */
+   Usage: test_parity OUT.bin [learned|none|abacus]   (the position encoding; learned by default).
+   With abacus, ids 4..13 are the digits and the policy's rows carry training shifts (the reference
+   forward uses none), written after len[]. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,9 +23,11 @@ static void write_all(FILE *f, const void *p, size_t size, size_t n) {
 int main(int argc, char **argv) {
     GPTConfig cfg = {.V = 20, .Vp = 32, .T = 24, .C = 32, .L = 2, .NH = 4};
     if (argc < 2 || argc > 3 || (argc == 3 && gpt_position_parse(argv[2], &cfg.position) < 0)) {
-        fprintf(stderr, "usage: test_parity OUT.bin [learned|none]\n");
+        fprintf(stderr, "usage: test_parity OUT.bin [learned|none|abacus]\n");
         return 2;
     }
+    int abacus = cfg.position == GPT_POS_ABACUS;
+    if (abacus) cfg.digit0 = 4, cfg.abacus_offset = 5;
     ParamSlab w, ref, g;
     param_slab_init(&w, &cfg, "parity.params");
     param_slab_init(&ref, &cfg, "parity.ref");
@@ -48,6 +52,8 @@ int main(int argc, char **argv) {
     Activations train, infer;
     acts_init(&train, &cfg, B, SEQ, 1);
     acts_init(&infer, &cfg, B, SEQ, 0);
+    const int32_t shift[2 * N_PAIRS] = {0, 2, 5, 1, 3, 0};
+    if (abacus) train.pos_offset = shift;
     double ref_logp[2 * N_PAIRS], logp[2 * N_PAIRS];
     prefstep_logprobs(ref_logp, &infer, &ref, tokens, start, len, B, SEQ);
     LossParams lp = loss_params_default(LOSS_DPO);
@@ -61,7 +67,7 @@ int main(int argc, char **argv) {
     FILE *f = fopen(argv[1], "wb");
     CHECKF(f, "cannot open %s", argv[1]);
     int32_t header[16] = {0x434F4E43, 1, cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, B, SEQ, N_PAIRS,
-                          (int32_t)w.n, (int32_t)cfg.position, 0, 0, 0};
+                          (int32_t)w.n, (int32_t)cfg.position, cfg.digit0, 0, 0};
     float beta = (float)lp.beta, loss = (float)m.loss;
     float flogp[2 * N_PAIRS], fref[2 * N_PAIRS];
     for (int b = 0; b < B; b++) flogp[b] = (float)logp[b], fref[b] = (float)ref_logp[b];
@@ -72,6 +78,7 @@ int main(int argc, char **argv) {
     write_all(f, tokens, 4, (size_t)B * SEQ);
     write_all(f, start, 4, (size_t)B);
     write_all(f, len, 4, (size_t)B);
+    if (abacus) write_all(f, shift, 4, (size_t)B);
     write_all(f, train.logits, 4, (size_t)B * SEQ * cfg.Vp);
     write_all(f, flogp, 4, (size_t)B);
     write_all(f, fref, 4, (size_t)B);

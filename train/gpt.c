@@ -80,11 +80,13 @@ void acts_init(Activations *a, const GPTConfig *cfg, int max_B, int max_S, int t
                       a->slab_floats * sizeof(float));
     point_activations(a, a->slab);
     a->tokens = xmalloc("activations.tokens", (size_t)max_B * max_S * sizeof(int32_t));
+    a->pos = xmalloc("activations.pos", (size_t)max_B * max_S * sizeof(int32_t));
 }
 
 void acts_free(Activations *a) {
     xfree(a->slab);
     xfree(a->tokens);
+    xfree(a->pos);
     memset(a, 0, sizeof *a);
 }
 
@@ -161,6 +163,19 @@ static void token_embed_backward(float *dwte, const float *dout, const int32_t *
     }
 }
 
+void gpt_abacus_positions(int32_t *pos, const int32_t *tokens, const int32_t *offset, int B, int S,
+                          int digit0, int T) {
+    for (int b = 0; b < B; b++) {
+        int run = 0, off = offset ? offset[b] : 0;
+        for (int t = 0; t < S; t++) {
+            int32_t id = tokens[(size_t)b * S + t];
+            run = id >= digit0 && id < digit0 + 10 ? run + 1 : 0;
+            int p = run > 0 ? run + off : 0;
+            pos[(size_t)b * S + t] = p < T ? p : T - 1;
+        }
+    }
+}
+
 // Forward; when kv is given, also stores every layer's keys/values in cache slots kv_slot0 + b.
 static const float *forward(Activations *a, const ParamSlab *w, const int32_t *tokens, int B, int S,
                             KVCache *kv, int kv_slot0) {
@@ -176,9 +191,12 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
                tokens[i], Vp);
     memcpy(a->tokens, tokens, (size_t)N * sizeof(int32_t));
 
-    if (c->position == GPT_POS_NONE)
+    if (c->position == GPT_POS_NONE) {
         TIMED(PROF_OTHER, token_embed_forward(a->encoded, tokens, w->t.wte, N, C));
-    else
+    } else if (c->position == GPT_POS_ABACUS) {
+        gpt_abacus_positions(a->pos, tokens, a->pos_offset, B, S, c->digit0, c->T);
+        TIMED(PROF_OTHER, encoder_forward_ids(a->encoded, tokens, a->pos, w->t.wte, w->t.wpe, N, C));
+    } else
         TIMED(PROF_OTHER, encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C));
     const float *residual = a->encoded;
     for (int l = 0; l < c->L; l++) {
@@ -257,6 +275,8 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
     }
     if (c->position == GPT_POS_NONE)  // no wpe gradient: the tensor has zero elements
         TIMED(PROF_OTHER, token_embed_backward(g->wte, a->dresidual, a->tokens, N, C));
+    else if (c->position == GPT_POS_ABACUS)
+        TIMED(PROF_OTHER, encoder_backward_ids(g->wte, g->wpe, a->dresidual, a->tokens, a->pos, N, C));
     else
         TIMED(PROF_OTHER, encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C));
 }
@@ -287,12 +307,14 @@ void kv_init(KVCache *kv, const GPTConfig *cfg, int max_B, int max_S) {
     kv->qkv = p, p += B * 3 * C;
     kv->fch = p, p += B * 4 * C;
     kv->scores = p;
+    kv->digit_run = xcalloc("kvcache.digit_run", (size_t)max_B, sizeof(int32_t));
 }
 
 void kv_free(KVCache *kv) {
     xfree(kv->k);
     xfree(kv->v);
     xfree(kv->slab);
+    xfree(kv->digit_run);
     memset(kv, 0, sizeof *kv);
 }
 
@@ -300,7 +322,9 @@ void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t 
                  const int32_t *len, int B, int S, float *next_logits) {
     CHECKF(B <= kv->max_B && S <= kv->max_S, "gpt_prefill: batch (%d, %d) exceeds cache (%d, %d)",
            B, S, kv->max_B, kv->max_S);
-    int Vp = a->cfg.Vp;
+    int Vp = a->cfg.Vp, digit0 = a->cfg.digit0;
+    const int32_t *offset = a->pos_offset;
+    a->pos_offset = NULL;  // inference: digit positions start at row 1
     // One prompt at a time, exactly its own length: sgemm's blocking depends on the number of
     // rows, so batching prompts would make a prompt's logits depend on its batch-mates. A prompt
     // equal to the previous one (the K samples of a prompt) reuses its cache and logits.
@@ -308,6 +332,10 @@ void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t 
         CHECKF(len[b] >= 1 && len[b] <= S, "gpt_prefill: prompt %d has length %d (S=%d)", b,
                len[b], S);
         const int32_t *tok = tokens + (size_t)b * S;
+        int run = 0;  // the prompt's trailing digits (ABACUS: where decoding's next digit counts on)
+        while (run < len[b] && tok[len[b] - 1 - run] >= digit0 && tok[len[b] - 1 - run] < digit0 + 10)
+            run++;
+        kv->digit_run[b] = run;
         if (b > 0 && len[b] == len[b - 1] &&
             memcmp(tok, tok - S, (size_t)len[b] * sizeof(int32_t)) == 0) {
             kv_copy_slot(kv, b, b - 1, len[b]);
@@ -319,6 +347,7 @@ void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t 
         memcpy(next_logits + (size_t)b * Vp, logits + (size_t)(len[b] - 1) * Vp,
                (size_t)Vp * sizeof(float));
     }
+    a->pos_offset = offset;
 }
 
 void kv_copy_slot(KVCache *kv, int dst, int src, int len) {
@@ -329,6 +358,7 @@ void kv_copy_slot(KVCache *kv, int dst, int src, int len) {
         memcpy(kv->k + to, kv->k + from, (size_t)len * C * sizeof(float));
         memcpy(kv->v + to, kv->v + from, (size_t)len * C * sizeof(float));
     }
+    kv->digit_run[dst] = kv->digit_run[src];
 }
 
 // Attention of one query row per sequence against its cached keys/values 0..pos[i].
@@ -379,6 +409,11 @@ void gpt_decode_step(KVCache *kv, const ParamSlab *w, const int *slot, const int
         float *x = kv->x + (size_t)i * C;
         if (c->position == GPT_POS_NONE) {
             memcpy(x, we, (size_t)C * sizeof(float));
+        } else if (c->position == GPT_POS_ABACUS) {  // as gpt_abacus_positions, offset 0
+            int32_t *run = &kv->digit_run[slot[i]];
+            *run = tok[i] >= c->digit0 && tok[i] < c->digit0 + 10 ? *run + 1 : 0;
+            const float *pe = w->t.wpe + (size_t)(*run < c->T ? *run : c->T - 1) * C;
+            for (int j = 0; j < C; j++) x[j] = we[j] + pe[j];
         } else {
             const float *pe = w->t.wpe + (size_t)pos[i] * C;
             for (int j = 0; j < C; j++) x[j] = we[j] + pe[j];

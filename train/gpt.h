@@ -2,7 +2,9 @@
    The model is llm.c's GPT-2: token + learned position embeddings, L pre-LayerNorm blocks (causal
    multi-head attention, GELU(tanh) MLP of width 4C), final LayerNorm, LM head tied to wte. With
    cfg.position == GPT_POS_NONE (NoPE) the embedding is the token's alone: causal attention is the
-   only source of order, wpe has zero elements and gets no gradient.
+   only source of order, wpe has zero elements and gets no gradient. With GPT_POS_ABACUS a token's
+   wpe row is its abacus position (gpt_abacus_positions), shifted by a per-sequence offset that
+   training callers set in Activations.pos_offset.
    Sequences are right-padded to a common length S; because attention is causal, positions past a
    sequence's length never influence its valid positions, and callers ignore the logits there
    (train/logprob.h masks them), so padding has no effect on any result.
@@ -36,6 +38,8 @@ typedef struct {
     float *slab;       // owns everything below
     size_t slab_floats;
     int32_t *tokens;   // (B, S) copy of the last forward's input
+    int32_t *pos;      // (B, S) abacus position rows of the last forward (ABACUS only)
+    const int32_t *pos_offset;  // input, ABACUS: (B) offset of each row's digit positions (NULL: 0)
     // forward activations; per-layer tensors are (L, ...) when training, one layer otherwise
     float *encoded;    // (B, S, C)
     float *ln1;        // (L, B, S, C)
@@ -67,6 +71,11 @@ typedef struct {
     float *dfch_gelu;  // (B, S, 4C)
 } Activations;
 
+/* Abacus position rows of tokens (B, S): the p-th digit of a run of consecutive digits (ids
+   digit0 .. digit0+9) gets row p + offset[b] (offset NULL: 0), capped at T-1; any other token row 0. */
+void gpt_abacus_positions(int32_t *pos, const int32_t *tokens, const int32_t *offset, int B, int S,
+                          int digit0, int T);
+
 /* Allocates activations for batches up to (max_B, max_S), max_S <= cfg->T. */
 void acts_init(Activations *a, const GPTConfig *cfg, int max_B, int max_S, int training);
 void acts_free(Activations *a);
@@ -94,6 +103,7 @@ typedef struct {
     float *proj;       // (max_B, C)
     float *fch;        // (max_B, 4C)
     float *scores;     // (max_S)
+    int32_t *digit_run;  // (max_B) ABACUS: digits ending each slot's sequence (its last run)
 } KVCache;
 
 void kv_init(KVCache *kv, const GPTConfig *cfg, int max_B, int max_S);

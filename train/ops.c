@@ -39,6 +39,27 @@ void encoder_backward(float *dwte, float *dwpe, const float *dout, const int32_t
         }
 }
 
+void encoder_forward_ids(float *out, const int32_t *tokens, const int32_t *pos, const float *wte,
+                         const float *wpe, int N, int C) {
+    for (int i = 0; i < N; i++) {
+        float *o = out + (size_t)i * C;
+        const float *we = wte + (size_t)tokens[i] * C, *pe = wpe + (size_t)pos[i] * C;
+        for (int c = 0; c < C; c++) o[c] = we[c] + pe[c];
+    }
+}
+
+void encoder_backward_ids(float *dwte, float *dwpe, const float *dout, const int32_t *tokens,
+                          const int32_t *pos, int N, int C) {
+    for (int i = 0; i < N; i++) {
+        const float *d = dout + (size_t)i * C;
+        float *dwe = dwte + (size_t)tokens[i] * C, *dpe = dwpe + (size_t)pos[i] * C;
+        for (int c = 0; c < C; c++) {
+            dwe[c] += d[c];
+            dpe[c] += d[c];
+        }
+    }
+}
+
 // ----------------------------------------------------------------------------------------------
 // layernorm
 

@@ -15,6 +15,12 @@ void encoder_forward(float *out, const int32_t *tokens, const float *wte, const 
 /* dwte (Vp,C) += per-token sums of dout; dwpe (T,C) += per-position sums of dout (B,T,C). */
 void encoder_backward(float *dwte, float *dwpe, const float *dout, const int32_t *tokens, int B,
                       int T, int C);
+/* Embedding with explicit position rows (abacus positions): out (N,C) = wte[tokens] + wpe[pos];
+   the backward adds dout (N,C) into those rows of dwte (Vp,C) and dwpe (T,C). */
+void encoder_forward_ids(float *out, const int32_t *tokens, const int32_t *pos, const float *wte,
+                         const float *wpe, int N, int C);
+void encoder_backward_ids(float *dwte, float *dwpe, const float *dout, const int32_t *tokens,
+                          const int32_t *pos, int N, int C);
 
 /* out (N,C) = (inp - mean)·rstd·weight + bias; saves mean (N), rstd (N) for the backward. eps 1e-5. */
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,

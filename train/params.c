@@ -17,8 +17,17 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
     if (c->L < 1) return err_set(e, "model: layers L must be >= 1, got %d", c->L);
     if (c->NH < 1 || c->C % c->NH != 0)
         return err_set(e, "model: heads NH (%d) must be >= 1 and divide C (%d)", c->NH, c->C);
-    if (c->position != GPT_POS_LEARNED && c->position != GPT_POS_NONE)
+    if (c->position != GPT_POS_LEARNED && c->position != GPT_POS_NONE &&
+        c->position != GPT_POS_ABACUS)
         return err_set(e, "model: unknown position encoding %d", (int)c->position);
+    if (c->position == GPT_POS_ABACUS && (c->digit0 < 0 || c->digit0 + 10 > c->V))
+        return err_set(e, "model: abacus positions need the ten digit ids digit0..digit0+9 inside "
+                          "the vocabulary (V=%d), got digit0 = %d", c->V, c->digit0);
+    if (c->position == GPT_POS_ABACUS && (c->abacus_offset < 0 || c->abacus_offset > c->T - 2))
+        return err_set(e, "model: abacus_offset must be in 0..T-2 = %d, got %d", c->T - 2,
+                       c->abacus_offset);
+    if (c->position != GPT_POS_ABACUS && (c->digit0 != 0 || c->abacus_offset != 0))
+        return err_set(e, "model: digit0 and abacus_offset apply to abacus positions only");
     // Every matmul dimension and the largest single tensor must fit BLAS's int arguments.
     if ((int64_t)4 * c->C > INT_MAX / 4 || (int64_t)c->Vp * c->C > INT_MAX ||
         (int64_t)c->T * c->T > INT_MAX)
@@ -27,12 +36,16 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
 }
 
 const char *gpt_position_name(GPTPosition p) {
-    return p == GPT_POS_NONE ? "none" : p == GPT_POS_LEARNED ? "learned" : "?";
+    return p == GPT_POS_NONE      ? "none"
+           : p == GPT_POS_LEARNED ? "learned"
+           : p == GPT_POS_ABACUS  ? "abacus"
+                                  : "?";
 }
 
 int gpt_position_parse(const char *name, GPTPosition *out) {
     if (strcmp(name, "learned") == 0) *out = GPT_POS_LEARNED;
     else if (strcmp(name, "none") == 0) *out = GPT_POS_NONE;
+    else if (strcmp(name, "abacus") == 0) *out = GPT_POS_ABACUS;
     else return -1;
     return 0;
 }

@@ -17,8 +17,12 @@
 
 /* Position encoding. LEARNED adds wpe rows (llm.c's GPT-2); NONE (NoPE) relies on causal
    attention alone: wpe keeps its table slot with zero rows, and T is only a buffer size, not a
-   trained limit. */
-typedef enum { GPT_POS_LEARNED = 0, GPT_POS_NONE = 1 } GPTPosition;
+   trained limit. ABACUS (digit positions) adds wpe row p to a digit that is the p-th of its run of
+   consecutive digits (1-based), and row 0 to every other token, so digit i of every number in a
+   sequence shares one embedding and attention can align them whatever the numbers' lengths.
+   Training shifts each sequence's digit rows by a random offset in 0..abacus_offset, so rows past
+   the trained lengths are trained too; inference uses offset 0. Runs past row T-1 share row T-1. */
+typedef enum { GPT_POS_LEARNED = 0, GPT_POS_NONE = 1, GPT_POS_ABACUS = 2 } GPTPosition;
 
 typedef struct {
     int V;   // vocabulary size: tokens that can be sampled and whose logits count
@@ -27,7 +31,9 @@ typedef struct {
     int C;   // channels
     int L;   // layers
     int NH;  // attention heads; C % NH == 0
-    GPTPosition position;  // GPT_POS_LEARNED (0, the zero-initialised default) or GPT_POS_NONE
+    GPTPosition position;  // GPT_POS_LEARNED (0, the zero-initialised default), NONE or ABACUS
+    int digit0;            // ABACUS: id of '0'; ids digit0 .. digit0+9 are the digits (else 0)
+    int abacus_offset;     // ABACUS: largest random offset of a training sequence's digit rows
 } GPTConfig;
 
 /* Index of each tensor in the table, in the order above (gpt_param_table fills the slots by these
@@ -68,7 +74,7 @@ typedef struct {
 
 typedef struct {
     float *wte;          // (Vp, C) token embedding, also the tied LM head
-    float *wpe;          // (T, C) position embedding; (0, C) with GPT_POS_NONE
+    float *wpe;          // (T, C) position embedding (ABACUS: digit positions); (0, C) with NONE
     float *ln1_w;        // (L, C)
     float *ln1_b;        // (L, C)
     float *qkv_w;        // (L, 3*C, C)
@@ -98,7 +104,7 @@ typedef struct {
    err_set(e, ...) naming the bad field. */
 int gpt_config_check(const GPTConfig *cfg, ErrMsg *e) WARN_UNUSED_RESULT;
 
-/* "learned" / "none"; gpt_position_parse returns 0 and sets *out, or -1 for an unknown name. */
+/* "learned" / "none" / "abacus"; gpt_position_parse returns 0 and sets *out, or -1 for an unknown name. */
 const char *gpt_position_name(GPTPosition p);
 int gpt_position_parse(const char *name, GPTPosition *out);
 

@@ -108,3 +108,8 @@ const char *tokenizer_token_text(const Tokenizer *tok, int32_t id, char buf[8]) 
     buf[1] = '\0';
     return buf;
 }
+
+int tokenizer_digit0(const Tokenizer *tok) {
+    const char *at = strstr(tok->charset, "0123456789");
+    return at ? TOK_FIRST_CHAR + (int)(at - tok->charset) : -1;
+}

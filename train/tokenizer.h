@@ -39,6 +39,9 @@ int tokenizer_encode(const Tokenizer *tok, const char *text, int32_t *ids, int m
    Writes at most out_size-1 characters plus NUL; returns the length written. */
 int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, int n, char *out, int out_size);
 
+/* Id of '0' when the digits 0-9 have consecutive ids (charset holds "0123456789"), else -1. */
+int tokenizer_digit0(const Tokenizer *tok);
+
 /* Text of a single id ("<pad>", "<bos>", "<eos>", "<sep>", or the character); "<?>" if invalid. */
 const char *tokenizer_token_text(const Tokenizer *tok, int32_t id, char buf[8]);
 

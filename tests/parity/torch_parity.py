@@ -8,11 +8,13 @@ Usage:
 
 IN.bin layout (little-endian; all counts in elements):
   int32   header[16]: magic 0x434F4E43, version 1, V, Vp, T, C, L, NH, B, S, n_pairs, n_params,
-                      position (0 learned, 1 none = NoPE: wpe has zero rows), then 3 reserved
-                      zeros (B = 2*n_pairs sequences, padded to length S)
+                      position (0 learned, 1 none = NoPE: wpe has zero rows, 2 abacus = digit
+                      positions), digit0 (abacus: ids digit0..digit0+9 are digits, else 0), then 2
+                      reserved zeros (B = 2*n_pairs sequences, padded to length S)
   float32 beta
   float32 params[n_params], ref_params[n_params]   (train/params.h table order and shapes)
   int32   tokens[B*S], resp_start[B], len[B]
+  int32   shift[B]                                  (abacus only: the policy rows' digit shifts)
   float32 logits[B*S*Vp], logp[B], ref_logp[B], loss[1], grads[n_params]   (concord's outputs)
 
 Error measure per quantity: max|concord - ref| / max(max|ref|, TINY) (normwise relative error, see
@@ -32,7 +34,7 @@ import torch
 MAGIC = 0x434F4E43
 VERSION = 1
 HEADER_INTS = 16
-POS_LEARNED, POS_NONE = 0, 1  # header[12]: the position encoding (train/params.h GPTPosition)
+POS_LEARNED, POS_NONE, POS_ABACUS = 0, 1, 2  # header[12]: the position encoding (train/params.h GPTPosition)
 TINY = 1e-30  # floor of the error denominator; only matters when the reference is exactly zero
 LN_EPS = 1e-5
 
@@ -83,13 +85,30 @@ def gelu_tanh(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
-def gpt_forward(p, tokens, cfg):
-    """Logits (B, S, Vp) of GPT-2 for tokens (B, S) (int64) with the named tensors p."""
+def abacus_rows(tokens, shift, cfg):
+    """Abacus wpe rows (B, S): the p-th digit of a run gets p + shift[b] (capped at T-1), others 0."""
+    B, S = tokens.shape
+    d0, rows = cfg["digit0"], torch.zeros(B, S, dtype=torch.long)
+    for b in range(B):
+        run = 0
+        for t in range(S):
+            run = run + 1 if d0 <= int(tokens[b, t]) < d0 + 10 else 0
+            rows[b, t] = min(run + int(shift[b]), cfg["T"] - 1) if run else 0
+    return rows
+
+
+def gpt_forward(p, tokens, cfg, shift=None):
+    """Logits (B, S, Vp) of GPT-2 for tokens (B, S) (int64) with the named tensors p; shift (B):
+    abacus digit-row shifts (None: 0)."""
+    if shift is None:
+        shift = [0] * tokens.shape[0]
     B, S = tokens.shape
     C, L, NH = cfg["C"], cfg["L"], cfg["NH"]
     hs = C // NH
     x = p["wte"][tokens]
-    if cfg.get("position", 0) != POS_NONE:
+    if cfg.get("position", 0) == POS_ABACUS:
+        x = x + p["wpe"][abacus_rows(tokens, shift, cfg)]
+    elif cfg.get("position", 0) != POS_NONE:
         x = x + p["wpe"][:S]
     causal = torch.ones(S, S, dtype=torch.bool).tril()
     for l in range(L):
@@ -133,7 +152,7 @@ def reference(d, dtype):
     ln = torch.from_numpy(d["len"]).long()
     flat = torch.from_numpy(d["params"]).to(dtype).requires_grad_(True)
     p = split_params(flat, cfg)
-    logits = gpt_forward(p, tokens, cfg)
+    logits = gpt_forward(p, tokens, cfg, d.get("shift"))
     logp = seq_logp(logits, tokens, rs, ln, cfg["V"])
     with torch.no_grad():
         rp = split_params(torch.from_numpy(d["ref_params"]).to(dtype), cfg)
@@ -150,7 +169,7 @@ def reference(d, dtype):
 
 def dump_size(cfg, B, S, n_params):
     n_f32 = 1 + 2 * n_params + B * S * cfg["Vp"] + 2 * B + 1 + n_params
-    n_i32 = HEADER_INTS + B * S + 2 * B
+    n_i32 = HEADER_INTS + B * S + 2 * B + (B if cfg.get("position", 0) == POS_ABACUS else 0)
     return 4 * (n_f32 + n_i32)
 
 
@@ -174,11 +193,17 @@ def read_dump(path):
     for k in keys:
         if h[k] <= 0:
             raise BadInput(f"{path}: header.{k}: expected a positive value, found {h[k]}")
-    if int(hdr[12]) not in (POS_LEARNED, POS_NONE):
-        raise BadInput(f"{path}: header.position: expected 0 (learned) or 1 (none), "
+    if int(hdr[12]) not in (POS_LEARNED, POS_NONE, POS_ABACUS):
+        raise BadInput(f"{path}: header.position: expected 0 (learned), 1 (none) or 2 (abacus), "
                        f"found {int(hdr[12])}")
-    if any(int(r) != 0 for r in hdr[13:16]):
-        raise BadInput(f"{path}: header.reserved: expected 3 zeros, found {hdr[13:16].tolist()}")
+    abacus = int(hdr[12]) == POS_ABACUS
+    if abacus and not 0 <= int(hdr[13]) <= h["V"] - 10:
+        raise BadInput(f"{path}: header.digit0: expected 0..V-10={h['V'] - 10} with abacus "
+                       f"positions, found {int(hdr[13])}")
+    if not abacus and int(hdr[13]) != 0:
+        raise BadInput(f"{path}: header.digit0: expected 0 without abacus positions, found {int(hdr[13])}")
+    if any(int(r) != 0 for r in hdr[14:16]):
+        raise BadInput(f"{path}: header.reserved: expected 2 zeros, found {hdr[14:16].tolist()}")
     if h["Vp"] < h["V"]:
         raise BadInput(f"{path}: header.Vp: expected >= V={h['V']}, found {h['Vp']}")
     if h["C"] % h["NH"] != 0:
@@ -189,6 +214,7 @@ def read_dump(path):
         raise BadInput(f"{path}: header.S: expected 2 <= S <= T={h['T']}, found {h['S']}")
     cfg = {k: h[k] for k in ["V", "Vp", "T", "C", "L", "NH"]}
     cfg["position"] = int(hdr[12])
+    cfg["digit0"] = int(hdr[13])
     n = param_count(cfg)
     if h["n_params"] != n:
         raise BadInput(f"{path}: header.n_params: expected {n} for this config, found {h['n_params']}")
@@ -213,6 +239,8 @@ def read_dump(path):
     d["tokens"] = take("<i4", B * S).reshape(B, S).astype(np.int32)
     d["resp_start"] = take("<i4", B).astype(np.int32)
     d["len"] = take("<i4", B).astype(np.int32)
+    if abacus:
+        d["shift"] = take("<i4", B).astype(np.int32)
     d["logits"] = take("<f4", B * S * cfg["Vp"]).reshape(B, S, cfg["Vp"]).astype(np.float32)
     d["logp"] = take("<f4", B).astype(np.float32)
     d["ref_logp"] = take("<f4", B).astype(np.float32)
@@ -244,18 +272,20 @@ def read_dump(path):
     return d
 
 
-def write_dump(path, cfg, beta, params, ref_params, tokens, resp_start, lens, out):
+def write_dump(path, cfg, beta, params, ref_params, tokens, resp_start, lens, out, shift=None):
     """Writes a parity dump (used by --self-test; the format the C test writes)."""
     B, S = tokens.shape
     hdr = np.array([MAGIC, VERSION, cfg["V"], cfg["Vp"], cfg["T"], cfg["C"], cfg["L"], cfg["NH"],
-                    B, S, B // 2, params.size, cfg.get("position", 0), 0, 0, 0],
+                    B, S, B // 2, params.size, cfg.get("position", 0), cfg.get("digit0", 0), 0, 0],
                    dtype=np.uint32).astype("<u4")
     with open(path, "wb") as f:
         f.write(hdr.tobytes())
         f.write(np.array([beta], dtype="<f4").tobytes())
-        for a, dt in ((params, "<f4"), (ref_params, "<f4"), (tokens, "<i4"), (resp_start, "<i4"),
-                      (lens, "<i4"), (out["logits"], "<f4"), (out["logp"], "<f4"),
-                      (out["ref_logp"], "<f4"), (out["loss"], "<f4"), (out["grads"], "<f4")):
+        parts = [(params, "<f4"), (ref_params, "<f4"), (tokens, "<i4"), (resp_start, "<i4"),
+                 (lens, "<i4")] + ([(shift, "<i4")] if shift is not None else []) + \
+                [(out["logits"], "<f4"), (out["logp"], "<f4"), (out["ref_logp"], "<f4"),
+                 (out["loss"], "<f4"), (out["grads"], "<f4")]
+        for a, dt in parts:
             f.write(np.ascontiguousarray(a, dtype=dt).tobytes())
 
 
@@ -306,7 +336,7 @@ def run_file(path, tol):
         return 2
     c = d["cfg"]
     print(f"torch_parity: {path}: V={c['V']} Vp={c['Vp']} T={c['T']} C={c['C']} L={c['L']} "
-          f"NH={c['NH']} position={'none' if c['position'] == POS_NONE else 'learned'} "
+          f"NH={c['NH']} position={['learned', 'none', 'abacus'][c['position']]} "
           f"B={d['B']} S={d['S']} n_params={d['n_params']} beta={d['beta']:g} tol={tol:g}")
     ref = reference(d, torch.float64)
     return 1 if compare(d, ref, tol) else 0
@@ -317,7 +347,8 @@ def run_file(path, tol):
 
 def make_case(path, seed=1, position=POS_LEARNED):
     """Writes a random dump whose outputs come from torch in float32; returns its config."""
-    cfg = {"V": 50, "Vp": 64, "T": 24, "C": 32, "L": 2, "NH": 4, "position": position}
+    cfg = {"V": 50, "Vp": 64, "T": 24, "C": 32, "L": 2, "NH": 4, "position": position,
+           "digit0": 3 if position == POS_ABACUS else 0}
     n_pairs, S, beta = 3, 20, 0.1
     g = np.random.default_rng(seed)
     n = param_count(cfg)
@@ -342,12 +373,17 @@ def make_case(path, seed=1, position=POS_LEARNED):
     d = {"cfg": cfg, "beta": beta, "params": params, "ref_params": ref_params,
          "resp_start": resp_start, "len": lens,
          "tokens_safe": np.where(tokens < 0, 0, tokens).astype(np.int32)}
+    if position == POS_ABACUS:  # mostly digits, so that runs are long
+        d["tokens_safe"] = np.where(g.random((B, S)) < 0.7, g.integers(3, 13, size=(B, S)),
+                                    d["tokens_safe"]).astype(np.int32)
+        tokens = np.where(tokens < 0, tokens, d["tokens_safe"]).astype(np.int32)
+        d["shift"] = g.integers(0, 6, size=B).astype(np.int32)
     out = reference(d, torch.float32)
     logits = out["logits"].copy()
     for b in range(B):  # padding logits are garbage by design
         logits[b, lens[b]:] = np.nan if b % 2 else 1e30
     out["logits"] = logits
-    write_dump(path, cfg, beta, params, ref_params, tokens, resp_start, lens, out)
+    write_dump(path, cfg, beta, params, ref_params, tokens, resp_start, lens, out, d.get("shift"))
     return cfg
 
 
@@ -378,6 +414,13 @@ def self_test():
         rc, text = run(nope)
         expect("NoPE float32 outputs pass", rc == 0 and "20 passed, 0 failed" in text and
                "grad.wpe           rel_err  0.000e+00" in text and "position=none" in text)
+        if rc != 0:
+            print(text)
+        abacus = os.path.join(tmp, "abacus.bin")
+        make_case(abacus, seed=3, position=POS_ABACUS)
+        rc, text = run(abacus)
+        expect("abacus float32 outputs pass", rc == 0 and "20 passed, 0 failed" in text and
+               "position=abacus" in text)
         if rc != 0:
             print(text)
         d = read_dump(good)
