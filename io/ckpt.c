@@ -73,12 +73,33 @@ static hid_t fapl_single(void) {
     return fapl;
 }
 
-// Writes every tensor of s as group/<name>; this rank writes its block of leading-dim rows, or,
-// with a plan (one rank), only creates the datasets and records their extents.
-// what is a printf format with one %s (the model description), e.g. "AdamW first moment of: %s".
-static void write_slab(hid_t file, const char *group, const ParamSlab *s, const char *what,
-                       const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan) {
+// Every tensor's crc32: each rank checksums its block of rows, one all-gather joins the blocks
+// in row order (the same split as the writes).
+static void slab_crcs(const ParamSlab *s, MPI_Comm comm, uint32_t crc[GPT_NUM_TENSORS]) {
     int rank = io_comm_rank(comm), nranks = io_comm_size(comm);
+    uint64_t len[GPT_NUM_TENSORS] = {0};
+    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+        const TensorSpec *t = &s->table[i];
+        crc[i] = 0;
+        if (t->count == 0) continue;
+        hsize_t row0, nrows, row_elems = t->count / (hsize_t)t->dims[0];
+        h5_split_rows((hsize_t)t->dims[0], rank, nranks, &row0, &nrows);
+        len[i] = nrows * row_elems * sizeof(float);
+        crc[i] = h5_crc(0, s->data + t->offset + row0 * row_elems, len[i]);
+    }
+    h5_crc_combine(crc, len, GPT_NUM_TENSORS, comm);
+}
+
+// Writes every tensor of s as group/<name> with its crc32; this rank writes its block of
+// leading-dim rows, or, with a plan (one rank), only creates the datasets and records their
+// extents. what is a printf format with one %s (the model description), e.g. "AdamW first moment
+// of: %s". Returns 0 or -1 with e filled after a failed write (every write is still made).
+static int write_slab(hid_t file, const char *group, const ParamSlab *s, const char *what,
+                      const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan,
+                      ErrMsg *e) {
+    int rank = io_comm_rank(comm), nranks = io_comm_size(comm), rc = 0;
+    uint32_t crc[GPT_NUM_TENSORS];
+    slab_crcs(s, comm, crc);
     hid_t g = h5_group_create(file, group);
     h5_attr_write_str(g, "description", group_desc);
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
@@ -89,22 +110,25 @@ static void write_slab(hid_t file, const char *group, const ParamSlab *s, const 
         char desc[256];
         snprintf(desc, sizeof desc, what, tensor_description(t->name));
         hid_t d = h5_dataset_create(g, t->name, H5T_IEEE_F32LE, t->ndim, dims, desc, t->dims_text);
+        h5_attr_write_crc(d, crc[i]);
         hsize_t row0, nrows, row_elems = t->count / dims[0];
         h5_split_rows(dims[0], rank, nranks, &row0, &nrows);
         if (plan) {
             haddr_t off = H5Dget_offset(d);
             CHECKF(off != HADDR_UNDEF, "checkpoint: a tensor dataset has no allocated storage");
             rawplan_add(plan, (uint64_t)off, s->data + t->offset, t->count * sizeof(float));
-        } else {
-            h5_write_rows(d, H5T_IEEE_F32LE, row0, nrows, s->data + t->offset + row0 * row_elems,
-                          dxpl);
+        } else if (h5_write_rows(d, H5T_IEEE_F32LE, row0, nrows,
+                                 s->data + t->offset + row0 * row_elems, dxpl,
+                                 rc < 0 ? NULL : e) < 0) {
+            rc = -1;  // the first failure's message stands; the other tensors are still written
         }
         h5_close(&d);
     }
     h5_close(&g);
+    return rc;
 }
 
-static void write_config(hid_t file, const CkptContents *c, int is_root, hid_t dxpl) {
+static int write_config(hid_t file, const CkptContents *c, int is_root, hid_t dxpl, ErrMsg *e) {
     const GPTConfig *m = &c->model->cfg;
     hid_t g = h5_group_create(file, "config");
     h5_attr_write_str(g, "description", "model size and the resolved run configuration");
@@ -119,17 +143,19 @@ static void write_config(hid_t file, const CkptContents *c, int is_root, hid_t d
         h5_attr_write_i32(g, "digit0", m->digit0);
         h5_attr_write_i32(g, "abacus_offset", m->abacus_offset);
     }
-    h5_dataset_write_str(g, "json", c->config_json, "resolved run configuration (JSON)", is_root,
-                         dxpl);
+    int rc = h5_dataset_write_str(g, "json", c->config_json, "resolved run configuration (JSON)",
+                                  is_root, dxpl, e);
     h5_close(&g);
     g = h5_group_create(file, "tokenizer");
     h5_attr_write_str(g, "description",
                       "character tokenizer: ids 0-3 are PAD, BOS, EOS, SEP; id 4+i is charset[i]");
     h5_attr_write_str(g, "charset", c->charset);
     h5_close(&g);
+    return rc;
 }
 
-static void write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm, RawPlan *plan) {
+static int write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm, RawPlan *plan,
+                       ErrMsg *e) {
     hid_t g = h5_group_create(file, "optim");
     h5_attr_write_str(g, "description", "AdamW state: settings, step count, moments");
     h5_attr_write_str(g, "algo", "adamw");
@@ -144,13 +170,17 @@ static void write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm, R
     h5_attr_write_f32(g, "weight_decay", o->cfg.weight_decay);
     h5_attr_write_f32(g, "grad_clip", o->cfg.grad_clip);
     h5_close(&g);
-    write_slab(file, "optim/m", &o->m, "AdamW first moment of: %s", "AdamW first moments", dxpl,
-               comm, plan);
-    write_slab(file, "optim/v", &o->v, "AdamW second moment of: %s", "AdamW second moments", dxpl,
-               comm, plan);
+    int rc = write_slab(file, "optim/m", &o->m, "AdamW first moment of: %s",
+                        "AdamW first moments", dxpl, comm, plan, e);
+    if (write_slab(file, "optim/v", &o->v, "AdamW second moment of: %s", "AdamW second moments",
+                   dxpl, comm, plan, rc < 0 ? NULL : e) < 0)
+        rc = -1;
+    return rc;
 }
 
-static void write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl) {
+// Every rank holds the same state, so each computes the same checksums; the root writes.
+static int write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl, ErrMsg *e) {
+    int rc = 0;
     hid_t g = h5_group_create(file, "state");
     h5_attr_write_str(g, "description", "run position: round, phase, steps, RNG streams, cursors");
     h5_attr_write_i32(g, "round", s->round);
@@ -161,10 +191,13 @@ static void write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl)
     hsize_t W = (hsize_t)s->world_size, dims[2] = {W, 2};
     hid_t d = h5_dataset_create(g, "rng", H5T_STD_U64LE, 2, dims,
                                 "Philox stream state (key, counter) of each world rank", "(W, 2)");
-    h5_write_rows(d, H5T_STD_U64LE, 0, is_root ? W : 0, s->rng, dxpl);
+    h5_attr_write_crc(d, h5_crc(0, s->rng, W * sizeof(Rng)));
+    if (h5_write_rows(d, H5T_STD_U64LE, 0, is_root ? W : 0, s->rng, dxpl, e) < 0) rc = -1;
     h5_close(&d);
     d = h5_dataset_create(g, "role", H5T_STD_U8LE, 1, &W, "role bitmask of each world rank", "(W)");
-    h5_write_rows(d, H5T_STD_U8LE, 0, is_root ? W : 0, s->role, dxpl);
+    h5_attr_write_crc(d, h5_crc(0, s->role, W));
+    if (h5_write_rows(d, H5T_STD_U8LE, 0, is_root ? W : 0, s->role, dxpl, rc < 0 ? NULL : e) < 0)
+        rc = -1;
     h5_close(&d);
     hsize_t n = (hsize_t)s->n_cursors;
     d = h5_dataset_create(g, "cursors", H5T_STD_I64LE, 1, &n,
@@ -174,9 +207,12 @@ static void write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl)
         for (int i = 0; i < s->n_cursors; i++) names[i] = s->cursor_name[i];
         h5_attr_write_str_array(d, "names", names, s->n_cursors);
     }
-    h5_write_rows(d, H5T_STD_I64LE, 0, is_root ? n : 0, s->cursor, dxpl);
+    h5_attr_write_crc(d, h5_crc(0, s->cursor, n * sizeof(int64_t)));
+    if (h5_write_rows(d, H5T_STD_I64LE, 0, is_root ? n : 0, s->cursor, dxpl, rc < 0 ? NULL : e) < 0)
+        rc = -1;
     h5_close(&d);
     h5_close(&g);
+    return rc;
 }
 
 static void check_contents(const CkptContents *c) {
@@ -194,10 +230,27 @@ static void check_contents(const CkptContents *c) {
                "ckpt_write: slab %d has another model config than the model", i);
 }
 
-// Creates <tmp>, writes every object, complete=1 last, closes. Dies on HDF5 errors after create;
-// a failed tensor write of the single-rank path removes tmp and returns -1 with e filled.
+// Bytes a checkpoint of c takes on disk, roughly: the numbers, plus room for each dataset's
+// header and alignment, for the free-space check before writing.
+static uint64_t estimate_bytes(const CkptContents *c) {
+    const ParamSlab *slabs[5] = {c->model, c->optim ? &c->optim->m : NULL,
+                                 c->optim ? &c->optim->v : NULL, c->ref, c->prev};
+    uint64_t bytes = strlen(c->config_json) + (uint64_t)c->state->world_size * 17 + (64 << 10);
+    for (int i = 0; i < 5; i++)
+        if (slabs[i]) bytes += slabs[i]->n * sizeof(float) + GPT_NUM_TENSORS * (uint64_t)8192;
+    return bytes;
+}
+
+// Creates <tmp>, writes every object (each dataset with its crc32), complete=1 last, closes.
+// A failed write (e.g. a full disk) leaves complete unset, closes and removes tmp, and returns -1
+// with e naming the file and the cause, identically on every rank.
 static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, ErrMsg *e) {
-    int rank = io_comm_rank(comm), nranks = io_comm_size(comm);
+    int rank = io_comm_rank(comm), nranks = io_comm_size(comm), rc = 0;
+    // A full disk is found before anything is written where possible (the tests skip this
+    // check with the fault flag io.skip_space_check to reach the write errors themselves).
+    if (rank == 0 && !fault_flag("io.skip_space_check"))
+        rc = h5_check_space(tmp, estimate_bytes(c), e);
+    if (io_agree(rc, e, comm) < 0) return -1;
     RawPlan plan = {0}, *defer = nranks == 1 ? &plan : NULL;
     hid_t fapl = defer ? fapl_single() : h5_fapl_mpio(comm);
     hid_t file = h5_file_create(tmp, fapl, e);
@@ -218,41 +271,49 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     h5_attr_write_i32(file, "format_version", CKPT_FORMAT_VERSION);
     h5_attr_write_str(file, "created_by", CONCORD_CREATED_BY);
     h5_attr_write_f64(file, "wall_time", wall);
-    write_config(file, c, rank == 0, dxpl);
-    write_slab(file, "model", c->model, "%s", "policy weights (GPT-2, llm.c tensor layout)", dxpl,
-               comm, defer);
+    h5_mark_checksummed(file);
+// Every step runs even after a failure (they are collective); the first failure's message stays.
+#define KEEP_FIRST(call)    \
+    do {                    \
+        if ((call) < 0) rc = -1; \
+    } while (0)
+#define FIRST_E (rc < 0 ? NULL : e)
+    KEEP_FIRST(write_config(file, c, rank == 0, dxpl, FIRST_E));
+    KEEP_FIRST(write_slab(file, "model", c->model, "%s",
+                          "policy weights (GPT-2, llm.c tensor layout)", dxpl, comm, defer,
+                          FIRST_E));
     rawplan_mark(&plan, "ckpt.after_model");
     if (!defer) fault_point("ckpt.after_model");
-    if (c->optim) write_optim(file, c->optim, dxpl, comm, defer);
+    if (c->optim) KEEP_FIRST(write_optim(file, c->optim, dxpl, comm, defer, FIRST_E));
     rawplan_mark(&plan, "ckpt.after_optim");
     if (!defer) fault_point("ckpt.after_optim");
     if (c->ref)
-        write_slab(file, "ref", c->ref, "reference policy: %s", "reference policy (DPO/INPO)", dxpl,
-                   comm, defer);
+        KEEP_FIRST(write_slab(file, "ref", c->ref, "reference policy: %s",
+                              "reference policy (DPO/INPO)", dxpl, comm, defer, FIRST_E));
     if (c->prev)
-        write_slab(file, "prev", c->prev, "previous-round policy: %s",
-                   "previous-round policy (INPO, CREAM)", dxpl, comm, defer);
-    write_state(file, c->state, rank == 0, dxpl);
+        KEEP_FIRST(write_slab(file, "prev", c->prev, "previous-round policy: %s",
+                              "previous-round policy (INPO, CREAM)", dxpl, comm, defer, FIRST_E));
+    KEEP_FIRST(write_state(file, c->state, rank == 0, dxpl, FIRST_E));
     if (defer) {  // the structure is on file: now the tensors, then reopen for complete=1
-        h5_close(&file);
-        int rc = raw_write(tmp, &plan, e);
+        KEEP_FIRST(h5_file_close(&file, tmp, FIRST_E));
+        if (rc == 0) KEEP_FIRST(raw_write(tmp, &plan, e));
         rawplan_free(&plan);
-        if (rc < 0) {
-            unlink(tmp);
-            h5_close(&fapl);
-            return -1;
-        }
-        file = H5_CHECK(H5Fopen(tmp, H5F_ACC_RDWR, fapl), tmp);
+        if (rc == 0 && (file = H5Fopen(tmp, H5F_ACC_RDWR, fapl)) < 0)
+            rc = h5_write_err(e, tmp, "reopening the file");
     }
     h5_close(&fapl);
     fault_point("ckpt.after_state");
-    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
+    if (rc == 0) KEEP_FIRST(h5_flush(file, tmp, e));
     fault_point("ckpt.before_complete");
-    h5_attr_write_u8(file, "complete", 1);
+    if (rc == 0) h5_attr_write_u8(file, "complete", 1);
     fault_point("ckpt.before_close");
     if (!defer) h5_close(&dxpl);
-    h5_close(&file);
-    return 0;
+    KEEP_FIRST(h5_file_close(&file, tmp, FIRST_E));
+#undef FIRST_E
+#undef KEEP_FIRST
+    rc = io_agree(rc, e, comm);
+    if (rc < 0 && rank == 0) unlink(tmp);  // never a half-written checkpoint on disk
+    return rc;
 }
 
 // Rank 0's part after the file is closed: fsync, rename, LATEST, retention.
@@ -401,8 +462,11 @@ static int check_slab(hid_t f, const char *path, const char *group, const GPTCon
     return 0;
 }
 
+// Reads every tensor of group into s and checks each one's crc32. Every rank reads whole
+// tensors, so each checks the whole CRC itself: no communication, the same verdict everywhere.
 static int read_slab(hid_t f, const char *path, const char *group, ParamSlab *s, hid_t dxpl,
                      ErrMsg *e) {
+    int required = h5_is_checksummed(f);
     for (int i = 0; i < GPT_NUM_TENSORS; i++) {
         const TensorSpec *t = &s->table[i];
         if (t->count == 0) continue;
@@ -412,6 +476,9 @@ static int read_slab(hid_t f, const char *path, const char *group, ParamSlab *s,
         if (d < 0) return h5_err(e, "%s: cannot open tensor /%s", path, obj);
         int rc =
             h5_read_rows(d, H5T_IEEE_F32LE, 0, (hsize_t)t->dims[0], s->data + t->offset, dxpl, e);
+        if (rc == 0)
+            rc = h5_crc_verify(d, path, required,
+                               h5_crc(0, s->data + t->offset, t->count * sizeof(float)), e);
         h5_close(&d);
         if (rc < 0) return -1;
     }
@@ -490,6 +557,9 @@ static int read_cursors(hid_t g, const char *path, CkptState *st, hid_t dxpl, Er
                          (unsigned long long)n, got);
     }
     if (rc == 0) rc = h5_read_rows(d, H5T_STD_I64LE, 0, n, st->cursor, dxpl, e);
+    if (rc == 0)
+        rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st->cursor, n * sizeof(int64_t)),
+                           e);
     if (rc == 0) st->n_cursors = (int)n;
     h5_close(&d);
     return rc;
@@ -512,6 +582,7 @@ static int read_state(hid_t f, const char *path, CkptState *s, hid_t dxpl, ErrMs
         ckpt_state_init(&st, (int)W);
         rc = h5_read_rows(d, H5T_STD_U64LE, 0, W, st.rng, dxpl, e);
     }
+    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st.rng, W * sizeof(Rng)), e);
     h5_close(&d);
     if (rc == 0) rc = read_state_attrs(g, path, &st, e);
     if (rc == 0 && (d = open_table(g, path, "role", 0, &W2, e)) < 0) rc = -1;
@@ -519,6 +590,7 @@ static int read_state(hid_t f, const char *path, CkptState *s, hid_t dxpl, ErrMs
         rc = err_set(e, "%s: /state/role has %llu entries but /state/rng has %llu rows", path,
                      (unsigned long long)W2, (unsigned long long)W);
     if (rc == 0) rc = h5_read_rows(d, H5T_STD_U8LE, 0, W, st.role, dxpl, e);
+    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st.role, W), e);
     h5_close(&d);
     if (rc == 0) rc = read_cursors(g, path, &st, dxpl, e);
     h5_close(&g);

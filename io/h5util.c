@@ -6,15 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <zlib.h>
 
 #include "io/collective.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 
 // Largest single transfer (bytes): MPI-IO counts are ints, so stay well below 2 GiB.
 #define H5U_MAX_XFER ((hsize_t)1 << 30)
 #define H5U_MAX_NDIM 8
+#define H5U_CRC_BLOCK ((hsize_t)16 << 20)     // bytes read per block when checksumming
+#define H5U_SPACE_MARGIN ((uint64_t)64 << 10)  // free space wanted beyond a writer's estimate
+
+_Static_assert(sizeof(z_off_t) >= 8, "crc32_combine needs 64-bit lengths");
 
 static int quiet_done = 0;
+
+static int write_fail(hid_t dset, ErrMsg *e);
 
 void h5_quiet(void) {
     if (quiet_done) return;
@@ -497,21 +506,23 @@ hid_t h5_dataset_create_chunked(hid_t loc, const char *name, hid_t type, int ndi
     return d;
 }
 
-void h5_dataset_write_str(hid_t loc, const char *name, const char *text, const char *description,
-                          int is_writer, hid_t dxpl) {
+int h5_dataset_write_str(hid_t loc, const char *name, const char *text, const char *description,
+                         int is_writer, hid_t dxpl, ErrMsg *e) {
     hid_t t = str_type(strlen(text));
     hid_t d = dataset_create_with(loc, name, t, 0, NULL, NULL, H5P_DEFAULT, description, "()");
+    h5_attr_write_crc(d, h5_crc(0, text, strlen(text) + 1));  // the stored bytes: text and NUL
     hid_t fspace = H5_CHECK(H5Dget_space(d), name);
     hid_t mspace = H5_CHECK(H5Screate(H5S_SCALAR), name);
     if (!is_writer) {
         H5_CHECK(H5Sselect_none(fspace), name);
         H5_CHECK(H5Sselect_none(mspace), name);
     }
-    H5_CHECK(H5Dwrite(d, t, mspace, fspace, dxpl, text), name);
+    int rc = H5Dwrite(d, t, mspace, fspace, dxpl, text) < 0 ? write_fail(d, e) : 0;
     h5_close(&mspace);
     h5_close(&fspace);
     h5_close(&d);
     h5_close(&t);
+    return rc;
 }
 
 int h5_dataset_read_str(hid_t loc, const char *name, char **text, hid_t dxpl, ErrMsg *e) {
@@ -545,14 +556,21 @@ int h5_dataset_read_str(hid_t loc, const char *name, char **text, hid_t dxpl, Er
         if (s_) H5free_memory(s_);
         h5_close(&mt);
     } else {
+        // Read in the file's own type: buf[0, stored) are the stored bytes, which the checksum
+        // covers; the extra zero byte terminates a value that filled its whole width.
         char *buf = xcalloc("h5util.text", stored + 1, 1);
-        hid_t mt = str_type(stored);
-        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, dxpl, buf) < 0) {
+        hid_t mt = H5_CHECK(H5Dget_type(d), name);
+        char file[512];
+        const char *at = strchr(h5_describe(d, where, sizeof where), ':');
+        snprintf(file, sizeof file, "%.*s", at ? (int)(at - where) : (int)strlen(where), where);
+        if (H5Dread(d, mt, H5S_ALL, H5S_ALL, dxpl, buf) < 0)
             rc = h5_err(e, "%s: cannot read dataset %s", h5_describe(d, where, sizeof where), name);
-            xfree(buf);
-        } else {
+        else
+            rc = h5_crc_verify(d, file, h5_is_checksummed(loc), h5_crc(0, buf, stored), e);
+        if (rc == 0)
             *text = buf;
-        }
+        else
+            xfree(buf);
         h5_close(&mt);
     }
     h5_close(&d);
@@ -633,8 +651,23 @@ static int row_plan(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, RowP
     return 0;
 }
 
-// One collective transfer of rows [row0, row0 + n) (n may be 0). A failed write dies with the
-// HDF5 stack; a failed read fills e (before any other HDF5 call clears the stack) and returns -1.
+// A failed H5Dwrite on dset: e (when not NULL) names the file, the dataset and the cause, taken
+// before any other HDF5 call clears the error stack. Returns -1.
+static int write_fail(hid_t dset, ErrMsg *e) {
+    int saved = errno;
+    if (!e) return -1;
+    char file[512] = "?", obj[256] = "?", what[300];
+    hid_t stack = H5Eget_current_stack();  // the name queries below would clear the reason
+    if (H5Fget_name(dset, file, sizeof file) < 0) snprintf(file, sizeof file, "?");
+    if (H5Iget_name(dset, obj, sizeof obj) < 0) snprintf(obj, sizeof obj, "?");
+    if (stack >= 0) H5Eset_current_stack(stack);
+    snprintf(what, sizeof what, "dataset %s", obj);
+    errno = saved;
+    return h5_write_err(e, file, what);
+}
+
+// One collective transfer of rows [row0, row0 + n) (n may be 0). A failure fills e (before any
+// other HDF5 call clears the stack) and returns -1.
 static int rows_xfer(hid_t dset, hid_t memtype, const RowPlan *p, hsize_t row0, hsize_t n,
                      void *buf, hid_t dxpl, int is_write, ErrMsg *e) {
     static float dummy[1];
@@ -660,8 +693,7 @@ static int rows_xfer(hid_t dset, hid_t memtype, const RowPlan *p, hsize_t row0, 
     }
     int rc = 0;
     if (is_write) {
-        if (H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf) < 0)
-            H5_CHECK(-1, h5_describe(dset, where, sizeof where));
+        if (H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf) < 0) rc = write_fail(dset, e);
     } else if (H5Dread(dset, memtype, mspace, fspace, dxpl, buf) < 0) {
         rc = h5_err(e, "%s: cannot read rows [%llu, %llu)", h5_describe(dset, where, sizeof where),
                     (unsigned long long)row0, (unsigned long long)(row0 + n));
@@ -687,14 +719,14 @@ static int rows_loop(hid_t dset, hid_t memtype, const RowPlan *p, hsize_t row0, 
     return worst;
 }
 
-void h5_write_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, const void *buf,
-                   hid_t dxpl) {
+int h5_write_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, const void *buf,
+                  hid_t dxpl, ErrMsg *e) {
     h5_quiet();
-    ErrMsg e;
+    ErrMsg plan_e;
     RowPlan p;
-    if (row_plan(dset, memtype, row0, nrows, &p, &e) < 0) die("%s", e.msg);
-    if (p.calls == 0) return;  // empty dataset: nothing to transfer on any rank
-    rows_loop(dset, memtype, &p, row0, nrows, (void *)buf, dxpl, 1, &e);
+    if (row_plan(dset, memtype, row0, nrows, &p, &plan_e) < 0) die("%s", plan_e.msg);
+    if (p.calls == 0) return 0;  // empty dataset: nothing to transfer on any rank
+    return rows_loop(dset, memtype, &p, row0, nrows, (void *)buf, dxpl, 1, e);
 }
 
 int h5_read_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, void *buf, hid_t dxpl,
@@ -741,4 +773,177 @@ int h5_check_identity(hid_t file, const char *path, const H5FileKind *k, int32_t
                        path, k->kind, has_complete ? "not 1" : "missing", k->hint_incomplete);
     if (version) *version = v;
     return 0;
+}
+
+/* ---- write failures ---- */
+
+// Free bytes for unprivileged writers on the file system holding path's directory; -1 unknown.
+static int64_t free_bytes(const char *path, char *dir, size_t dir_size) {
+    fs_dirname(dir, dir_size, path);
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return -1;
+    return (int64_t)((uint64_t)v.f_bavail * (uint64_t)v.f_frsize);
+}
+
+int h5_write_err(ErrMsg *e, const char *path, const char *what) {
+    int saved = errno;
+    char reason[512] = "", dir[1024];
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, reason);
+    H5Eclear2(H5E_DEFAULT);
+    int64_t avail = free_bytes(path, dir, sizeof dir);
+    if (saved == ENOSPC || (avail >= 0 && (uint64_t)avail < H5_FULL_BYTES))
+        return err_set(e, "cannot write %s (%s): no space left on device (%lld bytes free on %s)",
+                       path, what, (long long)(avail < 0 ? 0 : avail), dir);
+    if (saved != 0 && !reason[0]) snprintf(reason, sizeof reason, "%s", strerror(saved));
+    return err_set(e, "cannot write %s (%s): %s", path, what,
+                   reason[0] ? reason : "unknown I/O error");
+}
+
+int h5_check_space(const char *path, uint64_t need, ErrMsg *e) {
+    char dir[1024];
+    int64_t avail = free_bytes(path, dir, sizeof dir);
+    if (avail < 0 || (uint64_t)avail >= need + H5U_SPACE_MARGIN) return 0;
+    return err_set(e,
+                   "cannot write %s: no space left on device (%s has %lld bytes free, about %llu "
+                   "needed)\nHINT: free space there (older checkpoints are kept by "
+                   "checkpoint.keep), then run the same command again to resume",
+                   path, dir, (long long)avail, (unsigned long long)(need + H5U_SPACE_MARGIN));
+}
+
+int h5_flush(hid_t file, const char *path, ErrMsg *e) {
+    errno = 0;
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) return 0;
+    return h5_write_err(e, path, "flushing the file");
+}
+
+int h5_file_close(hid_t *file, const char *path, ErrMsg *e) {
+    hid_t f = *file;
+    *file = H5I_INVALID_HID;
+    if (f == H5I_INVALID_HID) return 0;
+    errno = 0;
+    if (H5Fclose(f) >= 0) return 0;
+    return h5_write_err(e, path, "closing the file");
+}
+
+/* ---- checksums ---- */
+
+uint32_t h5_crc(uint32_t crc, const void *buf, size_t n) {
+    if (n == 0) return crc;
+    return (uint32_t)crc32_z(crc, (const Bytef *)buf, n);
+}
+
+void h5_crc_combine(uint32_t *crc, uint64_t *len, int n, MPI_Comm comm) {
+    int nranks = io_comm_size(comm);
+    if (nranks == 1 || n == 0) return;
+    uint64_t *mine = xmalloc("h5util.crc", (size_t)n * 2 * sizeof *mine);
+    uint64_t *all = xmalloc("h5util.crc", (size_t)n * 2 * (size_t)nranks * sizeof *all);
+    for (int i = 0; i < n; i++) mine[2 * i] = crc[i], mine[2 * i + 1] = len[i];
+    IO_MPI_CHECK(
+        MPI_Allgather(mine, 2 * n, MPI_UINT64_T, all, 2 * n, MPI_UINT64_T, comm));
+    for (int i = 0; i < n; i++) {
+        uLong whole = 0;
+        uint64_t total = 0;
+        for (int r = 0; r < nranks; r++) {
+            const uint64_t *piece = all + (size_t)r * 2 * (size_t)n + 2 * (size_t)i;
+            whole = crc32_combine(whole, (uLong)piece[0], (z_off_t)piece[1]);
+            total += piece[1];
+        }
+        crc[i] = (uint32_t)whole;
+        len[i] = total;
+    }
+    xfree(all);
+    xfree(mine);
+}
+
+void h5_attr_write_crc(hid_t dset, uint32_t crc) {
+    attr_write_scalar(dset, H5_CRC_ATTR, H5T_STD_U32LE, &crc);
+}
+
+void h5_mark_checksummed(hid_t file) { h5_attr_write_str(file, H5_CRC_ROOT_ATTR, H5_CRC_NOTE); }
+
+int h5_is_checksummed(hid_t obj) {
+    h5_quiet();
+    hid_t file = H5Iget_file_id(obj);
+    if (file < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    int yes = h5_attr_exists(file, H5_CRC_ROOT_ATTR);
+    h5_close(&file);
+    return yes;
+}
+
+int h5_crc_verify(hid_t dset, const char *path, int required, uint32_t actual, ErrMsg *e) {
+    char where[512], obj[256] = "?";
+    h5_describe(dset, where, sizeof where);
+    const char *colon = strchr(where, ':');
+    if (colon) snprintf(obj, sizeof obj, "%s", colon + 1);
+    if (!h5_attr_exists(dset, H5_CRC_ATTR)) {
+        if (!required) return 0;
+        return err_set(e,
+                       "%s: dataset %s has no %s attribute, although the file says every dataset "
+                       "carries one\nHINT: the file was altered after it was written; use "
+                       "another copy or an earlier file",
+                       path, obj, H5_CRC_ATTR);
+    }
+    uint64_t stored = 0;
+    if (h5_attr_read_u64(dset, H5_CRC_ATTR, &stored, e) < 0) return -1;
+    if (stored == actual) return 0;
+    return err_set(e,
+                   "%s: dataset %s fails its checksum (crc32 stored 0x%08llx, computed 0x%08x): "
+                   "its data was damaged or altered on disk\nHINT: use another copy of the file "
+                   "or an earlier one (concord inspect --verify FILE checks every dataset)",
+                   path, obj, (unsigned long long)stored, actual);
+}
+
+int h5_dataset_crc(hid_t dset, hid_t dxpl, uint32_t *crc, ErrMsg *e) {
+    h5_quiet();
+    char where[512];
+    *crc = 0;
+    hsize_t dims[H5U_MAX_NDIM];
+    int ndim = h5_dataset_shape(dset, dims, H5U_MAX_NDIM, e);
+    if (ndim < 0) return -1;
+    hid_t t = H5Dget_type(dset);
+    if (t < 0) return h5_err(e, "%s: cannot get the type", h5_describe(dset, where, sizeof where));
+    if (H5Tis_variable_str(t) > 0 || H5Tdetect_class(t, H5T_VLEN) > 0) {
+        h5_close(&t);
+        return err_set(e, "%s: variable-length data has no checksum",
+                       h5_describe(dset, where, sizeof where));
+    }
+    hsize_t row_bytes = H5Tget_size(t), rows = ndim == 0 ? 1 : dims[0];
+    for (int i = 1; i < ndim; i++) row_bytes *= dims[i];
+    hsize_t block = row_bytes == 0 ? rows : H5U_CRC_BLOCK / row_bytes;
+    if (block < 1) block = 1;
+    size_t buf_rows = (size_t)(block < rows ? block : rows);
+    char *buf = xmalloc("h5util.crc", buf_rows * row_bytes + 1);
+    hid_t fspace = H5_CHECK(H5Dget_space(dset), "dataspace");
+    int rc = 0;
+    uint32_t c = 0;
+    for (hsize_t r0 = 0; r0 < rows && row_bytes > 0 && rc == 0; r0 += block) {
+        hsize_t n = rows - r0 < block ? rows - r0 : block;
+        hid_t mspace;
+        if (ndim == 0) {
+            mspace = H5_CHECK(H5Screate(H5S_SCALAR), "dataspace");
+        } else {
+            hsize_t start[H5U_MAX_NDIM] = {0}, count[H5U_MAX_NDIM];
+            for (int i = 0; i < ndim; i++) count[i] = dims[i];
+            start[0] = r0;
+            count[0] = n;
+            mspace = H5_CHECK(H5Screate_simple(ndim, count, NULL), "dataspace");
+            H5_CHECK(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL),
+                     "dataspace");
+        }
+        if (H5Dread(dset, t, mspace, fspace, dxpl, buf) < 0)
+            rc = h5_err(e, "%s: cannot read rows [%llu, %llu)",
+                        h5_describe(dset, where, sizeof where), (unsigned long long)r0,
+                        (unsigned long long)(r0 + n));
+        else
+            c = h5_crc(c, buf, (size_t)(n * row_bytes));
+        h5_close(&mspace);
+    }
+    h5_close(&fspace);
+    h5_close(&t);
+    xfree(buf);
+    if (rc == 0) *crc = c;
+    return rc;
 }

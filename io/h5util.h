@@ -130,12 +130,13 @@ hid_t h5_dataset_create_chunked(hid_t loc, const char *name, hid_t type, int ndi
                                 const hsize_t *dims, const hsize_t *maxdims, const hsize_t *chunk,
                                 int deflate_level, const char *description, const char *dims_text);
 /* Creates a scalar fixed-length string dataset holding text (its length + 1 bytes) with a
-   description attribute; only ranks with is_writer != 0 write the data, the others select none.
-   Collective; dies on failure. */
-void h5_dataset_write_str(hid_t loc, const char *name, const char *text, const char *description,
-                          int is_writer, hid_t dxpl);
+   description attribute and its crc32; only ranks with is_writer != 0 write the data, the others
+   select none. Collective; returns 0 or -1 with e filled (h5_write_err). */
+int h5_dataset_write_str(hid_t loc, const char *name, const char *text, const char *description,
+                         int is_writer, hid_t dxpl, ErrMsg *e) WARN_UNUSED_RESULT;
 /* Reads a scalar fixed-length string dataset into a newly allocated NUL-terminated string
-   (*text, caller xfree()s). Recoverable. */
+   (*text, caller xfree()s) and checks its crc32 (h5_crc_verify; required when the file is
+   checksummed). Recoverable. */
 int h5_dataset_read_str(hid_t loc, const char *name, char **text, hid_t dxpl,
                         ErrMsg *e) WARN_UNUSED_RESULT;
 
@@ -146,10 +147,10 @@ int h5_dataset_shape(hid_t dset, hsize_t *dims, int max_ndim, ErrMsg *e) WARN_UN
 /* Collective write of rows [row0, row0 + nrows) of dset's leading dimension (all other
    dimensions whole) from buf, in memtype (== the file type). A rank with nrows == 0 selects
    none and still takes part (buf may be NULL). Each transfer stays under 2 GiB (large blocks are
-   written in several collective calls; every rank makes the same number of calls). Dies on
-   failure. */
-void h5_write_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, const void *buf,
-                   hid_t dxpl);
+   written in several collective calls; every rank makes the same number of calls, also after a
+   failure). Returns 0, or -1 with e filled by h5_write_err (e.g. a full disk). */
+int h5_write_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, const void *buf,
+                  hid_t dxpl, ErrMsg *e) WARN_UNUSED_RESULT;
 /* Collective read of rows [row0, row0 + nrows) into buf (nrows == 0: select none, still takes
    part). Recoverable: returns a negative code with e filled. */
 int h5_read_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, void *buf, hid_t dxpl,
@@ -157,5 +158,59 @@ int h5_read_rows(hid_t dset, hid_t memtype, hsize_t row0, hsize_t nrows, void *b
 
 /* Splits n rows over nranks as evenly as possible; rank gets [*row0, *row0 + *nrows). */
 void h5_split_rows(hsize_t n, int rank, int nranks, hsize_t *row0, hsize_t *nrows);
+
+/* ---- write failures (a full disk) ----
+   Writers of our own files report I/O failures instead of dying: h5_write_rows, h5_flush and
+   h5_file_close return -1 with one sentence naming the file and the cause ("no space left on
+   device" when errno says so or the file system has less than H5_FULL_BYTES free: MPI-IO does
+   not pass errno on). A writer keeps making every collective call after a failure, so no rank
+   waits, then agrees on the outcome (io_agree) and removes its temporary file. */
+#define H5_FULL_BYTES ((uint64_t)64 << 10)  // less free space than this counts as a full disk
+
+/* Fills e with "cannot write <path> (<what>): <cause>" for a failed write (cause from errno, the
+   free space of path's file system, or the HDF5 stack) and returns -1. */
+int h5_write_err(ErrMsg *e, const char *path, const char *what);
+/* Before writing about need bytes to path: -1 with e = "cannot write <path>: no space left on
+   device (<dir> has N bytes free, about M needed)" when the file system has less than need + a
+   margin free, else 0. Not collective (callers check on one rank and agree). */
+int h5_check_space(const char *path, uint64_t need, ErrMsg *e) WARN_UNUSED_RESULT;
+/* H5Fflush (global scope); 0 or -1 with e filled (h5_write_err). */
+int h5_flush(hid_t file, const char *path, ErrMsg *e) WARN_UNUSED_RESULT;
+/* H5Fclose; sets *file to H5I_INVALID_HID either way. 0 or -1 with e filled. */
+int h5_file_close(hid_t *file, const char *path, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* ---- checksums ----
+   Every dataset concord writes carries the attribute crc32 (u32): zlib's CRC-32 of its raw
+   little-endian bytes in row-major order (fixed-length strings: all stored bytes). A file that has
+   the root attribute `checksums` (H5_CRC_NOTE) carries one on every dataset; files written before
+   checksums have neither and are read unchecked. Ranks that each write a block of rows combine
+   their (crc, length) pairs in row order (h5_crc_combine), so the value does not depend on the
+   number of writers. */
+#define H5_CRC_ATTR "crc32"
+#define H5_CRC_ROOT_ATTR "checksums"
+#define H5_CRC_NOTE                                                                             \
+    "every dataset has attribute crc32 = zlib CRC-32 of its raw little-endian bytes in "       \
+    "row-major order"
+
+/* CRC-32 of n bytes continuing crc (start with 0). */
+uint32_t h5_crc(uint32_t crc, const void *buf, size_t n);
+/* Collective(comm): crc[i], len[i] hold this rank's CRC and byte count of block i (n blocks, the
+   same n on every rank); on return every rank holds the CRC of each whole block, the ranks'
+   pieces joined in rank order. len[] becomes the total lengths. */
+void h5_crc_combine(uint32_t *crc, uint64_t *len, int n, MPI_Comm comm);
+/* Writes the crc32 attribute of dset (collective: the same value on every rank; dies on error). */
+void h5_attr_write_crc(hid_t dset, uint32_t crc);
+/* Writes the root attribute checksums (collective; dies on error). */
+void h5_mark_checksummed(hid_t file);
+/* 1 when file has the root attribute checksums (its datasets must all carry crc32), else 0. */
+int h5_is_checksummed(hid_t obj);  // obj: the file or any object in it
+/* Compares actual with dset's stored crc32. Returns 0 when they match, or when the file is not
+   checksummed (required = 0) and dset has no crc32; else -1 with e = "<path>: dataset /x ...
+   checksum mismatch (stored 0x..., computed 0x...)" plus a HINT, or a missing-attribute message. */
+int h5_crc_verify(hid_t dset, const char *path, int required, uint32_t actual,
+                  ErrMsg *e) WARN_UNUSED_RESULT;
+/* Reads the whole dataset in blocks of rows (its file type as memory type, so the bytes are the
+   stored ones) and computes their CRC into *crc; dxpl H5P_DEFAULT for one process. Recoverable. */
+int h5_dataset_crc(hid_t dset, hid_t dxpl, uint32_t *crc, ErrMsg *e) WARN_UNUSED_RESULT;
 
 #endif

@@ -317,6 +317,7 @@ static void write_root_attrs(hid_t file, const PrefMeta *m, int64_t n_rows) {
     h5_attr_write_str(file, "charset", m->charset);
     h5_attr_write_i32(file, "pad_id", TOK_PAD);
     h5_attr_write_str(file, "aggregation", m->aggregation);
+    h5_mark_checksummed(file);
 }
 
 // Rows per chunk: at most PREFBUF_CHUNK_ROWS and N, and small enough for the widest column.
@@ -330,9 +331,25 @@ static hsize_t chunk_rows(int64_t n, const PrefMeta *m) {
     return rows < 1 ? 1 : (hsize_t)rows;
 }
 
-// Creates /pairs/<column> for every column; dsets[c] receives the open datasets.
+// Bytes of one row of column c.
+static size_t col_row_bytes(const PrefColumn *c, const PrefMeta *m) {
+    return col_row_elems(c->width, m->P, m->R, m->J) * col_elem_size(c->type);
+}
+
+// crc32 of every column over all ranks' rows: each rank checksums its own rows, one all-gather
+// joins them in rank (= row) order.
+static void column_crcs(const PrefRows *mine, const PrefMeta *m, MPI_Comm comm, uint32_t *crc) {
+    uint64_t len[N_COLS];
+    for (int c = 0; c < N_COLS; c++) {
+        len[c] = (uint64_t)mine->n * col_row_bytes(&COLS[c], m);
+        crc[c] = mine->n ? h5_crc(0, col_cptr(mine, &COLS[c]), len[c]) : 0;
+    }
+    h5_crc_combine(crc, len, N_COLS, comm);
+}
+
+// Creates /pairs/<column> for every column with its crc32; dsets[c] receives the open datasets.
 static void create_pairs(hid_t file, hid_t label_type, const PrefMeta *m, int64_t n,
-                         int compress_level, hid_t *dsets) {
+                         int compress_level, const uint32_t *crc, hid_t *dsets) {
     hid_t pairs = h5_group_create(file, "pairs");
     hsize_t k = chunk_rows(n, m);
     for (int c = 0; c < N_COLS; c++) {
@@ -350,6 +367,7 @@ static void create_pairs(hid_t file, hid_t label_type, const PrefMeta *m, int64_
         dsets[c] = h5_dataset_create_chunked(pairs, col->name, col_h5type(col->type, label_type), ndim,
                                              dims, maxdims, chunk, compress_level, col->description,
                                              WIDTH_DIMS[col->width]);
+        h5_attr_write_crc(dsets[c], crc[c]);
     }
     h5_close(&pairs);
 }
@@ -370,6 +388,7 @@ static hid_t create_stats(hid_t file, const PrefMeta *m) {
         "fraction of pairs on which judge i and judge j prefer the same response (order of "
         "judge_names)",
         "(J, J)");
+    h5_attr_write_crc(agreement, h5_crc(0, m->agreement, (size_t)m->J * m->J * sizeof(float)));
     h5_close(&stats);
     return agreement;
 }
@@ -403,12 +422,24 @@ static int publish(const char *run_dir, int32_t round, MPI_Comm comm, ErrMsg *e)
     return io_agree(rc, e, comm);
 }
 
-// Writes every column's rows [first, first + mine->n) collectively.
-static void write_pairs(const hid_t *dsets, hid_t label_type, const PrefRows *mine, int64_t first,
-                        hid_t dxpl) {
+// Writes every column's rows [first, first + mine->n) collectively; every column is written even
+// after a failure (collective calls), the first failure's message is kept in e.
+static int write_pairs(const hid_t *dsets, hid_t label_type, const PrefRows *mine, int64_t first,
+                       hid_t dxpl, ErrMsg *e) {
+    int rc = 0;
     for (int c = 0; c < N_COLS; c++)
-        h5_write_rows(dsets[c], col_h5type(COLS[c].type, label_type), (hsize_t)first,
-                      (hsize_t)mine->n, mine->n ? col_cptr(mine, &COLS[c]) : NULL, dxpl);
+        if (h5_write_rows(dsets[c], col_h5type(COLS[c].type, label_type), (hsize_t)first,
+                          (hsize_t)mine->n, mine->n ? col_cptr(mine, &COLS[c]) : NULL, dxpl,
+                          rc < 0 ? NULL : e) < 0)
+            rc = -1;
+    return rc;
+}
+
+// Bytes the round file takes on disk, roughly (rows, agreement, headers), for the space check.
+static uint64_t estimate_bytes(const PrefMeta *m, int64_t n) {
+    uint64_t bytes = (uint64_t)m->J * m->J * 4 + (64 << 10) + (N_COLS + 4) * (uint64_t)8192;
+    for (int c = 0; c < N_COLS; c++) bytes += (uint64_t)n * col_row_bytes(&COLS[c], m);
+    return bytes;
 }
 
 int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const PrefRows *mine,
@@ -427,6 +458,14 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
 
     char tmp[PREFBUF_PATH_MAX];
     prefbuf_path(tmp, sizeof tmp, run_dir, m.round, 1);
+    // A full disk is found before anything is written where possible (the tests skip this
+    // check with the fault flag io.skip_space_check to reach the write errors themselves).
+    int rc = 0;
+    if (rank == 0 && !fault_flag("io.skip_space_check"))
+        rc = h5_check_space(tmp, estimate_bytes(&m, n_total), e);
+    if (io_agree(rc, e, comm) < 0) return -1;
+    uint32_t crc[N_COLS];
+    column_crcs(mine, &m, comm, crc);
     hid_t fapl = h5_fapl_mpio(comm);
     hid_t file = h5_file_create(tmp, fapl, e);
     h5_close(&fapl);
@@ -443,25 +482,32 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
              "/types/pref_label");
     h5_close(&types);
     hid_t dsets[N_COLS];
-    create_pairs(file, label_type, &m, n_total, compress_level, dsets);
+    create_pairs(file, label_type, &m, n_total, compress_level, crc, dsets);
     hid_t agreement = create_stats(file, &m);
     fault_point("prefs.after_create");
 
-    // 2. Rows, collectively; ranks without rows select none.
+    // 2. Rows, collectively; ranks without rows select none. After a failed write (a full
+    // disk) every collective step still runs, complete stays unset and the file is removed.
     hid_t dxpl = h5_dxpl_collective();
-    write_pairs(dsets, label_type, mine, first, dxpl);
+    rc = write_pairs(dsets, label_type, mine, first, dxpl, e);
     for (int c = 0; c < N_COLS; c++) h5_close(&dsets[c]);
     fault_point("prefs.after_rows");
 
     // 3. Statistics matrix from rank 0, then the completion flag last.
-    h5_write_rows(agreement, H5T_IEEE_F32LE, 0, rank == 0 ? (hsize_t)m.J : 0, m.agreement, dxpl);
+    if (h5_write_rows(agreement, H5T_IEEE_F32LE, 0, rank == 0 ? (hsize_t)m.J : 0, m.agreement,
+                      dxpl, rc < 0 ? NULL : e) < 0)
+        rc = -1;
     h5_close(&agreement);
     h5_close(&dxpl);
     h5_close(&label_type);
     fault_point("prefs.before_complete");
-    h5_attr_write_u8(file, "complete", 1);
-    H5_CHECK(H5Fflush(file, H5F_SCOPE_GLOBAL), tmp);
-    h5_close(&file);
+    if (rc == 0) h5_attr_write_u8(file, "complete", 1);
+    if (rc == 0 && h5_flush(file, tmp, e) < 0) rc = -1;
+    if (h5_file_close(&file, tmp, rc < 0 ? NULL : e) < 0) rc = -1;
+    if (io_agree(rc, e, comm) < 0) {
+        if (rank == 0) unlink(tmp);  // never a half-written round file on disk
+        return -1;
+    }
     fault_point("prefs.before_rename");
 
     // 4. Durable and atomic publication.
@@ -559,6 +605,9 @@ static int read_stats(hid_t file, const char *path, PrefMeta *m, hid_t dxpl, Err
         rc = err_set(e, "%s: dataset /stats/agreement is missing or not of shape (J, J) = (%d, %d)",
                      path, m->J, m->J);
     if (rc == 0) rc = h5_read_rows(d, H5T_IEEE_F32LE, 0, (hsize_t)m->J, m->agreement, dxpl, e);
+    if (rc == 0)
+        rc = h5_crc_verify(d, path, h5_is_checksummed(file),
+                           h5_crc(0, m->agreement, (size_t)m->J * m->J * sizeof(float)), e);
     h5_close(&d);
     h5_close(&stats);
     return rc;
@@ -645,6 +694,50 @@ static int open_checks(PrefFile *f, hid_t dxpl, ErrMsg *e) {
     return check_labels(f->file, f->path, f->meta.n_rows, dxpl, e);
 }
 
+// Checks every /pairs column's crc32 (f->comm collective): the rows are split over the ranks,
+// each checksums its share, read in blocks (every rank makes the same number of reads), and one
+// all-gather joins the shares in row order. Returns the same verdict on every rank.
+static int verify_columns(PrefFile *f, hid_t dxpl, ErrMsg *e) {
+    const PrefMeta *m = &f->meta;
+    int rank = io_comm_rank(f->comm), nranks = io_comm_size(f->comm), rc = 0;
+    hsize_t row0, nrows, share0, most;
+    h5_split_rows((hsize_t)m->n_rows, rank, nranks, &row0, &nrows);
+    h5_split_rows((hsize_t)m->n_rows, 0, nranks, &share0, &most);  // rank 0's share is the largest
+    uint32_t crc[N_COLS];
+    uint64_t len[N_COLS];
+    hid_t dsets[N_COLS];
+    for (int c = 0; c < N_COLS; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "pairs/%s", COLS[c].name);
+        dsets[c] = H5_CHECK(H5Dopen2(f->file, name, H5P_DEFAULT), name);
+        hid_t t = H5_CHECK(H5Dget_type(dsets[c]), name);  // the stored bytes, labels included
+        size_t row_bytes = col_row_bytes(&COLS[c], m);
+        hsize_t block = row_bytes ? (PREFBUF_CHUNK_BYTES * 4) / row_bytes : 1;
+        if (block < 1) block = 1;
+        char *buf = xmalloc("prefbuf.verify", (size_t)(block < nrows ? block : nrows) * row_bytes + 1);
+        crc[c] = 0;
+        len[c] = nrows * row_bytes;
+        for (hsize_t done = 0; done < (most ? most : 1); done += block) {
+            hsize_t n = done < nrows ? (nrows - done < block ? nrows - done : block) : 0;
+            ErrMsg read_e;
+            if (h5_read_rows(dsets[c], t, row0 + (n ? done : 0), n, n ? buf : NULL, dxpl,
+                             &read_e) < 0) {
+                if (rc == 0) *e = read_e;
+                rc = -1;
+            } else if (n) {
+                crc[c] = h5_crc(crc[c], buf, (size_t)(n * row_bytes));
+            }
+        }
+        xfree(buf);
+        h5_close(&t);
+    }
+    h5_crc_combine(crc, len, N_COLS, f->comm);
+    int required = h5_is_checksummed(f->file);
+    for (int c = 0; c < N_COLS && rc == 0; c++) rc = h5_crc_verify(dsets[c], f->path, required, crc[c], e);
+    for (int c = 0; c < N_COLS; c++) h5_close(&dsets[c]);
+    return rc;
+}
+
 int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
     ErrMsg local;
     if (!e) e = &local;
@@ -667,8 +760,10 @@ int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
     f->file = file;
     hid_t dxpl = h5_dxpl_collective();
     int rc = open_checks(f, dxpl, e);
+    if (io_agree(rc, e, comm) == 0) rc = io_agree(verify_columns(f, dxpl, e), e, comm);
+    else rc = -1;
     h5_close(&dxpl);
-    if (io_agree(rc, e, comm) < 0) {
+    if (rc < 0) {
         prefbuf_close(f);
         return -1;
     }
