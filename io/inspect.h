@@ -26,4 +26,12 @@
    incomplete, inconsistent); out may then hold a partial summary. */
 int inspect_file(const char *path, FILE *out, ErrMsg *e) WARN_UNUSED_RESULT;
 
+/* Checks the crc32 of every dataset of a checkpoint or round file without loading a model: one
+   line per dataset to out ("ok", or "FAILED" with the stored and computed values or the missing
+   attribute), then a summary line. *n_failed receives the number of datasets that failed. One
+   process, no MPI. Returns 0 when every dataset could be checked (failed or not), or a negative
+   code with e filled: missing, not HDF5, not a concord file, incomplete, or written before
+   checksums (nothing to verify). */
+int inspect_verify(const char *path, FILE *out, int *n_failed, ErrMsg *e) WARN_UNUSED_RESULT;
+
 #endif
