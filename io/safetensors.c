@@ -169,18 +169,24 @@ static int parse_entry(const char *path, const cJSON *v, uint64_t data_bytes, Sa
                        "non-negative integers", path, NAME_SHOWN, nm);
     if (b > en || en > data_bytes)
         return err_set(e, "%s: tensor \"%.*s\": data_offsets [%llu, %llu] out of range: expected "
-                       "begin <= end <= %llu, the length of the data section", path, NAME_SHOWN,
+                       "begin <= end <= %llu, the length of the data section%s", path, NAME_SHOWN,
                        nm, (unsigned long long)b, (unsigned long long)en,
-                       (unsigned long long)data_bytes);
+                       (unsigned long long)data_bytes,
+                       en > data_bytes ? " (is the file truncated?)" : "");
     t->begin = b;
     t->end = en;
     uint64_t want = t->count * DTYPES[d].size;
-    if (en - b != want)
+    if (en - b != want) {
+        char dims[160] = "";
+        for (int i = 0, len = 0; i < ndim && len < (int)sizeof dims - 24; i++)
+            len += snprintf(dims + len, sizeof dims - (size_t)len, "%s%lld", i ? ", " : "",
+                            (long long)t->shape[i]);
         return err_set(e, "%s: tensor \"%.*s\": data_offsets [%llu, %llu] span %llu bytes, but "
-                       "dtype %s with shape of %llu elements needs %llu", path, NAME_SHOWN, nm,
-                       (unsigned long long)b, (unsigned long long)en,
-                       (unsigned long long)(en - b), DTYPES[d].name,
+                       "dtype %s with shape [%s] (%llu elements) needs %llu", path, NAME_SHOWN,
+                       nm, (unsigned long long)b, (unsigned long long)en,
+                       (unsigned long long)(en - b), DTYPES[d].name, dims,
                        (unsigned long long)t->count, (unsigned long long)want);
+    }
     return 0;
 }
 
