@@ -12,6 +12,7 @@ int cmd_plot(int argc, char **argv);         // PNG charts of a run's metrics.js
 int cmd_sample(int argc, char **argv);       // sample from a checkpoint
 int cmd_inspect(int argc, char **argv);      // summarise a checkpoint or round file
 int cmd_import_llmc(int argc, char **argv);  // llm.c GPT-2 checkpoint -> concord checkpoint
+int cmd_tokenize(int argc, char **argv);     // BPE ids of a text, or the text of ids
 int cmd_import_hf(int argc, char **argv);    // Hugging Face GPT-2 dir -> concord checkpoint
 int cmd_export_hf(int argc, char **argv);    // concord checkpoint -> Hugging Face GPT-2 dir
 

@@ -21,6 +21,7 @@ static const Command COMMANDS[] = {
     {"sample", cmd_sample, "CKPT [--prompt TEXT | --tokens IDS] ...  sample from a checkpoint"},
     {"inspect", cmd_inspect, "FILE                     summarise a checkpoint or a round file"},
     {"import-llmc", cmd_import_llmc, "IN.bin OUT.h5     convert an llm.c GPT-2 checkpoint"},
+    {"tokenize", cmd_tokenize, "--vocab SPEC [--decode] [TEXT | --file F]  BPE ids of a text"},
     {"import-hf", cmd_import_hf, "DIR OUT.h5          convert a Hugging Face GPT-2 (safetensors)"},
     {"export-hf", cmd_export_hf, "CKPT DIR            write a checkpoint as a Hugging Face GPT-2"},
     {"plot", cmd_plot, "RUN_DIR                     PNG charts of RUN_DIR/metrics.jsonl"},

@@ -17,3 +17,6 @@ concord_script_test(NAME test_bpe_oracle SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/bpe/
 concord_script_test(NAME test_bpe_forms SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/bpe/test_forms.sh
                     ARGS $<TARGET_FILE:bpe_driver> LABELS tokenizer TIMEOUT 180)
 set_tests_properties(test_bpe_oracle test_bpe_forms PROPERTIES FIXTURES_REQUIRED bpe_oracles)
+concord_script_test(NAME test_tokenize_cli SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/bpe/test_tokenize_cli.sh
+                    LABELS tokenizer TIMEOUT 120)
+set_tests_properties(test_tokenize_cli PROPERTIES FIXTURES_REQUIRED bpe_oracles)
