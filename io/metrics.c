@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -63,6 +64,20 @@ void metrics_set_list(MetricsRecord *r, const char *group, const char *key, cons
     set(r, group, key, list);
 }
 
+// write(2) of all n bytes (short writes resumed); 0 or -1 with errno set.
+static int write_all(int fd, const char *buf, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            return -1;
+        }
+        buf += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
 int metrics_append(const char *path, const MetricsRecord *r, ErrMsg *e) {
     char *text = cJSON_PrintUnformatted(r->root);
     CHECK(text);
@@ -71,12 +86,17 @@ int metrics_append(const char *path, const MetricsRecord *r, ErrMsg *e) {
     if (fd < 0) {
         rc = err_set(e, "%s: cannot open for appending: %s", path, strerror(errno));
     } else {
+        struct stat st;
+        off_t before = fstat(fd, &st) == 0 ? st.st_size : -1;
         size_t n = strlen(text);
         text[n] = '\n';  // cJSON's buffer has the NUL there; write the line with its newline
-        if (write(fd, text, n + 1) != (ssize_t)(n + 1) || fsync(fd) != 0)
-            rc = err_set(e, "%s: write failed: %s", path, strerror(errno));
+        int failed = write_all(fd, text, n + 1) != 0 || fsync(fd) != 0;
+        int saved = errno;
+        // A line cut short (a full disk) would make the file unreadable: take it back out.
+        if (failed && before >= 0 && ftruncate(fd, before) == 0) (void)fsync(fd);
+        if (close(fd) != 0 && !failed) failed = 1, saved = errno;
+        if (failed) rc = err_set(e, "cannot append to %s: %s", path, strerror(saved));
         text[n] = '\0';
-        close(fd);
     }
     cJSON_free(text);
     return rc;
@@ -129,9 +149,15 @@ int metrics_truncate(const char *path, int max_round, ErrMsg *e) {
     if (!out) return err_set(e, "%s: cannot create: %s", tmp, strerror(errno));
     TruncCtx t = {out, max_round};
     int rc = for_each_line(path, keep_line, &t, e);
-    if (fflush(out) != 0) rc = err_set(e, "%s: write failed", tmp);
-    fclose(out);
-    if (rc < 0) return rc;
+    // fputs errors stick to the stream: fflush and fclose report them (a full disk included)
+    int failed = ferror(out) || fflush(out) != 0;
+    int saved = errno;
+    if (fclose(out) != 0 && !failed) failed = 1, saved = errno;
+    if (failed && rc >= 0) rc = err_set(e, "cannot write %s: %s", tmp, strerror(saved));
+    if (rc < 0) {
+        unlink(tmp);  // the original file stays as it was
+        return rc;
+    }
     return fs_publish(tmp, path, NULL, e);
 }
 

@@ -226,7 +226,7 @@ void ensemble_report(RunCtx *rc, int round, const EnsembleModelStats *mine, cons
             char path[CONFIG_PATH_MAX + 32];
             ErrMsg e;
             snprintf(path, sizeof path, "%s/metrics.jsonl", en->base_dir);
-            if (metrics_append(path, m, &e) != 0) log_warn("metrics: %s", e.msg);
+            if (metrics_append(path, m, &e) != 0) die("metrics: %s", e.msg);  // e.g. a full disk
             metrics_record_free(m);
             char line[64 * ENSEMBLE_MAX_MODELS];
             int len = 0;

@@ -299,7 +299,8 @@ static void write_metrics(RunCtx *rc, MetricsRecord *m) {
         char mp[CONFIG_PATH_MAX + 32];
         ErrMsg e;
         metrics_path(rc, mp, sizeof mp);
-        if (metrics_append(mp, m, &e) != 0) log_warn("metrics: %s", e.msg);
+        // a line that cannot be written (a full disk) ends the run: the round is redone on resume
+        if (metrics_append(mp, m, &e) != 0) die("metrics: %s", e.msg);
     }
     metrics_record_free(m);
 }
