@@ -273,12 +273,14 @@ static int find_shaped(const SafeTensorsFile *f, const char *name, HfShape want,
     *t = safetensors_find(f, name);
     if (!*t) return err_set(e, "%s: missing tensor \"%s\"", f->path, name);
     int nd = want.cols ? 2 : 1;
-    int ok = (*t)->ndim == nd && (*t)->shape[0] == want.rows && (nd == 1 || (*t)->shape[1] == want.cols);
+    int ok = (*t)->ndim == nd && (*t)->shape[0] == want.rows &&
+             (nd == 1 || (*t)->shape[1] == want.cols);
     if (!ok) {
         char got[160] = "[", exp[64];
         for (int d = 0; d < (*t)->ndim; d++) {
             size_t len = strlen(got);
-            snprintf(got + len, sizeof got - len, "%s%lld", d ? ", " : "", (long long)(*t)->shape[d]);
+            snprintf(got + len, sizeof got - len, "%s%lld", d ? ", " : "",
+                     (long long)(*t)->shape[d]);
         }
         strncat(got, "]", sizeof got - strlen(got) - 1);
         shape_text(exp, sizeof exp, want);

@@ -426,7 +426,9 @@ static void text_json_string(Text *t, const char *s) {
 }
 
 static int out_by_name(const void *a, const void *b) {
-    return strcmp((*(const SafeTensorOut *const *)a)->name, (*(const SafeTensorOut *const *)b)->name);
+    const SafeTensorOut *x = *(const SafeTensorOut *const *)a;
+    const SafeTensorOut *y = *(const SafeTensorOut *const *)b;
+    return strcmp(x->name, y->name);
 }
 
 // The header for the tensors in order (sorted), padded so that 8 + its length is a multiple of 8.

@@ -11,13 +11,15 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: concord import-hf DIR OUT.h5 [--vocab-pad-to N]\n"
             "  Converts a Hugging Face GPT-2 (DIR/config.json with model_type \"gpt2\",\n"
-            "  activation_function \"gelu_new\", layer_norm_epsilon 1e-05; DIR/model.safetensors\n"
-            "  with F32, F16 or BF16 weights, names with or without \"transformer.\", LM head tied)\n"
-            "  into a concord checkpoint at exactly OUT.h5 (round 0, phase sft, no optimizer\n"
-            "  state, no character tokenizer: GPT-2 uses BPE, so sample with --tokens).\n"
-            "  --vocab-pad-to N   pad the vocabulary to a multiple of N rows (default %d, which\n"
-            "                     gives GPT-2's 50257 -> 50304 as llm.c); use the model.vocab_pad_to\n"
-            "                     of the config that will start from the checkpoint (model.init)\n",
+            "  activation_function \"gelu_new\", layer_norm_epsilon 1e-05;\n"
+            "  DIR/model.safetensors with F32, F16 or BF16 weights, names with or without\n"
+            "  \"transformer.\", LM head tied) into a concord checkpoint at exactly OUT.h5\n"
+            "  (round 0, phase sft, no optimizer state, no character tokenizer: GPT-2 uses\n"
+            "  BPE, so sample with --tokens).\n"
+            "  --vocab-pad-to N   pad the vocabulary to a multiple of N rows (default %d,\n"
+            "                     which gives GPT-2's 50257 -> 50304 as llm.c); use the\n"
+            "                     model.vocab_pad_to of a config that starts from the\n"
+            "                     checkpoint (model.init)\n",
             HF_GPT2_VOCAB_PAD_TO);
 }
 

@@ -94,13 +94,15 @@ static void test_round_trip(void) {
     CHECK_TRUE(f && fread(len8, 1, 8, f) == 8);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
-    CHECK_MSG((8 + n) % 8 == 0, "header length %llu: data not 8-byte aligned", (unsigned long long)n);
+    CHECK_MSG((8 + n) % 8 == 0, "header length %llu: data not 8-byte aligned",
+              (unsigned long long)n);
     char *hdr = calloc(n + 1, 1);
     CHECK_TRUE(f && fread(hdr, 1, n, f) == n);
     if (f) fclose(f);
     const char *start = "{\"__metadata__\":{\"format\":\"pt\"},\"a.first\":";
     CHECK_MSG(strncmp(hdr, start, strlen(start)) == 0, "header starts: %.60s", hdr);
-    const char *order[] = {"\"a.first\"", "\"empty\"", "\"quote\\\"d\"", "\"scalar\"", "\"z.last\""};
+    const char *order[] = {"\"a.first\"", "\"empty\"", "\"quote\\\"d\"", "\"scalar\"",
+                           "\"z.last\""};
     const char *prev = hdr;
     for (int i = 0; i < 5; i++) {
         const char *at = strstr(hdr, order[i]);
@@ -173,7 +175,8 @@ static void expect_refused(const char *what, const char *path, const char *const
     if (rc == 0) safetensors_close(&st);
 }
 
-#define REFUSED(what, path, ...) expect_refused(what, path, (const char *const[]){__VA_ARGS__, NULL})
+#define REFUSED(what, path, ...) \
+    expect_refused(what, path, (const char *const[]){__VA_ARGS__, NULL})
 
 static void test_bad_headers(void) {
     const char *p = DIR "/bad.safetensors";
@@ -265,7 +268,8 @@ static void test_bad_headers(void) {
         CHECK_TRUE(safetensors_read_f32(&st, safetensors_find(&st, "e"), v, &e) == 0);
         CHECK_TRUE(safetensors_read_f32(&st, safetensors_find(&st, "h"), v, &e) == 0);
         // data byte i is i*37: h's halves are bytes (0x00, 0x25) and (0x4a, 0x6f), little-endian
-        CHECK_TRUE(v[0] == safetensors_f16_to_f32(0x2500) && v[1] == safetensors_f16_to_f32(0x6f4a));
+        CHECK_TRUE(v[0] == safetensors_f16_to_f32(0x2500) &&
+                   v[1] == safetensors_f16_to_f32(0x6f4a));
         int rc = safetensors_read_f32(&st, safetensors_find(&st, "i"), v, &e);
         CHECK_MSG(rc < 0 && strstr(e.msg, "\"i\"") && strstr(e.msg, "dtype I32"),
                   "I32 read as weights: %s", e.msg);

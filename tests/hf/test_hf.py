@@ -455,7 +455,8 @@ def test_bad(env):
     case("__metadata__ not strings", ["__metadata__"],
          header=tampered(lambda h: h.update(__metadata__={"format": 1})), data=data)
     text = json.dumps(header)
-    dup = text[:-1] + ', "transformer.ln_f.bias": ' + json.dumps(header["transformer.ln_f.bias"]) + "}"
+    dup = (text[:-1] + ', "transformer.ln_f.bias": ' + json.dumps(header["transformer.ln_f.bias"])
+           + "}")
     case("duplicate tensor name", ["transformer.ln_f.bias", "twice"], raw=file_bytes(dup, data))
 
     def without(name):
@@ -467,7 +468,8 @@ def test_bad(env):
         return e
     case("missing tensor", ["missing tensor \"transformer.h.1.mlp.c_fc.bias\""],
          entries=without("transformer.h.1.mlp.c_fc.bias"))
-    case("missing wte", ["missing tensor \"wte.weight\""], entries=without("transformer.wte.weight"))
+    case("missing wte", ["missing tensor \"wte.weight\""],
+         entries=without("transformer.wte.weight"))
     w = sd["transformer.h.0.attn.c_attn.weight"]
     case("Conv1D weight not transposed", ["transformer.h.0.attn.c_attn.weight",
                                           f"shape [{3 * C}, {C}], expected [{C}, {3 * C}]",
@@ -503,7 +505,8 @@ def test_bad(env):
          cfg_=cfg_with(n_head=None))
     case("config: missing context length", ["config.json", "n_positions", "n_ctx"],
          cfg_=cfg_with(n_positions=None, n_ctx=None))
-    case("config: n_ctx disagrees", ["n_positions", "n_ctx", "disagree"], cfg_=cfg_with(n_ctx=T * 2))
+    case("config: n_ctx disagrees", ["n_positions", "n_ctx", "disagree"],
+         cfg_=cfg_with(n_ctx=T * 2))
     case("config: epsilon", ["config.json", "layer_norm_epsilon", "1e-06"],
          cfg_=cfg_with(layer_norm_epsilon=1e-6))
     case("config: activation", ["config.json", "activation_function", "\"relu\""],
