@@ -438,47 +438,56 @@ int bpe_set_merges(Bpe *b, const int32_t *pairs, int32_t n, const char *source,
     size_t joined_cap = 256;
     uint8_t *joined = xmalloc("bpe", joined_cap);
     int rc = 0;
+    char where[600], tl[96], tr[96], tj[200];  // for messages only
     for (int32_t r = 0; r < n && rc == 0; r++) {
-        char where[600];
+        int32_t l = pairs[2 * r], rt = pairs[2 * r + 1];
+        int bad_id = l < 0 || l >= b->V || rt < 0 || rt >= b->V;
+        int bad_special = !bad_id && (b->is_special[l] || b->is_special[rt]);
+        int32_t m = -1;
+        uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)rt;
+        size_t slot = 0;
+        if (!bad_id && !bad_special) {
+            size_t ll = (size_t)(b->off[l + 1] - b->off[l]);
+            size_t lr = (size_t)(b->off[rt + 1] - b->off[rt]);
+            if (ll + lr > joined_cap) {
+                joined_cap = ll + lr;
+                joined = xrealloc("bpe", joined, joined_cap);
+            }
+            memcpy(joined, b->blob + b->off[l], ll);
+            memcpy(joined + ll, b->blob + b->off[rt], lr);
+            m = bpe_lookup(b, joined, ll + lr);
+            if (m >= 0 && b->is_special[m]) m = -1;
+            size_t mask = b->pair_cap - 1;
+            slot = hash_pair(key) & mask;
+            while (b->pairs[slot].key != PAIR_EMPTY && b->pairs[slot].key != key)
+                slot = (slot + 1) & mask;
+            if (m >= 0 && b->pairs[slot].key != key) {
+                b->pairs[slot] = (PairSlot){.key = key, .rank = r, .merged = m};
+                b->merges[2 * r] = l;
+                b->merges[2 * r + 1] = rt;
+                continue;
+            }
+        }
+        // A bad merge: name it.
         if (lines) snprintf(where, sizeof where, "%s line %d", source, lines[r]);
         else snprintf(where, sizeof where, "%s[%d]", source, r);
-        int32_t l = pairs[2 * r], rt = pairs[2 * r + 1];
-        if (l < 0 || l >= b->V || rt < 0 || rt >= b->V) {
+        if (bad_id) {
             rc = err_set(e, "%s: merge (%d, %d) names an id outside 0..%d", where, l, rt, b->V - 1);
             break;
         }
-        char tl[96], tr[96], tj[200];
         token_text(b, l, tl, sizeof tl);
         token_text(b, rt, tr, sizeof tr);
-        if (b->is_special[l] || b->is_special[rt]) {
+        if (bad_special) {
             rc = err_set(e, "%s: merge %s %s uses a special token", where, tl, tr);
-            break;
-        }
-        size_t ll = (size_t)(b->off[l + 1] - b->off[l]), lr = (size_t)(b->off[rt + 1] - b->off[rt]);
-        if (ll + lr > joined_cap) {
-            joined_cap = ll + lr;
-            joined = xrealloc("bpe", joined, joined_cap);
-        }
-        memcpy(joined, b->blob + b->off[l], ll);
-        memcpy(joined + ll, b->blob + b->off[rt], lr);
-        int32_t m = bpe_lookup(b, joined, ll + lr);
-        if (m < 0 || b->is_special[m]) {
+        } else if (m < 0) {
+            size_t len = (size_t)(b->off[l + 1] - b->off[l] + b->off[rt + 1] - b->off[rt]);
             rc = err_set(e, "%s: merge %s %s: the joined token %s is not in the vocabulary", where,
-                         tl, tr, bpe_quote_bytes(joined, ll + lr, tj, sizeof tj));
-            break;
-        }
-        uint64_t key = (uint64_t)(uint32_t)l << 32 | (uint32_t)rt;
-        size_t mask = b->pair_cap - 1, i = hash_pair(key) & mask;
-        while (b->pairs[i].key != PAIR_EMPTY && b->pairs[i].key != key) i = (i + 1) & mask;
-        if (b->pairs[i].key == key) {
-            int32_t first = b->pairs[i].rank;
+                         tl, tr, bpe_quote_bytes(joined, len, tj, sizeof tj));
+        } else {
+            int32_t first = b->pairs[slot].rank;
             if (lines) rc = err_set(e, "%s: merge %s %s repeats line %d", where, tl, tr, lines[first]);
             else rc = err_set(e, "%s: merge %s %s repeats %s[%d]", where, tl, tr, source, first);
-            break;
         }
-        b->pairs[i] = (PairSlot){.key = key, .rank = r, .merged = m};
-        b->merges[2 * r] = l;
-        b->merges[2 * r + 1] = rt;
     }
     xfree(joined);
     if (rc != 0) {

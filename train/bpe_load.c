@@ -287,22 +287,43 @@ static void merges_free(MergeList *m) {
     xfree(m->lines);
 }
 
-// Looks up one byte-level part of a merge; where names it ("vocab.bpe line 7").
-static int32_t merge_part(const Bpe *b, const char *part, size_t len, const char *where,
-                          const char *merge, const char *vocab, ErrMsg *e) {
+// Where a merge comes from, for messages (formatted only when something is wrong).
+typedef struct {
+    const char *source;  // "vocab.bpe" or "tokenizer.json: model.merges"
+    int num;             // line number, or index in the array
+    int is_line;
+    const char *left, *right;  // the merge's two parts as written
+    size_t left_len, right_len;
+} MergeWhere;
+
+static void where_text(const MergeWhere *w, char *buf, size_t size) {
+    if (w->is_line) snprintf(buf, size, "%s line %d", w->source, w->num);
+    else snprintf(buf, size, "%s[%d]", w->source, w->num);
+}
+
+// Looks up one byte-level part of a merge (the left one when left is set).
+static int32_t merge_part(const Bpe *b, const MergeWhere *w, int left, const char *vocab,
+                          ErrMsg *e) {
+    const char *part = left ? w->left : w->right;
+    size_t len = left ? w->left_len : w->right_len;
     uint8_t small[256];
     uint8_t *buf = len <= sizeof small ? small : xmalloc("bpe load", len);
     uint32_t bad = 0;
     int64_t n = decode_token(part, len, buf, &bad);
-    int32_t id = -1;
-    if (n < 0)
-        err_set(e, "%s: merge \"%.120s\": U+%04X is not one of GPT-2's byte-level characters",
-                where, merge, bad);
-    else if (n == 0 || (id = bpe_lookup(b, buf, (size_t)n)) < 0)
-        err_set(e, "%s: merge \"%.120s\": \"%.*s\" is not in the vocabulary (%s)", where, merge,
-                (int)(len < 120 ? len : 120), part, vocab);
+    int32_t id = n > 0 ? bpe_lookup(b, buf, (size_t)n) : -1;
     if (buf != small) xfree(buf);
-    return id;
+    if (id >= 0) return id;
+    char where[600];
+    where_text(w, where, sizeof where);
+    int ll = (int)(w->left_len < 100 ? w->left_len : 100);
+    int rl = (int)(w->right_len < 100 ? w->right_len : 100);
+    if (n < 0)
+        err_set(e, "%s: merge \"%.*s %.*s\": U+%04X is not one of GPT-2's byte-level characters",
+                where, ll, w->left, rl, w->right, bad);
+    else
+        err_set(e, "%s: merge \"%.*s %.*s\": \"%.*s\" is not in the vocabulary (%s)", where, ll,
+                w->left, rl, w->right, (int)(len < 100 ? len : 100), part, vocab);
+    return -1;
 }
 
 // Reads merges.txt / vocab.bpe into b. need_header: OpenAI's form, whose reader skips the first
@@ -332,19 +353,18 @@ static int read_merges_text(Bpe *b, const char *path, int need_header, const cha
                          "starts with it), got \"%.60s\"", path, s);
             break;
         }
-        char where[600], merge[256];
-        snprintf(where, sizeof where, "%s line %d", path, line);
-        snprintf(merge, sizeof merge, "%.*s", (int)(n < 200 ? n : 200), s);
         char *space = memchr(s, ' ', n);
         if (n == 0 || !space || space == s || space == s + n - 1 ||
             memchr(space + 1, ' ', (size_t)(s + n - space - 1))) {
-            rc = err_set(e, "%s: expected a merge: two tokens separated by one space, got \"%s\"",
-                         where, merge);
+            rc = err_set(e, "%s line %d: expected a merge: two tokens separated by one space, got "
+                         "\"%.*s\"", path, line, (int)(n < 200 ? n : 200), s);
             break;
         }
         size_t ll = (size_t)(space - s);
-        int32_t left = merge_part(b, s, ll, where, merge, vocab, e);
-        int32_t right = left < 0 ? -1 : merge_part(b, space + 1, n - ll - 1, where, merge, vocab, e);
+        MergeWhere w = {.source = path, .num = line, .is_line = 1, .left = s, .left_len = ll,
+                        .right = space + 1, .right_len = n - ll - 1};
+        int32_t left = merge_part(b, &w, 1, vocab, e);
+        int32_t right = left < 0 ? -1 : merge_part(b, &w, 0, vocab, e);
         if (left < 0 || right < 0) {
             rc = -1;
             break;
@@ -498,15 +518,14 @@ static int read_json_merges(Bpe *b, const cJSON *merges, const char *path, ErrMs
                        "pairs", path);
     MergeList m = {0};
     int rc = 0, i = 0;
+    char source[600];
+    snprintf(source, sizeof source, "%s: model.merges", path);
     const cJSON *item;
     cJSON_ArrayForEach(item, merges) {
-        char where[600], merge[256];
-        snprintf(where, sizeof where, "%s: model.merges[%d]", path, i);
         const char *l = NULL, *r = NULL;
         size_t ll = 0, rl = 0;
         if (cJSON_IsString(item)) {
             const char *s = item->valuestring, *space = strchr(s, ' ');
-            snprintf(merge, sizeof merge, "%.200s", s);
             if (space && space != s && space[1] && !strchr(space + 1, ' ')) {
                 l = s;
                 ll = (size_t)(space - s);
@@ -520,15 +539,17 @@ static int read_json_merges(Bpe *b, const cJSON *merges, const char *path, ErrMs
             r = cJSON_GetArrayItem(item, 1)->valuestring;
             ll = strlen(l);
             rl = strlen(r);
-            snprintf(merge, sizeof merge, "%.100s %.100s", l, r);
             if (ll == 0 || rl == 0) l = NULL;
         }
         if (!l) {
-            rc = err_set(e, "%s: expected \"a b\" (two tokens, one space) or [\"a\", \"b\"]", where);
+            rc = err_set(e, "%s: model.merges[%d]: expected \"a b\" (two tokens, one space) or "
+                         "[\"a\", \"b\"]", path, i);
             break;
         }
-        int32_t left = merge_part(b, l, ll, where, merge, "model.vocab", e);
-        int32_t right = left < 0 ? -1 : merge_part(b, r, rl, where, merge, "model.vocab", e);
+        MergeWhere w = {.source = source, .num = i, .left = l, .left_len = ll, .right = r,
+                        .right_len = rl};
+        int32_t left = merge_part(b, &w, 1, "model.vocab", e);
+        int32_t right = left < 0 ? -1 : merge_part(b, &w, 0, "model.vocab", e);
         if (left < 0 || right < 0) {
             rc = -1;
             break;
@@ -536,11 +557,7 @@ static int read_json_merges(Bpe *b, const cJSON *merges, const char *path, ErrMs
         merges_add(&m, left, right, i);
         i++;
     }
-    if (rc == 0) {
-        char source[600];
-        snprintf(source, sizeof source, "%s: model.merges", path);
-        rc = bpe_set_merges(b, m.pairs, m.n, source, NULL, e);
-    }
+    if (rc == 0) rc = bpe_set_merges(b, m.pairs, m.n, source, NULL, e);
     merges_free(&m);
     return rc;
 }

@@ -10,8 +10,8 @@ with invalid UTF-8 (stray bytes, truncated, overlong, surrogate and out-of-range
 Letters and digits come only from blocks assigned before Unicode 14, so that PCRE2's tables and
 the JavaScript engine's agree on what is a letter.
 
-usage: gen_corpus.py OUT [--records N] [--seed S] [--valid-only] [--sep newline]
-  --valid-only, --sep newline: one big valid UTF-8 text for speed measurements.
+usage: gen_corpus.py OUT [--records N] [--seed S] [--valid-only] [--sep newline] [--no-long-runs]
+  --valid-only --sep newline --no-long-runs: ordinary valid text for speed measurements.
 """
 import argparse
 import random
@@ -155,8 +155,10 @@ def long_run(r):
     return unit * r.randrange(30, 1000 // len(unit.encode("utf-8")))
 
 
-def valid_record(r):
+def valid_record(r, long_runs=True):
     k = r.randrange(100)
+    if not long_runs and 80 <= k < 82:
+        k = 0
     if k < 35:
         return " ".join(sentence(r) for _ in range(r.randrange(1, 4)))
     if k < 45:
@@ -205,6 +207,8 @@ def main():
     ap.add_argument("--seed", type=int, default=2019)
     ap.add_argument("--valid-only", action="store_true")
     ap.add_argument("--sep", choices=["nul", "newline"], default="nul")
+    ap.add_argument("--no-long-runs", action="store_true",
+                    help="prose instead of the 30..1000-byte runs of one unit")
     a = ap.parse_args()
     r = random.Random(a.seed)
     records = []
@@ -212,7 +216,7 @@ def main():
         if not a.valid_only and r.random() < 0.08:
             rec = invalid_record(r)
         else:
-            rec = valid_record(r).encode("utf-8")
+            rec = valid_record(r, not a.no_long_runs).encode("utf-8")
         records.append(rec.replace(b"\0", b""))
     sep = b"\0" if a.sep == "nul" else b"\n"
     with open(a.out, "wb") as f:
