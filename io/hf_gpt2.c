@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/ckpt.h"
 #include "io/safetensors.h"
@@ -356,7 +357,24 @@ int hf_gpt2_load(const char *dir, int vocab_pad_to, ParamSlab *w, ErrMsg *e) {
     if (snprintf(path, sizeof path, "%s/model.safetensors", dir) >= (int)sizeof path)
         return err_set(e, "%s: directory path too long", dir);
     SafeTensorsFile f;
-    if (safetensors_open(&f, path, e) < 0) return -1;
+    if (safetensors_open(&f, path, e) < 0) {
+        // Say why when the directory holds the weights in a form not read here.
+        static const char *const other[][2] = {
+            {"model.safetensors.index.json", "sharded weights (join the shards into one file)"},
+            {"pytorch_model.bin", "PyTorch pickle weights (save them as model.safetensors)"}};
+        char alt[HF_PATH_MAX + 32];
+        for (int i = 0; i < 2 && access(path, F_OK) != 0; i++) {
+            snprintf(alt, sizeof alt, "%s/%s", dir, other[i][0]);
+            if (access(alt, F_OK) == 0) {
+                size_t len = strlen(e->msg);
+                snprintf(e->msg + len, sizeof e->msg - len,
+                         "\nHINT: %s holds %s; only a single model.safetensors is read", alt,
+                         other[i][1]);
+                break;
+            }
+        }
+        return -1;
+    }
     param_slab_init(w, &cfg, "hf.params");
     int rc = load_tensors(&f, w, e);
     safetensors_close(&f);

@@ -530,6 +530,9 @@ def test_bad(env):
     write_hf_dir(d, cfg, good)
     os.remove(os.path.join(d, "model.safetensors"))
     env.refused("no model.safetensors", ["import-hf", d, out], ["model.safetensors"], out)
+    open(os.path.join(d, "pytorch_model.bin"), "wb").close()
+    env.refused("pytorch_model.bin only", ["import-hf", d, out],
+                ["model.safetensors", "HINT: ", "pytorch_model.bin"], out)
     env.refused("no directory", ["import-hf", env.path("nowhere"), out], ["nowhere"], out)
     env.refused("usage: one argument", ["import-hf", d], ["expected 2 arguments"], out)
     env.refused("usage: unknown option", ["import-hf", d, out, "--pad"], ["--pad"], out)
