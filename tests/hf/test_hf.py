@@ -551,6 +551,11 @@ def test_bad(env):
     env.refused("export: not a checkpoint", ["export-hf", os.path.join(d, "model.safetensors"), ex],
                 ["model.safetensors"])
     env.refused("export: usage", ["export-hf", nope], ["expected 2 arguments"])
+    write_hf_dir(d, cfg, good)
+    learned = env.path("learned.h5")
+    env.import_ok(d, learned)
+    env.refused("export: DIR is a file", ["export-hf", learned, os.path.join(d, "config.json")],
+                ["cannot create", "config.json"])
 
 
 def main():
