@@ -58,7 +58,8 @@ static int parse_args(TokenizeArgs *a, int argc, char **argv) {
         }
     }
     if (!a->vocab || !a->text == !a->file) {
-        fprintf(stderr, "error: tokenize: needs --vocab SPEC and exactly one of TEXT or --file F\n");
+        fprintf(stderr,
+                "error: tokenize: needs --vocab SPEC and exactly one of TEXT or --file F\n");
         usage(stderr);
         return -1;
     }
@@ -102,9 +103,10 @@ static int64_t parse_ids(const uint8_t *text, size_t n, int32_t *ids, const char
         if (i == n) return k;
         size_t start = i;
         int64_t v = 0;
-        while (i < n && text[i] >= '0' && text[i] <= '9' && v <= INT32_MAX) v = v * 10 + (text[i++] - '0');
-        int sep = i == n || text[i] == ' ' || text[i] == ',' || text[i] == '\n' || text[i] == '\t' ||
-                  text[i] == '\r';
+        while (i < n && text[i] >= '0' && text[i] <= '9' && v <= INT32_MAX)
+            v = v * 10 + (text[i++] - '0');
+        int sep = i == n || text[i] == ' ' || text[i] == ',' || text[i] == '\n' ||
+                  text[i] == '\t' || text[i] == '\r';
         if (i == start || !sep || v > INT32_MAX) {
             size_t end = start;
             while (end < n && end - start < 20 && text[end] != ' ' && text[end] != '\n') end++;
@@ -149,7 +151,8 @@ int cmd_tokenize(int argc, char **argv) {
         if (k >= 0 && len < 0) fprintf(stderr, "error: tokenize --decode: %s\n", e.msg);
         if (len >= 0) {
             uint8_t *out = xmalloc("tokenize", len ? (size_t)len : 1);
-            if (bpe_decode(b, ids, (size_t)k, out, (size_t)len, &e) != len) die("decode length changed");
+            if (bpe_decode(b, ids, (size_t)k, out, (size_t)len, &e) != len)
+                die("decode length changed");
             fwrite(out, 1, (size_t)len, stdout);
             xfree(out);
             if (a.stats)
@@ -163,9 +166,11 @@ int cmd_tokenize(int argc, char **argv) {
         for (int64_t i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
         printf("\n");
         if (a.stats)
-            fprintf(stderr, "tokenize: %zu bytes -> %lld tokens in %.3f s (%.2f MB/s; vocabulary "
-                    "of %d loaded in %.3f s)\n", n, (long long)k, dt, dt > 0 ? (double)n / dt / 1e6 : 0.0,
-                    bpe_vocab_size(b), load_s);
+            fprintf(stderr,
+                    "tokenize: %zu bytes -> %lld tokens in %.3f s (%.2f MB/s; vocabulary "
+                    "of %d loaded in %.3f s)\n",
+                    n, (long long)k, dt, dt > 0 ? (double)n / dt / 1e6 : 0.0, bpe_vocab_size(b),
+                    load_s);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "error: tokenize: cannot write the output\n");

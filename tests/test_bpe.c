@@ -68,13 +68,15 @@ static void test_split(void) {
     check_split("Hello world", "Hello| world");
     check_split("", "");
     // contractions: the seven lower-case ones only
-    check_split("I'm you're he's we've they'll I'd can't", "I|'m| you|'re| he|'s| we|'ve| they|'ll| I|'d| can|'t");
+    check_split("I'm you're he's we've they'll I'd can't",
+                "I|'m| you|'re| he|'s| we|'ve| they|'ll| I|'d| can|'t");
     check_split("DON'T", "DON|'|T");
     check_split("it's'", "it|'s|'");
     check_split("'sand", "'s|and");
     // numbers: runs of digits, split from letters and punctuation
     check_split("abc123 4567 3.14", "abc|123| 4567| 3|.|14");
-    check_split("x\xd9\xa3\xd9\xa4 \xc2\xbd", "x|\xd9\xa3\xd9\xa4| \xc2\xbd");  // Arabic-Indic digits, ½
+    check_split("x\xd9\xa3\xd9\xa4 \xc2\xbd",
+                "x|\xd9\xa3\xd9\xa4| \xc2\xbd");  // Arabic-Indic digits, ½
     // whitespace runs: the last space goes with the next word; trailing runs stay whole
     check_split("a   b", "a|  | b");
     check_split("a\n\nb", "a|\n|\n|b");
@@ -88,7 +90,8 @@ static void test_split(void) {
     // accented letters, combining marks (not letters), CJK, emoji
     check_split("caf\xc3\xa9 na\xc3\xafve", "caf\xc3\xa9| na\xc3\xafve");
     check_split("e\xcc\x81t\xc3\xa9", "e|\xcc\x81|t\xc3\xa9");
-    check_split("\xe4\xbd\xa0\xe5\xa5\xbd \xe4\xb8\x96\xe7\x95\x8c", "\xe4\xbd\xa0\xe5\xa5\xbd| \xe4\xb8\x96\xe7\x95\x8c");
+    check_split("\xe4\xbd\xa0\xe5\xa5\xbd \xe4\xb8\x96\xe7\x95\x8c",
+                "\xe4\xbd\xa0\xe5\xa5\xbd| \xe4\xb8\x96\xe7\x95\x8c");
     check_split("hi \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd!", "hi| \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd!");
     // Unicode whitespace as in ECMAScript: NBSP and U+FEFF are spaces, U+0085 is not
     check_split("a\xc2\xa0" "b", "a|\xc2\xa0|b");
@@ -176,7 +179,8 @@ static void test_merges(void) {
     check_encode(b, "<|endoftext|><|endoftext|>", 1, (int32_t[]){ID_EOT, ID_EOT}, 2);
     int32_t plain[] = {'x', '<', '|', 'e', 'n', 'd', 'o', 'f', 't', 'e', 'x', 't', '|', '>', ID_AB};
     check_encode(b, "x<|endoftext|>ab", 0, plain, 15);
-    check_encode(b, "<|endoftext|", 1, (int32_t[]){'<', '|', 'e', 'n', 'd', 'o', 'f', 't', 'e', 'x', 't', '|'}, 12);
+    check_encode(b, "<|endoftext|", 1,
+                 (int32_t[]){'<', '|', 'e', 'n', 'd', 'o', 'f', 't', 'e', 'x', 't', '|'}, 12);
     // a long piece goes through the heap: 3000 letters "ab" repeated -> 1500 "ab" tokens
     size_t n = 3000;
     uint8_t *text = malloc(n);
@@ -297,6 +301,34 @@ static void test_arrays(void) {
     }
 }
 
+// Several specials, one the prefix of another: the longest wins where both start; each is found
+// again after the others are used.
+static void test_several_specials(void) {
+    static const char *const extra[] = {"ab", "<|a|>", "<|b|>", "<|a|>x"};
+    uint8_t blob[300];
+    int64_t off[261];
+    int64_t o = 0;
+    for (int i = 0; i < 256; i++) off[i] = o, blob[o++] = (uint8_t)i;
+    for (int i = 0; i < 4; i++) {
+        off[256 + i] = o;
+        memcpy(blob + o, extra[i], strlen(extra[i]));
+        o += (int64_t)strlen(extra[i]);
+    }
+    off[260] = o;
+    int32_t merges[2] = {'a', 'b'}, specials[3] = {257, 258, 259};
+    BpeArrays a = {.n_tokens = 260, .token_bytes = blob, .token_offsets = off, .n_merges = 1,
+                   .merges = merges, .n_specials = 3, .special_ids = specials};
+    Bpe *b = NULL;
+    ErrMsg e;
+    CHECK_TRUE(bpe_from_arrays(&b, &a, &e) == 0);
+    if (!b) return;
+    check_encode(b, "<|b|>ab<|a|>x<|a|>y<|b|>", 1, (int32_t[]){258, 256, 259, 257, 'y', 258}, 6);
+    check_encode(b, "<|a|<|a|>>", 1, (int32_t[]){'<', '|', 'a', '|', 257, '>'}, 6);
+    check_encode(b, "<|b|>", 0, (int32_t[]){'<', '|', 'b', '|', '>'}, 5);
+    CHECK_EQ_I64(bpe_special_id(b, "<|a|>x"), 259);
+    bpe_free(b);
+}
+
 // ---------------------------------------------------------------------------------------------
 // loaders
 
@@ -382,22 +414,26 @@ static void test_loaders(void) {
     check_load("encoder.json + vocab.bpe", SPEC("encoder.json", "vocab.bpe"), NULL);
     check_load("a directory with OpenAI's files", dir, NULL);
     write_text("nohdr.bpe", "a b\nab c\nb b\n");
-    check_load("no #version", SPEC("encoder.json", "nohdr.bpe"), "nohdr.bpe line 1: expected the header");
+    check_load("no #version", SPEC("encoder.json", "nohdr.bpe"),
+               "nohdr.bpe line 1: expected the header");
     write_text("nonl.bpe", "#version: 0.2\na b\nab c\nb b");
-    check_load("no final newline", SPEC("encoder.json", "nonl.bpe"), "the last line has no newline");
+    check_load("no final newline", SPEC("encoder.json", "nonl.bpe"),
+               "the last line has no newline");
     write_text("empty.bpe", "#version: 0.2\n");
     check_load("zero merges", SPEC("encoder.json", "empty.bpe"), "empty.bpe: no merges");
     write_text("unknown.bpe", "#version: 0.2\na b\nab qq\n");
     check_load("merge part not in the vocabulary", SPEC("encoder.json", "unknown.bpe"),
                "unknown.bpe line 3: merge \"ab qq\": \"qq\" is not in the vocabulary");
     write_text("joined.bpe", "#version: 0.2\na b\nb c\n");
-    check_load("merge result not in the vocabulary", SPEC("encoder.json", "joined.bpe"),
-               "joined.bpe line 3: merge \"b\" \"c\": the joined token \"bc\" is not in the vocabulary");
+    check_load(
+        "merge result not in the vocabulary", SPEC("encoder.json", "joined.bpe"),
+        "joined.bpe line 3: merge \"b\" \"c\": the joined token \"bc\" is not in the vocabulary");
     write_text("twospace.bpe", "#version: 0.2\na  b\n");
     check_load("malformed merge line", SPEC("encoder.json", "twospace.bpe"),
                "twospace.bpe line 2: expected a merge: two tokens separated by one space");
     write_text("repeat.bpe", "#version: 0.2\na b\nb b\na b\n");
-    check_load("repeated merge", SPEC("encoder.json", "repeat.bpe"), "repeat.bpe line 4: merge \"a\" \"b\" repeats line 2");
+    check_load("repeated merge", SPEC("encoder.json", "repeat.bpe"),
+               "repeat.bpe line 4: merge \"a\" \"b\" repeats line 2");
     write_text("badchar.bpe", "#version: 0.2\na \xc5\x90\n");
     check_load("merge character outside the byte map", SPEC("encoder.json", "badchar.bpe"),
                "U+0150 is not one of GPT-2's byte-level characters");
@@ -414,12 +450,14 @@ static void test_loaders(void) {
     write_vocab("same.json", ", \"\\u0120\": 260");  // "\u0120" is the byte ' ', already id 32
     check_load("repeated token", SPEC("same.json", "vocab.bpe"), "tokens 32 and 260 are both");
     write_text("broken.json", "{\"a\": 1,\n \"b\": }");
-    check_load("invalid JSON", SPEC("broken.json", "vocab.bpe"), "broken.json: not valid JSON (line 2");
+    check_load("invalid JSON", SPEC("broken.json", "vocab.bpe"),
+               "broken.json: not valid JSON (line 2");
     write_text("array.json", "[1, 2]");
     check_load("vocabulary not an object", SPEC("array.json", "vocab.bpe"),
                "expected an object mapping each token to its id");
     write_text("short.json", "{\"a\": 0, \"b\": 1}");
-    check_load("missing byte tokens", SPEC("short.json", "vocab.bpe"), "at least the 256 byte tokens");
+    check_load("missing byte tokens", SPEC("short.json", "vocab.bpe"),
+               "at least the 256 byte tokens");
     check_load("missing file", SPEC("nope.json", "vocab.bpe"), "nope.json: cannot open");
     check_load("bad spec", "a.json,", "expected VOCAB.json,MERGES");
 
@@ -433,18 +471,21 @@ static void test_loaders(void) {
     // (c) tokenizer.json: both merge styles, specials from added_tokens
     write_tokenizer_json("t1.json", "BPE", BYTE_LEVEL, "[\"a b\", \"ab c\", \"b b\"]", ADDED_EOT);
     check_load("tokenizer.json, \"a b\" merges", path_in("t1.json"), NULL);
-    write_tokenizer_json("t2.json", "BPE", BYTE_LEVEL, "[[\"a\", \"b\"], [\"ab\", \"c\"], [\"b\", \"b\"]]",
-                         ADDED_EOT);
+    write_tokenizer_json("t2.json", "BPE", BYTE_LEVEL,
+                         "[[\"a\", \"b\"], [\"ab\", \"c\"], [\"b\", \"b\"]]", ADDED_EOT);
     check_load("tokenizer.json, [\"a\", \"b\"] merges", path_in("t2.json"), NULL);
     write_tokenizer_json("t3.json", "WordPiece", BYTE_LEVEL, "[\"a b\"]", ADDED_EOT);
-    check_load("model.type", path_in("t3.json"), "t3.json: model.type: expected \"BPE\", got the string \"WordPiece\"");
+    check_load("model.type", path_in("t3.json"),
+               "t3.json: model.type: expected \"BPE\", got the string \"WordPiece\"");
     write_tokenizer_json("t4.json", "BPE", "{\"type\": \"ByteLevel\", \"add_prefix_space\": true}",
                          "[\"a b\"]", ADDED_EOT);
     check_load("add_prefix_space", path_in("t4.json"), "pre_tokenizer.add_prefix_space");
     write_tokenizer_json("t5.json", "BPE", "{\"type\": \"Whitespace\"}", "[\"a b\"]", ADDED_EOT);
-    check_load("pre_tokenizer", path_in("t5.json"), "pre_tokenizer: expected {\"type\": \"ByteLevel\"}");
+    check_load("pre_tokenizer", path_in("t5.json"),
+               "pre_tokenizer: expected {\"type\": \"ByteLevel\"}");
     write_tokenizer_json("t6.json", "BPE", BYTE_LEVEL, "[]", ADDED_EOT);
-    check_load("zero merges (tokenizer.json)", path_in("t6.json"), "t6.json: model.merges: no merges");
+    check_load("zero merges (tokenizer.json)", path_in("t6.json"),
+               "t6.json: model.merges: no merges");
     write_tokenizer_json("t7.json", "BPE", BYTE_LEVEL, "[\"a b\", 7]", ADDED_EOT);
     check_load("bad merge item", path_in("t7.json"), "t7.json: model.merges[1]: expected \"a b\"");
     write_tokenizer_json("t8.json", "BPE", BYTE_LEVEL, "[\"a b\", \"b c\"]", ADDED_EOT);
@@ -452,7 +493,8 @@ static void test_loaders(void) {
                "model.merges[1]: merge \"b\" \"c\": the joined token \"bc\"");
     write_tokenizer_json("t9.json", "BPE", BYTE_LEVEL, "[\"a b\"]",
                          "[{\"id\": 259, \"content\": \"<tool>\", \"special\": false}]");
-    check_load("non-special added token", path_in("t9.json"), "concord supports only special added tokens");
+    check_load("non-special added token", path_in("t9.json"),
+               "concord supports only special added tokens");
     // Without added_tokens there is no special token, and "<|endoftext|>" is ordinary text.
     write_tokenizer_json("t10.json", "BPE", BYTE_LEVEL, "[\"a b\"]", "[]");
     Bpe *plain = NULL;
@@ -497,6 +539,7 @@ int main(void) {
     test_merges();
     test_round_trip();
     test_arrays();
+    test_several_specials();
     test_loaders();
     bpe_splitter_free(splitter);
     return check_report();

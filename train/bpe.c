@@ -154,7 +154,8 @@ int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) {
     if (!code) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(errcode, msg, sizeof msg);
-        return err_set(e, "bpe: PCRE2 cannot compile the pre-tokenization pattern at offset %zu: %s",
+        return err_set(e,
+                       "bpe: PCRE2 cannot compile the pre-tokenization pattern at offset %zu: %s",
                        (size_t)erroff, (const char *)msg);
     }
     // JIT is a speed-up only: without it (PCRE2 built without JIT) matching is the same.
@@ -485,7 +486,8 @@ int bpe_set_merges(Bpe *b, const int32_t *pairs, int32_t n, const char *source,
                          tl, tr, bpe_quote_bytes(joined, len, tj, sizeof tj));
         } else {
             int32_t first = b->pairs[slot].rank;
-            if (lines) rc = err_set(e, "%s: merge %s %s repeats line %d", where, tl, tr, lines[first]);
+            if (lines)
+                rc = err_set(e, "%s: merge %s %s repeats line %d", where, tl, tr, lines[first]);
             else rc = err_set(e, "%s: merge %s %s repeats %s[%d]", where, tl, tr, source, first);
         }
     }
@@ -710,7 +712,8 @@ static int id_piece(void *ctx, const uint8_t *piece, size_t len, ErrMsg *e) {
     int fits = k->max - k->n >= got;
     if (fits) memcpy(k->ids + k->n, tmp, got * sizeof(int32_t));
     if (tmp != small) xfree(tmp);
-    if (!fits) return err_set(e, "bpe_encode: the text is longer than max_ids (%zu) tokens", k->max);
+    if (!fits)
+        return err_set(e, "bpe_encode: the text is longer than max_ids (%zu) tokens", k->max);
     k->n += got;
     return 0;
 }
@@ -727,43 +730,72 @@ static size_t find_bytes(const uint8_t *text, size_t n, const uint8_t *needle, s
     return n;
 }
 
-// Earliest special token in text[0..n) at *at (the longest one there); its id, or -1 if none.
-static int32_t find_special(const Bpe *b, const uint8_t *text, size_t n, size_t *at) {
+// Where each special token next occurs, so that a text with many occurrences of one special is
+// not rescanned for the others: at[s] is the first position of special s at or after where it
+// was last searched from (n when none); it is searched again only once pos has passed it.
+typedef struct {
+    size_t small[8];
+    size_t *at;  // (n_specials)
+} SpecialScan;
+
+// Earliest special token at or after pos (the longest one there): its id, position in *found;
+// -1 when none is left.
+static int32_t next_special(const Bpe *b, SpecialScan *scan, const uint8_t *text, size_t n,
+                            size_t pos, size_t *found) {
     int32_t best = -1;
     size_t best_at = n, best_len = 0;
     for (int32_t s = 0; s < b->n_specials; s++) {
         int32_t id = b->special_ids[s];
         size_t len = (size_t)(b->off[id + 1] - b->off[id]);
-        size_t pos = find_bytes(text, n, b->blob + b->off[id], len);
-        if (pos == n) continue;
-        if (pos < best_at || (pos == best_at && len > best_len)) {
+        if (scan->at[s] < pos)  // consumed or overlapped: search again from pos
+            scan->at[s] = pos + find_bytes(text + pos, n - pos, b->blob + b->off[id], len);
+        size_t at = scan->at[s];
+        if (at < n && (at < best_at || (at == best_at && len > best_len))) {
             best = id;
-            best_at = pos;
+            best_at = at;
             best_len = len;
         }
     }
-    *at = best_at;
+    *found = best_at;
     return best;
 }
 
 int64_t bpe_encode(Bpe *b, const uint8_t *text, size_t n, int allow_special, int32_t *ids,
                    size_t max_ids, ErrMsg *e) {
     IdSink k = {.b = b, .ids = ids, .max = ids ? max_ids : 0};
+    SpecialScan scan;
+    int use_specials = allow_special && b->n_specials > 0;
+    if (use_specials) {
+        size_t ns = (size_t)b->n_specials;
+        scan.at = ns <= 8 ? scan.small : xmalloc("bpe", ns * sizeof *scan.at);
+        for (size_t s = 0; s < ns; s++) {
+            int32_t id = b->special_ids[s];
+            size_t len = (size_t)(b->off[id + 1] - b->off[id]);
+            scan.at[s] = find_bytes(text, n, b->blob + b->off[id], len);
+        }
+    }
+    int64_t rc = 0;
     size_t pos = 0;
-    while (pos < n) {
+    while (pos < n && rc == 0) {
         size_t at = n;
-        int32_t special = allow_special ? find_special(b, text + pos, n - pos, &at) : -1;
-        size_t end = special >= 0 ? pos + at : n;
-        if (split_text(b->splitter, text + pos, end - pos, id_piece, &k, e) != 0) return -1;
+        int32_t special = use_specials ? next_special(b, &scan, text, n, pos, &at) : -1;
+        size_t end = special >= 0 ? at : n;
+        if (split_text(b->splitter, text + pos, end - pos, id_piece, &k, e) != 0) {
+            rc = -1;
+            break;
+        }
         pos = end;
         if (special >= 0) {
-            if (k.n == k.max)
-                return err_set(e, "bpe_encode: the text is longer than max_ids (%zu) tokens", k.max);
+            if (k.n == k.max) {
+                rc = err_set(e, "bpe_encode: the text is longer than max_ids (%zu) tokens", k.max);
+                break;
+            }
             k.ids[k.n++] = special;
             pos += (size_t)(b->off[special + 1] - b->off[special]);
         }
     }
-    return (int64_t)k.n;
+    if (use_specials && scan.at != scan.small) xfree(scan.at);
+    return rc < 0 ? -1 : (int64_t)k.n;
 }
 
 int64_t bpe_decode(const Bpe *b, const int32_t *ids, size_t n, uint8_t *out, size_t out_size,

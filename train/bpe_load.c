@@ -442,9 +442,11 @@ static int check_settings(const cJSON *root, const cJSON *model, const char *pat
     const cJSON *regex = cJSON_GetObjectItemCaseSensitive(pre, "use_regex");
     if (!cJSON_IsObject(pre) || !cJSON_IsString(ptype) || strcmp(ptype->valuestring, "ByteLevel") ||
         (regex && !cJSON_IsTrue(regex)))
-        return err_set(e, "%s: pre_tokenizer: expected {\"type\": \"ByteLevel\"} with use_regex "
-                       "true (GPT-2's byte-level pre-tokenization), got %s", path,
-                       ptype ? describe(ptype, what, sizeof what) : describe(pre, what, sizeof what));
+        return err_set(
+            e,
+            "%s: pre_tokenizer: expected {\"type\": \"ByteLevel\"} with use_regex "
+            "true (GPT-2's byte-level pre-tokenization), got %s",
+            path, ptype ? describe(ptype, what, sizeof what) : describe(pre, what, sizeof what));
     return require_neutral(pre, "add_prefix_space", path, "pre_tokenizer.add_prefix_space", e);
 }
 
@@ -503,9 +505,10 @@ static int merge_added_tokens(TokenList *t, const cJSON *root, const char *path,
                                memcmp(t->bytes + t->start[at], content, len) == 0)
                            : (size_t)t->len[at] != len ||
                                  memcmp(t->bytes + t->start[at], content, len) != 0) {
-            return err_set(e, "%s: added_tokens[%d]: id %d is \"%.80s\" here but %s in model.vocab",
-                           path, i, id, content,
-                           bpe_quote_bytes(t->bytes + t->start[at], (size_t)t->len[at], q, sizeof q));
+            return err_set(
+                e, "%s: added_tokens[%d]: id %d is \"%.80s\" here but %s in model.vocab", path, i,
+                id, content,
+                bpe_quote_bytes(t->bytes + t->start[at], (size_t)t->len[at], q, sizeof q));
         }
         i++;
     }
@@ -514,8 +517,10 @@ static int merge_added_tokens(TokenList *t, const cJSON *root, const char *path,
 
 static int read_json_merges(Bpe *b, const cJSON *merges, const char *path, ErrMsg *e) {
     if (!cJSON_IsArray(merges))
-        return err_set(e, "%s: model.merges: expected an array of \"a b\" strings or [\"a\", \"b\"] "
-                       "pairs", path);
+        return err_set(e,
+                       "%s: model.merges: expected an array of \"a b\" strings or [\"a\", \"b\"] "
+                       "pairs",
+                       path);
     MergeList m = {0};
     int rc = 0, i = 0;
     char source[600];
@@ -585,7 +590,8 @@ int bpe_load_tokenizer_json(Bpe **out, const char *path, ErrMsg *e) {
         b = list_build(&t, path, e);
         rc = b ? 0 : -1;
     }
-    if (rc == 0) rc = read_json_merges(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, e);
+    if (rc == 0)
+        rc = read_json_merges(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, e);
     if (rc != 0) {
         bpe_free(b);
         b = NULL;

@@ -98,7 +98,8 @@ static int cmd_forms(int argc, char **argv) {
         fprintf(stderr, "FAIL: bpe_from_arrays of %s: %s\n", argv[1], e.msg);
         return 1;
     }
-    int32_t *ref = xmalloc("driver", (n + 1) * sizeof *ref), *ids = xmalloc("driver", (n + 1) * sizeof *ids);
+    int32_t *ref = xmalloc("driver", (n + 1) * sizeof *ref),
+            *ids = xmalloc("driver", (n + 1) * sizeof *ids);
     long records = 0, tokens = 0, bad = 0;
     for (int special = 0; special < 2; special++) {
         for (size_t pos = 0; pos <= n;) {
@@ -170,7 +171,8 @@ static int cmd_roundtrip(int argc, char **argv) {
         while (k < n) {
             uint64_t r = rng_next(&seed);
             if (style == 0) text[k++] = (uint8_t)r;
-            else if (style == 1) text[k++] = (r & 7) ? (uint8_t)(32 + (r >> 8) % 95) : (uint8_t)(r >> 16);
+            else if (style == 1)
+                text[k++] = (r & 7) ? (uint8_t)(32 + (r >> 8) % 95) : (uint8_t)(r >> 16);
             else {
                 const char *f = frags[(r >> 8) % 10];
                 size_t fl = strlen(f);
@@ -185,7 +187,8 @@ static int cmd_roundtrip(int argc, char **argv) {
             int64_t got = bpe_decode(b, ids, (size_t)m, back, sizeof back, &e);
             tokens += m;
             if (got != (int64_t)n || memcmp(back, text, n) != 0) {
-                if (bad++ < 5) fprintf(stderr, "FAIL: round trip of string %ld (%zu bytes)\n", t, n);
+                if (bad++ < 5)
+                    fprintf(stderr, "FAIL: round trip of string %ld (%zu bytes)\n", t, n);
             }
         }
     }
