@@ -10,10 +10,13 @@
      /prev/<tensor>    optional previous-round policy
      /config           attrs n_layer, n_head, n_embd, vocab_size, vocab_padded, max_seq_len;
                        dataset /config/json (scalar string: the resolved config JSON)
-     /tokenizer        attr charset
+     /tokenizer        attr charset; or a GPT-2 BPE (attr kind, datasets: io/ckpt_tokenizer.h)
      /state            attrs round, phase, step, round_step, seed; datasets rng (W, 2) u64
                        (key, counter per world rank), role (W) u8, cursors (n) i64 + attr names
-   Every dataset carries `description` and `dims` attributes.
+   Every dataset carries `description` and `dims` attributes, and crc32 (u32, zlib CRC-32 of its
+   raw bytes; the root attribute checksums says so; io/h5util.h), checked whenever it is read.
+   A write that fails (a full disk: checked for before writing, and every write, flush and close
+   checked after) removes the .tmp file and returns an error naming the file.
    Names: ckpt/round_NNNN.h5 (start of round NNNN; round_0000 is the SFT model) and
    ckpt/round_NNNN-step_NNNNNNNN.h5 (inside round NNNN at optimizer step N); ckpt/LATEST holds the
    file name of the newest complete checkpoint. A file is written as <name>.h5.tmp, flushed,
@@ -33,6 +36,7 @@
 #include "train/adamw.h"
 #include "train/params.h"
 #include "train/rng.h"
+#include "train/bpe.h"
 #include "train/tokenizer.h"
 #include "util/err.h"
 
@@ -70,6 +74,8 @@ typedef struct {
                               // replaced by the file's state (old arrays freed)
     const char *config_json;  // write: resolved config text (required). read: unused, see ckpt_peek
     const char *charset;      // write: tokenizer charset (required). read: unused, see ckpt_peek
+    const Bpe *bpe;           // write: optional GPT-2 BPE tokenizer in /tokenizer (io/ckpt_tokenizer.h;
+                              // charset "" then). read: unused, see ckpt_tokenizer_read_bpe
 } CkptContents;
 
 /* Everything about a checkpoint except its tensors, from ckpt_peek. */

@@ -9,6 +9,9 @@
    Invariants: the file is written under round_NNNN.h5.tmp and renamed only after the root attribute
    complete=1 was written, the file closed and fsynced, so a file with the final name is always
    complete and a crash never touches an earlier round. pair_id = round<<32 | global row index.
+   Every dataset carries crc32 (io/h5util.h); prefbuf_open checks every column (each rank a share
+   of the rows) and refuses a mismatch naming the dataset. A failed write (a full disk) removes
+   the .tmp file and returns an error naming it.
    Writing is collective over a communicator of aggregator ranks; reading is collective over the
    communicator passed to prefbuf_open (MPI_COMM_SELF for tools). */
 #ifndef CONCORD_IO_PREFBUF_H
