@@ -5,7 +5,8 @@
    valid checkpoints from the test fixture's contents (tests/test_ckpt_fixture.h): a full one
    (/model, /optim, /ref, /prev, /state with cursors) and a model-only one. Input: one byte of
    settings, then an edit program. Settings: bit 0 picks the base file; bits 1-4 say which optional
-   parts ckpt_read asks for (optim, ref, prev, state).
+   parts ckpt_read asks for (optim, ref, prev, state);
+   bit 5 reseals the checksums after the edits (h5mutate.h).
    Properties: the readers refuse with a message or accept; an accepted file gives a state that
    ckpt.h's invariants hold for (phase valid, world size and cursors in range, names terminated),
    ckpt_peek's model config passes gpt_config_check; and after every call no HDF5 object of the
@@ -82,7 +83,8 @@ static void check_closed(const char *who) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t settings = size ? data[0] : 0;
     const uint8_t *prog = size ? data + 1 : data;
-    h5m_apply(&base[settings & 1], file_path, prog, size ? size - 1 : 0);
+    h5m_apply(&base[settings & 1], file_path, prog, size ? size - 1 : 0, settings & 32);
+    h5m_save_copy(file_path);
 
     ErrMsg e = {{0}};
     CkptInfo info;

@@ -83,6 +83,9 @@ static inline void fuzz_init(const char *name) {
         // AddressSanitizer comes fresh from mmap every time; 1 MiB makes HDF5 harnesses 2-3x faster
         // and is plenty for files of kilobytes. An explicit setting in the environment wins.
         setenv("OMPI_MCA_io_ompio_bytes_per_agg", "1048576", 0);
+        // Open MPI's own SIGABRT/SIGSEGV handlers would replace libFuzzer's, which then could not
+        // save the crashing input.
+        setenv("OMPI_MCA_opal_signal", "", 0);
         int provided = 0;
         __lsan_disable();  // Open MPI keeps (and never frees) start-up state: not concord's leaks
         MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
@@ -115,10 +118,13 @@ static inline void fuzz_write_file(const char *path, const void *data, size_t si
     }
 }
 
-/* An error message must be one non-empty NUL-terminated sentence (a HINT line may follow). */
+/* An error message must be one non-empty NUL-terminated sentence (a HINT line may follow). With
+   CONCORD_FUZZ_VERBOSE=1 in the environment it is printed (to see why an input is refused). */
 static inline void fuzz_check_message(const ErrMsg *e, const char *what) {
     size_t n = strnlen(e->msg, sizeof e->msg);
     fuzz_expect(n > 0 && n < sizeof e->msg, "%s failed without a message", what);
+    const char *verbose = getenv("CONCORD_FUZZ_VERBOSE");
+    if (verbose && strcmp(verbose, "1") == 0) fprintf(stderr, "fuzz: %s: %s\n", what, e->msg);
 }
 
 /* Splits data at the first occurrence of sep: *head_len bytes before it; returns the offset just

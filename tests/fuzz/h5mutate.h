@@ -51,8 +51,15 @@ void h5m_load_base(H5Base *base, const char *path);
 
 /* Writes base's bytes to path, applies the edit program prog[0..n) through the HDF5 API, closes
    the file. Edits that do not apply (their target was deleted by an earlier one) do nothing.
-   Returns the number of edits that were applied. */
-int h5m_apply(const H5Base *base, const char *path, const uint8_t *prog, size_t n);
+   With reseal, every dataset then gets the crc32 attribute of its new contents (io/h5util.h's
+   checksum), as a writer with a bug would leave it: without it the readers' checksums refuse
+   nearly every edit of dataset contents before any other check sees them. Returns the number of
+   edits that were applied. */
+int h5m_apply(const H5Base *base, const char *path, const uint8_t *prog, size_t n, int reseal);
+
+/* With CONCORD_FUZZ_SAVE=<file> in the environment, copies path (an edited file) there, so a
+   finding can be looked at with h5dump or `concord inspect`; otherwise does nothing. */
+void h5m_save_copy(const char *path);
 
 /* Number of HDF5 ids (files, groups, datasets, attributes, types, spaces) still open in the
    process, for the readers' "everything closed" property. */
