@@ -447,6 +447,9 @@ static void test_loaders(void) {
     write_vocab("char.json", ", \"\xc5\x90\": 260");
     check_load("token character outside the byte map", SPEC("char.json", "vocab.bpe"),
                "(id 260): U+0150 is not one of GPT-2's byte-level characters");
+    write_vocab("overlong.json", ", \"\xc1\xa1\": 260");  // 'a' spelled in two bytes
+    check_load("overlong UTF-8 in a token", SPEC("overlong.json", "vocab.bpe"),
+               "(id 260): byte 0xC1 is not valid UTF-8");
     write_vocab("same.json", ", \"\\u0120\": 260");  // "\u0120" is the byte ' ', already id 32
     check_load("repeated token", SPEC("same.json", "vocab.bpe"), "tokens 32 and 260 are both");
     write_text("broken.json", "{\"a\": 1,\n \"b\": }");

@@ -59,12 +59,14 @@ static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp) {
         if ((s[i] & 0xC0) != 0x80) return 0;
         v = v << 6 | (s[i] & 0x3F);
     }
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < least[len]) return 0;  // overlong: another spelling of a shorter character
     *cp = v;
     return len;
 }
 
 // Byte-level string -> bytes (out has room for n). Returns the byte count, or -1 with the first
-// character outside GPT-2's alphabet in *bad_cp.
+// character outside GPT-2's alphabet in *bad_cp, or -2 with the first byte of malformed UTF-8.
 static int64_t decode_token(const char *s, size_t n, uint8_t *out, uint32_t *bad_cp) {
     size_t k = 0;
     for (size_t i = 0; i < n;) {
@@ -73,12 +75,19 @@ static int64_t decode_token(const char *s, size_t n, uint8_t *out, uint32_t *bad
         int byte = len ? bpe_unicode_to_byte(cp) : -1;
         if (byte < 0) {
             *bad_cp = len ? cp : (uint8_t)s[i];
-            return -1;
+            return len ? -1 : -2;
         }
         out[k++] = (uint8_t)byte;
         i += len;
     }
     return (int64_t)k;
+}
+
+// Why decode_token refused a string (rc -1 or -2, bad from *bad_cp).
+static const char *bad_char(int64_t rc, uint32_t bad, char *buf, size_t size) {
+    if (rc == -2) snprintf(buf, size, "byte 0x%02X is not valid UTF-8", (unsigned)bad);
+    else snprintf(buf, size, "U+%04X is not one of GPT-2's byte-level characters", (unsigned)bad);
+    return buf;
 }
 
 // Describes a cJSON value for messages: its type and, for scalars, the value.
@@ -247,8 +256,9 @@ static int add_vocab_object(TokenList *t, const cJSON *obj, const char *field,
             memcpy(buf, key, klen);
             len = (int64_t)klen;
         } else if ((len = decode_token(key, klen, buf, &bad)) < 0) {
-            rc = err_set(e, "%s: %s%stoken \"%.80s\" (id %d): U+%04X is not one of GPT-2's "
-                         "byte-level characters", t->file, field, sep, key, (int)v, bad);
+            char why[96];
+            rc = err_set(e, "%s: %s%stoken \"%.80s\" (id %d): %s", t->file, field, sep, key, (int)v,
+                         bad_char(len, bad, why, sizeof why));
             break;
         }
         if (len == 0) {
@@ -317,9 +327,10 @@ static int32_t merge_part(const Bpe *b, const MergeWhere *w, int left, const cha
     where_text(w, where, sizeof where);
     int ll = (int)(w->left_len < 100 ? w->left_len : 100);
     int rl = (int)(w->right_len < 100 ? w->right_len : 100);
+    char why[96];
     if (n < 0)
-        err_set(e, "%s: merge \"%.*s %.*s\": U+%04X is not one of GPT-2's byte-level characters",
-                where, ll, w->left, rl, w->right, bad);
+        err_set(e, "%s: merge \"%.*s %.*s\": %s", where, ll, w->left, rl, w->right,
+                bad_char(n, bad, why, sizeof why));
     else
         err_set(e, "%s: merge \"%.*s %.*s\": \"%.*s\" is not in the vocabulary (%s)", where, ll,
                 w->left, rl, w->right, (int)(len < 100 ? len : 100), part, vocab);
