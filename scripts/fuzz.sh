@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 tree=${CONCORD_FUZZ_BUILD_DIR:-build-fuzz}
-harnesses=(config jsonl llmc ckpt prefbuf)
+harnesses=(config jsonl llmc ckpt prefbuf safetensors bpe)
 
 cc=${CC:-}
 if [ -z "$cc" ]; then
@@ -68,6 +68,7 @@ campaign() {
             config) opts+=(-dict=tests/fuzz/config.dict) ;;
             jsonl) opts+=(-dict=tests/fuzz/jsonl.dict) ;;
             llmc) opts+=(-max_len=8192) ;;
+            bpe) opts+=(-max_len=16384) ;;
         esac
         local inputs=()
         for d in tests/fuzz/seeds/$name tests/fuzz/regressions/$name; do

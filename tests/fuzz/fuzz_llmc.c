@@ -3,7 +3,7 @@
    with a message. When it accepts, the file is a real model: its size is exactly the header plus
    the parameters of the config it describes, the weights equal the file's bytes, and
    llmc_import turns it into a checkpoint that ckpt_peek reads back with the same model config.
-   Seeds (tests/fuzz/seeds/llmc, written by make_llmc_seeds.py) are tiny valid models and the
+   Seeds (tests/fuzz/seeds/llmc, written by make_seeds.py) are tiny valid models and the
    near misses the reader names: version 1 and 5, a wrong magic, trailing and missing bytes. */
 #include <stdint.h>
 #include <string.h>
