@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "io/ckpt_state.h"
+#include "io/ckpt_tokenizer.h"
 #include "io/collective.h"
 #include "io/h5util.h"
 #include "io/rawwrite.h"
@@ -150,6 +151,8 @@ static int write_config(hid_t file, const CkptContents *c, int is_root, hid_t dx
     h5_attr_write_str(g, "description",
                       "character tokenizer: ids 0-3 are PAD, BOS, EOS, SEP; id 4+i is charset[i]");
     h5_attr_write_str(g, "charset", c->charset);
+    if (c->bpe && ckpt_tokenizer_write_bpe(g, c->bpe, is_root, dxpl, rc < 0 ? &(ErrMsg){{0}} : e) < 0)
+        rc = -1;
     h5_close(&g);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "io/ckpt.h"
+#include "io/ckpt_tokenizer.h"
 #include "io/safetensors.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -382,9 +383,78 @@ int hf_gpt2_load(const char *dir, int vocab_pad_to, ParamSlab *w, ErrMsg *e) {
     return rc;
 }
 
-const char *hf_gpt2_import_tokenizer(const char *dir) {
-    (void)dir;
-    return "";
+static int write_text(const char *path, const char *text, ErrMsg *e);
+
+int hf_gpt2_import_tokenizer(const char *dir, int V, Bpe **out, ErrMsg *e) {
+    *out = NULL;
+    static const char *const files[] = {"tokenizer.json", "vocab.json", "merges.txt",
+                                        "encoder.json", "vocab.bpe"};
+    int any = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[HF_PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        any |= stat(path, &st) == 0;
+    }
+    if (!any) return 0;
+    if (bpe_load(out, dir, e) < 0) return -1;
+    if (bpe_vocab_size(*out) != V) {
+        int n = bpe_vocab_size(*out);
+        bpe_free(*out);
+        *out = NULL;
+        return err_set(e, "%s: the tokenizer files hold %d tokens, config.json vocab_size is %d: "
+                       "expected the same vocabulary", dir, n, V);
+    }
+    return 0;
+}
+
+// A token's bytes in GPT-2's byte-to-unicode characters, as UTF-8 (out holds 2 bytes per byte + 1).
+static void token_text(char *out, const uint8_t *bytes, size_t n) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = bpe_byte_to_unicode(bytes[i]);  // below U+0800: one or two UTF-8 bytes
+        if (cp < 0x80) {
+            out[k++] = (char)cp;
+        } else {
+            out[k++] = (char)(0xC0 | (cp >> 6));
+            out[k++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    out[k] = '\0';
+}
+
+int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
+    BpeArrays a;
+    bpe_arrays(b, &a);
+    char **text = xcalloc("hf.tokenizer", (size_t)a.n_tokens, sizeof *text);
+    size_t merges_size = 32;
+    for (int32_t i = 0; i < a.n_tokens; i++) {
+        size_t n = (size_t)(a.token_offsets[i + 1] - a.token_offsets[i]);
+        text[i] = xmalloc("hf.tokenizer", 2 * n + 1);
+        token_text(text[i], a.token_bytes + a.token_offsets[i], n);
+    }
+    cJSON *vocab = cJSON_CreateObject();
+    for (int32_t i = 0; i < a.n_tokens; i++) cJSON_AddNumberToObject(vocab, text[i], i);
+    char *vocab_text = cJSON_PrintUnformatted(vocab);
+    cJSON_Delete(vocab);
+    for (int32_t r = 0; r < a.n_merges; r++)
+        merges_size += strlen(text[a.merges[2 * r]]) + strlen(text[a.merges[2 * r + 1]]) + 2;
+    char *merges = xmalloc("hf.tokenizer", merges_size);
+    size_t at = (size_t)snprintf(merges, merges_size, "#version: 0.2\n");
+    for (int32_t r = 0; r < a.n_merges; r++)
+        at += (size_t)snprintf(merges + at, merges_size - at, "%s %s\n", text[a.merges[2 * r]],
+                               text[a.merges[2 * r + 1]]);
+    char vocab_path[HF_PATH_MAX], merges_path[HF_PATH_MAX];
+    snprintf(vocab_path, sizeof vocab_path, "%s/vocab.json", dir);
+    snprintf(merges_path, sizeof merges_path, "%s/merges.txt", dir);
+    int rc = vocab_text ? write_text(vocab_path, vocab_text, e)
+                        : err_set(e, "%s: cannot format vocab.json (out of memory)", dir);
+    if (rc == 0) rc = write_text(merges_path, merges, e);
+    for (int32_t i = 0; i < a.n_tokens; i++) xfree(text[i]);
+    xfree(text);
+    xfree(merges);
+    cJSON_free(vocab_text);
+    return rc;
 }
 
 // JSON string literal body for s (quotes, backslashes and control characters escaped).
@@ -414,9 +484,11 @@ int hf_gpt2_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTCon
     char abs[PATH_MAX], esc[3 * PATH_MAX], json[3 * PATH_MAX + 64];
     json_escape(esc, sizeof esc, realpath(dir, abs) ? abs : dir);
     snprintf(json, sizeof json, "{\"imported_from\": \"%s\"}", esc);
-    CkptContents c = {.model = &w, .state = &st, .config_json = json,
-                      .charset = hf_gpt2_import_tokenizer(dir)};
-    int rc = ckpt_write_file(out_h5, &c, MPI_COMM_SELF, e);
+    Bpe *bpe = NULL;
+    int rc = hf_gpt2_import_tokenizer(dir, w.cfg.V, &bpe, e);
+    CkptContents c = {.model = &w, .state = &st, .config_json = json, .charset = "", .bpe = bpe};
+    if (rc == 0) rc = ckpt_write_file(out_h5, &c, MPI_COMM_SELF, e);
+    bpe_free(bpe);
     ckpt_state_free(&st);
     param_slab_free(&w);
     return rc;
@@ -512,8 +584,9 @@ int hf_gpt2_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMsg
     ckpt_info_free(&info);
     if (cfg_out) *cfg_out = cfg;
     if (cfg.position != GPT_POS_LEARNED)
-        return err_set(e, "%s: model.position is \"%s\" (NoPE): Hugging Face's GPT-2 always adds "
-                       "learned position embeddings (wpe), so this model cannot be exported",
+        return err_set(e, "%s: model.position is \"%s\": Hugging Face's GPT-2 always adds "
+                       "learned position embeddings (wpe) by sequence position, so this model "
+                       "cannot be exported",
                        ckpt, gpt_position_name(cfg.position));
     ParamSlab w;
     param_slab_init(&w, &cfg, "hf.export.params");
@@ -540,6 +613,10 @@ int hf_gpt2_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMsg
         config_text(text, sizeof text, &cfg);
         rc = write_text(config_path, text, e);
     }
+    Bpe *bpe = NULL;
+    if (rc == 0) rc = ckpt_tokenizer_read_bpe(ckpt, &bpe, e);
+    if (rc == 0 && bpe) rc = hf_gpt2_export_tokenizer(dir, bpe, e);
+    bpe_free(bpe);
     param_slab_free(&w);
     return rc;
 }

@@ -29,6 +29,7 @@
 #ifndef CONCORD_IO_HF_GPT2_H
 #define CONCORD_IO_HF_GPT2_H
 
+#include "train/bpe.h"
 #include "train/params.h"
 #include "util/err.h"
 
@@ -45,18 +46,23 @@ int hf_gpt2_load(const char *dir, int vocab_pad_to, ParamSlab *w, ErrMsg *e) WAR
 
 /* Converts the model in dir into a complete concord checkpoint at exactly out_h5 (atomic, see
    ckpt_write_file): /model from the files, state round 0, phase "sft", step 0, world size 1, no
-   /optim, /config/json {"imported_from": "<absolute dir>"}, and the tokenizer that
-   hf_gpt2_import_tokenizer gives. cfg (may be NULL) receives the model's config. Needs MPI
+   /optim, /config/json {"imported_from": "<absolute dir>"}, and the BPE tokenizer that
+   hf_gpt2_import_tokenizer finds (none without tokenizer files). cfg (may be NULL) receives the model's config. Needs MPI
    initialised (writes on MPI_COMM_SELF). Returns 0 or a negative code with e filled; on error
    out_h5 is neither created nor changed. */
 int hf_gpt2_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTConfig *cfg,
                    ErrMsg *e) WARN_UNUSED_RESULT;
 
-/* The tokenizer an import from dir stores in the checkpoint, as a character-tokenizer charset.
-   GPT-2 uses byte-level BPE (dir/vocab.json, dir/merges.txt), which concord checkpoints cannot
-   hold yet, so this is always "" (no character tokenizer: sample with --tokens), as for
-   import-llmc. Storing dir's BPE files belongs here once checkpoints have a place for them. */
-const char *hf_gpt2_import_tokenizer(const char *dir);
+/* The tokenizer an import from dir stores in the checkpoint: the GPT-2 BPE of dir's tokenizer files
+   (tokenizer.json, vocab.json + merges.txt, or encoder.json + vocab.bpe; train/bpe.h bpe_load) in
+   *out (caller bpe_free()s), or *out = NULL when dir has none of them. Refused: files that do not
+   load, and a vocabulary whose size differs from the model's V. */
+int hf_gpt2_import_tokenizer(const char *dir, int V, Bpe **out, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Writes b as dir/vocab.json (token -> id, tokens in GPT-2's byte-to-unicode characters) and
+   dir/merges.txt ("#version: 0.2", then one merge "left right" per line in rank order), each
+   through a .tmp name and rename. */
+int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Writes the checkpoint at ckpt (its /model) as a Hugging Face GPT-2 directory: dir (created if
    missing) gets model.safetensors (F32, names without prefix, Conv1D weights transposed back,

@@ -405,6 +405,67 @@ def test_gpt2_vocab(env):
               f"V=50257 export: bos/eos {x.get('bos_token_id')}/{x.get('eos_token_id')}")
 
 
+def byte_to_unicode():
+    """GPT-2's byte-to-unicode map, written out from its definition."""
+    keep = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return out
+
+
+def small_bpe():
+    """A small GPT-2-style vocabulary: the 256 byte tokens, 4 merges, <|endoftext|> last."""
+    m = byte_to_unicode()
+    vocab = [m[b] for b in range(256)]
+    merges = [("\u0120", "t"), ("h", "e"), ("\u0120t", "he"), ("i", "n")]
+    vocab += [a + b for a, b in merges] + ["<|endoftext|>"]
+    return vocab, merges
+
+
+def test_tokenizer(env):
+    """The BPE beside the weights goes into the checkpoint (h5dump shows it) and comes back out
+    of export-hf as the same vocab.json and merges.txt; a vocabulary of another size is refused."""
+    vocab, merges = small_bpe()
+    cfg = gpt2_config(vocab=len(vocab), positions=8, embd=8, layers=1, heads=2)
+    d = env.path("bpe")
+    write_hf_dir(d, cfg, entries_of(random_weights(cfg, 3), "F32"))
+    with open(os.path.join(d, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump({t: i for i, t in enumerate(vocab)}, f, ensure_ascii=False)
+    with open(os.path.join(d, "merges.txt"), "w", encoding="utf-8") as f:
+        f.write("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+    h5 = env.path("bpe.h5")
+    env.import_ok(d, h5)
+    rc, so, se = run(["h5dump", "-H", h5])
+    rc2, so2, _ = run(["h5dump", "-a", "/tokenizer/kind", h5])
+    check(rc == 0 and rc2 == 0 and "gpt2_bpe" in so2 and "token_bytes" in so and "merges" in so,
+          f"h5dump shows the stored BPE: {so[-400:]} {se}")
+    rc, so, se = run(["h5dump", "-d", "/tokenizer/merges", h5])
+    check(rc == 0 and "(0,0): 32, 116," in so, f"merge 0 is (Ġ = byte 32, t = 116): {so[-300:]}")
+    ex = env.path("bpe-ex")
+    rc, so, se = run([env.concord, "export-hf", h5, ex])
+    check(rc == 0, f"export with a tokenizer: {se}")
+    if rc == 0:
+        got = json.load(open(os.path.join(ex, "vocab.json"), encoding="utf-8"))
+        check(got == {t: i for i, t in enumerate(vocab)}, "exported vocab.json equals the input")
+        lines = open(os.path.join(ex, "merges.txt"), encoding="utf-8").read().splitlines()
+        check(lines == ["#version: 0.2"] + [f"{a} {b}" for a, b in merges],
+              f"exported merges.txt equals the input: {lines[:6]}")
+        h5b = env.path("bpe-again.h5")
+        env.import_ok(ex, h5b)
+        rc, so, se = run(["h5diff", h5, h5b, "/tokenizer"])
+        check(rc == 0, f"re-imported tokenizer identical: {so} {se}")
+    # a tokenizer of another size than the model's vocabulary
+    with open(os.path.join(d, "vocab.json"), "w", encoding="utf-8") as f:
+        json.dump({t: i for i, t in enumerate(vocab[:-1])}, f, ensure_ascii=False)
+    env.refused("import: tokenizer size", ["import-hf", d, env.path("bpe-bad.h5")],
+                ["260 tokens", "vocab_size is 261"], env.path("bpe-bad.h5"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad inputs
 
@@ -544,7 +605,7 @@ def test_bad(env):
     rc, _, se = run([env.helper, "write-nope", nope])
     check(rc == 0, f"writing a NoPE checkpoint: {se}")
     ex = env.path("nope-export")
-    env.refused("export: NoPE", ["export-hf", nope, ex], ["nope.h5", "NoPE", "wpe"])
+    env.refused("export: NoPE", ["export-hf", nope, ex], ["nope.h5", "\"none\"", "wpe"])
     check(not os.path.exists(os.path.join(ex, "model.safetensors")), "NoPE export wrote a model")
     env.refused("export: missing checkpoint", ["export-hf", env.path("none.h5"), ex], ["none.h5"])
     write_hf_dir(d, cfg, good)
@@ -569,6 +630,7 @@ def main():
     if "--bad-only" not in sys.argv:
         test_good(env)
         test_gpt2_vocab(env)
+        test_tokenizer(env)
     test_bad(env)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
