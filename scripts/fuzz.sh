@@ -43,7 +43,7 @@ summary() {
     execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' || true)
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$done")
     ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$done")
-    crashes=$(grep -cE '^==[0-9]+==ERROR|^fuzz: |runtime error:' "$log" || true)
+    crashes=$(grep -cE '^==[0-9]+== ?ERROR|^fuzz: (property|concord ended)|runtime error:' "$log" || true)
     printf '%-8s %6ss  execs %-9s cov %-5s ft %-6s crashes %s\n' "$name" "$seconds" \
         "${execs:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
 }

@@ -52,7 +52,6 @@ static void write_base(int which, const char *name) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     fuzz_init("ckpt");
-    h5m_init();
     write_base(0, "base_full.h5");
     write_base(1, "base_model.h5");
     fuzz_path(file_path, sizeof file_path, "round_0001.h5");

@@ -92,7 +92,6 @@ static void write_base(int which) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     fuzz_init("prefbuf");
-    h5m_init();
     for (int i = 0; i < N_BASES; i++) write_base(i);
     fuzz_path(file_path, sizeof file_path, "round_0001.h5");
     devnull = fopen("/dev/null", "w");

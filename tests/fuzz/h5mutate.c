@@ -488,11 +488,6 @@ int h5m_apply(const H5Base *base, const char *path, const uint8_t *prog, size_t 
     return applied;
 }
 
-void h5m_init(void) {
-    H5open();
-    H5set_free_list_limits(-1, -1, -1, -1, -1, -1);  // no limits: freed blocks stay for reuse
-}
-
 /* ---- the base file ---- */
 
 typedef struct {

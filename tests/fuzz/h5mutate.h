@@ -40,11 +40,6 @@ typedef struct {
     char attr_name[H5M_MAX_ITEMS][H5M_NAME_MAX];
 } H5Base;
 
-/* Call once at start-up: lets HDF5 keep the blocks it frees for reuse. Without this every file
-   open allocates and clears a new metadata cache of several MiB, which under AddressSanitizer
-   (fresh pages from mmap every time) makes a harness about ten times slower. */
-void h5m_init(void);
-
 /* Reads path (a file concord wrote) into base: its bytes, objects and attributes. Aborts when the
    file cannot be read (a broken harness set-up). */
 void h5m_load_base(H5Base *base, const char *path);
