@@ -35,11 +35,12 @@ build() {
     cmake --build "$tree" -j "$(nproc)" --target fuzz_harnesses
 }
 
-# Last "#N DONE cov: C ft: F" line and the crash count of one campaign log.
+# The last status line ("#N DONE cov: C ft: F ...", or the last before a crash) and the crash
+# count of one campaign log.
 summary() {
     local name=$1 log=$2 seconds=$3
     local done execs cov ft crashes
-    done=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
+    done=$(grep -E '^#[0-9]+[[:space:]].*cov: ' "$log" | tail -1 || true)
     execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' || true)
     cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$done")
     ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$done")

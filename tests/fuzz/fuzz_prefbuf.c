@@ -9,9 +9,9 @@
    says, every label is a pref_label value, the shape and names are in range and terminated; no
    HDF5 object is left open after any call; and accepted rows have what their consumers rely on
    (the learner and inspect copy prompt_len and chosen_len/rejected_len tokens out of each row):
-   lengths within [0, P] and [0, R], response indices >= -1.
-   Known finding K2 (tests/fuzz/README.md): prefbuf_open does not check those lengths, and
-   inspect_file then reads past its row buffers. The harness steps around it (no inspect_file and
+   lengths within [0, P] and [0, R], response indices >= -1, token ids of the file's charset.
+   Known finding K2 (tests/fuzz/README.md): prefbuf_open does not check those, and inspect_file
+   then reads past its row buffers. The harness steps around it (no inspect_file and
    no length property for such a file) unless CONCORD_FUZZ_KNOWN=1 is set, which is how to check
    a fix with the inputs under tests/fuzz/regressions/known/prefbuf. */
 #include <math.h>
@@ -121,13 +121,27 @@ static void check_loaded(const PrefMeta *m, const PrefRows *r) {
                     "row %lld: label %d accepted", (long long)i, r->label[i]);
 }
 
-// First row whose lengths or response indices are out of range, or -1.
+// 1 when the n tokens at ids are all ids of the file's vocabulary (any id when it has no charset).
+static int tokens_ok(const int32_t *ids, int n, int vocab) {
+    for (int k = 0; k < n; k++)
+        if (ids[k] < 0 || (vocab > 0 && ids[k] >= vocab)) return 0;
+    return 1;
+}
+
+// First row whose lengths, response indices or tokens are out of range, or -1. Tokens: ids of
+// the charset's vocabulary (special tokens, then one per character), what the model embeds.
 static int64_t bad_row(const PrefMeta *m, const PrefRows *r) {
-    for (int64_t i = 0; i < r->n; i++)
+    int vocab = m->charset[0] ? TOK_FIRST_CHAR + (int)strlen(m->charset) : 0;
+    for (int64_t i = 0; i < r->n; i++) {
         if (r->prompt_len[i] < 0 || r->prompt_len[i] > m->P || r->chosen_len[i] < 0 ||
             r->chosen_len[i] > m->R || r->rejected_len[i] < 0 || r->rejected_len[i] > m->R ||
             r->chosen_idx[i] < -1 || r->rejected_idx[i] < -1)
             return i;
+        if (!tokens_ok(r->prompt + i * m->P, r->prompt_len[i], vocab) ||
+            !tokens_ok(r->chosen + i * m->R, r->chosen_len[i], vocab) ||
+            !tokens_ok(r->rejected + i * m->R, r->rejected_len[i], vocab))
+            return i;
+    }
     return -1;
 }
 
