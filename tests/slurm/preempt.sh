@@ -61,8 +61,10 @@ done
 # moved out of the way to 5 s before the limit); the run needs 9 s or more, so the later jobs
 # resume, and the last ones find the run complete. The budget counts from the job's start, and
 # srun + MPI start-up take 2-3 s of it on a slow VM: with 3 s, jobs there made almost no progress.
+# N leaves room for a machine several times slower than the development VM (a busy CPU made 10
+# jobs too few once); the jobs after completion find the run done and cost 2-3 s each.
 C=$WORK/chain
-N=10
+N=14
 out=$(CONCORD_WALL_MARGIN=54 "$SRC/slurm/chain.sh" --chdir="$WORK" --time=1 --signal=B:USR1@5 --nodes=1 \
     --ntasks-per-node=4 --output="$WORK/chain-%j.out" $N "$TINY" "$C" "${SETS[@]}")
 read -r -a ids <<<"$(sed -n 's/.*jobs \([0-9 ]*\) on run.*/\1/p' <<<"$out")"
