@@ -9,12 +9,23 @@
    what = sample: 16 sequences, prompt of seq/2 tokens, 32 new tokens with the KV cache
           (temperature 1, no EOS stop); tokens_per_s counts new tokens; gflops = 2·params·(all
           positions processed).
+   what = decode1: one sequence, a 16-token prompt, 64 greedy new tokens with the KV cache;
+          tokens_per_s counts new tokens. Decoding one sequence reads every weight once per token,
+          so its limit is memory bandwidth: bw_limit_tokens_per_s = mem_gbs / weight bytes, with
+          mem_gbs a large memcpy's rate (read + write bytes) on this machine, same run.
+   Every line also has peak_rss_mb (the process's peak resident memory so far) and model_mb: the
+   bytes the measurement's buffers need by their shapes (weights, reference, gradients, AdamW
+   moments and activations for dpo_step; weights, KV cache and activations for sampling).
    peak_gflops is one large cblas_sgemm (2048³) on the same threads, best of 3.
-   Usage: concord-bench [--threads N] [--config tiny|small|all] [--repeats K] [--what dpo|sample|all]
-                        [--profile]
+   Usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|all] [--repeats K]
+                        [--what dpo|sample|decode1|all] [--profile]
+   "all" configs are tiny and small; gpt2-124m (GPT-2 small's shape) runs when named.
    --profile prints, on stderr, where a dpo_step's time goes by kind of kernel. */
 #include <cblas.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +46,51 @@ typedef struct {
 static const BenchConfig CONFIGS[] = {
     {"tiny", {.V = 64, .Vp = 64, .T = 128, .C = 128, .L = 4, .NH = 4}, 8, 64},
     {"small", {.V = 64, .Vp = 64, .T = 256, .C = 384, .L = 6, .NH = 6}, 8, 128},
+    {"gpt2-124m", {.V = 50257, .Vp = 50304, .T = 1024, .C = 768, .L = 12, .NH = 12}, 2, 256},
 };
+#define N_ALL_CONFIGS 2  // "all" = tiny and small
+
+// Peak resident memory of this process so far, MiB.
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Rate of a large memcpy, GB/s of bytes moved (read + write), best of 3 over 512 MiB. Measured in
+// a child process, so that its 1 GiB of buffers does not count in this process's peak RSS.
+static double memcpy_gbs_here(void);
+static double memcpy_gbs(void) {
+    int fd[2];
+    double gbs = 0.0;
+    if (pipe(fd) != 0) return memcpy_gbs_here();
+    pid_t pid = fork();
+    if (pid == 0) {
+        gbs = memcpy_gbs_here();
+        ssize_t wr = write(fd[1], &gbs, sizeof gbs);
+        _exit(wr == (ssize_t)sizeof gbs ? 0 : 1);
+    }
+    close(fd[1]);
+    if (pid < 0 || read(fd[0], &gbs, sizeof gbs) != (ssize_t)sizeof gbs) gbs = 0.0;
+    close(fd[0]);
+    if (pid > 0) waitpid(pid, NULL, 0);
+    return gbs;
+}
+
+static double memcpy_gbs_here(void) {
+    size_t n = (size_t)512 << 20;
+    char *a = xmalloc("bench.bw", n), *b = xmalloc("bench.bw", n);
+    memset(a, 1, n), memset(b, 2, n);
+    double best = 1e30;
+    for (int rep = 0; rep < 4; rep++) {
+        double t0 = timer_now();
+        memcpy(b, a, n);
+        double dt = timer_now() - t0;
+        if (rep > 0 && dt < best) best = dt;
+    }
+    xfree(a), xfree(b);
+    return 2.0 * (double)n / best / 1e9;
+}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -64,14 +119,20 @@ static double peak_gflops(void) {
     return 2.0 * n * (double)n * n / best / 1e9;
 }
 
+// One JSON line; extra ("" or ", \"key\": value...") is appended before the closing brace.
 static void print_line(const BenchConfig *bc, const char *what, size_t params, int threads,
-                       double s, double tokens, double flops, double peak) {
+                       double s, double tokens, double flops, double peak, double model_mb,
+                       const char *extra) {
     printf("{\"impl\": \"concord\", \"what\": \"%s\", \"config\": \"%s\", \"params\": %zu, "
            "\"batch_pairs\": %d, \"seq\": %d, \"threads\": %d, \"s_per_step\": %.6f, "
-           "\"tokens_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.2f}\n",
-           what, bc->name, params, bc->pairs, bc->seq, threads, s, tokens / s, flops / s / 1e9, peak);
+           "\"tokens_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.2f, "
+           "\"peak_rss_mb\": %.1f, \"model_mb\": %.1f%s}\n",
+           what, bc->name, params, bc->pairs, bc->seq, threads, s, tokens / s, flops / s / 1e9, peak,
+           peak_rss_mb(), model_mb, extra);
     fflush(stdout);
 }
+
+#define MB(floats) ((double)(floats) * sizeof(float) / (1024.0 * 1024.0))
 
 static int profile = 0;
 
@@ -123,7 +184,10 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
         }
         fprintf(stderr, " | kernels %.4f of %.4f\n", total, s);
     }
-    print_line(bc, "dpo_step", w.n, threads, s, tok, 6.0 * w.n * tok + 2.0 * w.n * tok, peak);
+    // weights, reference, gradients, AdamW m and v, and both activation slabs
+    double model_mb = MB(5.0 * w.n + train.slab_floats + infer.slab_floats);
+    print_line(bc, "dpo_step", w.n, threads, s, tok, 6.0 * w.n * tok + 2.0 * w.n * tok, peak,
+               model_mb, "");
     xfree(tokens), xfree(start), xfree(len), xfree(ref_logp);
     acts_free(&train), acts_free(&infer), adamw_free(&opt);
     param_slab_free(&w), param_slab_free(&ref), param_slab_free(&g);
@@ -155,15 +219,57 @@ static void bench_sample(const BenchConfig *bc, int threads, int repeats, double
         if (it >= 2) times[it - 2] = timer_now() - t0;
     }
     double s = median(times, repeats);
+    double kv_floats = 2.0 * cfg->L * n * (P + new_tokens) * cfg->C;
     print_line(bc, "sample", w.n, threads, s, (double)n * new_tokens,
-               2.0 * w.n * (double)n * (P + new_tokens), peak);
+               2.0 * w.n * (double)n * (P + new_tokens), peak, MB(w.n + kv_floats + a.slab_floats),
+               "");
     xfree(prompts), xfree(plen), xfree(resp), xfree(rlen), xfree(pid), xfree(sid);
     kv_free(&kv), acts_free(&a), param_slab_free(&w);
 }
 
+// One sequence, greedy: the memory-bandwidth-bound case (every weight read once per token).
+static void bench_decode1(const BenchConfig *bc, int threads, int repeats, double peak,
+                          double mem_gbs) {
+    const GPTConfig *cfg = &bc->cfg;
+    int P = 16, new_tokens = 64;
+    ParamSlab w;
+    param_slab_init(&w, cfg, "bench.params");
+    gpt_init_weights(&w, 1);
+    KVCache kv;
+    kv_init(&kv, cfg, 1, P + new_tokens);
+    Activations a;
+    acts_init(&a, cfg, 1, P, 0);
+    int32_t prompt[16], plen = P, resp[64], rlen;
+    uint32_t pid = 0, sid = 0;
+    Rng r = rng_stream(5, 7);
+    for (int i = 0; i < P; i++) prompt[i] = (int32_t)rng_below(&r, (uint32_t)cfg->V);
+    GenParams gp = {.seed = 7, .round = 0, .sample = {.temperature = 0.0f, .top_k = 0, .top_p = 1.0f},
+                    .max_new = new_tokens, .eos = -1};
+    double times[64];
+    if (repeats > 64) repeats = 64;
+    for (int it = 0; it < repeats + 2; it++) {
+        double t0 = timer_now();
+        generate(resp, &rlen, NULL, &kv, &a, &w, prompt, &plen, 1, P, &pid, &sid, &gp);
+        if (it >= 2) times[it - 2] = timer_now() - t0;
+    }
+    double s = median(times, repeats);
+    // the prefill is one pass over the weights too: P + new_tokens - 1 passes in all would
+    // overcount it, so the limit counts one read of the weights per new token
+    double weight_gb = (double)w.n * sizeof(float) / 1e9;
+    double limit = mem_gbs / 2.0 / weight_gb;  // memcpy moves 2 bytes per byte read
+    char extra[160];
+    snprintf(extra, sizeof extra,
+             ", \"mem_gbs\": %.2f, \"bw_limit_tokens_per_s\": %.2f, \"share_of_bw_limit\": %.3f",
+             mem_gbs, limit, new_tokens / s / limit);
+    double kv_floats = 2.0 * cfg->L * (P + new_tokens) * cfg->C;
+    print_line(bc, "decode1", w.n, threads, s, new_tokens, 2.0 * w.n * (P + new_tokens), peak,
+               MB(w.n + kv_floats + a.slab_floats), extra);
+    kv_free(&kv), acts_free(&a), param_slab_free(&w);
+}
+
 static void usage(void) {
-    fprintf(stderr, "usage: concord-bench [--threads N] [--config tiny|small|all] [--repeats K] "
-                    "[--what dpo|sample|all] [--profile]\n");
+    fprintf(stderr, "usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|all] "
+                    "[--repeats K] [--what dpo|sample|decode1|all] [--profile]\n");
     exit(2);
 }
 
@@ -187,13 +293,21 @@ int main(int argc, char **argv) {
     char advice[400];
     fprintf(stderr, "OpenBLAS kernels: %s\n", matmul_blas_core());
     if (matmul_blas_core_advice(advice, sizeof advice)) fprintf(stderr, "warning: %s\n", advice);
-    double peak = peak_gflops();
-    for (size_t i = 0; i < sizeof CONFIGS / sizeof CONFIGS[0]; i++) {
+    double peak = peak_gflops(), mem_gbs = 0.0;
+    int all = strcmp(what, "all") == 0, known = 0;
+    for (int i = 0; i < (int)(sizeof CONFIGS / sizeof CONFIGS[0]); i++) {
         const BenchConfig *bc = &CONFIGS[i];
-        if (strcmp(config, "all") != 0 && strcmp(config, bc->name) != 0) continue;
-        if (strcmp(what, "all") == 0 || strcmp(what, "dpo") == 0) bench_dpo(bc, threads, repeats, peak);
-        if (strcmp(what, "all") == 0 || strcmp(what, "sample") == 0)
-            bench_sample(bc, threads, repeats, peak);
+        if (strcmp(config, "all") == 0 ? i >= N_ALL_CONFIGS : strcmp(config, bc->name) != 0)
+            continue;
+        known = 1;
+        // smallest footprint first, so each line's peak_rss_mb is its own measurement's peak
+        if (all || strcmp(what, "decode1") == 0) {
+            if (mem_gbs == 0.0) mem_gbs = memcpy_gbs();
+            bench_decode1(bc, threads, repeats, peak, mem_gbs);
+        }
+        if (all || strcmp(what, "sample") == 0) bench_sample(bc, threads, repeats, peak);
+        if (all || strcmp(what, "dpo") == 0) bench_dpo(bc, threads, repeats, peak);
     }
+    if (!known) usage();
     return 0;
 }

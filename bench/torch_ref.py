@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """torch_ref.py — PyTorch baseline for concord's benchmark: the same GPT-2 (llm.c layout) in float32.
 
-Usage: torch_ref.py [--threads N] [--config tiny|small|all] [--repeats K] [--check]
+Usage: torch_ref.py [--threads N] [--config tiny|small|gpt2-124m|all] [--repeats K] [--check]
 
 Measurements (one JSON line each, keys: impl what config params batch_pairs seq threads s_per_step
 tokens_per_s gflops peak_gflops):
@@ -9,9 +9,12 @@ tokens_per_s gflops peak_gflops):
             response), reference forward under no_grad on the same sequences, DPO loss, AdamW step.
             tokens_per_s = 2*batch_pairs*seq / s; gflops = (6*params*policy_tokens +
             2*params*ref_tokens) / s / 1e9.
-  sample    2*batch_pairs sequences, prompt of seq/2 tokens, 32 new tokens, temperature sampling
+  sample    16 sequences, prompt of seq/2 tokens, 32 new tokens, temperature sampling
             with a hand-written KV cache, under no_grad. tokens_per_s = new tokens / s;
-            gflops = 2*params*(2*batch_pairs*(seq/2+32)) / s / 1e9.
+            gflops = 2*params*(16*(seq/2+32)) / s / 1e9.
+  decode1   one sequence, a 16-token prompt, 64 greedy new tokens with the same KV cache.
+Every line also has peak_rss_mb (the process's peak resident memory so far). "all" configs are tiny
+and small; gpt2-124m (GPT-2 small's shape) runs when named.
 peak_gflops is the best GFLOP/s of a 2048^3 float32 matmul on the same thread count.
 Timing: 2 warm-up steps, then the median of --repeats steps (time.perf_counter).
 --check first verifies the KV-cache decoder against the full forward and exits 1 on mismatch.
@@ -20,6 +23,7 @@ Run with /usr/bin/python3 (Debian python3-torch 1.13).
 import argparse
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -31,7 +35,10 @@ import torch.nn.functional as F
 CONFIGS = {
     "tiny": dict(V=64, Vp=64, T=128, C=128, L=4, NH=4, batch_pairs=8, seq=64),
     "small": dict(V=64, Vp=64, T=256, C=384, L=6, NH=6, batch_pairs=8, seq=128),
+    "gpt2-124m": dict(V=50257, Vp=50304, T=1024, C=768, L=12, NH=12, batch_pairs=2, seq=256),
 }
+ALL_CONFIGS = ["tiny", "small"]
+SAMPLE_SEQS = 16
 NEW_TOKENS = 32
 BETA = 0.1
 TEMPERATURE = 1.0
@@ -159,16 +166,20 @@ def dpo_step(policy, ref, opt, tokens, prompt_len, V):
 
 
 @torch.no_grad()
-def sample(model, prompts, n_new, gen):
-    """Appends n_new sampled tokens to prompts (B, P) using a KV cache; returns (B, P+n_new)."""
+def sample(model, prompts, n_new, gen, greedy=False):
+    """Appends n_new sampled (or greedy) tokens to prompts (B, P) using a KV cache; returns
+    (B, P+n_new)."""
     B, P = prompts.shape
     caches = model.new_caches(B, P + n_new)
     out = torch.empty(B, P + n_new, dtype=torch.long)
     out[:, :P] = prompts
     logits = model(prompts, caches, 0)[:, -1, :model.V]  # prefill
     for i in range(n_new):
-        probs = torch.softmax(logits / TEMPERATURE, dim=-1)
-        nxt = torch.multinomial(probs, 1, generator=gen)  # (B, 1)
+        if greedy:
+            nxt = logits.argmax(-1, keepdim=True)  # (B, 1)
+        else:
+            probs = torch.softmax(logits / TEMPERATURE, dim=-1)
+            nxt = torch.multinomial(probs, 1, generator=gen)  # (B, 1)
         out[:, P + i] = nxt[:, 0]
         if i + 1 < n_new:
             logits = model(nxt, caches, P + i)[:, -1, :model.V]
@@ -217,8 +228,9 @@ def peak_gflops(n=2048, tries=3):
 
 def record(base, what, s, tokens_per_s, gflops, peak):
     """One measurement with the keys in the documented order."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     return dict(impl="torch", what=what, **base, s_per_step=s, tokens_per_s=tokens_per_s,
-                gflops=gflops, peak_gflops=peak)
+                gflops=gflops, peak_gflops=peak, peak_rss_mb=round(rss, 1))
 
 
 def bench_config(name, c, repeats, threads, peak):
@@ -230,21 +242,27 @@ def bench_config(name, c, repeats, threads, peak):
     n = param_count(c)
     base = dict(config=name, params=n, batch_pairs=c["batch_pairs"], seq=S, threads=threads)
 
+    # smallest footprint first, so each line's peak_rss_mb is its own measurement's peak
+    policy.eval()
+    one = tokens[:1, :16].contiguous()
+    s = timed(lambda: sample(policy, one, 64, g, greedy=True), repeats)
+    yield record(base, "decode1", s, 64 / s, 2 * n * (16 + 64) / s / 1e9, peak)
+
+    prompts = torch.randint(0, c["V"], (SAMPLE_SEQS, P), generator=g)
+    s = timed(lambda: sample(policy, prompts, NEW_TOKENS, g), repeats)
+    flops = 2 * n * SAMPLE_SEQS * (P + NEW_TOKENS)
+    yield record(base, "sample", s, SAMPLE_SEQS * NEW_TOKENS / s, flops / s / 1e9, peak)
+
+    policy.train()
     s = timed(lambda: dpo_step(policy, ref, opt, tokens, P, c["V"]), repeats)
     flops = 6 * n * B * S + 2 * n * B * S
     yield record(base, "dpo_step", s, B * S / s, flops / s / 1e9, peak)
-
-    prompts = tokens[:, :P].contiguous()
-    policy.eval()
-    s = timed(lambda: sample(policy, prompts, NEW_TOKENS, g), repeats)
-    flops = 2 * n * B * (P + NEW_TOKENS)
-    yield record(base, "sample", s, B * NEW_TOKENS / s, flops / s / 1e9, peak)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (2)")
-    ap.add_argument("--config", choices=["tiny", "small", "all"], default="all")
+    ap.add_argument("--config", choices=list(CONFIGS) + ["all"], default="all")
     ap.add_argument("--repeats", type=int, default=5, help="timed steps; the median is reported (5)")
     ap.add_argument("--check", action="store_true", help="verify the KV cache first")
     a = ap.parse_args()
@@ -253,7 +271,7 @@ def main():
     if a.repeats < 1:
         ap.error(f"--repeats: expected >= 1, found {a.repeats}")
     torch.set_num_threads(a.threads)
-    names = list(CONFIGS) if a.config == "all" else [a.config]
+    names = ALL_CONFIGS if a.config == "all" else [a.config]
     if a.check:
         for name in names:
             err = check_kv_cache(CONFIGS[name])
