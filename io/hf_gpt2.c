@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "io/ckpt.h"
+#include "io/import_note.h"
 #include "io/ckpt_tokenizer.h"
 #include "io/safetensors.h"
 #include "util/alloc.h"
@@ -457,23 +458,6 @@ int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
     return rc;
 }
 
-// JSON string literal body for s (quotes, backslashes and control characters escaped).
-static void json_escape(char *out, size_t size, const char *s) {
-    size_t n = 0;
-    for (; *s && n + 7 < size; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)ch;
-        } else if (ch < 0x20) {
-            n += (size_t)snprintf(out + n, size - n, "\\u%04x", ch);
-        } else {
-            out[n++] = (char)ch;
-        }
-    }
-    out[n] = '\0';
-}
-
 int hf_gpt2_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTConfig *cfg,
                    ErrMsg *e) {
     ParamSlab w;
@@ -481,14 +465,13 @@ int hf_gpt2_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTCon
     if (cfg) *cfg = w.cfg;
     CkptState st;
     ckpt_state_init(&st, 1);  // round 0, phase "sft", step 0
-    char abs[PATH_MAX], esc[3 * PATH_MAX], json[3 * PATH_MAX + 64];
-    json_escape(esc, sizeof esc, realpath(dir, abs) ? abs : dir);
-    snprintf(json, sizeof json, "{\"imported_from\": \"%s\"}", esc);
+    char *json = import_note_json(dir);
     Bpe *bpe = NULL;
     int rc = hf_gpt2_import_tokenizer(dir, w.cfg.V, &bpe, e);
     CkptContents c = {.model = &w, .state = &st, .config_json = json, .charset = "", .bpe = bpe};
     if (rc == 0) rc = ckpt_write_file(out_h5, &c, MPI_COMM_SELF, e);
     bpe_free(bpe);
+    xfree(json);
     ckpt_state_free(&st);
     param_slab_free(&w);
     return rc;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "io/ckpt.h"
+#include "io/import_note.h"
 #include "util/alloc.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -155,33 +156,15 @@ int llmc_load(const char *path, ParamSlab *w, ErrMsg *e) {
     return rc;
 }
 
-// JSON string literal body for s (quotes, backslashes and control characters escaped).
-static void json_escape(char *out, size_t size, const char *s) {
-    size_t n = 0;
-    for (; *s && n + 7 < size; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)ch;
-        } else if (ch < 0x20) {
-            n += (size_t)snprintf(out + n, size - n, "\\u%04x", ch);
-        } else {
-            out[n++] = (char)ch;
-        }
-    }
-    out[n] = '\0';
-}
-
 int llmc_import(const char *in_bin, const char *out_h5, ErrMsg *e) {
     ParamSlab w;
     if (llmc_load(in_bin, &w, e) < 0) return -1;
     CkptState st;
     ckpt_state_init(&st, 1);  // round 0, phase "sft", step 0
-    char abs[PATH_MAX], esc[3 * PATH_MAX], json[3 * PATH_MAX + 64];
-    json_escape(esc, sizeof esc, realpath(in_bin, abs) ? abs : in_bin);
-    snprintf(json, sizeof json, "{\"imported_from\": \"%s\"}", esc);
+    char *json = import_note_json(in_bin);
     CkptContents c = {.model = &w, .state = &st, .config_json = json, .charset = ""};
     int rc = ckpt_write_file(out_h5, &c, MPI_COMM_SELF, e);
+    xfree(json);
     ckpt_state_free(&st);
     param_slab_free(&w);
     return rc;
