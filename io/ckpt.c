@@ -149,7 +149,10 @@ static int write_config(hid_t file, const CkptContents *c, int is_root, hid_t dx
     h5_close(&g);
     g = h5_group_create(file, "tokenizer");
     h5_attr_write_str(g, "description",
-                      "character tokenizer: ids 0-3 are PAD, BOS, EOS, SEP; id 4+i is charset[i]");
+                      c->bpe ? "GPT-2 byte-level BPE (kind, token_bytes, token_offsets, merges, "
+                               "special_ids); <|endoftext|> is BOS, EOS and PAD"
+                             : "character tokenizer: ids 0-3 are PAD, BOS, EOS, SEP; id 4+i is "
+                               "charset[i]");
     h5_attr_write_str(g, "charset", c->charset);
     if (c->bpe && ckpt_tokenizer_write_bpe(g, c->bpe, is_root, dxpl, rc < 0 ? &(ErrMsg){{0}} : e) < 0)
         rc = -1;

@@ -156,6 +156,30 @@ static int field_error(ParseCtx *x, const ConfigField *f, const cJSON *v) {
 
 static int apply_judges(ParseCtx *x, const cJSON *v);
 
+// A JSON array of at most CONFIG_LIST_MAX non-empty strings shorter than CONFIG_LIST_LEN.
+static int apply_strlist(ParseCtx *x, const ConfigField *f, const cJSON *v, ConfigStrList *out) {
+    if (!cJSON_IsArray(v)) return field_error(x, f, v);
+    int n = cJSON_GetArraySize(v);
+    if (n > CONFIG_LIST_MAX)
+        return err_set(x->e, "%s: %s: expected at most %d strings, got %d", x->src, f->key,
+                       CONFIG_LIST_MAX, n);
+    ConfigStrList tmp;
+    memset(&tmp, 0, sizeof tmp);  // canonical bytes: equal configs compare equal
+    for (int i = 0; i < n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(v, i);
+        if (!cJSON_IsString(it) || !it->valuestring[0] ||
+            strlen(it->valuestring) >= CONFIG_LIST_LEN)
+            return err_set(x->e, "%s: %s[%d]: expected a non-empty string of at most %d bytes, "
+                           "got %s", x->src, f->key, i, CONFIG_LIST_LEN - 1,
+                           cJSON_IsString(it) ? (it->valuestring[0] ? "a longer string" : "\"\"")
+                                              : "another JSON type");
+        memcpy(tmp.text[i], it->valuestring, strlen(it->valuestring));
+    }
+    tmp.n = n;
+    *out = tmp;
+    return 0;
+}
+
 static int in_range(const ConfigField *f, double v) {
     int lo_ok = (f->flags & CF_LO_OPEN) ? v > f->lo : v >= f->lo;
     int hi_ok = (f->flags & CF_HI_OPEN) ? v < f->hi : v <= f->hi;
@@ -203,6 +227,7 @@ static int apply_field(ParseCtx *x, const ConfigField *f, const cJSON *v) {
         return 0;
     }
     case CF_JUDGES: return apply_judges(x, v);
+    case CF_STRLIST: return apply_strlist(x, f, v, (ConfigStrList *)(void *)p);
     }
     return 0;
 }
@@ -363,6 +388,15 @@ void config_defaults(Config *cfg) {
             ErrMsg e = {{0}};
             ParseCtx x = {cfg, "defaults", &e};
             CHECKF(j && apply_judges(&x, j) == 0, "config default judges invalid: %s", e.msg);
+            cJSON_Delete(j);
+            break;
+        }
+        case CF_STRLIST: {
+            cJSON *j = cJSON_Parse(f->def_str);
+            ErrMsg e = {{0}};
+            ParseCtx x = {cfg, "defaults", &e};
+            CHECKF(j && apply_strlist(&x, f, j, (ConfigStrList *)(void *)p) == 0,
+                   "config default of %s invalid: %s", f->key, e.msg);
             cJSON_Delete(j);
             break;
         }
@@ -529,6 +563,16 @@ static void sb_value(Sb *s, const Config *cfg, const ConfigField *f, int indent)
     case CF_BOOL: sb_printf(s, "%s", *(const int *)(const void *)p ? "true" : "false"); break;
     case CF_STR:
     case CF_ENUM: sb_string(s, p); break;
+    case CF_STRLIST: {
+        const ConfigStrList *l = (const ConfigStrList *)(const void *)p;
+        sb_printf(s, "[");
+        for (int i = 0; i < l->n; i++) {
+            if (i) sb_printf(s, ", ");
+            sb_string(s, l->text[i]);
+        }
+        sb_printf(s, "]");
+        break;
+    }
     case CF_JUDGES:
         sb_printf(s, "[");
         for (int i = 0; i < cfg->n_judges; i++) {
@@ -636,6 +680,7 @@ static int field_equal(const Config *a, const Config *b, const ConfigField *f) {
     case CF_NUM: return *(const double *)(const void *)p == *(const double *)(const void *)q;
     case CF_STR:
     case CF_ENUM: return strncmp(p, q, f->size) == 0;
+    case CF_STRLIST: return memcmp(p, q, sizeof(ConfigStrList)) == 0;
     case CF_JUDGES:
         if (a->n_judges != b->n_judges) return 0;
         for (int i = 0; i < a->n_judges; i++) {

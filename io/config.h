@@ -41,7 +41,9 @@ typedef struct {
 } ConfigModel;
 
 typedef struct {
-    char charset[TOKENIZER_MAX_CHARS + 1];  // tokenizer characters, or "auto" (from JSONL data)
+    char kind[CONFIG_NAME_MAX];             // "char" | "bpe" (GPT-2 byte-level BPE)
+    char charset[TOKENIZER_MAX_CHARS + 1];  // char: tokenizer characters, or "auto" (from JSONL data)
+    char files[CONFIG_PATH_MAX];            // bpe: directory, tokenizer.json or "VOCAB.json,MERGES"
 } ConfigTokenizer;
 
 typedef struct {
@@ -67,6 +69,7 @@ typedef struct {
     char eval_file[CONFIG_PATH_MAX];        // JSONL held-out prompts (jsonl task; "" = none)
     char answer_regex[CONFIG_TEXT_MAX];     // POSIX ERE extracting the answer; "" = task default
     char judge_template[CONFIG_TEXT_MAX];   // judge prompt with {prompt} and {answer}
+    char prompt_template[CONFIG_TEXT_MAX];  // jsonl: text the model sees, with {prompt} once
     int judge_rationale;                    // llm_judge writes its own answer before Y/N
     int prompts_per_round;                  // prompts sampled each round
     int eval_prompts;                       // held-out prompts evaluated each round
@@ -90,6 +93,14 @@ typedef struct {
 
 typedef struct { int count; } ConfigRounds;  // count: R, self-rewarding rounds after SFT
 
+/* A JSON list of short non-empty strings (generate.stop). */
+#define CONFIG_LIST_MAX 8    // entries
+#define CONFIG_LIST_LEN 64   // capacity of one entry, NUL included
+typedef struct {
+    int n;                                       // entries used
+    char text[CONFIG_LIST_MAX][CONFIG_LIST_LEN];  // (n) NUL-terminated, unused bytes zero
+} ConfigStrList;
+
 typedef struct {
     int samples_per_prompt;  // K responses per prompt
     double temperature;      // 0 = greedy
@@ -97,6 +108,7 @@ typedef struct {
     double top_p;            // 1 = off
     int max_new_tokens;      // response length limit, EOS included
     int batch_size;          // sequences decoded together per generator rank
+    ConfigStrList stop;      // strings that end a response (cut before them); none by default
 } ConfigGenerate;
 
 typedef struct {

@@ -77,6 +77,14 @@ static int check_template(const char *s, char *why, int n) {
     return -1;
 }
 
+static int check_prompt_template(const char *s, char *why, int n) {
+    int braces = 0;
+    for (const char *p = s; *p; p++) braces += (*p == '{' || *p == '}');
+    if (count_of(s, "{prompt}") == 1 && braces == 2) return 0;
+    snprintf(why, (size_t)n, "expected a template with {prompt} once and no other braces");
+    return -1;
+}
+
 static int check_schedule(const char *s, char *why, int n) {
     int levels[TASK_SCHEDULE_MAX];
     return task_parse_schedule(s, TASK_MAX_LEVELS, levels, why, n) < 0 ? -1 : 0;
@@ -122,8 +130,14 @@ const ConfigField config_fields[] = {
     K_STR("model.init", model.init, "", NULL, 0,
           "\"\" = random init from run.seed, else a concord or llm.c checkpoint to start from"),
 
+    K_ENUM("tokenizer.kind", tokenizer.kind, "char", "char|bpe", 0,
+           "char = one token per character (tokenizer.charset); bpe = GPT-2 byte-level BPE "
+           "(from model.init's checkpoint, else tokenizer.files)"),
     K_STR("tokenizer.charset", tokenizer.charset, TOKENIZER_DEFAULT_CHARSET, check_charset, 0,
           "tokenizer characters (ids from 4 on, in order), or \"auto\" = collect from JSONL data"),
+    K_STR("tokenizer.files", tokenizer.files, "", NULL, 0,
+          "bpe: a directory with tokenizer.json, vocab.json + merges.txt or encoder.json + "
+          "vocab.bpe; a tokenizer.json; or \"VOCAB.json,MERGES\" (\"\" = model.init's)"),
 
     K_ENUM("task.name", task.name, "arith", "arith|jsonl", 0,
            "arith = built-in arithmetic, jsonl = prompts from task.prompts_file"),
@@ -158,6 +172,9 @@ const ConfigField config_fields[] = {
           "JSONL held-out prompts for evaluation (jsonl task; \"\" = none)"),
     K_STR("task.answer_regex", task.answer_regex, "", check_regex, 0,
           "POSIX extended regex whose first group (or match) is the answer; \"\" = task default"),
+    K_STR("task.prompt_template", task.prompt_template, "{prompt}", check_prompt_template, 0,
+          "jsonl: the text the model sees for a prompt, {prompt} once (e.g. "
+          "\"Question: {prompt}\\nAnswer:\")"),
     K_STR("task.judge_template", task.judge_template, "{prompt}{answer}?", check_template, 0,
           "llm_judge prompt; the policy answers Y or N after it"),
     K_BOOL("task.judge_rationale", task.judge_rationale, 1, 0,
@@ -211,6 +228,9 @@ const ConfigField config_fields[] = {
           "response length limit, end token included"),
     K_INT("generate.batch_size", generate.batch_size, 32, 1, 65536, 0,
           "sequences decoded together per generator rank"),
+
+    {"generate.stop", CF_STRLIST, FLD(generate.stop), 0, "[]", 0, 0, 0, NULL, NULL,
+     "strings that end a response, cut before the first one (checked on the decoded text)"},
 
     {"judges", CF_JUDGES, 0, 0, 0,
      "[{\"name\": \"llm_judge\"}, {\"name\": \"implicit\"}, {\"name\": \"self_consistency\"}]",
@@ -355,6 +375,9 @@ void config_field_expect(const ConfigField *f, char *buf, int size) {
         if (k < size - 1) snprintf(buf + k, n - (size_t)k, "\"");
         break;
     }
+    case CF_STRLIST:
+        snprintf(buf, n, "an array of at most %d non-empty strings", CONFIG_LIST_MAX);
+        break;
     case CF_JUDGES:
         snprintf(buf, n, "an array of 1 to %d judge objects {\"name\", \"weight\", \"options\"}",
                  CONFIG_MAX_JUDGES);
@@ -373,7 +396,8 @@ static int check_field(const Config *c, const ConfigField *f, const char *src, E
     case CF_I64: v = (double)*(const int64_t *)(const void *)p; break;
     case CF_NUM: v = *(const double *)(const void *)p; break;
     case CF_BOOL: v = *(const int *)(const void *)p; break;
-    case CF_JUDGES: return 0;
+    case CF_JUDGES:
+    case CF_STRLIST: return 0;
     case CF_STR:
     case CF_ENUM:
         config_field_expect(f, exp, sizeof exp);
@@ -482,8 +506,35 @@ static int check_ensemble(const Config *c, const char *src, ErrMsg *e) {
     return 0;
 }
 
+// tokenizer.kind against the other keys: bpe takes its vocabulary from model.init or
+// tokenizer.files and serves JSONL text tasks; char ignores files; templates are for JSONL.
+static int check_tokenizer_kind(const Config *c, const char *src, ErrMsg *e) {
+    int bpe = strcmp(c->tokenizer.kind, "bpe") == 0;
+    int jsonl = strcmp(c->task.name, "jsonl") == 0;
+    if (!bpe && c->tokenizer.files[0])
+        return err_set(e, "%s: tokenizer.files: applies to tokenizer.kind \"bpe\" only, expected "
+                       "\"\" with kind \"%s\", got \"%s\"", src, c->tokenizer.kind,
+                       c->tokenizer.files);
+    if (bpe && !c->tokenizer.files[0] && !c->model.init[0])
+        return err_set(e, "%s: tokenizer.files: tokenizer.kind \"bpe\" needs the BPE from "
+                       "model.init's checkpoint or from tokenizer.files, and both are \"\" (set "
+                       "tokenizer.files to a directory with tokenizer.json, vocab.json + "
+                       "merges.txt or encoder.json + vocab.bpe)", src);
+    if (bpe && !jsonl)
+        return err_set(e, "%s: tokenizer.kind: \"bpe\" serves JSONL text tasks, expected "
+                       "task.name \"jsonl\", got \"%s\"", src, c->task.name);
+    if (bpe && strcmp(c->model.position, "abacus") == 0)
+        return err_set(e, "%s: model.position: \"abacus\" counts single-digit tokens and needs "
+                       "tokenizer.kind \"char\", got \"bpe\"", src);
+    if (!jsonl && strcmp(c->task.prompt_template, "{prompt}") != 0)
+        return err_set(e, "%s: task.prompt_template: applies to task.name \"jsonl\" only, "
+                       "expected \"{prompt}\" with \"%s\"", src, c->task.name);
+    return 0;
+}
+
 // Characters needed by the arithmetic task and the judge template must be in the charset.
 static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
+    if (strcmp(c->tokenizer.kind, "bpe") == 0) return 0;  // every byte has a token
     const char *cs = c->tokenizer.charset;
     int arith = strcmp(c->task.name, "arith") == 0;
     if (strcmp(cs, "auto") == 0) {
@@ -528,7 +579,8 @@ static int check_abacus(const Config *c, const char *src, ErrMsg *e) {
     if (c->model.abacus_offset > c->model.max_seq_len - 2)
         return err_set(e, "%s: model.abacus_offset: expected at most model.max_seq_len - 2 = %d, "
                        "got %d", src, c->model.max_seq_len - 2, c->model.abacus_offset);
-    if (strcmp(c->tokenizer.charset, "auto") != 0 && !strstr(c->tokenizer.charset, "0123456789"))
+    if (strcmp(c->tokenizer.kind, "char") == 0 && strcmp(c->tokenizer.charset, "auto") != 0 &&
+        !strstr(c->tokenizer.charset, "0123456789"))
         return err_set(e, "%s: tokenizer.charset: model.position \"abacus\" needs the digits "
                        "\"0123456789\" together and in order in the charset", src);
     return 0;
@@ -611,6 +663,7 @@ int config_check(const Config *c, const char *src, ErrMsg *e) {
                        src, c->train.inpo_eta, c->train.inpo_tau);
     if (strcmp(c->task.name, "jsonl") == 0 && !c->task.prompts_file[0])
         return err_set(e, "%s: task.prompts_file: task \"jsonl\" needs a JSONL prompts file", src);
+    if (check_tokenizer_kind(c, src, e)) return -1;
     if (check_task_levels(c, src, e) || check_abacus(c, src, e)) return -1;
     if (check_charset_covers(c, src, e) || check_arith_room(c, src, e)) return -1;
     return check_ensemble(c, src, e);

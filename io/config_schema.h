@@ -16,7 +16,8 @@ typedef enum {
     CF_BOOL,   // int 0/1, JSON true/false
     CF_STR,    // char[size], JSON string shorter than size, optional validator
     CF_ENUM,   // char[size], JSON string, one of allowed
-    CF_JUDGES  // the judges array (Config.n_judges, Config.judges)
+    CF_JUDGES,  // the judges array (Config.n_judges, Config.judges)
+    CF_STRLIST  // ConfigStrList: a JSON array of non-empty strings (def_str: its JSON text)
 } ConfigFieldType;
 
 enum {
@@ -35,6 +36,7 @@ typedef struct {
     size_t size;            // bytes of the field (capacity for strings)
     double def_num;         // default of numbers and booleans
     const char *def_str;    // default of strings and enums; JSON text of the default for CF_JUDGES
+                            // and CF_STRLIST
     double lo, hi;          // range of numbers (hi may be INFINITY)
     int flags;              // CF_LO_OPEN | CF_HI_OPEN | CF_RESUME_OK
     const char *allowed;    // CF_ENUM: allowed values separated by '|'

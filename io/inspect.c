@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "io/ckpt.h"
+#include "io/ckpt_tokenizer.h"
 #include "io/h5util.h"
 #include "io/prefbuf.h"
 #include "train/tokenizer.h"
@@ -79,11 +80,20 @@ static void print_ckpt_head(FILE *out, const char *path, const CkptInfo *in) {
     fprintf(out, "position     %s\n",
             m->position == GPT_POS_NONE ? "none (NoPE: no wpe; T is only a buffer size)"
                                         : "learned (wpe, T rows)");
-    if (in->charset[0])
+    Bpe *bpe = NULL;
+    ErrMsg why;
+    if (in->charset[0]) {
         fprintf(out, "tokenizer    charset \"%s\" (%zu characters, vocab %zu)\n", in->charset,
                 strlen(in->charset), strlen(in->charset) + TOK_FIRST_CHAR);
-    else
-        fprintf(out, "tokenizer    none (empty charset: token ids only, e.g. an imported GPT-2)\n");
+    } else if (ckpt_tokenizer_read_bpe(path, &bpe, &why) == 0 && bpe) {
+        BpeArrays a;
+        bpe_arrays(bpe, &a);
+        fprintf(out, "tokenizer    GPT-2 BPE (vocab %d, %d merges, %s id %d)\n", (int)a.n_tokens,
+                (int)a.n_merges, BPE_ENDOFTEXT, (int)bpe_special_id(bpe, BPE_ENDOFTEXT));
+        bpe_free(bpe);
+    } else {
+        fprintf(out, "tokenizer    none (empty charset: token ids only)\n");
+    }
 }
 
 // Reads tensor group/<t->name> into buf (t->count floats).
@@ -251,7 +261,11 @@ static void print_prefs_head(FILE *out, const char *path, const PrefMeta *m) {
     fprintf(out, "judges      ");
     for (int j = 0; j < m->J; j++) fprintf(out, " %s", m->judge_names[j]);
     fprintf(out, "\naggregation  %s\n", m->aggregation);
-    fprintf(out, "charset      \"%s\"\n", m->charset);
+    if (m->charset[0])
+        fprintf(out, "charset      \"%s\"\n", m->charset);
+    else  // a BPE run: its checkpoints hold the tokenizer, the round file only ids
+        fprintf(out, "charset      \"\" (token ids only: decode with the run's checkpoint, "
+                "e.g. a BPE run)\n");
     fprintf(out, "\nstatistics (%d stored)\n", m->n_stats);
     for (int i = 0; i < m->n_stats; i++)
         fprintf(out, "  %-32s %.6g\n", m->stats[i].name, m->stats[i].value);
@@ -317,7 +331,7 @@ static void print_tokens(FILE *out, const char *what, const Tokenizer *tok, cons
                          int n) {
     fprintf(out, "    %-9s ", what);
     if (tok) {
-        char buf[8];
+        char buf[TOKENIZER_TOKEN_TEXT_MAX];
         fputc('"', out);
         for (int i = 0; i < n; i++) fputs(tokenizer_token_text(tok, ids[i], buf), out);
         fputc('"', out);

@@ -37,6 +37,7 @@ typedef struct {
     Rec *rec;                   // every usable line of every file, in file order (owned)
     int n, cap;                 // count, capacity
     int judge_used;             // 1 when an llm_judge (or prev_round of it) scores responses
+    const Tokenizer *bpe;       // a bpe tokenizer: lengths in its tokens; NULL = char kind
 } Loader;
 
 // "path:line: message" into e; returns -1.
@@ -158,6 +159,24 @@ static void free_rec(Rec *r) {
     xfree(r->rationale);
 }
 
+// Replaces r->prompt by task.prompt_template filled with it: the text the model sees (the
+// default "{prompt}" leaves it as it is).
+static int apply_prompt_template(ErrMsg *e, const Loader *L, Rec *r) {
+    const char *tpl = L->cfg->task.prompt_template;
+    if (strcmp(tpl, "{prompt}") == 0) return 0;
+    char *out = xmalloc("jsonl_text", TASK_TEXT_MAX);
+    int n = task_fill_prompt_template(tpl, r->prompt, out, TASK_TEXT_MAX);
+    if (n < 0) {
+        xfree(out);
+        return line_err(e, L, r,
+                        "\"prompt\": in task.prompt_template it is longer than %d characters "
+                        "(expected a shorter prompt or template)", TASK_TEXT_MAX - 1);
+    }
+    xfree(r->prompt);
+    r->prompt = out;
+    return 0;
+}
+
 // Parses one non-blank line into a new record of L.
 static int parse_line(ErrMsg *e, Loader *L, int f, int line, const char *text) {
     Rec r = {f, line, NULL, NULL, NULL, f == F_SFT ? -1 : 0, 0, 0};
@@ -193,6 +212,7 @@ static int parse_line(ErrMsg *e, Loader *L, int f, int line, const char *text) {
     }
     if (!rc) rc = get_level(e, L, &r, j, &r.level);
     cJSON_Delete(j);
+    if (!rc) rc = apply_prompt_template(e, L, &r);
     if (rc) {
         free_rec(&r);
         return -1;
@@ -301,26 +321,55 @@ static int check_vocab(ErrMsg *e, const Loader *L, const Rec *r, const char *key
     return 0;
 }
 
+// Tokens of text: one per character (char kind), the BPE's count (bpe).
+static int n_tok(const Loader *L, const char *text) {
+    return L->bpe ? tokenizer_count(L->bpe, text) : (int)strlen(text);
+}
+
+// Tokens of the judge template filled with prompt and answer (placeholders replaced).
+static int judge_tokens(const Loader *L, const char *prompt, const char *answer) {
+    const char *tpl = L->cfg->task.judge_template;
+    if (!L->bpe) return (int)strlen(tpl) - 16 + (int)strlen(prompt) + (int)strlen(answer);
+    size_t cap = strlen(tpl) + strlen(prompt) + strlen(answer) + 1, k = 0;
+    char *text = xmalloc("jsonl_judge", cap);
+    for (const char *t = tpl; *t;) {
+        const char *piece = NULL;
+        if (strncmp(t, "{prompt}", 8) == 0) piece = prompt;
+        if (strncmp(t, "{answer}", 8) == 0) piece = answer;
+        if (piece) {
+            memcpy(text + k, piece, strlen(piece));
+            k += strlen(piece);
+            t += 8;
+        } else {
+            text[k++] = *t++;
+        }
+    }
+    text[k] = '\0';
+    int n = tokenizer_count(L->bpe, text);
+    xfree(text);
+    return n;
+}
+
 // Tokens of one record's training or generation sequence against model.max_seq_len.
 static int check_length(ErrMsg *e, const Loader *L, const Rec *r) {
     int T = L->cfg->model.max_seq_len, mnt = L->cfg->generate.max_new_tokens;
-    int np = (int)strlen(r->prompt), ns = r->second ? (int)strlen(r->second) : 0;
-    int tpl = (int)strlen(L->cfg->task.judge_template) - 16;  // literal characters
-    int nr = r->rationale ? (int)strlen(r->rationale) : 0;
+    const char *unit = L->bpe ? "tokens" : "characters";
+    int np = n_tok(L, r->prompt), ns = r->second ? n_tok(L, r->second) : 0;
+    int nr = r->rationale ? n_tok(L, r->rationale) : 0;
     if (r->file != F_SFT) {
         if (1 + np + mnt > T)
             return line_err(e, L, r,
-                            "\"prompt\" of %d characters is too long: 1 (BOS) + %d + "
+                            "\"prompt\" of %d %s is too long: 1 (BOS) + %d + "
                             "generate.max_new_tokens %d = %d tokens exceed model.max_seq_len %d",
-                            np, np, mnt, 1 + np + mnt, T);
+                            np, unit, np, mnt, 1 + np + mnt, T);
         int rationale = L->cfg->task.judge_rationale ? mnt - 1 : 0;
-        int judge = 1 + tpl + np + (mnt - 1) + rationale + 1;
+        int judge = 1 + judge_tokens(L, r->prompt, "") + (mnt - 1) + rationale + 1;
         if (L->judge_used && judge > T)
             return line_err(e, L, r,
-                            "\"prompt\" of %d characters is too long for llm_judge: BOS + "
-                            "task.judge_template with it and a %d-character response + %d-token "
+                            "\"prompt\" of %d %s is too long for llm_judge: BOS + "
+                            "task.judge_template with it and a %d-token response + %d-token "
                             "rationale + verdict = %d tokens exceed model.max_seq_len %d",
-                            np, mnt - 1, rationale, judge, T);
+                            np, unit, mnt - 1, rationale, judge, T);
         return 0;
     }
     if (r->verdict < 0 && 1 + np + ns + 1 > T)
@@ -328,12 +377,13 @@ static int check_length(ErrMsg *e, const Loader *L, const Rec *r) {
                         "too long: 1 (BOS) + \"prompt\" %d + \"response\" %d + 1 (EOS) = "
                         "%d tokens exceed model.max_seq_len %d",
                         np, ns, np + ns + 2, T);
-    if (r->verdict >= 0 && 1 + tpl + np + ns + nr + 2 > T)
+    int judge = r->verdict >= 0 ? judge_tokens(L, r->prompt, r->second) : 0;
+    if (r->verdict >= 0 && 1 + judge + nr + 2 > T)
         return line_err(e, L, r,
                         "too long: BOS + task.judge_template with \"prompt\" %d and "
-                        "\"response\" %d characters + \"rationale\" %d + verdict + EOS = %d "
+                        "\"response\" %d %s + \"rationale\" %d + verdict + EOS = %d "
                         "tokens exceed model.max_seq_len %d",
-                        np, ns, nr, tpl + np + ns + nr + 3, T);
+                        np, ns, unit, nr, judge + nr + 3, T);
     return 0;
 }
 
@@ -363,7 +413,7 @@ static int check_generated(ErrMsg *e, const Loader *L) {
     int mnt = L->cfg->generate.max_new_tokens, worst = -1, worst_len = 0;
     for (int i = 0; i < L->n; i++) {
         const char *key, *end, *text = generated_text(&L->rec[i], &key, &end);
-        int n = text ? (int)strlen(text) : 0;
+        int n = text ? n_tok(L, text) : 0;
         if (text && n > worst_len) worst = i, worst_len = n;
     }
     if (worst < 0 || worst_len + 1 <= mnt) return 0;
@@ -379,10 +429,11 @@ static int check_generated(ErrMsg *e, const Loader *L) {
         snprintf(how, sizeof how, "generation stops after %d tokens", mnt);
     return line_err(e, L, r,
                     "\"%s\": expected at most generate.max_new_tokens %d tokens (%s + %s), got "
-                    "%d (%d characters + %s); %s and would cut it, so it would be counted wrong "
+                    "%d (%d %s + %s); %s and would cut it, so it would be counted wrong "
                     "every time: set generate.max_new_tokens to at least %d (the longest text to "
                     "generate in the task files)",
-                    key, mnt, key, end, worst_len + 1, worst_len, end, how, worst_len + 1);
+                    key, mnt, key, end, worst_len + 1, worst_len, L->bpe ? "tokens" : "characters",
+                    end, how, worst_len + 1);
 }
 
 // Entry of the prompt index: a record's prompt and its hash.
@@ -457,6 +508,12 @@ static int check_prompts(ErrMsg *e, Loader *L) {
 }
 
 static int validate(ErrMsg *e, Loader *L, const Tokenizer *tok) {
+    if (tok->kind == TOKENIZER_BPE) {  // every byte has a token: lengths alone
+        for (int i = 0; i < L->n; i++)
+            if (check_length(e, L, &L->rec[i])) return -1;
+        if (check_generated(e, L)) return -1;
+        return check_prompts(e, L);
+    }
     int need_template = L->judge_used;
     for (int i = 0; i < L->n; i++)
         need_template |= L->rec[i].file == F_SFT && L->rec[i].verdict >= 0;
@@ -520,10 +577,16 @@ static int uses_llm_judge(const Config *cfg) {
     return 0;
 }
 
+static int fill_list(Task *t, Loader *L, const TaskSpec *spec, ErrMsg *e);
+
 static int load_list(Task *t, Loader *L, const TaskSpec *spec, char *charset, ErrMsg *e) {
     const Config *cfg = L->cfg;
     for (int f = 0; f < N_FILES; f++)
         if (L->path[f][0] && read_file(e, L, f)) return -1;
+    if (L->bpe) {
+        if (validate(e, L, L->bpe)) return -1;
+        return fill_list(t, L, spec, e);
+    }
     if (strcmp(cfg->tokenizer.charset, "auto") == 0) {
         if (build_charset(e, L, charset)) return -1;
     } else {
@@ -534,6 +597,11 @@ static int load_list(Task *t, Loader *L, const TaskSpec *spec, char *charset, Er
     if (tokenizer_init(&tok, charset, &inner))
         return err_set(e, "tokenizer.charset: %s", inner.msg);
     if (validate(e, L, &tok)) return -1;
+    return fill_list(t, L, spec, e);
+}
+
+// The Task of the validated records.
+static int fill_list(Task *t, Loader *L, const TaskSpec *spec, ErrMsg *e) {
     if (task_init_list(t, spec, e)) return -1;
     for (int i = 0; i < L->n; i++) {
         const Rec *r = &L->rec[i];
@@ -546,7 +614,9 @@ static int load_list(Task *t, Loader *L, const TaskSpec *spec, char *charset, Er
     return task_list_finish(t, L->path[F_PROMPTS], L->path[F_EVAL], e);
 }
 
-int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS + 1], ErrMsg *e) {
+// Both entry points: bpe NULL = char kind (charset filled), else lengths in bpe's tokens.
+static int task_load(Task *t, const Config *cfg, const Tokenizer *bpe,
+                     char charset[TOKENIZER_MAX_CHARS + 1], ErrMsg *e) {
     memset(t, 0, sizeof *t);
     charset[0] = '\0';
     TaskSpec spec;
@@ -564,7 +634,7 @@ int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS
             return err_set(e, "task.prompts_file: task \"jsonl\" needs a JSONL prompts file");
         Loader L = {cfg,  {cfg->task.prompts_file, cfg->task.eval_file, cfg->task.sft_file},
                     NULL, 0,
-                    0,    uses_llm_judge(cfg)};
+                    0,    uses_llm_judge(cfg), bpe};
         rc = load_list(t, &L, &spec, charset, e);
         for (int i = 0; i < L.n; i++) free_rec(&L.rec[i]);
         xfree(L.rec);
@@ -583,4 +653,17 @@ int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS
         charset[0] = '\0';
     }
     return rc;
+}
+
+int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS + 1], ErrMsg *e) {
+    return task_load(t, cfg, NULL, charset, e);
+}
+
+int jsonl_task_load_bpe(Task *t, const Config *cfg, const Tokenizer *tok, ErrMsg *e) {
+    CHECKF(tok->kind == TOKENIZER_BPE, "jsonl_task_load_bpe: not a bpe tokenizer");
+    if (strcmp(cfg->task.name, "jsonl") != 0)
+        return err_set(e, "tokenizer.kind: \"bpe\" serves JSONL text tasks, expected task.name "
+                       "\"jsonl\", got \"%s\"", cfg->task.name);
+    char unused[TOKENIZER_MAX_CHARS + 1];
+    return task_load(t, cfg, tok, unused, e);
 }

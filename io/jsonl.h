@@ -3,7 +3,9 @@
    task.eval_file:  {"prompt": "...", "answer": "..."}  (answer optional, ground truth used only to
    measure) task.sft_file:  {"prompt": "...", "response": "..."}  (instruction example) or with
        "verdict": true|false  (evaluation example: judge prompt of (prompt, response) -> Y/N)
-   Any line may carry "level": an integer in 1..TASK_MAX_LEVELS (difficulty; with
+   With task.prompt_template other than "{prompt}", every "prompt" is replaced by the template
+   filled with it as soon as it is read: all checks, the task, the judge prompt's {prompt} and
+   the files see that text, the text the model sees. Any line may carry "level": an integer in 1..TASK_MAX_LEVELS (difficulty; with
    task.levels.schedule round r draws its prompts from lines of level schedule[r]). Other keys are
    ignored; blank lines are skipped. Everything is validated before the Task is
    returned, so a run stops before training, never halfway: each bad line is reported as
@@ -33,5 +35,11 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out);
    Also an error: sft.steps > 0 with no SFT example. Caller task_free()s t. */
 int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS + 1],
                     ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* The same for tokenizer.kind "bpe" (task.name "jsonl"): every byte has a token, so only lengths
+   are checked, counted in tok's tokens after encoding (a line that does not fit names its file,
+   line and field). */
+int jsonl_task_load_bpe(Task *t, const Config *cfg, const Tokenizer *tok,
+                        ErrMsg *e) WARN_UNUSED_RESULT;
 
 #endif

@@ -1,10 +1,12 @@
 /* ranks/cmd_sample.c — `concord sample CKPT`: generate from any checkpoint (trained, SFT or
-   imported) on one process, with the same KV-cache sampler the generator ranks use. */
+   imported) on one process, with the same KV-cache sampler the generator ranks use. The text
+   options use the checkpoint's tokenizer: its charset, or the GPT-2 BPE stored in it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/ckpt.h"
+#include "io/ckpt_tokenizer.h"
 #include "ranks/cli.h"
 #include "ranks/commands.h"
 #include "train/generate.h"
@@ -15,6 +17,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: concord sample CKPT [--prompt TEXT | --tokens ID,ID,...] [options]\n"
             "  --prompt TEXT       prompt text (BOS is prepended); needs a checkpoint with a tokenizer\n"
+            "  --stop TEXT         end a sample before TEXT (repeatable, at most 8; text output)\n"
             "  --tokens IDS        prompt as comma-separated token ids (any checkpoint)\n"
             "  --max-new N         new tokens at most (default 32)\n"
             "  --temperature T     sampling temperature (default 1.0; 0 = greedy)\n"
@@ -50,8 +53,12 @@ static int parse_ids(const char *text, int32_t *ids, int max, int V) {
     return n > 0 ? n : -1;
 }
 
+#define SAMPLE_MAX_STOPS 8
+
 typedef struct {
     const char *ckpt, *prompt, *tokens;
+    const char *stop[SAMPLE_MAX_STOPS];
+    int n_stop;
     int64_t max_new, top_k, seed, samples, eos;
     double temperature, top_p;
     int greedy, print_ids;
@@ -71,6 +78,14 @@ static int parse_args(SampleArgs *a, int argc, char **argv) {
         else if (o[0] == '-' && o[1] == '-' && (r = cli_value(argc, argv, &i, &v)) == 0) {
             if (strcmp(o, "--prompt") == 0) a->prompt = v;
             else if (strcmp(o, "--tokens") == 0) a->tokens = v;
+            else if (strcmp(o, "--stop") == 0) {
+                if (a->n_stop == SAMPLE_MAX_STOPS || !v[0]) {
+                    fprintf(stderr, "error: --stop: expected at most %d non-empty strings\n",
+                            SAMPLE_MAX_STOPS);
+                    return -1;
+                }
+                a->stop[a->n_stop++] = v;
+            }
             else if (strcmp(o, "--max-new") == 0) r = cli_parse_int(o, v, 1, 1 << 20, &a->max_new);
             else if (strcmp(o, "--temperature") == 0) r = cli_parse_double(o, v, 0, 100, &a->temperature);
             else if (strcmp(o, "--top-k") == 0) r = cli_parse_int(o, v, 0, 1 << 30, &a->top_k);
@@ -107,16 +122,26 @@ int cmd_sample(int argc, char **argv) {
         return 2;
     }
     GPTConfig cfg = info.model_cfg;
-    Tokenizer tok;
+    Tokenizer tok = {0};
     int has_tok = info.charset[0] != '\0' && tokenizer_init(&tok, info.charset, &e) == 0;
+    if (!has_tok) {  // a GPT-2 BPE in /tokenizer (imported, or a bpe run's checkpoint)
+        Bpe *b = NULL;
+        if (ckpt_tokenizer_read_bpe(a.ckpt, &b, &e) != 0) {
+            fprintf(stderr, "error: %s\n", e.msg);
+            ckpt_info_free(&info);
+            return 2;
+        }
+        has_tok = b && tokenizer_init_bpe(&tok, b, &e) == 0;
+    }
     int32_t *prompt = xmalloc("sample", (size_t)cfg.T * sizeof(int32_t));
     int P;
     if (a.prompt) {
         if (!has_tok) {
-            fprintf(stderr, "error: %s has no character tokenizer; use --tokens\n", a.ckpt);
+            fprintf(stderr, "error: %s has no tokenizer (no charset, no BPE); use --tokens\n",
+                    a.ckpt);
             return 2;
         }
-        prompt[0] = TOK_BOS;
+        prompt[0] = tok.bos;
         P = tokenizer_encode(&tok, a.prompt, prompt + 1, cfg.T - 1, &e);
         if (P < 0) {
             fprintf(stderr, "error: --prompt: %s\n", e.msg);
@@ -151,9 +176,10 @@ int cmd_sample(int argc, char **argv) {
         plen[i] = P, sid[i] = (uint32_t)i;
     }
     GenParams gp = {.seed = (uint64_t)a.seed, .round = 0, .max_new = max_new,
-                    .eos = a.eos >= -1 ? (int32_t)a.eos : (has_tok ? TOK_EOS : -1),
+                    .eos = a.eos >= -1 ? (int32_t)a.eos : (has_tok ? tok.eos : -1),
                     .sample = {.temperature = (float)a.temperature, .top_k = (int)a.top_k,
-                               .top_p = (float)a.top_p, .greedy = a.greedy || a.temperature == 0}};
+                               .top_p = (float)a.top_p, .greedy = a.greedy || a.temperature == 0},
+                    .stop_tok = has_tok ? &tok : NULL, .stop_str = a.stop, .n_stop_str = a.n_stop};
     generate(resp, rlen, NULL, &kv, &acts, &w, prompts, plen, n, P, pid, sid, &gp);
     for (int i = 0; i < n; i++) {
         const int32_t *r = resp + (size_t)i * max_new;
@@ -162,7 +188,8 @@ int cmd_sample(int argc, char **argv) {
             printf("\n");
         } else {
             char text[4096];
-            tokenizer_decode(&tok, prompt, P, text, sizeof text);
+            int skip = P > 0 && prompt[0] == tok.bos;  // bpe: BOS is also EOS, which ends a text
+            tokenizer_decode(&tok, prompt + skip, P - skip, text, sizeof text);
             printf("%s", text);
             tokenizer_decode(&tok, r, rlen[i], text, sizeof text);
             printf("%s\n", text);
@@ -173,5 +200,6 @@ int cmd_sample(int argc, char **argv) {
     acts_free(&acts);
     param_slab_free(&w);
     ckpt_info_free(&info);
+    tokenizer_free(&tok);
     return 0;
 }

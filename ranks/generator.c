@@ -45,7 +45,7 @@ void samples_free(RoundSamples *s) {
 void samples_response_text(const RoundSamples *s, const Tokenizer *tok, int i, char *out, int size) {
     const int32_t *r = s->resp + (size_t)i * s->R;
     int n = s->resp_len[i];
-    if (n > 0 && r[n - 1] == TOK_EOS) n--;
+    if (n > 0 && r[n - 1] == tok->eos) n--;
     tokenizer_decode(tok, r, n, out, size);
 }
 
@@ -84,11 +84,14 @@ void generator_run(RunCtx *rc, RoundSamples *s) {
         pid[i] = (uint32_t)s->items[p].id;
         sid[i] = (uint32_t)(i % K);
     }
+    const char *stops[CONFIG_LIST_MAX];
+    for (int i = 0; i < c->generate.stop.n; i++) stops[i] = c->generate.stop.text[i];
     GenParams gp = {.seed = rc->state.seed, .round = (uint32_t)s->round, .max_new = R,
-                    .eos = TOK_EOS,
+                    .eos = rc->tok.eos,
                     .sample = {.temperature = (float)c->generate.temperature,
                                .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
-                               .greedy = c->generate.temperature <= 0}};
+                               .greedy = c->generate.temperature <= 0},
+                    .stop_tok = &rc->tok, .stop_str = stops, .n_stop_str = c->generate.stop.n};
     Progress prog;
     progress_start(&prog, "generate", n);
     int chunk = c->generate.batch_size;

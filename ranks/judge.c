@@ -102,7 +102,8 @@ static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s,
     }
     float *u = xmalloc("judge.llm", (size_t)(m > 0 ? m : 1) * sizeof(float));
     int rationale = task_rationale_tokens(&rc->task, rc->cfg.generate.max_new_tokens);
-    judge_write_rationale(seqs, lens, m, T, &rc->kv, &rc->infer_acts, w, rationale, rc->yes, rc->no);
+    judge_write_rationale(seqs, lens, m, T, &rc->kv, &rc->infer_acts, w, rationale, rc->yes, rc->no,
+                          rc->tok.eos);
     if (m > 0) judge_llm_logits(u, &rc->infer_acts, w, seqs, lens, m, T, rc->yes, rc->no);
     for (int k = 0; k < m; k++) out[idx[k]] = 1.0f / (1.0f + expf(-u[k]));
     xfree(seqs), xfree(lens), xfree(idx), xfree(u);

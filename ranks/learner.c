@@ -343,7 +343,7 @@ static void build_judge_sequences(PairSet *ps, RunCtx *rc) {
     for (int q = 0; q < 2 * ps->n; q++) {
         const int32_t *seq = ps->tokens + (size_t)q * ps->S;
         int st = ps->start[q], len = ps->len[q];
-        if (len > st && seq[len - 1] == TOK_EOS) len--;
+        if (len > st && seq[len - 1] == rc->tok.eos) len--;
         tokenizer_decode(&rc->tok, seq + 1, st - 1, prompt, sizeof prompt);  // skip BOS
         tokenizer_decode(&rc->tok, seq + st, len - st, resp, sizeof resp);
         int n = task_encode_judge(&rc->task, &rc->tok, prompt, resp, ps->judge + (size_t)q * T, T, NULL);
@@ -369,7 +369,7 @@ static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, in
     }
     int rationale = task_rationale_tokens(&rc->task, rc->cfg.generate.max_new_tokens);
     judge_write_rationale(full, full_len, m, T, &rc->kv, &rc->infer_acts, &rc->policy, rationale,
-                          rc->yes, rc->no);
+                          rc->yes, rc->no, rc->tok.eos);
     m = 0;
     for (int64_t k = 0; k < 2 * n; k++)
         if (jlen[k] > 0) jlen[k] = full_len[m++], Sj = jlen[k] > Sj ? jlen[k] : Sj;
@@ -700,6 +700,10 @@ static EvalSummary eval_split_answers(RunCtx *rc, TaskSplit split, int with_judg
                                     .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
                                     .greedy = c->generate.temperature <= 0},
                      .split = split, .greedy_only = !with_judge && !with_maj};
+    const char *stops[CONFIG_LIST_MAX];
+    for (int i = 0; i < c->generate.stop.n; i++) stops[i] = c->generate.stop.text[i];
+    ep.stop_str = stops;
+    ep.n_stop_str = c->generate.stop.n;
     if (answers) {
         *answers = xcalloc("eval.answers", (size_t)(hi > lo ? hi - lo : 1), EVAL_ANSWER_MAX);
         *count = hi - lo;

@@ -8,6 +8,7 @@
 
 #include "comm/exchange.h"
 #include "ranks/cli.h"
+#include "io/ckpt_tokenizer.h"
 #include "io/jsonl.h"
 #include "train/matmul.h"
 #include "util/alloc.h"
@@ -83,6 +84,67 @@ static int load_config(RunCtx *rc, const char *path, const char *given_text, con
     return 0;
 }
 
+// tokenizer.kind "bpe": the BPE of model.init's checkpoint (model k's with "{k}") when it holds
+// one, else of tokenizer.files; with both, the two must be the same vocabulary. A run being
+// resumed must have written its checkpoints with the same tokenizer. 0, or -1 with e filled.
+static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
+    const Config *c = &rc->cfg;
+    char init[CONFIG_PATH_MAX + 16] = "";
+    const char *mark = strstr(c->model.init, "{k}");
+    if (mark)
+        snprintf(init, sizeof init, "%.*s%d%s", (int)(mark - c->model.init), c->model.init,
+                 rc->ens.model, mark + 3);
+    else
+        snprintf(init, sizeof init, "%s", c->model.init);
+    Bpe *from_init = NULL, *from_files = NULL;
+    ErrMsg why;
+    if (init[0] && ckpt_tokenizer_read_bpe(init, &from_init, &why) != 0)
+        return err_set(e, "model.init: %s", why.msg);
+    if (c->tokenizer.files[0] && bpe_load(&from_files, c->tokenizer.files, &why) != 0) {
+        if (from_init) bpe_free(from_init);
+        return err_set(e, "tokenizer.files: \"%s\": %s", c->tokenizer.files, why.msg);
+    }
+    if (!from_init && !from_files)
+        return err_set(e, "tokenizer.files: tokenizer.kind \"bpe\" needs a BPE, and model.init's "
+                       "checkpoint \"%s\" holds none; set tokenizer.files to the model's tokenizer "
+                       "files", init);
+    Tokenizer other = {0};
+    if (from_init && from_files) {
+        if (tokenizer_init_bpe(&other, from_files, &why) != 0)
+            return bpe_free(from_init), err_set(e, "tokenizer.files: %s", why.msg);
+        from_files = NULL;
+    }
+    if (tokenizer_init_bpe(&rc->tok, from_init ? from_init : from_files, &why) != 0) {
+        tokenizer_free(&other);
+        return err_set(e, "%s: %s", from_init ? "model.init" : "tokenizer.files", why.msg);
+    }
+    if (other.bpe && !tokenizer_same(&rc->tok, &other)) {
+        tokenizer_free(&other);
+        return err_set(e, "tokenizer.files: \"%s\" is not the tokenizer stored in model.init's "
+                       "checkpoint \"%s\" (%d against %d tokens, or other merges); give the "
+                       "model's own files or leave tokenizer.files \"\"", c->tokenizer.files, init,
+                       tokenizer_vocab_size(&other), tokenizer_vocab_size(&rc->tok));
+    }
+    tokenizer_free(&other);
+    char latest[CKPT_PATH_MAX];
+    ErrMsg none;
+    if (ckpt_latest(c->run.run_dir, latest, sizeof latest, &none) == 0) {  // a resume
+        Bpe *stored = NULL;
+        if (ckpt_tokenizer_read_bpe(latest, &stored, &why) != 0)
+            return err_set(e, "resume: %s", why.msg);
+        Tokenizer was = {0};
+        int same = 0;
+        if (stored && tokenizer_init_bpe(&was, stored, &why) == 0) same = tokenizer_same(&was, &rc->tok);
+        tokenizer_free(&was);
+        if (!same)
+            return err_set(e, "resume: %s was written with another tokenizer than this run's "
+                           "tokenizer.kind \"bpe\" (%s); resume with the original tokenizer or "
+                           "use a new run.run_dir", latest,
+                           c->tokenizer.files[0] ? c->tokenizer.files : init);
+    }
+    return 0;
+}
+
 static void alloc_slabs(RunCtx *rc) {
     const Config *c = &rc->cfg;
     param_slab_init(&rc->policy, &rc->model, "policy");
@@ -155,9 +217,14 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
         err_set_identity(rc->ens.all_rank, who);
     }
 
-    char charset[TOKENIZER_MAX_CHARS + 1];
-    st = jsonl_task_load(&rc->task, c, charset, &e) != 0;
-    if (!st && tokenizer_init(&rc->tok, charset, &e) != 0) st = 1;
+    if (strcmp(c->tokenizer.kind, "bpe") == 0) {
+        st = bpe_tokenizer(rc, &e) != 0;
+        if (!st && jsonl_task_load_bpe(&rc->task, c, &rc->tok, &e) != 0) st = 1;
+    } else {
+        char charset[TOKENIZER_MAX_CHARS + 1];
+        st = jsonl_task_load(&rc->task, c, charset, &e) != 0;
+        if (!st && tokenizer_init(&rc->tok, charset, &e) != 0) st = 1;
+    }
     if (!st && task_verdict_ids(&rc->tok, &rc->yes, &rc->no, &e) != 0) st = 1;
     if (root_decides(st, &e, world)) return EXIT_BAD_INPUT;
     config_model(c, tokenizer_vocab_size(&rc->tok), &rc->model);
@@ -187,6 +254,7 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
 void run_ctx_free(RunCtx *rc) {
     xfree(rc->config_json);
     task_free(&rc->task);
+    tokenizer_free(&rc->tok);
     param_slab_free(&rc->policy);
     param_slab_free(&rc->round_start);
     param_slab_free(&rc->sft);
@@ -220,7 +288,8 @@ void run_checkpoint(RunCtx *rc, const char *name, int with_optim) {
                       .prev = rc->state.round > 0 ? &rc->round_start : NULL,
                       .state = &rc->state,
                       .config_json = rc->config_json,
-                      .charset = rc->tok.charset};
+                      .charset = rc->tok.charset,
+                      .bpe = rc->tok.bpe};
     ErrMsg e;
     if (ckpt_write(rc->cfg.run.run_dir, name, &c, rc->cfg.checkpoint.keep, rc->comms.learn, &e) != 0)
         die("checkpoint %s: %s", name, e.msg);

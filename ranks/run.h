@@ -50,7 +50,7 @@ typedef struct RunCtx {
     char config_source[512];    // where the config came from, for messages
     Comms comms;                // communicators and roles inside this model's group
     Task task;                  // the task (EVAL/ROUND/SFT splits)
-    Tokenizer tok;              // character tokenizer
+    Tokenizer tok;              // the run's tokenizer (char or bpe; owned)
     int32_t yes, no;            // judge verdict token ids ('Y', 'N')
     GPTConfig model;            // model shape
     ParamSlab policy;           // see the header comment

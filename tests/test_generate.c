@@ -203,7 +203,7 @@ int main(void) {
         for (int i = 0; i < N; i++) memcpy(seqs[i], prompts[i], sizeof prompts[i]), len[i] = plen[i];
         kv_init(&kv, &cfg, 4, cfg.T);  // chunks of 4
         acts_init(&a, &cfg, 4, cfg.T, 0);
-        judge_write_rationale(&seqs[0][0], len, N, S, &kv, &a, &w, max_tokens, yes, no);
+        judge_write_rationale(&seqs[0][0], len, N, S, &kv, &a, &w, max_tokens, yes, no, TOK_EOS);
         kv_free(&kv);
         acts_free(&a);
         int ok = 1, early = 0;

@@ -97,7 +97,7 @@ static void test_decode_specials(void) {
     CHECK_TRUE(out[0] == '\0');
     CHECK_EQ_I64(tokenizer_decode(&tok, many, 5, out, 0), 0);
 
-    char buf[8];
+    char buf[TOKENIZER_TOKEN_TEXT_MAX];
     CHECK_TRUE(strcmp(tokenizer_token_text(&tok, TOK_PAD, buf), "<pad>") == 0);
     CHECK_TRUE(strcmp(tokenizer_token_text(&tok, TOK_BOS, buf), "<bos>") == 0);
     CHECK_TRUE(strcmp(tokenizer_token_text(&tok, TOK_EOS, buf), "<eos>") == 0);

@@ -46,7 +46,7 @@ static int encode_batch(EvalBatch *b, const Task *t, const Tokenizer *tok, TaskS
 // Decodes a response (stopping at EOS) into text.
 static void response_text(const Tokenizer *tok, const int32_t *resp, int len, char *out, int size) {
     int n = len;
-    if (n > 0 && resp[n - 1] == TOK_EOS) n--;
+    if (n > 0 && resp[n - 1] == tok->eos) n--;
     tokenizer_decode(tok, resp, n, out, size);
 }
 
@@ -55,9 +55,9 @@ static void response_text(const Tokenizer *tok, const int32_t *resp, int len, ch
 // jc. u is scratch for the n P(Y)-P(N) logit margins.
 static void judge_count(JudgeCounts *jc, float *u, KVCache *kv, Activations *acts,
                         const ParamSlab *w, int32_t *judge, int32_t *len, const int *target, int n,
-                        int rationale, int32_t yes, int32_t no) {
+                        int rationale, int32_t yes, int32_t no, int32_t eos) {
     if (n <= 0) return;
-    judge_write_rationale(judge, len, n, w->cfg.T, kv, acts, w, rationale, yes, no);
+    judge_write_rationale(judge, len, n, w->cfg.T, kv, acts, w, rationale, yes, no, eos);
     judge_llm_logits(u, acts, w, judge, len, n, w->cfg.T, yes, no);
     for (int j = 0; j < n; j++) {
         if (target[j]) jc->pos++, jc->pos_yes += u[j] > 0.0f;
@@ -108,7 +108,9 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
             break;
         }
         GenParams greedy = {.seed = ep->seed, .round = ep->stream, .max_new = ep->max_new,
-                            .eos = TOK_EOS, .sample = {.greedy = 1}};
+                            .eos = tok->eos, .sample = {.greedy = 1},
+                            .stop_tok = tok, .stop_str = ep->stop_str,
+                            .n_stop_str = ep->n_stop_str};
         generate(resp, rlen, NULL, &kv, &acts, w, b.prompts, b.plen, n, b.P, b.ids, sample_idx,
                  &greedy);
         int n_judge = 0;
@@ -145,7 +147,7 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
             }
         }
         judge_count(&out->judge_self, u, &kv, &acts, w, judge, judge_len, correct, n_judge,
-                    rationale, yes, no);
+                    rationale, yes, no, tok->eos);
         if (yes >= 0) {  // held-out evaluation examples: a right or a corrupted answer
             n_judge = 0;
             for (int i = 0; i < n; i++) {
@@ -160,7 +162,7 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
                 correct[n_judge++] = verdict;
             }
             judge_count(&out->judge, u, &kv, &acts, w, judge, judge_len, correct, n_judge,
-                        rationale, yes, no);
+                        rationale, yes, no, tok->eos);
         }
         if (K > 0) {
             for (int i = 0; i < n; i++)
@@ -171,7 +173,9 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
                     rep_len[s] = b.plen[i], rep_id[s] = b.ids[i], sample_idx[s] = (uint32_t)k;
                 }
             GenParams gp = {.seed = ep->seed, .round = ep->stream, .max_new = ep->max_new,
-                            .eos = TOK_EOS, .sample = ep->maj_sample};
+                            .eos = tok->eos, .sample = ep->maj_sample,
+                            .stop_tok = tok, .stop_str = ep->stop_str,
+                            .n_stop_str = ep->n_stop_str};
             generate(resp, rlen, NULL, &kv, &acts, w, rep, rep_len, n * K, b.P, rep_id,
                      sample_idx, &gp);
             for (int i = 0; i < n; i++) {

@@ -25,6 +25,8 @@ typedef struct {
     int round;               // split TASK_SPLIT_ROUND: the round (1..R) whose prompts to answer
     char *answers;           // NULL, or (count, EVAL_ANSWER_MAX) bytes: prompt i's extracted
                              // greedy answer ("" when none), NUL-terminated
+    const char *const *stop_str;  // generate.stop strings (n_stop_str of them; NULL/0 = none)
+    int n_stop_str;
 } EvalParams;
 
 #define EVAL_ANSWER_MAX TASK_TEXT_MAX  // bytes per answer in EvalParams.answers

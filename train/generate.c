@@ -8,6 +8,41 @@
 #include "util/alloc.h"
 #include "util/err.h"
 
+int gen_stop_string_cut(const Tokenizer *tok, const int32_t *resp, int n, const char *const *stops,
+                        int n_stops) {
+    if (n <= 0 || n_stops <= 0) return -1;
+    // decoded end offset of every token: decode growing prefixes' lengths via one full decode of
+    // each token (specials decode to nothing, so offsets stay exact)
+    size_t *end = xmalloc("generate.stop", (size_t)n * sizeof(size_t));
+    size_t total = 0;
+    char piece[1024];
+    for (int i = 0; i < n; i++) {
+        total += (size_t)tokenizer_decode(tok, resp + i, 1, piece, sizeof piece);
+        end[i] = total;
+    }
+    char *text = xmalloc("generate.stop", total + 1);
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {  // token by token, so an EOS-like id cannot end it early
+        int k = tokenizer_decode(tok, resp + i, 1, piece, sizeof piece);
+        memcpy(text + len, piece, (size_t)k);
+        len += (size_t)k;
+    }
+    text[len] = '\0';
+    size_t first = (size_t)-1;
+    for (int s = 0; s < n_stops; s++) {
+        const char *at = stops[s][0] ? strstr(text, stops[s]) : NULL;
+        if (at && (size_t)(at - text) < first) first = (size_t)(at - text);
+    }
+    int keep = -1;
+    if (first != (size_t)-1) {
+        keep = 0;
+        while (keep < n && end[keep] <= first) keep++;
+    }
+    xfree(end);
+    xfree(text);
+    return keep;
+}
+
 static int is_stop(const GenParams *gp, int32_t t) {
     for (int i = 0; i < gp->n_stop; i++)
         if (gp->stop[i] == t) return 1;
@@ -26,6 +61,12 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
     int *active = xmalloc("generate", (size_t)nb * 3 * sizeof(int));  // slot of each live sequence
     int *pos = active + nb, *slot = active + 2 * nb;
     int32_t *tok = xmalloc("generate", (size_t)nb * sizeof(int32_t));
+    int strings = gp->stop_tok && gp->n_stop_str > 0;
+    // per-token log-probs, so that a cut response's sum is of its kept tokens, in order
+    double *tok_logp = strings && resp_logp
+                           ? xmalloc("generate", (size_t)nb * (gp->max_new > 0 ? gp->max_new : 1) *
+                                                     sizeof(double))
+                           : NULL;
     gpt_prefill(kv, a, w, prompts, prompt_len, nb, P, logits);
     int n_active = 0;
     for (int b = 0; b < nb; b++) {
@@ -47,9 +88,28 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
                                      (uint32_t)resp_len[b]);
             int t = sample_token(row, V, &gp->sample, u, scratch);
             if (is_stop(gp, t)) continue;  // ends here, t not kept
-            if (resp_logp) resp_logp[b] += token_logprob(row, V, t);
-            resp[(size_t)b * gp->max_new + resp_len[b]] = t;
+            int32_t *out = resp + (size_t)b * gp->max_new;
+            if (resp_logp) {
+                double lp = token_logprob(row, V, t);
+                resp_logp[b] += lp;
+                if (tok_logp) tok_logp[(size_t)b * gp->max_new + resp_len[b]] = lp;
+            }
+            out[resp_len[b]] = t;
             resp_len[b]++;
+            if (strings && t != gp->eos) {
+                int keep = gen_stop_string_cut(gp->stop_tok, out, resp_len[b], gp->stop_str,
+                                               gp->n_stop_str);
+                if (keep >= 0) {  // ends before the stop string
+                    memset(out + keep, 0, (size_t)(resp_len[b] - keep) * sizeof(int32_t));
+                    resp_len[b] = keep;
+                    if (resp_logp) {
+                        resp_logp[b] = 0.0;
+                        for (int j = 0; j < keep; j++)
+                            resp_logp[b] += tok_logp[(size_t)b * gp->max_new + j];
+                    }
+                    continue;
+                }
+            }
             int length = prompt_len[b] + resp_len[b];
             if (t == gp->eos || resp_len[b] >= gp->max_new || length >= kv->max_S) continue;
             // still running: feed t at position length-1
@@ -66,6 +126,7 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
     xfree(scratch);
     xfree(active);
     xfree(tok);
+    xfree(tok_logp);
 }
 
 void generate(int32_t *resp, int32_t *resp_len, double *resp_logp, KVCache *kv, Activations *a,

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "train/generate.h"
-#include "train/tokenizer.h"
 #include "util/alloc.h"
 
 void judge_llm_logits(float *u, Activations *a, const ParamSlab *w, const int32_t *seqs,
@@ -35,7 +34,8 @@ void judge_llm_logits(float *u, Activations *a, const ParamSlab *w, const int32_
 }
 
 void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *kv, Activations *a,
-                           const ParamSlab *w, int max_tokens, int32_t yes, int32_t no) {
+                           const ParamSlab *w, int max_tokens, int32_t yes, int32_t no,
+                           int32_t eos) {
     if (max_tokens <= 0 || n <= 0) return;
     int P = 1;  // prompt width of the batch: the longest judge prompt
     for (int i = 0; i < n; i++) P = len[i] > P ? len[i] : P;
@@ -45,7 +45,7 @@ void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *k
     uint32_t *ids = xcalloc("judges.rationale", (size_t)n, sizeof(uint32_t));  // unused by greedy
     for (int i = 0; i < n; i++) memcpy(prompts + (size_t)i * P, seqs + (size_t)i * S, (size_t)P * sizeof(int32_t));
     GenParams gp = {.max_new = max_tokens, .eos = -1, .sample = {.greedy = 1},
-                    .n_stop = 3, .stop = {yes, no, TOK_EOS}};
+                    .n_stop = 3, .stop = {yes, no, eos}};
     generate(resp, resp_len, NULL, kv, a, w, prompts, len, n, P, ids, ids, &gp);
     for (int i = 0; i < n; i++) {
         int r = resp_len[i] < S - len[i] ? resp_len[i] : S - len[i];

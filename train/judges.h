@@ -19,12 +19,13 @@ void judge_llm_logits(float *u, Activations *a, const ParamSlab *w, const int32_
    answer to the prompt, so that checking can reuse the answering computation and compare two written
    answers (the SRLM judge likewise reasons before its score). Extends every judge sequence i of seqs
    (n, S), len[i] tokens (BOS + judge prompt), in place by the greedy continuation under w, ended
-   before the first verdict token (yes, no) or EOS, after max_tokens tokens, or at S; len is
+   before the first verdict token (yes, no) or eos, after max_tokens tokens, or at S; len is
    updated, and judge_llm_logits then reads the verdict at the rationale's end. Deterministic (no
    sampling); max_tokens = 0 leaves the sequences as they are. kv and a (forward-only) are scratch
    with room for sequences of S tokens. */
 void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *kv, Activations *a,
-                           const ParamSlab *w, int max_tokens, int32_t yes, int32_t no);
+                           const ParamSlab *w, int max_tokens, int32_t yes, int32_t no,
+                           int32_t eos);
 
 /* Self-consistency over the K samples of one prompt: score[k] = (number of samples whose answer
    equals sample k's) / K, 0 for a sample without an answer (answers[k] == NULL). Returns the index

@@ -474,6 +474,19 @@ int task_verify(const Task *t, const TaskItem *it, const char *response) {
     return strcmp(got, it->answer) == 0;
 }
 
+int task_fill_prompt_template(const char *tmpl, const char *prompt, char *out, int size) {
+    const char *at = strstr(tmpl, "{prompt}");
+    size_t head = at ? (size_t)(at - tmpl) : strlen(tmpl);
+    size_t np = at ? strlen(prompt) : 0;
+    const char *tail = at ? at + 8 : "";
+    size_t n = head + np + strlen(tail);
+    if (size <= 0 || n >= (size_t)size) return -1;
+    memcpy(out, tmpl, head);
+    memcpy(out + head, prompt, np);
+    memcpy(out + head + np, tail, strlen(tail) + 1);
+    return (int)n;
+}
+
 int task_judge_prompt(const Task *t, const char *prompt, const char *answer, char *out, int size) {
     int len = 0;
     for (const char *p = t->spec.judge_template; *p;) {
@@ -497,8 +510,8 @@ int task_judge_prompt(const Task *t, const char *prompt, const char *answer, cha
 // ---- token sequences -------------------------------------------------------------------------
 
 int task_verdict_ids(const Tokenizer *tok, int32_t *yes, int32_t *no, ErrMsg *e) {
-    *yes = tok->id_of['Y'];
-    *no = tok->id_of['N'];
+    *yes = tokenizer_byte_id(tok, 'Y');
+    *no = tokenizer_byte_id(tok, 'N');
     if (*yes < 0 || *no < 0)
         return err_set(e,
                        "tokenizer.charset: the judge verdicts need 'Y' and 'N', charset \"%s\" "
@@ -507,12 +520,13 @@ int task_verdict_ids(const Tokenizer *tok, int32_t *yes, int32_t *no, ErrMsg *e)
     return 0;
 }
 
-// Encodes text at ids (room checked by the caller); what names the text in the error.
+// Encodes text at ids with room for `room` ids; what names the text in the error. Returns the
+// number of ids (char kind: the text's length).
 static int encode_part(const Tokenizer *tok, const char *what, const char *text, int32_t *ids,
-                       ErrMsg *e) {
+                       int room, ErrMsg *e) {
     ErrMsg inner;
-    int n = (int)strlen(text);
-    if (tokenizer_encode(tok, text, ids, n, &inner) < 0) {
+    int n = tokenizer_encode(tok, text, ids, room, &inner);
+    if (n < 0) {
         const char *msg = strncmp(inner.msg, "text: ", 6) == 0 ? inner.msg + 6 : inner.msg;
         char q[QUOTE_MAX + 4];
         return err_set(e, "task: %s \"%s\": %s", what, quote(q, text), msg);
@@ -527,26 +541,30 @@ static int too_long(ErrMsg *e, const char *what, const char *text, int need, con
                    quote(q, text), need, parts, max_len);
 }
 
+// Tokens of text: its length for char (unknown characters are found by encode_part, which runs
+// after the length check as before), the BPE's count for bpe.
+static int n_tokens(const Tokenizer *tok, const char *text) { return tokenizer_count(tok, text); }
+
 int task_encode_prompt(const Tokenizer *tok, const char *prompt, int max_new, int32_t *ids,
                        int max_len, ErrMsg *e) {
-    int n = (int)strlen(prompt);
+    int n = n_tokens(tok, prompt);
     if ((int64_t)1 + n + max_new > max_len)
         return too_long(e, "prompt", prompt, 1 + n + max_new,
                         "BOS + prompt + generate.max_new_tokens", max_len);
-    ids[0] = TOK_BOS;
-    if (encode_part(tok, "prompt", prompt, ids + 1, e) < 0) return -1;
+    ids[0] = tok->bos;
+    if (encode_part(tok, "prompt", prompt, ids + 1, n, e) < 0) return -1;
     return 1 + n;
 }
 
 int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *response,
                          int32_t *ids, int max_len, int *resp_start, ErrMsg *e) {
-    int np = (int)strlen(prompt), nr = (int)strlen(response);
+    int np = n_tokens(tok, prompt), nr = n_tokens(tok, response);
     if ((int64_t)np + nr + 2 > max_len)
         return too_long(e, "prompt", prompt, np + nr + 2, "BOS + prompt + response + EOS", max_len);
-    ids[0] = TOK_BOS;
-    if (encode_part(tok, "prompt", prompt, ids + 1, e) < 0) return -1;
-    if (encode_part(tok, "response", response, ids + 1 + np, e) < 0) return -1;
-    ids[1 + np + nr] = TOK_EOS;
+    ids[0] = tok->bos;
+    if (encode_part(tok, "prompt", prompt, ids + 1, np, e) < 0) return -1;
+    if (encode_part(tok, "response", response, ids + 1 + np, nr, e) < 0) return -1;
+    ids[1 + np + nr] = tok->eos;
     *resp_start = 1 + np;
     return np + nr + 2;
 }
@@ -561,10 +579,11 @@ static int encode_judge(const Task *t, const Tokenizer *tok, const char *prompt,
     char text[2 * TASK_TEXT_MAX + TASK_TEMPLATE_MAX];
     int n = task_judge_prompt(t, prompt, answer, text, sizeof text);
     if (n < 0) return err_set(e, "task: judge prompt of \"%.*s\" is too long", QUOTE_MAX, prompt);
+    n = n_tokens(tok, text);
     if ((int64_t)1 + n + extra > max_len)
         return too_long(e, "judge prompt", text, 1 + n + extra, parts, max_len);
-    ids[0] = TOK_BOS;
-    if (encode_part(tok, "judge prompt", text, ids + 1, e) < 0) return -1;
+    ids[0] = tok->bos;
+    if (encode_part(tok, "judge prompt", text, ids + 1, n, e) < 0) return -1;
     return 1 + n;
 }
 
@@ -579,14 +598,14 @@ int task_encode_sft(const Task *t, const Tokenizer *tok, const TaskSftExample *e
         return task_encode_answered(tok, ex->prompt, ex->response, ids, max_len, resp_start, e);
     int32_t yes, no;
     if (task_verdict_ids(tok, &yes, &no, e)) return -1;
-    int nr = (int)strlen(ex->rationale);
+    int nr = n_tokens(tok, ex->rationale);
     int n = encode_judge(t, tok, ex->prompt, ex->response, ids, max_len, nr + 2,
                          nr ? "BOS + judge prompt + rationale + verdict + EOS"
                             : "BOS + judge prompt + verdict + EOS", e);
     if (n < 0) return -1;
-    if (nr && encode_part(tok, "rationale", ex->rationale, ids + n, e) < 0) return -1;
+    if (nr && encode_part(tok, "rationale", ex->rationale, ids + n, nr, e) < 0) return -1;
     ids[n + nr] = ex->verdict ? yes : no;
-    ids[n + nr + 1] = TOK_EOS;
+    ids[n + nr + 1] = tok->eos;
     *resp_start = n;
     return n + nr + 2;
 }

@@ -251,6 +251,11 @@ int task_format_ok(const Task *t, const TaskItem *it, const char *response);
 /* 1 when the extracted answer equals it->answer exactly, 0 when not (or none), -1 when the item has
    no ground truth. */
 int task_verify(const Task *t, const TaskItem *it, const char *response);
+/* task.prompt_template with {prompt} (once; no other braces) replaced by prompt into out: the text
+   the model sees for a JSONL prompt ("Question: {prompt}\nAnswer:"). Returns its length, or -1
+   when it does not fit in size. */
+int task_fill_prompt_template(const char *tmpl, const char *prompt, char *out, int size);
+
 /* Judge prompt text (no BOS) into out; returns its length, or -1 when it does not fit in size. */
 int task_judge_prompt(const Task *t, const char *prompt, const char *answer, char *out, int size);
 
@@ -258,13 +263,16 @@ int task_judge_prompt(const Task *t, const char *prompt, const char *answer, cha
    spec.judge_rationale, else 0 (the verdict follows the judge prompt). */
 int task_rationale_tokens(const Task *t, int max_new);
 
-/* Token ids of the verdicts 'Y' and 'N'; error when the charset lacks one. */
+/* Token ids of the verdicts 'Y' and 'N' (bpe: their single-byte tokens); error when the charset
+   lacks one. */
 int task_verdict_ids(const Tokenizer *tok, int32_t *yes, int32_t *no, ErrMsg *e) WARN_UNUSED_RESULT;
-/* BOS + prompt into ids (max_len = model.max_seq_len, room for max_new response tokens kept).
+/* Sequences below use tok->bos and tok->eos; lengths are in tokens after encoding (char: one per
+   character; bpe: the prompt and the response are encoded separately, as generation sees them).
+   BOS + prompt into ids (max_len = model.max_seq_len, room for max_new response tokens kept).
    Returns the length, or -1 naming the unknown character or the length that does not fit. */
 int task_encode_prompt(const Tokenizer *tok, const char *prompt, int max_new, int32_t *ids,
                        int max_len, ErrMsg *e) WARN_UNUSED_RESULT;
-/* BOS + prompt + response + EOS into ids; *resp_start = 1 + strlen(prompt). Returns the length or
+/* BOS + prompt + response + EOS into ids; *resp_start = 1 + tokens of prompt. Returns the length or
    -1 (unknown character, longer than max_len). */
 int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *response,
                          int32_t *ids, int max_len, int *resp_start, ErrMsg *e) WARN_UNUSED_RESULT;

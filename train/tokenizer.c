@@ -1,10 +1,13 @@
-/* train/tokenizer.c — character tokenizer; see tokenizer.h.
-   Ids: PAD 0, BOS 1, EOS 2, SEP 3, then charset[k] -> TOK_FIRST_CHAR + k. Decoding an id outside
-   the vocabulary writes '?', so a corrupt sequence is still printable. */
+/* train/tokenizer.c — the run's tokenizer, char or bpe; see tokenizer.h.
+   char ids: PAD 0, BOS 1, EOS 2, SEP 3, then charset[k] -> TOK_FIRST_CHAR + k. bpe ids are the
+   BPE's; <|endoftext|> is BOS, EOS and PAD. Decoding an id outside the vocabulary writes '?', so a
+   corrupt sequence is still printable. */
 #include "train/tokenizer.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "util/alloc.h"
 
 static int is_printable(unsigned char c) { return c >= 0x20 && c <= 0x7e; }
 
@@ -19,6 +22,8 @@ static const char *describe_char(char buf[16], unsigned char c) {
 
 int tokenizer_init(Tokenizer *tok, const char *charset, ErrMsg *e) {
     memset(tok, 0, sizeof *tok);
+    tok->kind = TOKENIZER_CHAR;
+    tok->bos = TOK_BOS, tok->eos = TOK_EOS, tok->pad = TOK_PAD, tok->sep = TOK_SEP;
     for (int b = 0; b < 256; b++) tok->id_of[b] = -1;
     if (!charset || !charset[0])
         return err_set(e,
@@ -53,9 +58,78 @@ int tokenizer_init(Tokenizer *tok, const char *charset, ErrMsg *e) {
     return 0;
 }
 
-int tokenizer_vocab_size(const Tokenizer *tok) { return TOK_FIRST_CHAR + tok->n_chars; }
+int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) {
+    memset(tok, 0, sizeof *tok);
+    for (int c = 0; c < 256; c++) tok->id_of[c] = -1;
+    int32_t end = bpe_special_id(b, BPE_ENDOFTEXT);
+    if (end < 0) {
+        bpe_free(b);
+        return err_set(e, "tokenizer: the BPE vocabulary has no special token \"%s\" (GPT-2's "
+                       "BOS/EOS/PAD), expected one marked special", BPE_ENDOFTEXT);
+    }
+    tok->kind = TOKENIZER_BPE;
+    tok->bpe = b;
+    tok->bos = tok->eos = tok->pad = end;
+    tok->sep = -1;
+    return 0;
+}
+
+void tokenizer_free(Tokenizer *tok) {
+    if (tok->bpe) bpe_free(tok->bpe);
+    tok->bpe = NULL;
+}
+
+int tokenizer_vocab_size(const Tokenizer *tok) {
+    return tok->kind == TOKENIZER_BPE ? (int)bpe_vocab_size(tok->bpe) : TOK_FIRST_CHAR + tok->n_chars;
+}
+
+int tokenizer_same(const Tokenizer *a, const Tokenizer *b) {
+    if (a->kind != b->kind) return 0;
+    if (a->kind == TOKENIZER_CHAR) return strcmp(a->charset, b->charset) == 0;
+    BpeArrays x, y;
+    bpe_arrays(a->bpe, &x);
+    bpe_arrays(b->bpe, &y);
+    if (x.n_tokens != y.n_tokens || x.n_merges != y.n_merges || x.n_specials != y.n_specials)
+        return 0;
+    size_t nb = (size_t)x.token_offsets[x.n_tokens];
+    return nb == (size_t)y.token_offsets[y.n_tokens] &&
+           memcmp(x.token_offsets, y.token_offsets, (size_t)(x.n_tokens + 1) * sizeof(int64_t)) == 0 &&
+           memcmp(x.token_bytes, y.token_bytes, nb) == 0 &&
+           memcmp(x.merges, y.merges, (size_t)x.n_merges * 2 * sizeof(int32_t)) == 0 &&
+           memcmp(x.special_ids, y.special_ids, (size_t)x.n_specials * sizeof(int32_t)) == 0;
+}
+
+// bpe: encodes into a scratch of one id per byte (never more), then copies what fits.
+static int encode_bpe(const Tokenizer *tok, const char *text, int32_t *ids, int max_ids,
+                      ErrMsg *e) {
+    size_t n = strlen(text);
+    int32_t *tmp = xmalloc("tokenizer.encode", (n ? n : 1) * sizeof(int32_t));
+    ErrMsg inner;
+    int64_t k = bpe_encode(tok->bpe, (const uint8_t *)text, n, 0, tmp, n, &inner);
+    CHECKF(k >= 0, "tokenizer: bpe_encode with room for every byte failed: %s", inner.msg);
+    if (k > max_ids) {
+        xfree(tmp);
+        return err_set(e, "text: %lld tokens is longer than max_ids (%d)", (long long)k,
+                       max_ids < 0 ? 0 : max_ids);
+    }
+    if (k) memcpy(ids, tmp, (size_t)k * sizeof(int32_t));
+    xfree(tmp);
+    return (int)k;
+}
+
+int tokenizer_count(const Tokenizer *tok, const char *text) {
+    if (tok->kind == TOKENIZER_CHAR) return (int)strlen(text);
+    size_t n = strlen(text);
+    int32_t *tmp = xmalloc("tokenizer.count", (n ? n : 1) * sizeof(int32_t));
+    ErrMsg inner;
+    int64_t k = bpe_encode(tok->bpe, (const uint8_t *)text, n, 0, tmp, n, &inner);
+    CHECKF(k >= 0, "tokenizer: bpe_encode with room for every byte failed: %s", inner.msg);
+    xfree(tmp);
+    return (int)k;
+}
 
 int tokenizer_encode(const Tokenizer *tok, const char *text, int32_t *ids, int max_ids, ErrMsg *e) {
+    if (tok->kind == TOKENIZER_BPE) return encode_bpe(tok, text, ids, max_ids, e);
     size_t n = 0;
     char what[16];
     // Unknown characters are reported before length, wherever they are.
@@ -72,8 +146,28 @@ int tokenizer_encode(const Tokenizer *tok, const char *text, int32_t *ids, int m
     return (int)n;
 }
 
+static int decode_bpe(const Tokenizer *tok, const int32_t *ids, int n, char *out, int out_size) {
+    int len = 0, vocab = tokenizer_vocab_size(tok);
+    for (int i = 0; i < n && len < out_size - 1; i++) {
+        if (ids[i] == tok->eos) break;
+        size_t nb = 0;
+        const uint8_t *b = ids[i] >= 0 && ids[i] < vocab ? bpe_token_bytes(tok->bpe, ids[i], &nb) : NULL;
+        if (!b) {
+            out[len++] = '?';
+            continue;
+        }
+        size_t room = (size_t)(out_size - 1 - len);
+        if (nb > room) nb = room;
+        memcpy(out + len, b, nb);
+        len += (int)nb;
+    }
+    out[len] = '\0';
+    return len;
+}
+
 int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, int n, char *out, int out_size) {
     if (out_size <= 0) return 0;
+    if (tok->kind == TOKENIZER_BPE) return decode_bpe(tok, ids, n, out, out_size);
     int len = 0, vocab = tokenizer_vocab_size(tok);
     for (int i = 0; i < n && len < out_size - 1; i++) {
         int32_t id = ids[i];
@@ -90,7 +184,30 @@ int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, int n, char *out,
     return len;
 }
 
-const char *tokenizer_token_text(const Tokenizer *tok, int32_t id, char buf[8]) {
+// bpe: the token's bytes, printable ASCII as is, others as \xNN, "..." when cut.
+static const char *token_text_bpe(const Tokenizer *tok, int32_t id, char *buf) {
+    if (id == tok->eos) return BPE_ENDOFTEXT;
+    size_t nb = 0;
+    const uint8_t *b = id >= 0 && id < tokenizer_vocab_size(tok) ? bpe_token_bytes(tok->bpe, id, &nb) : NULL;
+    if (!b) return "<?>";
+    int len = 0;
+    for (size_t i = 0; i < nb; i++) {
+        if (len + 8 > TOKENIZER_TOKEN_TEXT_MAX) {
+            memcpy(buf + len, "...", 4);
+            return buf;
+        }
+        if (b[i] >= 0x20 && b[i] <= 0x7e && b[i] != '\\')
+            buf[len++] = (char)b[i];
+        else
+            len += snprintf(buf + len, 5, "\\x%02x", b[i]);
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+const char *tokenizer_token_text(const Tokenizer *tok, int32_t id,
+                                 char buf[TOKENIZER_TOKEN_TEXT_MAX]) {
+    if (tok->kind == TOKENIZER_BPE) return token_text_bpe(tok, id, buf);
     switch (id) {
         case TOK_PAD:
             return "<pad>";
@@ -109,7 +226,18 @@ const char *tokenizer_token_text(const Tokenizer *tok, int32_t id, char buf[8]) 
     return buf;
 }
 
+int32_t tokenizer_byte_id(const Tokenizer *tok, unsigned char c) {
+    if (tok->kind == TOKENIZER_CHAR) return tok->id_of[c];
+    int32_t id;
+    ErrMsg inner;
+    uint8_t byte = c;
+    // a lone byte is one piece of one byte, so it encodes to its single-byte token
+    int64_t k = bpe_encode(tok->bpe, &byte, 1, 0, &id, 1, &inner);
+    return k == 1 ? id : -1;
+}
+
 int tokenizer_digit0(const Tokenizer *tok) {
+    if (tok->kind == TOKENIZER_BPE) return -1;
     const char *at = strstr(tok->charset, "0123456789");
     return at ? TOK_FIRST_CHAR + (int)(at - tok->charset) : -1;
 }

@@ -1,14 +1,22 @@
-/* train/tokenizer.h — character tokenizer for the built-in tasks and users' JSONL data.
-   Ids 0..3 are the special tokens PAD, BOS, EOS, SEP; ids 4.. are the characters of the charset in
-   order. The charset (a string of distinct printable ASCII characters) is the tokenizer's whole
-   state: checkpoints store it, and the same charset gives the same ids. */
+/* train/tokenizer.h — the run's tokenizer: one interface over two kinds.
+   char: the character tokenizer of the built-in tasks and small JSONL data. Ids 0..3 are the
+   special tokens PAD, BOS, EOS, SEP; ids 4.. are the characters of the charset in order. The
+   charset (a string of distinct printable ASCII characters) is its whole state: checkpoints store
+   it, and the same charset gives the same ids.
+   bpe: a GPT-2 byte-level BPE (train/bpe.h) for users' text. GPT-2 has one special token,
+   <|endoftext|>, which serves as BOS, EOS and PAD at once (as GPT-2 itself uses it); there is no
+   separator. User text never becomes a special id (encoding with allow_special 0), so a prompt
+   that contains the text "<|endoftext|>" is ordinary bytes.
+   Callers use the fields bos, eos, pad (and sep, char kind only) instead of fixed ids. */
 #ifndef CONCORD_TRAIN_TOKENIZER_H
 #define CONCORD_TRAIN_TOKENIZER_H
 
 #include <stdint.h>
 
+#include "train/bpe.h"
 #include "util/err.h"
 
+/* Ids of the char kind (a char Tokenizer's bos, eos, pad, sep fields hold them). */
 enum { TOK_PAD = 0, TOK_BOS = 1, TOK_EOS = 2, TOK_SEP = 3, TOK_FIRST_CHAR = 4 };
 
 #define TOKENIZER_MAX_CHARS 124
@@ -16,33 +24,68 @@ enum { TOK_PAD = 0, TOK_BOS = 1, TOK_EOS = 2, TOK_SEP = 3, TOK_FIRST_CHAR = 4 };
 /* Characters of the built-in arithmetic task and its judge template. */
 #define TOKENIZER_DEFAULT_CHARSET "0123456789+-*=?YN "
 
+typedef enum { TOKENIZER_CHAR, TOKENIZER_BPE } TokenizerKind;
+
+/* Capacity of tokenizer_token_text's buffer. */
+#define TOKENIZER_TOKEN_TEXT_MAX 64
+
 typedef struct {
+    TokenizerKind kind;
+    int32_t bos, eos, pad;  // special ids (bpe: all three are <|endoftext|>)
+    int32_t sep;            // char: TOK_SEP; bpe: -1 (none)
+    // char kind (bpe: charset "", n_chars 0, id_of all -1)
     char charset[TOKENIZER_MAX_CHARS + 1];  // NUL-terminated, distinct characters
     int n_chars;                            // strlen(charset)
     int16_t id_of[256];                     // byte -> id, -1 when not in the vocabulary
+    // bpe kind
+    Bpe *bpe;  // owned (tokenizer_free); NULL for char. Copies of the struct share it.
 } Tokenizer;
 
-/* Builds a tokenizer from a charset. Errors: empty, too long, duplicate or non-printable
-   characters (message names the character and its position). */
+/* Builds a char tokenizer from a charset. Errors: empty, too long, duplicate or non-printable
+   characters (message names the character and its position). Nothing to free. */
 int tokenizer_init(Tokenizer *tok, const char *charset, ErrMsg *e) WARN_UNUSED_RESULT;
 
-/* Vocabulary size: TOK_FIRST_CHAR + n_chars. */
+/* Builds a bpe tokenizer that takes ownership of b (freed by tokenizer_free, or here on error).
+   Error: the vocabulary has no <|endoftext|> special token. */
+int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Releases the BPE of a bpe tokenizer; nothing for char. Safe on a zeroed Tokenizer. */
+void tokenizer_free(Tokenizer *tok);
+
+/* Vocabulary size: TOK_FIRST_CHAR + n_chars (char), the BPE's size with specials (bpe). */
 int tokenizer_vocab_size(const Tokenizer *tok);
 
+/* 1 when a and b give the same ids for every text (same kind and charset, or BPEs with equal
+   flat arrays). */
+int tokenizer_same(const Tokenizer *a, const Tokenizer *b);
+
 /* Encodes text into ids (no BOS/EOS added). Returns the number of ids written (<= max_ids), or
-   err_set naming the first character outside the vocabulary and its column (1-based), or
-   "longer than max_ids". */
+   err_set naming the first character outside the vocabulary and its column (1-based; char only),
+   or "longer than max_ids". bpe: special-token text is ordinary text. */
 int tokenizer_encode(const Tokenizer *tok, const char *text, int32_t *ids, int max_ids,
                      ErrMsg *e) WARN_UNUSED_RESULT;
 
-/* Decodes ids into text (special tokens: PAD, BOS dropped; EOS ends the text; SEP as '|').
-   Writes at most out_size-1 characters plus NUL; returns the length written. */
+/* Number of ids text encodes to (bpe: the BPE's count; char: its length, unknown characters
+   included). */
+int tokenizer_count(const Tokenizer *tok, const char *text);
+
+/* Decodes ids into text. char: PAD, BOS dropped; EOS ends the text; SEP as '|'; an id out of range
+   as '?'. bpe: <|endoftext|> ends the text (callers skip a leading BOS); an id out of range as
+   '?'. Writes at most out_size-1 bytes plus NUL; returns the length written. */
 int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, int n, char *out, int out_size);
 
-/* Id of '0' when the digits 0-9 have consecutive ids (charset holds "0123456789"), else -1. */
+/* Id of '0' when the digits 0-9 have consecutive ids (charset holds "0123456789"), else -1
+   (always -1 for bpe: numbers merge into multi-digit tokens). */
 int tokenizer_digit0(const Tokenizer *tok);
 
-/* Text of a single id ("<pad>", "<bos>", "<eos>", "<sep>", or the character); "<?>" if invalid. */
-const char *tokenizer_token_text(const Tokenizer *tok, int32_t id, char buf[8]);
+/* Id of the single token whose text is the one byte c, or -1 (char: when c is in the charset;
+   bpe: every byte has one). */
+int32_t tokenizer_byte_id(const Tokenizer *tok, unsigned char c);
+
+/* Text of a single id: "<pad>", "<bos>", "<eos>", "<sep>" (char), "<|endoftext|>" (bpe), or the
+   token's text (bpe: bytes outside printable ASCII as \xNN, cut with "..." past the buffer);
+   "<?>" if invalid. */
+const char *tokenizer_token_text(const Tokenizer *tok, int32_t id,
+                                 char buf[TOKENIZER_TOKEN_TEXT_MAX]);
 
 #endif
