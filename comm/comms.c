@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/fault.h"
@@ -32,10 +33,15 @@ void comms_mpi_fail(const char *call, int rc, const char *file, int line, const 
     die_at(file, line, func, "%s failed: %s", call, text);
 }
 
+// MPI_Init_thread's answer; MPI_THREAD_MULTIPLE lets a helper thread (ranks/watchdog.c) call
+// MPI_Abort while the main thread waits inside a collective.
+static int thread_level = MPI_THREAD_SINGLE;
+
 void comms_init(int *argc, char ***argv) {
     timer_since_start();  // log and error times count from MPI start-up
     int provided = MPI_THREAD_SINGLE;
-    int rc = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    int rc = MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
+    thread_level = provided;
     if (rc != MPI_SUCCESS) {
         // MPI is not usable, so no MPI_Error_string and no abort hook: print and exit.
         die("MPI_Init_thread failed with code %d", rc);
@@ -50,6 +56,13 @@ void comms_init(int *argc, char ***argv) {
     if (provided < MPI_THREAD_FUNNELED)
         die("MPI provides thread level %d, concord needs MPI_THREAD_FUNNELED (%d)", provided,
             MPI_THREAD_FUNNELED);
+}
+
+int comms_thread_multiple(void) { return thread_level >= MPI_THREAD_MULTIPLE; }
+
+void comms_abort_from_thread(int code) {
+    if (thread_level >= MPI_THREAD_MULTIPLE) MPI_Abort(MPI_COMM_WORLD, code);
+    _exit(code);  // no MPI call is allowed here: the launcher ends the other ranks
 }
 
 void comms_finalize(void) {

@@ -1,5 +1,6 @@
 /* comm/comms.h — MPI start-up and shutdown, the role layout, and one communicator per role.
-   comms_init starts MPI (MPI_THREAD_FUNNELED: only the main thread calls MPI), switches world to
+   comms_init starts MPI (asking for MPI_THREAD_MULTIPLE, needing MPI_THREAD_FUNNELED: the main
+   thread makes every call except comms_abort_from_thread's MPI_Abort), switches world to
    MPI_ERRORS_RETURN so every call is checked by MPI_CHECK, and installs the util/err.h abort hook:
    die()/user_error() on any rank then end the whole job with MPI_Abort (a single-rank job just
    exits with the code, so bad input still exits with status 2).
@@ -62,10 +63,19 @@ typedef struct {
     int policy_rank, policy_size;  // rank in policy (-1 when not a member) and its size
 } Comms;
 
-/* Starts MPI with MPI_THREAD_FUNNELED (dies if less is provided), sets MPI_ERRORS_RETURN on world,
-   installs the MPI_Abort hook for die()/user_error(), sets the error/log identity to the world
-   rank and makes world rank 0 the log_root printer. Call once, first thing in main. */
+/* Starts MPI asking for MPI_THREAD_MULTIPLE (dies if less than MPI_THREAD_FUNNELED is provided),
+   sets MPI_ERRORS_RETURN on world, installs the MPI_Abort hook for die()/user_error(), sets the
+   error/log identity to the world rank and makes world rank 0 the log_root printer. Call once,
+   first thing in main. */
 void comms_init(int *argc, char ***argv);
+
+/* 1 when MPI provides MPI_THREAD_MULTIPLE, so another thread may call MPI_Abort. */
+int comms_thread_multiple(void);
+
+/* Ends the whole job from a thread other than the main one (the main thread may be blocked in a
+   collective): MPI_Abort(MPI_COMM_WORLD, code) when MPI provides MPI_THREAD_MULTIPLE, else
+   _exit(code), and the launcher (mpirun; srun with --kill-on-bad-exit) ends the other ranks. */
+noreturn void comms_abort_from_thread(int code);
 
 /* Removes the abort hook and finalizes MPI. Collective over world; free every Comms first. */
 void comms_finalize(void);

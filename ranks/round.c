@@ -15,6 +15,7 @@
 #include "ranks/plan.h"
 #include "ranks/samples.h"
 #include "ranks/stop.h"
+#include "ranks/watchdog.h"
 #include "util/alloc.h"
 #include "util/fault.h"
 #include "util/fs.h"
@@ -311,6 +312,7 @@ static void write_metrics(RunCtx *rc, MetricsRecord *m) {
 // must end now (stopped or failed), with *status set.
 static int run_sft(RunCtx *rc, int *status) {
     TrainResult tr = {0};
+    watchdog_phase("sft");
     if (rc->comms.roles & ROLE_LEARNER) {
         tr = learner_sft(rc);
         if (tr.stop != STOP_NONE) log_root("stopped during SFT (%s)", stop_reason_name(tr.stop));
@@ -322,6 +324,7 @@ static int run_sft(RunCtx *rc, int *status) {
     metrics_set_str(m, NULL, "phase", phase_name(PHASE_SFT));
     char *answers = NULL;
     EnsembleModelStats ms;
+    watchdog_phase("eval");
     if (rc->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
@@ -344,6 +347,7 @@ static int run_sft(RunCtx *rc, int *status) {
     rc->state.round = 0;
     rc->state.round_step = 0;
     rc->phase = PHASE_DONE;
+    watchdog_phase("checkpoint");
     fault_point("phase.checkpoint");
     run_checkpoint(rc, "round_0000", 0);
     run_bcast_slab(rc, &rc->policy);
@@ -364,13 +368,16 @@ static void run_collect(RunCtx *rc, double seconds[3]) {
     RoundSamples s;
     samples_init(&s, rc, r);
     double t0 = timer_now();
+    watchdog_phase("generate");
     fault_point("phase.generate");
     generator_run(rc, &s);
     if (rc->ens.K > 1) ensemble_gather_responses(rc, &s);
     double t1 = timer_now();
+    watchdog_phase("judge");
     fault_point("phase.judge");
     judge_run(rc, &s);
     double t2 = timer_now();
+    watchdog_phase("aggregate");
     fault_point("phase.aggregate");
     AggStats stats;
     aggregator_run(rc, &s, &stats);
@@ -423,6 +430,7 @@ static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
     int r = rc->state.round;
     TrainResult tr = {0};
     PrefMeta meta = {0};
+    watchdog_phase("train");
     fault_point("phase.train");
     if (rc->comms.roles & ROLE_LEARNER) {
         tr = train_round(rc, r, &meta);
@@ -438,6 +446,7 @@ static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
     metrics_set_str(m, NULL, "aggregate_mode", rc->cfg.aggregate.mode);
     char *answers = NULL;
     EnsembleModelStats ms;
+    watchdog_phase("eval");
     if (rc->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
@@ -465,6 +474,7 @@ static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
     write_metrics(rc, m);
     rc->phase = PHASE_DONE;
     rc->state.round_step = 0;
+    watchdog_phase("checkpoint");
     fault_point("phase.checkpoint");
     char name[CKPT_NAME_MAX];
     ckpt_name_round(name, sizeof name, r);
@@ -521,6 +531,7 @@ int round_main(RunCtx *rc, int sft_only) {
         const double *collect = NULL;
         if (rc->phase == PHASE_DONE) {
             if (rc->state.round >= R) break;
+            watchdog_phase("between rounds");
             StopReason st = stop_poll(rc->ens.all);  // every model stops or none
             if (st != STOP_NONE) {
                 log_root("stopping before round %d (%s)", rc->state.round + 1, stop_reason_name(st));
@@ -531,6 +542,7 @@ int round_main(RunCtx *rc, int sft_only) {
         }
         if (run_train(rc, collect, &status)) return status;
     }
+    watchdog_phase("summary");
     print_summary(rc);
     return EXIT_OK;
 }

@@ -61,6 +61,21 @@ void fault_point(const char *name) {
         if (action && strcmp(action, "flag") == 0) continue;  // fault_flag's points
         if (++faults[i].hits != faults[i].fire_at) continue;
         if (action && strcmp(action, "die") == 0) die("fault injection at %s", faults[i].name);
+        if (action && strcmp(action, "sleep") == 0) {  // alive but busy, like a long phase
+            const char *secs = getenv("CONCORD_FAULT_SLEEP");
+            unsigned n = secs && atoi(secs) > 0 ? (unsigned)atoi(secs) : 10;
+            fprintf(stderr, "fault injection: sleeping %u s at %s (hit %ld)\n", n, faults[i].name,
+                    faults[i].hits);
+            while (n > 0) n = sleep(n);  // a signal ends sleep() early; keep sleeping
+            continue;
+        }
+        if (action && strcmp(action, "stop") == 0) {  // alive but frozen, like a hung node
+            fprintf(stderr, "fault injection: SIGSTOP at %s (hit %ld)\n", faults[i].name,
+                    faults[i].hits);
+            fflush(NULL);
+            raise(SIGSTOP);
+            continue;
+        }
         if (action && strcmp(action, "sigterm") == 0) {
             fprintf(stderr, "fault injection: SIGTERM at %s (hit %ld)\n", faults[i].name, faults[i].hits);
             raise(SIGTERM);

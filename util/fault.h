@@ -5,7 +5,9 @@
    `kill -9` does at that moment. Tests use it to prove that no crash point loses or corrupts work.
    CONCORD_FAULT_RANK=R restricts the injection to the process whose rank (fault_set_rank) is R.
    CONCORD_FAULT_ACTION selects what happens instead of SIGKILL: "die" (a fatal error through
-   die(), as a bug or I/O failure would do) or "sigterm" (raise SIGTERM, as a preemption does).
+   die(), as a bug or I/O failure would do), "sigterm" (raise SIGTERM, as a preemption does),
+   "stop" (raise SIGSTOP: every thread freezes, the process stays, as on a hung node) or "sleep"
+   (the calling thread sleeps CONCORD_FAULT_SLEEP seconds, default 10: a long but live phase).
    Cost when unused: one getenv on the first call, then a pointer test. */
 #ifndef CONCORD_UTIL_FAULT_H
 #define CONCORD_UTIL_FAULT_H
