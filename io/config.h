@@ -27,6 +27,8 @@ typedef struct {
     int blas_threads;               // OpenBLAS threads per rank
     double max_wall_seconds;        // stop (with a checkpoint) after this long; 0 = unlimited
     int log_every;                  // training steps between log lines
+    double stuck_timeout;           // seconds without a heartbeat before a rank counts as stuck;
+                                    // 0 = off (ranks/watchdog.h)
 } ConfigRun;
 
 typedef struct {
@@ -226,7 +228,8 @@ int config_save(const Config *cfg, const char *path, ErrMsg *e) WARN_UNUSED_RESU
 /* Number of dotted keys whose values differ between a and b ("judges" counts as one key); their
    names, comma-separated, go to out (truncated with "..." when out_size is short). With
    skip_resumable, keys that may change when a run resumes are ignored: rounds.count, run.run_dir,
-   run.blas_threads, run.max_wall_seconds, run.log_every, layout.*, checkpoint.keep/every. */
+   run.blas_threads, run.max_wall_seconds, run.log_every, run.stuck_timeout, layout.*,
+   checkpoint.keep/every. */
 int config_diff(const Config *a, const Config *b, int skip_resumable, char *out, int out_size);
 
 /* 1 when SFT has an early-stop target (sft.stop_at_accuracy or sft.stop_at_judge_accuracy). */

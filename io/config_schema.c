@@ -112,6 +112,9 @@ const ConfigField config_fields[] = {
     K_NUM("run.max_wall_seconds", run.max_wall_seconds, 0, 0, INFINITY, R,
           "checkpoint and stop after this many seconds (0 = unlimited)"),
     K_INT("run.log_every", run.log_every, 10, 1, BIG, R, "training steps between log lines"),
+    K_NUM("run.stuck_timeout", run.stuck_timeout, 0, 0, 1e6, R,
+          "end the job when a rank has not made progress for this many seconds (heartbeat files "
+          "in run_dir/.heartbeat; 0 = off)"),
 
     K_INT("model.n_layer", model.n_layer, 4, 1, 128, 0, "transformer layers L"),
     K_INT("model.n_head", model.n_head, 4, 1, 256, 0, "attention heads NH (must divide n_embd)"),
@@ -661,6 +664,9 @@ int config_check(const Config *c, const char *src, ErrMsg *e) {
     if (c->train.inpo_tau > c->train.inpo_eta)
         return err_set(e, "%s: train.inpo_tau: expected at most train.inpo_eta (%.15g), got %.15g",
                        src, c->train.inpo_eta, c->train.inpo_tau);
+    if (c->run.stuck_timeout > 0 && c->run.stuck_timeout < 1)  // beats every timeout / 4
+        return err_set(e, "%s: run.stuck_timeout: expected 0 (off) or at least 1 second, got %.15g",
+                       src, c->run.stuck_timeout);
     if (strcmp(c->task.name, "jsonl") == 0 && !c->task.prompts_file[0])
         return err_set(e, "%s: task.prompts_file: task \"jsonl\" needs a JSONL prompts file", src);
     if (check_tokenizer_kind(c, src, e)) return -1;

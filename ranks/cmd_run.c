@@ -8,6 +8,7 @@
 #include "ranks/commands.h"
 #include "ranks/round.h"
 #include "ranks/run.h"
+#include "ranks/watchdog.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -56,7 +57,23 @@ static int run_command(int argc, char **argv, const char *cmd, int sft_only) {
                      rc.cfg.run.run_dir);
             alloc_report(stderr);
         }
-        status = round_main(&rc, sft_only);
+        char roles[COMMS_ROLE_LABEL_MAX], label[COMMS_ROLE_LABEL_MAX + 16];
+        comms_role_label(rc.comms.roles, roles);
+        if (rc.ens.K > 1) snprintf(label, sizeof label, "m%d %s", rc.ens.model, roles);
+        else snprintf(label, sizeof label, "%s", roles);
+        double stuck = rc.cfg.run.stuck_timeout;
+        if (watchdog_start(rc.ens.base_dir, stuck, rc.ens.all, label) != 0) {
+            status = EXIT_BAD_INPUT;
+        } else {
+            if (stuck > 0)
+                log_root("watchdog: a rank without a heartbeat for %g s ends the job "
+                         "(run.stuck_timeout; files in %s/.heartbeat)", stuck, rc.ens.base_dir);
+            if (stuck > 0 && !comms_thread_multiple())
+                log_root("watchdog: MPI lacks MPI_THREAD_MULTIPLE, so a stuck rank is ended by "
+                         "exiting the watching rank: under srun, pass --kill-on-bad-exit=1");
+            status = round_main(&rc, sft_only);
+            watchdog_stop(rc.ens.all);
+        }
     }
     run_ctx_free(&rc);
     return status;

@@ -194,6 +194,10 @@ static void test_types_and_ranges(void) {
     EXPECT_FAIL("{\"model\": {\"n_layer\": 1e999}}", "model.n_layer: expected an integer");
     EXPECT_FAIL("{\"run\": {\"seed\": 9007199254740992}}", "run.seed: expected an integer in [0, 9007199254740991]");
     EXPECT_FAIL("{\"run\": {\"max_wall_seconds\": -1}}", "expected a number >= 0, got -1");
+    EXPECT_FAIL("{\"run\": {\"stuck_timeout\": 0.5}}",
+                "x.json: run.stuck_timeout: expected 0 (off) or at least 1 second, got 0.5");
+    EXPECT_FAIL("{\"run\": {\"stuck_timeout\": -1}}",
+                "run.stuck_timeout: expected a number in [0, 1000000]");
     EXPECT_FAIL("{\"run\": {\"run_dir\": 5}}", "run.run_dir: expected a string of at most 511 characters, got 5");
     EXPECT_FAIL("{\"run\": {\"run_dir\": \"\"}}", "run.run_dir: expected a non-empty string, got \"\"");
     EXPECT_FAIL("{\"run\": {\"run_dir\": null}}", "got null");
