@@ -67,4 +67,20 @@ check 'timeout 120 mpirun -np 2 "$CONCORD" sft "$TINY" --run-dir "$O" --set sft.
     "an SFT run without the watchdog should finish"
 check '[ -d "$O/ckpt" ] && [ ! -e "$O/.heartbeat" ] && ! grep -q watchdog "$O.err"' \
     "with run.stuck_timeout 0 nothing should be written"
+
+# bad input: a timeout under a second, and a heartbeat directory that cannot be made
+X=$WORK/bad
+mkdir -p "$X"
+touch "$X/.heartbeat"
+set +e
+run 2 "$X" --set run.stuck_timeout=0.5
+st_small=$?
+cp "$X.err" "$X.err1"
+run 2 "$X" --set run.stuck_timeout=3
+st_file=$?
+set -e
+check '[ "$st_small" -eq 2 ] && grep -q "run.stuck_timeout: expected 0 (off) or at least 1 second, got 0.5" "$X.err1"' \
+    "run.stuck_timeout=0.5 should be refused with status 2 (got $st_small)"
+check '[ "$st_file" -eq 2 ] && [ "$(grep -c "^error: " "$X.err")" -eq 1 ] && grep -q "^error: $X/.heartbeat/rank_0: cannot write the heartbeat (run.stuck_timeout): Not a directory" "$X.err"' \
+    "an unwritable heartbeat should give one message naming the file and status 2 (got $st_file)"
 finish
