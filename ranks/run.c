@@ -119,11 +119,12 @@ static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
         return err_set(e, "%s: %s", from_init ? "model.init" : "tokenizer.files", why.msg);
     }
     if (other.bpe && !tokenizer_same(&rc->tok, &other)) {
+        err_set(e, "tokenizer.files: \"%s\" is not the tokenizer stored in model.init's "
+                "checkpoint \"%s\" (%d against %d tokens, or other merges); give the model's own "
+                "files or leave tokenizer.files \"\"", c->tokenizer.files, init,
+                tokenizer_vocab_size(&other), tokenizer_vocab_size(&rc->tok));
         tokenizer_free(&other);
-        return err_set(e, "tokenizer.files: \"%s\" is not the tokenizer stored in model.init's "
-                       "checkpoint \"%s\" (%d against %d tokens, or other merges); give the "
-                       "model's own files or leave tokenizer.files \"\"", c->tokenizer.files, init,
-                       tokenizer_vocab_size(&other), tokenizer_vocab_size(&rc->tok));
+        return -1;
     }
     tokenizer_free(&other);
     char latest[CKPT_PATH_MAX];
