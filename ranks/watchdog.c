@@ -27,7 +27,7 @@ typedef struct {
     double grace;            // seconds without change before it counts as stuck
     char last[BEAT_BYTES];   // the file's content when last read ("" = never read)
     double changed_at;       // watcher's clock when the content last changed (or start)
-    int done;                // the rank finished normally (its file says so, or is gone)
+    int done;                // the rank finished normally (its file says "state done")
 } Watched;
 
 static struct {
@@ -152,8 +152,9 @@ static void *watchdog_main(void *arg) {
         double next = (double)until.tv_sec + 1e-9 * (double)until.tv_nsec + wd.period;
         until.tv_sec = (time_t)next;
         until.tv_nsec = (long)((next - (double)until.tv_sec) * 1e9);
-        while (!wd.stopping && pthread_cond_timedwait(&wd.wake, &wd.mu, &until) != ETIMEDOUT) {
-        }
+        int rc = 0;
+        while (!wd.stopping && rc != ETIMEDOUT)  // a spurious wake-up waits again
+            rc = pthread_cond_timedwait(&wd.wake, &wd.mu, &until);
         if (wd.stopping) break;
         (void)write_beat("running");  // a file system that refuses it is noticed by the watchers
         pthread_mutex_unlock(&wd.mu);
