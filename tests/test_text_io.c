@@ -1,0 +1,153 @@
+/* tests/test_text_io.c — the config keys of text tasks (tokenizer.kind/files, task.prompt_template,
+   generate.stop: defaults, round trip through config_to_json, each bad value's message) and
+   io/jsonl with a BPE tokenizer: the template applied to every prompt, lengths counted in BPE
+   tokens (a line that does not fit names its file, line and field). The BPE is tests/text/bpe.
+   Files are written in the test's working directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "io/config.h"
+#include "io/jsonl.h"
+#include "util/alloc.h"
+
+static ErrMsg err;
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+static int parse(Config *c, const char *text) { return config_parse(c, text, "t.json", NULL, 0, &err); }
+
+#define EXPECT_BAD(text, needle)                                                        \
+    do {                                                                                \
+        Config c_;                                                                      \
+        CHECK_MSG(parse(&c_, text) != 0 && strstr(err.msg, needle), "%s -> %s", text,   \
+                  err.msg);                                                             \
+    } while (0)
+
+static void test_config_keys(void) {
+    Config c;
+    CHECK_TRUE(parse(&c, "{}") == 0);
+    CHECK_TRUE(strcmp(c.tokenizer.kind, "char") == 0 && c.tokenizer.files[0] == '\0');
+    CHECK_TRUE(strcmp(c.task.prompt_template, "{prompt}") == 0);
+    CHECK_EQ_I64(c.generate.stop.n, 0);
+    const char *good =
+        "{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"x/bpe\"}, \"task\": {\"name\": \"jsonl\","
+        " \"prompts_file\": \"p.jsonl\", \"prompt_template\": \"Q: {prompt}\\nA:\"},"
+        " \"generate\": {\"stop\": [\"\\n\", \"###\"]}}";
+    CHECK_MSG(parse(&c, good) == 0, "%s", err.msg);
+    CHECK_EQ_I64(c.generate.stop.n, 2);
+    CHECK_TRUE(strcmp(c.generate.stop.text[0], "\n") == 0 && strcmp(c.generate.stop.text[1], "###") == 0);
+    CHECK_TRUE(strcmp(c.task.prompt_template, "Q: {prompt}\nA:") == 0);
+    // the resolved form reads back as the same config
+    char *json = config_to_json(&c);
+    Config back;
+    CHECK_MSG(parse(&back, json) == 0, "%s", err.msg);
+    CHECK_EQ_I64(config_diff(&c, &back, 0, NULL, 0), 0);
+    CHECK_TRUE(strstr(json, "\"stop\": [\"\\n\", \"###\"]") != NULL);
+    xfree(json);
+    // a changed stop list is a difference
+    back.generate.stop.n = 1;
+    memset(back.generate.stop.text[1], 0, sizeof back.generate.stop.text[1]);
+    CHECK_EQ_I64(config_diff(&c, &back, 0, NULL, 0), 1);
+
+    EXPECT_BAD("{\"tokenizer\": {\"kind\": \"wordpiece\"}}", "tokenizer.kind: expected one of");
+    EXPECT_BAD("{\"tokenizer\": {\"kind\": \"bpe\"}, \"task\": {\"name\": \"jsonl\", "
+               "\"prompts_file\": \"p\"}}",
+               "tokenizer.files: tokenizer.kind \"bpe\" needs the BPE from model.init's checkpoint "
+               "or from tokenizer.files");
+    EXPECT_BAD("{\"tokenizer\": {\"files\": \"x\"}}", "tokenizer.files: applies to tokenizer.kind "
+                                                      "\"bpe\" only");
+    EXPECT_BAD("{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"x\"}}",
+               "tokenizer.kind: \"bpe\" serves JSONL text tasks");
+    EXPECT_BAD("{\"task\": {\"name\": \"jsonl\", \"prompts_file\": \"p\", \"prompt_template\": "
+               "\"no placeholder\"}}",
+               "task.prompt_template: expected a template with {prompt} once");
+    EXPECT_BAD("{\"task\": {\"prompt_template\": \"Q {prompt}\"}}",
+               "task.prompt_template: applies to task.name \"jsonl\" only");
+    EXPECT_BAD("{\"generate\": {\"stop\": \"\\n\"}}", "generate.stop: expected an array");
+    EXPECT_BAD("{\"generate\": {\"stop\": [\"\"]}}", "generate.stop[0]: expected a non-empty string");
+    EXPECT_BAD("{\"generate\": {\"stop\": [\"a\", 3]}}", "generate.stop[1]: expected a non-empty");
+    EXPECT_BAD("{\"generate\": {\"stop\": [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}}",
+               "generate.stop: expected at most 8 strings, got 9");
+}
+
+static void load_bpe(Tokenizer *tok) {
+    const char *src = getenv("CONCORD_SOURCE_DIR");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tests/text/bpe", src ? src : "..");
+    Bpe *b = NULL;
+    CHECKF(bpe_load(&b, dir, &err) == 0, "loading %s: %s", dir, err.msg);
+    CHECKF(tokenizer_init_bpe(tok, b, &err) == 0, "%s", err.msg);
+}
+
+static void test_jsonl_bpe(void) {
+    Tokenizer tok;
+    load_bpe(&tok);
+    // 12 prompts with answers (in this vocabulary every 'x' is a token of its own)
+    char text[8192];
+    int k = 0;
+    for (int i = 1; i <= 12; i++)
+        k += snprintf(text + k, sizeof text - (size_t)k,
+                      "{\"prompt\": \"in the %d\", \"answer\": \"%d\"}\n", i, i);
+    write_file("tb_prompts.jsonl", text);
+    write_file("tb_sft.jsonl", "{\"prompt\": \"the 1\", \"response\": \" the end\"}\n");
+    const char *cfg_text =
+        "{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"unused\"},"
+        " \"model\": {\"max_seq_len\": 24},"
+        " \"task\": {\"name\": \"jsonl\", \"prompts_file\": \"tb_prompts.jsonl\","
+        " \"sft_file\": \"tb_sft.jsonl\", \"prompt_template\": \"Q:{prompt}\\nA:\","
+        " \"prompts_per_round\": 4, \"eval_prompts\": 4},"
+        " \"rounds\": {\"count\": 2}, \"sft\": {\"steps\": 1},"
+        " \"generate\": {\"max_new_tokens\": 6},"
+        " \"judges\": [{\"name\": \"likelihood\"}, {\"name\": \"self_consistency\"}],"
+        " \"aggregate\": {\"mode\": \"mean\"}}";
+    Config c;
+    CHECK_MSG(parse(&c, cfg_text) == 0, "%s", err.msg);
+    Task t;
+    CHECK_MSG(jsonl_task_load_bpe(&t, &c, &tok, &err) == 0, "%s", err.msg);
+    // the template is applied: every item's prompt is the text the model sees
+    TaskItem it;
+    task_item(&t, TASK_SPLIT_EVAL, 0, 0, &it);
+    CHECK_MSG(strncmp(it.prompt, "Q:in the ", 9) == 0 && strstr(it.prompt, "\nA:"), "prompt %s",
+              it.prompt);
+    TaskSftExample ex;
+    task_sft_example(&t, 0, &ex);
+    CHECK_TRUE(strcmp(ex.prompt, "Q:the 1\nA:") == 0);
+    int32_t ids[64];
+    int rs;
+    int n = task_encode_sft(&t, &tok, &ex, ids, 24, &rs, &err);
+    CHECK_EQ_I64(n, 1 + tokenizer_count(&tok, ex.prompt) + tokenizer_count(&tok, " the end") + 1);
+    task_free(&t);
+
+    // "Q:" + 20 x's + "\nA:" = 2 + 20 + 3 = 25 tokens: 1 + 25 + 6 > 24, named by file, line, field
+    snprintf(text + k, sizeof text - (size_t)k, "{\"prompt\": \"xxxxxxxxxxxxxxxxxxxx\"}\n");
+    write_file("tb_prompts.jsonl", text);
+    CHECK_TRUE(jsonl_task_load_bpe(&t, &c, &tok, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "tb_prompts.jsonl:13: \"prompt\" of 25 tokens is too long"),
+              "%s", err.msg);
+    // an SFT response longer than generate.max_new_tokens in tokens
+    text[k] = '\0';
+    write_file("tb_prompts.jsonl", text);
+    write_file("tb_sft.jsonl", "{\"prompt\": \"the 1\", \"response\": \"x x x x x x\"}\n");
+    CHECK_TRUE(jsonl_task_load_bpe(&t, &c, &tok, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "tb_sft.jsonl:1: \"response\": expected at most "
+                              "generate.max_new_tokens 6 tokens") &&
+                  strstr(err.msg, "(11 tokens + end token)"),
+              "%s", err.msg);
+    tokenizer_free(&tok);
+}
+
+int main(void) {
+    test_config_keys();
+    test_jsonl_bpe();
+    return check_report();
+}
