@@ -110,8 +110,10 @@ static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
                        "files", init);
     Tokenizer other = {0};
     if (from_init && from_files) {
-        if (tokenizer_init_bpe(&other, from_files, &why) != 0)
-            return bpe_free(from_init), err_set(e, "tokenizer.files: %s", why.msg);
+        if (tokenizer_init_bpe(&other, from_files, &why) != 0) {  // it freed from_files
+            bpe_free(from_init);
+            return err_set(e, "tokenizer.files: %s", why.msg);
+        }
         from_files = NULL;
     }
     if (tokenizer_init_bpe(&rc->tok, from_init ? from_init : from_files, &why) != 0) {
