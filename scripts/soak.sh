@@ -435,8 +435,10 @@ while [ "$delivered_total" -lt "$N" ]; do
         continue
     fi
     next=$((next + 1))
+    timing="($(secs $after_ms)s after delivery)"
+    [ "$kind" = fault ] && timing="(the fault point kills at once)" target="every rank reaching it"
     say "#$((i + 1)) $(describe "$i"): lap $LAP, target $target; status $st after $(secs $ran_ms)s" \
-        "($(secs $after_ms)s after delivery); LATEST $latest; $(count_tmp "$D") .tmp files"
+        "$timing; LATEST $latest; $(count_tmp "$D") .tmp files"
     if [ "$delivered" = 0 ]; then
         fail "attempt $attempt: the $kind interruption was not delivered and the run did not complete (status $st); last lines:"
         tail -n 3 "$out" | sed 's/^/    /' | tee -a "$LOG"
