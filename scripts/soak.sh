@@ -39,7 +39,8 @@
 #   -r R      rounds.count (default 10; task.prompts_per_round is 12, so R <= 15 on tiny.json)
 #   -k LIST   comma-separated kinds (default kill,term,usr1,mpiterm,stop,fault)
 #   -d LO-HI  delay after launch, drawn uniformly: seconds (e.g. 0.5-3.0), or LO%-HI% of the
-#             reference run's wall time (default 5%-95%: the delays follow the machine's speed)
+#             reference run's wall time (default 5%-80%: the delays follow the machine's speed;
+#             the last fifth of a run is mostly its final evaluation and exit)
 #   -c FILE   config (default configs/tiny.json)
 #   -b DIR    build directory holding concord (default $CONCORD_BUILD_DIR, else build)
 #   -w DIR    work directory (default a new /tmp/concord-soak.XXXXXX); kept on failure
@@ -54,7 +55,7 @@
 set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-N=20 NP=2 SEED=${CONCORD_SOAK_SEED:-} ROUNDS=10 KINDS=kill,term,usr1,mpiterm,stop,fault DELAYS=5%-95%
+N=20 NP=2 SEED=${CONCORD_SOAK_SEED:-} ROUNDS=10 KINDS=kill,term,usr1,mpiterm,stop,fault DELAYS=5%-80%
 CONFIG=$SRC/configs/tiny.json BUILD=${CONCORD_BUILD_DIR:-$SRC/build} HANG=300 KEEP=0 WORK='' STRICT_METRICS=0
 
 usage() {
@@ -164,8 +165,8 @@ FAULT_POINTS=(ckpt.after_create ckpt.after_model ckpt.after_optim ckpt.after_sta
 
 
 # ---- the schedule: S_KIND, S_RANK, S_U (where the delay lies in [LO, HI], 0..9999), S_FAULT
-# per entry; 2N entries, the second N only used for entries that miss ----
-MAX_ENTRIES=$((2 * N))
+# per entry; 4N entries, those after the N-th only used in place of entries that miss ----
+MAX_ENTRIES=$((4 * N))
 S_KIND=() S_RANK=() S_U=() S_DELAY=() S_FAULT=() POOL=()
 for ((i = 0; i < MAX_ENTRIES; i++)); do
     if [ ${#POOL[@]} -eq 0 ]; then
