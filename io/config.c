@@ -301,7 +301,36 @@ static void suggest_member(const char *key, int i, const char *a, const char *b,
     suggest_finish(&s, out, size);
 }
 
-// One element of the judges array: {"name": ..., "weight": ..., "options": {"of": ...}}.
+// One option of judges[i]: "of" (prev_round), "mode", "template", "max_new_tokens" (llm_judge).
+static int apply_judge_option(ParseCtx *x, int i, const cJSON *o, JudgeSpec *j) {
+    char key[96], hint[96];
+    snprintf(key, sizeof key, "judges[%d].options.%s", i, o->string);
+    if (strcmp(o->string, "of") == 0) {
+        if (!cJSON_IsString(o) || strlen(o->valuestring) >= sizeof j->of)
+            return type_error(x, key, "a judge name", o);
+        snprintf(j->of, sizeof j->of, "%s", o->valuestring);
+    } else if (strcmp(o->string, "mode") == 0) {
+        if (!cJSON_IsString(o) || !config_enum_has("verdict|score", o->valuestring))
+            return type_error(x, key, "one of \"verdict\", \"score\"", o);
+        snprintf(j->mode, sizeof j->mode, "%s", o->valuestring);
+    } else if (strcmp(o->string, "template") == 0) {
+        if (!cJSON_IsString(o) || !o->valuestring[0] ||
+            strlen(o->valuestring) >= sizeof j->template_file)
+            return type_error(x, key, "a non-empty file path", o);
+        snprintf(j->template_file, sizeof j->template_file, "%s", o->valuestring);
+    } else if (strcmp(o->string, "max_new_tokens") == 0) {
+        if (!cJSON_IsNumber(o) || o->valuedouble != floor(o->valuedouble) || o->valuedouble < 1 ||
+            o->valuedouble > 16384)
+            return type_error(x, key, "an integer in [1, 16384]", o);
+        j->max_new_tokens = (int)o->valuedouble;
+    } else {
+        suggest_member(key, i, "options.of", "options.mode", "options.template", hint, sizeof hint);
+        return err_set(x->e, "%s: unknown key \"%s\"%s", x->src, key, hint);
+    }
+    return 0;
+}
+
+// One element of the judges array: {"name": ..., "weight": ..., "options": {...}}.
 static int apply_judge(ParseCtx *x, int i, const cJSON *el, JudgeSpec *j) {
     char key[64], hint[96];
     snprintf(key, sizeof key, "judges[%d]", i);
@@ -331,16 +360,8 @@ static int apply_judge(ParseCtx *x, int i, const cJSON *el, JudgeSpec *j) {
         } else if (strcmp(c->string, "options") == 0) {
             if (!cJSON_IsObject(c)) return type_error(x, key, "an object", c);
             if (check_members(x, key, c)) return -1;
-            for (const cJSON *o = c->child; o; o = o->next) {
-                snprintf(key, sizeof key, "judges[%d].options.%s", i, o->string);
-                if (strcmp(o->string, "of") != 0) {
-                            suggest_member(key, i, "options.of", NULL, NULL, hint, sizeof hint);
-                    return err_set(x->e, "%s: unknown key \"%s\"%s", x->src, key, hint);
-                }
-                if (!cJSON_IsString(o) || strlen(o->valuestring) >= sizeof j->of)
-                    return type_error(x, key, "a judge name", o);
-                snprintf(j->of, sizeof j->of, "%s", o->valuestring);
-            }
+            for (const cJSON *o = c->child; o; o = o->next)
+                if (apply_judge_option(x, i, o, j)) return -1;
         } else {
             suggest_member(key, i, "name", "weight", "options", hint, sizeof hint);
             return err_set(x->e, "%s: unknown key \"%s\"%s", x->src, key, hint);
@@ -349,6 +370,14 @@ static int apply_judge(ParseCtx *x, int i, const cJSON *el, JudgeSpec *j) {
     if (!name) return err_set(x->e, "%s: judges[%d]: missing \"name\"", x->src, i);
     if (j->of[0] && strcmp(j->name, "prev_round") != 0)
         return err_set(x->e, "%s: judges[%d].options.of: only prev_round takes options.of", x->src, i);
+    int llm = strcmp(j->name, "llm_judge") == 0, score = strcmp(j->mode, "score") == 0;
+    if (j->mode[0] && !llm)
+        return err_set(x->e, "%s: judges[%d].options.mode: only llm_judge takes options.mode",
+                       x->src, i);
+    if ((j->template_file[0] || j->max_new_tokens) && !score)
+        return err_set(x->e, "%s: judges[%d].options.%s: applies to llm_judge with options.mode "
+                       "\"score\" only", x->src, i,
+                       j->template_file[0] ? "template" : "max_new_tokens");
     return 0;
 }
 
@@ -582,10 +611,23 @@ static void sb_value(Sb *s, const Config *cfg, const ConfigField *f, int indent)
             sb_printf(s, ", \"weight\": ");
             sb_number(s, j->weight);
             sb_printf(s, ", \"options\": {");
+            const char *sep = "";
             if (j->of[0]) {
                 sb_printf(s, "\"of\": ");
                 sb_string(s, j->of);
+                sep = ", ";
             }
+            if (j->mode[0]) {  // only when given: configs without them keep their text
+                sb_printf(s, "%s\"mode\": ", sep);
+                sb_string(s, j->mode);
+                sep = ", ";
+            }
+            if (j->template_file[0]) {
+                sb_printf(s, "%s\"template\": ", sep);
+                sb_string(s, j->template_file);
+                sep = ", ";
+            }
+            if (j->max_new_tokens) sb_printf(s, "%s\"max_new_tokens\": %d", sep, j->max_new_tokens);
             sb_printf(s, "}}");
         }
         sb_printf(s, "\n%*s]", indent, "");
@@ -685,7 +727,10 @@ static int field_equal(const Config *a, const Config *b, const ConfigField *f) {
         if (a->n_judges != b->n_judges) return 0;
         for (int i = 0; i < a->n_judges; i++) {
             const JudgeSpec *x = &a->judges[i], *y = &b->judges[i];
-            if (strcmp(x->name, y->name) || x->weight != y->weight || strcmp(x->of, y->of)) return 0;
+            if (strcmp(x->name, y->name) || x->weight != y->weight || strcmp(x->of, y->of) ||
+                strcmp(x->mode, y->mode) || strcmp(x->template_file, y->template_file) ||
+                x->max_new_tokens != y->max_new_tokens)
+                return 0;
         }
         return 1;
     }

@@ -117,6 +117,13 @@ typedef struct {
     char name[CONFIG_NAME_MAX];  // llm_judge|implicit|self_consistency|likelihood|prev_round|oracle
     double weight;               // weight in aggregate.mode = "mean"
     char of[CONFIG_NAME_MAX];    // prev_round only: the judge recomputed with π_{t-1}; else ""
+    // llm_judge only (options.mode, options.template, options.max_new_tokens):
+    char mode[CONFIG_NAME_MAX];          // "" or "verdict": P(Y) after task.judge_template;
+                                         // "score": the judge writes an evaluation ending
+                                         // "Score: N" (0..5, train/judges.h judge_parse_score)
+    char template_file[CONFIG_PATH_MAX]; // score: judge prompt file with {prompt}, {response}
+                                         // ("" = the built-in additive 5-point rubric)
+    int max_new_tokens;                  // score: evaluation length limit (0 = 128)
 } JudgeSpec;
 
 typedef struct {

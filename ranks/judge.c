@@ -77,9 +77,60 @@ static void share_free(Share *sh) {
     memset(sh, 0, sizeof *sh);
 }
 
-// σ(u) of llm_judge under model w for every response of the share (after its rationale, if any).
+#define SCORE_MAX_NEW_DEFAULT 128  // evaluation tokens of the score judge without max_new_tokens
+
+// llm_judge in score mode under model w: the judge prompt of every response (rc->score_template),
+// a greedy evaluation, and N / JUDGE_SCORE_MAX from its last "Score: N" (NaN: the judge abstains,
+// also when the judge prompt leaves no room to write in model.max_seq_len).
+static void llm_judge_score_mode(float *out, const Share *sh, const RoundSamples *s, RunCtx *rc,
+                                 const ParamSlab *w) {
+    int T = rc->model.T, n1 = sh->n > 0 ? sh->n : 1;
+    const JudgeSpec *js = &rc->cfg.judges[config_judge_index(&rc->cfg, "llm_judge")];
+    int max_new = js->max_new_tokens > 0 ? js->max_new_tokens : SCORE_MAX_NEW_DEFAULT;
+    int32_t *seqs = xcalloc("judge.score", (size_t)n1 * T, sizeof(int32_t));
+    int32_t *lens = xmalloc("judge.score", (size_t)n1 * 2 * sizeof(int32_t));
+    int32_t *start = lens + n1;
+    int *idx = xmalloc("judge.score", (size_t)n1 * sizeof(int));
+    size_t cap = strlen(rc->score_template) + 2 * TASK_TEXT_MAX;
+    char *text = xmalloc("judge.score", cap);
+    int m = 0;
+    for (int i = 0; i < sh->n; i++) {
+        out[i] = NAN;
+        const char *prompt = s->items[(sh->p0 * s->K + i) / s->K].prompt;
+        if (judge_fill_score_template(rc->score_template, prompt, sh->text[i], text, (int)cap) < 0)
+            continue;
+        int32_t *row = seqs + (size_t)m * T;
+        ErrMsg e;
+        int n = tokenizer_encode(&rc->tok, text, row + 1, T - 2, &e);  // room for 1+ token
+        if (n < 0) continue;  // does not fit: abstain
+        row[0] = rc->tok.bos;
+        lens[m] = start[m] = 1 + n;
+        idx[m++] = i;
+    }
+    int room = max_new < T ? max_new : T;
+    // greedy; ends at EOS (not kept), after room tokens or at T
+    judge_write_rationale(seqs, lens, m, T, &rc->kv, &rc->infer_acts, w, room, rc->tok.eos,
+                          rc->tok.eos, rc->tok.eos);
+    const char *tail = judge_score_template_tail(rc->score_template);
+    size_t nt = strlen(tail);
+    for (int k = 0; k < m; k++) {
+        memcpy(text, tail, nt);  // the score may follow the template's own "Score:"
+        tokenizer_decode(&rc->tok, seqs + (size_t)k * T + start[k], lens[k] - start[k], text + nt,
+                         (int)(cap - nt));
+        int score = judge_parse_score(text, JUDGE_SCORE_MAX);
+        if (score >= 0) out[idx[k]] = (float)score / JUDGE_SCORE_MAX;
+    }
+    xfree(seqs), xfree(lens), xfree(idx), xfree(text);
+}
+
+// σ(u) of llm_judge under model w for every response of the share (after its rationale, if any);
+// in score mode the Self-Rewarding judge's score instead.
 static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s, RunCtx *rc,
                              const ParamSlab *w) {
+    if (rc->score_template) {
+        llm_judge_score_mode(out, sh, s, rc, w);
+        return;
+    }
     int T = rc->model.T;
     int32_t *seqs = xcalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * T, sizeof(int32_t));
     int32_t *lens = xmalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * sizeof(int32_t));

@@ -10,6 +10,7 @@
 #include "ranks/cli.h"
 #include "io/ckpt_tokenizer.h"
 #include "io/jsonl.h"
+#include "train/judges.h"
 #include "train/matmul.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -148,6 +149,43 @@ static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
     return 0;
 }
 
+// llm_judge options.mode "score": its judge prompt, from options.template or the built-in rubric,
+// checked for its placeholders. 0, or -1 with e naming the file and the field.
+static int load_score_template(RunCtx *rc, ErrMsg *e) {
+    int j = config_judge_index(&rc->cfg, "llm_judge");
+    if (j < 0 || strcmp(rc->cfg.judges[j].mode, "score") != 0) return 0;
+    const char *path = rc->cfg.judges[j].template_file;
+    char why[160];
+    ErrMsg inner;
+    char *text = path[0] ? read_text(path, &inner) : xstrdup("judge.template", JUDGE_SCORE_RUBRIC);
+    if (!text) return err_set(e, "judges[%d].options.template: %s", j, inner.msg);
+    if (judge_score_template_check(text, why, sizeof why) != 0) {
+        xfree(text);
+        return err_set(e, "judges[%d].options.template: %s: %s", j, path, why);
+    }
+    // its own text must encode and leave the judge room to write (BOS + text + 1 token)
+    size_t n = strlen(text);
+    char *bare = xmalloc("judge.template", n + 1);
+    int32_t *ids = xmalloc("judge.template", (n + 1) * sizeof(int32_t));
+    int st = judge_fill_score_template(text, "", "", bare, (int)n + 1);
+    int k = st < 0 ? -1 : tokenizer_encode(&rc->tok, bare, ids, (int)n + 1, &inner);
+    xfree(bare), xfree(ids);
+    const char *name = path[0] ? path : "the built-in rubric";
+    if (k < 0) {
+        xfree(text);
+        return err_set(e, "judges[%d].options.template: %s: %s (the judge prompt must be written "
+                       "in the run's tokenizer)", j, name, inner.msg);
+    }
+    if (k + 2 > rc->cfg.model.max_seq_len) {
+        xfree(text);
+        return err_set(e, "judges[%d].options.template: %s is %d tokens without the prompt and the "
+                       "response; expected fewer than model.max_seq_len %d - 1 so that the judge "
+                       "can write", j, name, k, rc->cfg.model.max_seq_len);
+    }
+    rc->score_template = text;
+    return 0;
+}
+
 static void alloc_slabs(RunCtx *rc) {
     const Config *c = &rc->cfg;
     param_slab_init(&rc->policy, &rc->model, "policy");
@@ -229,6 +267,7 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
         if (!st && tokenizer_init(&rc->tok, charset, &e) != 0) st = 1;
     }
     if (!st && task_verdict_ids(&rc->tok, &rc->yes, &rc->no, &e) != 0) st = 1;
+    if (!st && load_score_template(rc, &e) != 0) st = 1;
     if (root_decides(st, &e, world)) return EXIT_BAD_INPUT;
     config_model(c, tokenizer_vocab_size(&rc->tok), &rc->model);
     if (rc->model.position == GPT_POS_ABACUS) rc->model.digit0 = tokenizer_digit0(&rc->tok);
@@ -258,6 +297,7 @@ void run_ctx_free(RunCtx *rc) {
     xfree(rc->config_json);
     task_free(&rc->task);
     tokenizer_free(&rc->tok);
+    xfree(rc->score_template);
     param_slab_free(&rc->policy);
     param_slab_free(&rc->round_start);
     param_slab_free(&rc->sft);

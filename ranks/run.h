@@ -52,6 +52,7 @@ typedef struct RunCtx {
     Task task;                  // the task (EVAL/ROUND/SFT splits)
     Tokenizer tok;              // the run's tokenizer (char or bpe; owned)
     int32_t yes, no;            // judge verdict token ids ('Y', 'N')
+    char *score_template;       // llm_judge options.mode "score": its judge prompt (owned), else NULL
     GPTConfig model;            // model shape
     ParamSlab policy;           // see the header comment
     ParamSlab round_start;      // allocated on every rank that needs it

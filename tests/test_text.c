@@ -2,7 +2,8 @@
    special ids, token texts, sameness), stop strings (gen_stop_string_cut and inside generate:
    a response with stops is the stop-free response cut before the first stop, its log-prob the
    kept tokens' sum, and still independent of batching), task.prompt_template filling, and the
-   task's token sequences counted in BPE tokens. The BPE is the small GPT-2-style vocabulary of
+   task's token sequences counted in BPE tokens; the score judge's template, score parsing and
+   shipped rubric. The BPE is the small GPT-2-style vocabulary of
    tests/text/bpe (256 byte tokens, 14 merges, <|endoftext|> = id 270). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "check.h"
 #include "train/generate.h"
+#include "train/judges.h"
 #include "train/rng.h"
 #include "train/task.h"
 #include "train/tokenizer.h"
@@ -252,8 +254,63 @@ static void test_generate_stops(void) {
     param_slab_free(&w);
 }
 
+// The Self-Rewarding judge's pieces: its template, the score parser and the shipped rubric.
+static void test_score_judge(void) {
+    char why[160], out[256];
+    CHECK_EQ_I64(judge_score_template_check("Q: {prompt}\nA: {response}\nScore:", why, 160), 0);
+    CHECK_EQ_I64(judge_score_template_check(JUDGE_SCORE_RUBRIC, why, 160), 0);
+    CHECK_EQ_I64(judge_score_template_check("Q: {prompt}", why, 160), -1);
+    CHECK_MSG(strstr(why, "{prompt} and {response} once each"), "%s", why);
+    CHECK_EQ_I64(judge_score_template_check("{prompt}{response}{response}", why, 160), -1);
+    CHECK_EQ_I64(judge_score_template_check("{prompt}{response}{x}", why, 160), -1);
+    CHECK_EQ_I64(judge_fill_score_template("Q: {prompt}\nA: {response}\nScore:", "2+2", "4", out,
+                                           sizeof out), 18);
+    CHECK_TRUE(strcmp(out, "Q: 2+2\nA: 4\nScore:") == 0);
+    CHECK_EQ_I64(judge_fill_score_template("{response} after {prompt}", "p", "r", out, 10), 9);
+    CHECK_TRUE(strcmp(out, "r after p") == 0);
+    CHECK_EQ_I64(judge_fill_score_template("{response} after {prompt}", "p", "r", out, 9), -1);
+    CHECK_TRUE(strcmp(judge_score_template_tail("Q: {prompt}\nA: {response}\nScore:"),
+                      "\nScore:") == 0);
+    // valid, and every value of the range
+    CHECK_EQ_I64(judge_parse_score("Relevant and complete.\nScore: 4", 5), 4);
+    CHECK_EQ_I64(judge_parse_score("Score:0", 5), 0);
+    CHECK_EQ_I64(judge_parse_score("Score:   5 points", 5), 5);
+    // out of range or not a whole number: abstain
+    CHECK_EQ_I64(judge_parse_score("Score: 6", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("Score: 12", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("Score: 99999999999999999999", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("Score: 4.5", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("Score: -1", 5), -1);
+    // missing: abstain ("Score: <points>" from the rubric's own text is not a score)
+    CHECK_EQ_I64(judge_parse_score("", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("I would give it a 3.", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("the line \"Score: <points>\".\nfine", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("score: 3", 5), -1);  // the form is "Score:"
+    // several: the last one counts, also when it is out of range
+    CHECK_EQ_I64(judge_parse_score("Score: 2 ... no, Score: 3", 5), 3);
+    CHECK_EQ_I64(judge_parse_score("Score: 2\nScore: 9", 5), -1);
+    CHECK_EQ_I64(judge_parse_score("Score: 4.5 then Score: 1", 5), 1);
+    CHECK_EQ_I64(judge_parse_score("Score: 3 and \"Score: <points>\"", 5), 3);  // not a score
+    // the template's tail followed by the judge's words: "\nScore:" + " 2"
+    CHECK_EQ_I64(judge_parse_score("\nScore: 2", 5), 2);
+    // configs/srlm-judge.txt is the built-in rubric, byte for byte
+    const char *src = getenv("CONCORD_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/configs/srlm-judge.txt", src ? src : "..");
+    FILE *f = fopen(path, "rb");
+    CHECK_MSG(f != NULL, "cannot open %s", path);
+    if (f) {
+        char buf[8192];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = '\0';
+        fclose(f);
+        CHECK_MSG(strcmp(buf, JUDGE_SCORE_RUBRIC) == 0, "%s differs from JUDGE_SCORE_RUBRIC", path);
+    }
+}
+
 int main(void) {
     test_char_interface();
+    test_score_judge();
     test_bpe_interface();
     test_stop_strings();
     test_prompt_template();

@@ -6,6 +6,7 @@
 # prints decoded text; a run started from a checkpoint takes its BPE; and each bad tokenizer input
 # is one clear error: kind bpe without files, files that do not load, files that differ from
 # model.init's BPE, a resumed run whose tokenizer files changed, a JSONL line too long in tokens.
+# Then one round judged by the Self-Rewarding judge (llm_judge in score mode), and its bad templates.
 source "$(dirname "$0")/e2e/lib.sh"
 TEXT=$SRC/configs/text-tiny.json
 # the config names its files relative to the repository root; the runs name them absolutely
@@ -104,6 +105,27 @@ printf '{"prompt": "%s"}\n' "$(head -c 200 /dev/zero | tr '\0' x)" >"$WORK/long2
 cat "$SRC/tests/text/prompts.jsonl" >>"$WORK/long2.jsonl"
 refused too_many_tokens 'long2.jsonl:1: "prompt" of ' --set "task.prompts_file=\"$WORK/long2.jsonl\""
 check 'grep -q "tokens is too long" "$WORK/bad_too_many_tokens.err"' "the length error should count tokens"
+
+# the Self-Rewarding judge (llm_judge options.mode "score"): SFT teaches the judge prompt of
+# tests/text/judge-score.txt to end in " 2" (right answer) or " 1" (wrong), then one round judged
+# by the scores it writes; they reach the round file as N / 5
+SC=$WORK/score
+SCORE_JUDGE='judges=[{"name": "llm_judge", "options": {"mode": "score", "template": "'$SRC'/tests/text/judge-score.txt", "max_new_tokens": 4}}]'
+check 'trun 2 "$SC" --set "task.sft_file=\"$SRC/tests/text/sft-score.jsonl\"" \
+       --set "task.prompt_template=\"{prompt}\"" --set sft.steps=60 --set rounds.count=1 \
+       --set "$SCORE_JUDGE" --set aggregate.mode=single --set aggregate.judge=llm_judge' \
+    "the score-judge run failed: $(tail -3 "$WORK/score.err" 2>/dev/null)"
+"$CONCORD" inspect "$SC/prefs/round_0001.h5" >"$SC.inspect" 2>&1 || true
+check 'grep -Eq "scores: +llm_judge (0\.2|0\.4|0\.6|0\.8|1|0)/" "$SC.inspect"' \
+    "the score judge's scores should be N/5: $(grep scores: "$SC.inspect" | head -3)"
+check 'grep -Eq "^labels +PREFERRED [1-9]" "$SC.inspect"' "the score judge should give preferred pairs"
+printf 'Q: {prompt}\nScore:' >"$WORK/no-response.txt"
+refused score_template 'options.template: '"$WORK"'/no-response.txt: expected a judge prompt with {prompt} and {response}' \
+    --set 'judges=[{"name": "llm_judge", "options": {"mode": "score", "template": "'"$WORK"'/no-response.txt"}}]' \
+    --set aggregate.mode=single --set aggregate.judge=llm_judge
+refused score_rubric_length 'the built-in rubric is' \
+    --set 'judges=[{"name": "llm_judge", "options": {"mode": "score"}}]' \
+    --set aggregate.mode=single --set aggregate.judge=llm_judge
 
 # a resumed run whose tokenizer files changed under the same name
 RES=$WORK/resume_changed

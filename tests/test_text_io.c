@@ -1,5 +1,6 @@
 /* tests/test_text_io.c — the config keys of text tasks (tokenizer.kind/files, task.prompt_template,
-   generate.stop: defaults, round trip through config_to_json, each bad value's message) and
+   generate.stop, and llm_judge's score-mode options: defaults, round trip through config_to_json,
+   each bad value's message) and
    io/jsonl with a BPE tokenizer: the template applied to every prompt, lengths counted in BPE
    tokens (a line that does not fit names its file, line and field). The BPE is tests/text/bpe.
    Files are written in the test's working directory. */
@@ -80,6 +81,42 @@ static void test_config_keys(void) {
                "generate.stop: expected at most 8 strings, got 9");
 }
 
+// llm_judge options of the score mode: parsed, written back only when given, each misuse named.
+static void test_judge_options(void) {
+    Config c, back;
+    const char *score =
+        "{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mode\": \"score\", "
+        "\"template\": \"j.txt\", \"max_new_tokens\": 40}}, {\"name\": \"likelihood\"}]}";
+    CHECK_MSG(parse(&c, score) == 0, "%s", err.msg);
+    CHECK_TRUE(strcmp(c.judges[0].mode, "score") == 0 && strcmp(c.judges[0].template_file, "j.txt") == 0);
+    CHECK_EQ_I64(c.judges[0].max_new_tokens, 40);
+    char *json = config_to_json(&c);
+    CHECK_MSG(strstr(json, "{\"mode\": \"score\", \"template\": \"j.txt\", \"max_new_tokens\": 40}"),
+              "%s", json);
+    CHECK_MSG(parse(&back, json) == 0, "%s", err.msg);
+    CHECK_EQ_I64(config_diff(&c, &back, 0, NULL, 0), 0);
+    xfree(json);
+    back.judges[0].max_new_tokens = 41;
+    CHECK_EQ_I64(config_diff(&c, &back, 0, NULL, 0), 1);
+    // the default judges write no options: configs keep their text
+    CHECK_TRUE(parse(&c, "{}") == 0);
+    json = config_to_json(&c);
+    CHECK_MSG(strstr(json, "\"options\": {}") && !strstr(json, "\"options\": {\""), "%s", json);
+    xfree(json);
+
+    EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mode\": \"stars\"}}]}",
+               "judges[0].options.mode: expected one of \"verdict\", \"score\"");
+    EXPECT_BAD("{\"judges\": [{\"name\": \"likelihood\", \"options\": {\"mode\": \"score\"}}]}",
+               "judges[0].options.mode: only llm_judge takes options.mode");
+    EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"template\": \"j\"}}]}",
+               "judges[0].options.template: applies to llm_judge with options.mode \"score\" only");
+    EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mode\": \"score\", "
+               "\"max_new_tokens\": 0}}]}",
+               "judges[0].options.max_new_tokens: expected an integer in [1, 16384]");
+    EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mdoe\": \"score\"}}]}",
+               "unknown key \"judges[0].options.mdoe\"");
+}
+
 static void load_bpe(Tokenizer *tok) {
     const char *src = getenv("CONCORD_SOURCE_DIR");
     char dir[1024];
@@ -148,6 +185,7 @@ static void test_jsonl_bpe(void) {
 
 int main(void) {
     test_config_keys();
+    test_judge_options();
     test_jsonl_bpe();
     return check_report();
 }

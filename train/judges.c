@@ -2,6 +2,8 @@
 #include "train/judges.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "train/generate.h"
@@ -53,6 +55,85 @@ void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *k
         len[i] += r;
     }
     xfree(prompts), xfree(resp), xfree(resp_len), xfree(ids);
+}
+
+const char JUDGE_SCORE_RUBRIC[] =
+    "Read the user's question and the response below, then rate the response on the additive "
+    "5-point scale described here. Points add up, one criterion at a time:\n"
+    "- Give 1 point if the response is relevant and offers some information about the question, "
+    "even when it is incomplete or includes unrelated material.\n"
+    "- Give a second point if the response deals with a substantial part of the question without "
+    "settling it or answering it directly.\n"
+    "- Give a third point if the response answers the core of the question usefully, even if it "
+    "is not complete or not written the way an expert would write it.\n"
+    "- Give a fourth point if the response is plainly written as an assistant's answer, takes on "
+    "the question directly and completely, and is well organised, leaving only small room for "
+    "clearer, shorter or more focused writing.\n"
+    "- Give a fifth point if the response fits the question perfectly, has nothing superfluous, "
+    "and shows expert knowledge in an excellent, engaging and insightful answer.\n"
+    "\n"
+    "Question: {prompt}\n"
+    "Response: {response}\n"
+    "\n"
+    "Explain your total in at most 100 words, then end with the line \"Score: <points>\".\n";
+
+static int count_sub(const char *s, const char *sub) {
+    int k = 0;
+    for (const char *p = strstr(s, sub); p; p = strstr(p + 1, sub)) k++;
+    return k;
+}
+
+int judge_score_template_check(const char *tmpl, char *why, int why_size) {
+    int braces = 0;
+    for (const char *p = tmpl; *p; p++) braces += *p == '{' || *p == '}';
+    if (count_sub(tmpl, "{prompt}") == 1 && count_sub(tmpl, "{response}") == 1 && braces == 4)
+        return 0;
+    snprintf(why, (size_t)why_size,
+             "expected a judge prompt with {prompt} and {response} once each and no other braces");
+    return -1;
+}
+
+int judge_fill_score_template(const char *tmpl, const char *prompt, const char *response,
+                              char *out, int size) {
+    int len = 0;
+    for (const char *p = tmpl; *p;) {
+        const char *piece = p;
+        size_t n = 1;
+        if (strncmp(p, "{prompt}", 8) == 0) {
+            piece = prompt, n = strlen(prompt), p += 8;
+        } else if (strncmp(p, "{response}", 10) == 0) {
+            piece = response, n = strlen(response), p += 10;
+        } else {
+            p++;
+        }
+        if ((size_t)len + n >= (size_t)size) return -1;
+        memcpy(out + len, piece, n);
+        len += (int)n;
+    }
+    if (size <= 0) return -1;
+    out[len] = '\0';
+    return len;
+}
+
+const char *judge_score_template_tail(const char *tmpl) {
+    const char *at = strstr(tmpl, "{response}");
+    return at ? at + 10 : "";
+}
+
+int judge_parse_score(const char *text, int max_score) {
+    int score = -1;
+    for (const char *p = strstr(text, "Score:"); p; p = strstr(p + 1, "Score:")) {
+        const char *d = p + 6;
+        while (*d == ' ') d++;
+        size_t nd = strspn(d, "0123456789");
+        if (nd == 0) continue;  // "Score: <points>" and the like: not a score
+        if (d[nd] == '.' && d[nd + 1] >= '0' && d[nd + 1] <= '9') {
+            score = -1;  // "4.5": not a whole number, the judge abstains unless a later one counts
+            continue;
+        }
+        score = nd > 3 ? max_score + 1 : atoi(d);  // long digit runs are out of range anyway
+    }
+    return score >= 0 && score <= max_score ? score : -1;
 }
 
 int judge_self_consistency(float *score, const char *const *answers, int K) {

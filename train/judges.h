@@ -27,6 +27,36 @@ void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *k
                            const ParamSlab *w, int max_tokens, int32_t yes, int32_t no,
                            int32_t eos);
 
+/* ---- llm_judge in score mode (the Self-Rewarding LM judge) ----
+   The judge reads a prompt template with {prompt} and {response} (once each), writes its
+   evaluation greedily, and its score is the last "Score: N" in the text that follows the
+   response: the rest of the template, then the evaluation (so a template may end in "Score:" and
+   let the judge write the number). N is an integer 0..JUDGE_SCORE_MAX; out of range, missing or
+   not a whole number: the judge abstains for that response. */
+
+#define JUDGE_SCORE_MAX 5
+
+/* The built-in judge prompt: an additive 5-point rubric (configs/srlm-judge.txt holds the same
+   text, as a starting point for one's own). */
+extern const char JUDGE_SCORE_RUBRIC[];
+
+/* 0 when tmpl holds {prompt} and {response} once each and no other braces; else -1 with what
+   was expected in why. */
+int judge_score_template_check(const char *tmpl, char *why, int why_size);
+
+/* tmpl with {prompt} and {response} replaced into out; returns its length, or -1 when it does
+   not fit in size. */
+int judge_fill_score_template(const char *tmpl, const char *prompt, const char *response,
+                              char *out, int size);
+
+/* The text after {response} in tmpl (where the score is read from, before the evaluation). */
+const char *judge_score_template_tail(const char *tmpl);
+
+/* Score of an evaluation text: the integer N of the last "Score:" followed (after spaces) by
+   digits, when that N is in 0..max_score and not followed by '.' or another digit; -1 when
+   there is none or the last one is out of range. */
+int judge_parse_score(const char *text, int max_score);
+
 /* Self-consistency over the K samples of one prompt: score[k] = (number of samples whose answer
    equals sample k's) / K, 0 for a sample without an answer (answers[k] == NULL). Returns the index
    of the first sample holding the most frequent answer (the majority vote), or -1 when no sample
