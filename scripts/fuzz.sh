@@ -70,6 +70,7 @@ campaign() {
             jsonl) opts+=(-dict=tests/fuzz/jsonl.dict) ;;
             llmc) opts+=(-max_len=8192) ;;
             bpe) opts+=(-max_len=16384) ;;
+            ckpt | prefbuf) opts+=(-max_len=128 -len_control=0) ;;
         esac
         local inputs=()
         for d in tests/fuzz/seeds/$name tests/fuzz/regressions/$name; do
