@@ -390,7 +390,14 @@ while [ "$delivered_total" -lt "$N" ]; do
                 [ "$kind" = mpiterm ] && sig=TERM
                 if [ -z "$MPIRUN" ] || ! kill -$sig "$MPIRUN" 2>/dev/null; then delivered=0; fi
                 ;;
-            stop) target=STOP && touch "$D/STOP" ;;
+            stop)
+                target=STOP
+                for _ in $(seq 200); do # a fresh run may not have made its directory yet
+                    if [ -d "$D" ] || ! kill -0 "$LAUNCHER" 2>/dev/null; then break; fi
+                    sleep 0.05
+                done
+                touch "$D/STOP" 2>/dev/null || delivered=0
+                ;;
             esac
         fi
     fi
