@@ -135,6 +135,7 @@ if [ -z "$WORK" ]; then
 else
     mkdir -p "$WORK" || bad "-w: cannot create $WORK"
     [ -z "$(ls -A "$WORK")" ] || bad "-w: $WORK is not empty"
+    WORK=$(cd "$WORK" && pwd)
 fi
 LOG=$WORK/soak.log
 # shellcheck source=tests/h5compare.sh disable=SC1091
@@ -202,6 +203,17 @@ START=$(date +%s)
 say "soak: seed $SEED, $N interruptions of kinds $KINDS, np $NP, rounds $ROUNDS, delays $DELAY_WORDS"
 say "soak: config $CONFIG, concord $CONCORD, work directory $WORK"
 say "soak: concord run arguments: ${SETS[*]}"
+
+# If the soak itself is stopped (Ctrl-C, ctest's timeout), the run under way goes with it: the
+# timeout process passes SIGTERM to mpirun, which ends its ranks.
+LAUNCHER=
+stop_launcher() {
+    if [ -n "$LAUNCHER" ] && kill -0 "$LAUNCHER" 2>/dev/null; then
+        kill -TERM "$LAUNCHER" 2>/dev/null
+        wait "$LAUNCHER" 2>/dev/null
+    fi
+}
+trap 'stop_launcher; echo "soak: interrupted; work directory kept: $WORK" >&2; exit 130' INT TERM
 
 # leftover_ranks DIR: pids of concord processes still running on the run directory DIR.
 leftover_ranks() { pgrep -f -- "concord run .* --run-dir $1( |\$)" || true; }
