@@ -50,10 +50,13 @@ static int detect_kind(const char *path, FileKind *kind, ErrMsg *e) {
 /* ---- checkpoints ---- */
 
 static void print_time(FILE *out, const char *label, double unix_s) {
-    time_t t = (time_t)unix_s;
     struct tm tm;
     char buf[64] = "?";
-    if (gmtime_r(&t, &tm)) strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    // a damaged file may hold NaN or a huge value: converting those to time_t is undefined
+    if (fabs(unix_s) < 1e15) {
+        time_t t = (time_t)unix_s;
+        if (gmtime_r(&t, &tm)) strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    }
     fprintf(out, "%-12s %s (%.3f)\n", label, buf, unix_s);
 }
 

@@ -770,6 +770,52 @@ int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
     return 0;
 }
 
+// What readers of rows rely on, checked on rows first .. first+n-1 as read from the file: lengths
+// within the padded widths, response indices >= -1 with no tokens where there is no response,
+// labels in the enum, and token ids inside the charset's vocabulary (any id >= 0 when the file has
+// no charset: a BPE run's learner checks them against its model). A file that breaks one would
+// make the learner or inspect read past a row.
+static int check_read_rows(const PrefRows *r, const PrefMeta *m, int64_t first, const char *path,
+                           ErrMsg *e) {
+    int64_t vocab = m->charset[0] ? TOK_FIRST_CHAR + (int64_t)strlen(m->charset) : INT32_MAX;
+    for (int64_t i = 0; i < r->n; i++) {
+        long long row = (long long)(first + i);
+        struct {
+            const char *name;
+            int32_t v, hi;
+        } len[3] = {{"prompt_len", r->prompt_len[i], m->P},
+                    {"chosen_len", r->chosen_len[i], m->R},
+                    {"rejected_len", r->rejected_len[i], m->R}};
+        for (int k = 0; k < 3; k++)
+            if (len[k].v < 0 || len[k].v > len[k].hi)
+                return err_set(e, "%s: /pairs/%s row %lld holds %d, expected 0..%d", path,
+                               len[k].name, row, len[k].v, len[k].hi);
+        if (r->chosen_idx[i] < -1 || r->rejected_idx[i] < -1)
+            return err_set(e, "%s: /pairs row %lld has response index %d/%d, expected >= -1", path,
+                           row, r->chosen_idx[i], r->rejected_idx[i]);
+        if ((r->chosen_idx[i] == -1 && r->chosen_len[i] > 0) ||
+            (r->rejected_idx[i] == -1 && r->rejected_len[i] > 0))
+            return err_set(e, "%s: /pairs row %lld has tokens for a missing response (index -1)",
+                           path, row);
+        if (!label_ok(r->label[i]))
+            return err_set(e, "%s: /pairs/label row %lld holds %d", path, row, r->label[i]);
+        struct {
+            const char *name;
+            const int32_t *ids;
+            int32_t n;
+        } seq[3] = {{"prompt", r->prompt + (size_t)i * r->P, r->prompt_len[i]},
+                    {"chosen", r->chosen + (size_t)i * r->R, r->chosen_len[i]},
+                    {"rejected", r->rejected + (size_t)i * r->R, r->rejected_len[i]}};
+        for (int k = 0; k < 3; k++)
+            for (int32_t t = 0; t < seq[k].n; t++)
+                if (seq[k].ids[t] < 0 || seq[k].ids[t] >= vocab)
+                    return err_set(e, "%s: /pairs/%s row %lld token %d is id %d, outside the "
+                                   "vocabulary [0, %lld)", path, seq[k].name, row, t,
+                                   seq[k].ids[t], (long long)vocab);
+    }
+    return 0;
+}
+
 int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows, ErrMsg *e) {
     ErrMsg local;
     if (!e) e = &local;
@@ -803,6 +849,7 @@ int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows,
     }
     h5_close(&label_type);
     h5_close(&dxpl);
+    if (rc == 0) rc = check_read_rows(rows, m, first, f->path, e);
     if (io_agree(rc, e, f->comm) < 0) {
         prefbuf_rows_free(rows);
         return -1;
