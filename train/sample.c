@@ -1,9 +1,10 @@
 /* train/sample.c — token choice from logits (temperature, top-k, top-p, inverse CDF); see sample.h.
-   V is small (tens to hundreds of tokens), so the tokens are ordered by a plain insertion sort:
-   clarity over speed. */
+   The tokens are ordered by descending logit, ties by lower id (a total order, so any correct sort
+   gives the same sequence): qsort, O(V log V), as GPT-2's 50257 tokens need. */
 #include "train/sample.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "util/alloc.h"
 #include "util/err.h"
@@ -26,68 +27,72 @@ static int argmax(const float *logits, int V) {
     return best;
 }
 
-// key (V) and id (V) receive the logits and ids ordered by descending logit, ties by lower id.
-// Insertion in id order with a strict comparison keeps equal logits in id order.
-static void sort_desc(float *key, float *id, const float *logits, int V) {
-    for (int i = 0; i < V; i++) {
-        float x = clean_logit(logits[i]);
-        int j = i;
-        while (j > 0 && key[j - 1] < x) {
-            key[j] = key[j - 1];
-            id[j] = id[j - 1];
-            j--;
-        }
-        key[j] = x;
-        id[j] = (float)i;
-    }
+// A token in the sampling order: its logit (then its unnormalised probability) and its id.
+typedef struct {
+    float key;
+    float id;  // exact below 2^24 (SAMPLE_MAX_V)
+} Ranked;
+
+static int by_logit_desc(const void *a, const void *b) {
+    const Ranked *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? 1 : -1;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
-// Size of the smallest prefix of p (n) whose mass reaches top_p of the total; at least 1.
-static int nucleus_size(const float *p, int n, float top_p) {
+// r (V) receives the logits and ids ordered by descending logit, ties by lower id.
+static void sort_desc(Ranked *r, const float *logits, int V) {
+    for (int i = 0; i < V; i++) r[i] = (Ranked){clean_logit(logits[i]), (float)i};
+    qsort(r, (size_t)V, sizeof *r, by_logit_desc);
+}
+
+// Size of the smallest prefix of r (n) whose mass (key) reaches top_p of the total; at least 1.
+static int nucleus_size(const Ranked *r, int n, float top_p) {
     double total = 0.0;
-    for (int i = 0; i < n; i++) total += p[i];
+    for (int i = 0; i < n; i++) total += r[i].key;
     double target = (double)top_p * total, cum = 0.0;
     for (int i = 0; i < n; i++) {
-        cum += p[i];
+        cum += r[i].key;
         if (cum >= target) return i + 1;
     }
     return n;
 }
 
-static int sample_sorted(float *key, const float *id, int V, const SampleParams *sp, float u) {
+static int sample_sorted(Ranked *r, int V, const SampleParams *sp, float u) {
     // Unnormalised probabilities in sorted order, in place of the logits. The top token gets 1;
     // comparing with it first also covers infinite logits (inf - inf).
     // A NaN exponent (-inf logit at infinite temperature) means no mass.
-    double inv_t = 1.0 / (double)sp->temperature, top = key[0];
+    double inv_t = 1.0 / (double)sp->temperature, top = r[0].key;
     for (int i = 0; i < V; i++) {
-        double d = ((double)key[i] - top) * inv_t;
-        key[i] = key[i] == top ? 1.0f : isnan(d) ? 0.0f : (float)exp(d);
+        double d = ((double)r[i].key - top) * inv_t;
+        r[i].key = r[i].key == top ? 1.0f : isnan(d) ? 0.0f : (float)exp(d);
     }
     int n = V;
     if (sp->top_k > 0 && sp->top_k < n) n = sp->top_k;
-    if (sp->top_p < 1.0f) n = nucleus_size(key, n, sp->top_p);
+    if (sp->top_p < 1.0f) n = nucleus_size(r, n, sp->top_p);
 
     double total = 0.0;
-    for (int i = 0; i < n; i++) total += key[i];
+    for (int i = 0; i < n; i++) total += r[i].key;
     if (!(u >= 0.0f)) u = 0.0f;  // also NaN
     double target = (double)u * total, cum = 0.0;
     for (int i = 0; i < n; i++) {
-        cum += key[i];
-        if (target < cum) return (int)id[i];
+        cum += r[i].key;
+        if (target < cum) return (int)r[i].id;
     }
-    // u >= 1 (or rounding): the last kept token that has any mass; key[0] = 1 always does.
+    // u >= 1 (or rounding): the last kept token that has any mass; r[0].key = 1 always does.
     int last = 0;
     for (int i = 0; i < n; i++)
-        if (key[i] > 0.0f) last = i;
-    return (int)id[last];
+        if (r[i].key > 0.0f) last = i;
+    return (int)r[last].id;
 }
 
 int sample_token(const float *logits, int V, const SampleParams *sp, float u, float *scratch) {
     CHECKF(V >= 1 && V <= SAMPLE_MAX_V, "sample_token: V = %d out of range", V);
     if (sp->greedy || !(sp->temperature > 0.0f)) return argmax(logits, V);
     float *buf = scratch ? scratch : xmalloc("sample_scratch", 2 * (size_t)V * sizeof(float));
-    sort_desc(buf, buf + V, logits, V);
-    int token = sample_sorted(buf, buf + V, V, sp, u);
+    _Static_assert(sizeof(Ranked) == 2 * sizeof(float), "a Ranked is two floats of the scratch");
+    Ranked *r = (Ranked *)(void *)buf;  // the 2V floats of scratch hold V pairs
+    sort_desc(r, logits, V);
+    int token = sample_sorted(r, V, sp, u);
     if (!scratch) xfree(buf);
     return token;
 }
