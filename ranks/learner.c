@@ -147,6 +147,10 @@ void sft_batch_alloc(SftBatch *b) {
 
 void sft_batch_shift(SftBatch *b, const RunCtx *rc, int64_t s) {
     int top = rc->model.position == GPT_POS_ABACUS ? rc->model.abacus_offset : 0;
+    if (top == 0) {  // nothing to draw (the other encodings, or no shift configured)
+        memset(b->offset, 0, (size_t)b->nb * sizeof *b->offset);
+        return;
+    }
     for (int i = 0; i < b->nb; i++) {
         uint64_t g = (uint64_t)(s * b->B + b->lo + i);
         float u = rng_uniform_at(rc->state.seed, ABACUS_SHIFT_DRAW, (uint32_t)rc->phase,
