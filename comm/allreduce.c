@@ -19,8 +19,6 @@
 #include "util/err.h"
 #include "util/timer.h"
 
-#define STACKED_FIRST 2                 // ln1_w: first per-layer (L, ...) tensor of the table
-#define STACKED_LAST 13                 // fc_proj_b: last per-layer tensor
 #define PIECE_FLOATS ((size_t)1 << 22)  // blocking path: 16 MiB pieces (staging memory)
 
 enum { GB_WAIT, GB_REDUCE_SCATTER, GB_ALL_GATHER, GB_DONE };
@@ -113,36 +111,41 @@ void grad_allreduce_blocking(ParamSlab *g, int average, MPI_Comm comm) {
 // ---------------------------------------------------------------------------------------------
 // bucket table
 
-static int stacked(int t) { return t >= STACKED_FIRST && t <= STACKED_LAST; }
+static int stacked(const GradReducer *r, int t) { return r->table[t].stacked; }
 
-/* Units in memory order, with their backward positions. */
+/* Units in memory order, with their backward positions: the head tensors (final norm, untied LM
+   head) first, in reverse table order; then layer L-1's stacked tensors in reverse table order,
+   ..., layer 0's; then the embeddings in reverse table order (GPT-2: lnf_b, lnf_w, layer L-1
+   fc_proj_b .. ln1_w, ..., wpe, wte). Within a layer the stacked tensors sit in the table in
+   forward order, so the backward finishes them in reverse. */
 static void build_units(GradReducer *r, const ParamSlab *g) {
-    int L = g->cfg.L;
-    CHECKF(strcmp(g->table[0].name, "wte") == 0 && strcmp(g->table[1].name, "wpe") == 0 &&
-               strcmp(g->table[GPT_NUM_TENSORS - 1].name, "lnf_b") == 0,
-           "gradient all-reduce: unexpected tensor table order");
-    r->n_units = 4 + (STACKED_LAST - STACKED_FIRST + 1) * L;
+    int L = g->cfg.L, nt = g->ntensors, n_head = 0, n_stacked = 0, n_embed = 0;
+    int rank_in_kind[MAX_TENSORS];  // position among its kind, counted from the table's end
+    for (int t = nt - 1; t >= 0; t--) {
+        const TensorSpec *ts = &g->table[t];
+        CHECKF(!(ts->stacked && ts->head), "tensor %s is both stacked and head", ts->name);
+        if (ts->stacked) CHECKF(ts->dims[0] == L, "tensor %s is not stacked on L", ts->name);
+        rank_in_kind[t] = ts->head ? n_head++ : ts->stacked ? n_stacked++ : n_embed++;
+    }
+    r->n_units = n_head + n_embed + n_stacked * L;
     r->units = xcalloc("allreduce.units", (size_t)r->n_units, sizeof(struct GradUnit));
     int u = 0;
-    for (int t = 0; t < GPT_NUM_TENSORS; t++) {
+    for (int t = 0; t < nt; t++) {
         const TensorSpec *ts = &g->table[t];
-        int parts = stacked(t) ? L : 1;
-        if (stacked(t)) CHECKF(ts->dims[0] == L, "tensor %s is not stacked on L", ts->name);
+        int parts = ts->stacked ? L : 1;
         size_t per = ts->count / (size_t)parts;
         for (int l = 0; l < parts; l++, u++) {
             struct GradUnit *x = &r->units[u];
             x->offset = ts->offset + per * (size_t)l;
             x->count = per;
             x->tensor = t;
-            x->layer = stacked(t) ? l : -1;
-            if (t == GPT_NUM_TENSORS - 1)
-                x->bwd_pos = 0;  // lnf_b
-            else if (t == GPT_NUM_TENSORS - 2)
-                x->bwd_pos = 1;  // lnf_w
-            else if (stacked(t))
-                x->bwd_pos = 2 + (L - 1 - l) * 12 + (STACKED_LAST - t);
+            x->layer = ts->stacked ? l : -1;
+            if (ts->head)
+                x->bwd_pos = rank_in_kind[t];
+            else if (ts->stacked)
+                x->bwd_pos = n_head + (L - 1 - l) * n_stacked + rank_in_kind[t];
             else
-                x->bwd_pos = 2 + 12 * L + (t == 0);  // wpe, then wte
+                x->bwd_pos = n_head + n_stacked * L + rank_in_kind[t];
         }
     }
     CHECK(u == r->n_units);
@@ -237,6 +240,8 @@ void grad_reducer_init(GradReducer *r, ParamSlab *grads, size_t bucket_bytes, in
     r->n = grads->n;
     r->average = average ? 1 : 0;
     r->bucket_bytes = bucket_bytes;
+    r->ntensors = grads->ntensors;
+    memcpy(r->table, grads->table, sizeof r->table);
     MPI_CHECK(MPI_Comm_size(learn, &r->size));
     MPI_CHECK(MPI_Comm_rank(learn, &r->rank));
     build_units(r, grads);
@@ -418,7 +423,7 @@ void grad_reducer_ready(GradReducer *r, const float *ptr, size_t count) {
 }
 
 void grad_reducer_ready_tensor(GradReducer *r, int tensor, int layer) {
-    CHECKF(tensor >= 0 && tensor < GPT_NUM_TENSORS, "tensor index %d", tensor);
+    CHECKF(tensor >= 0 && tensor < r->ntensors, "tensor index %d", tensor);
     int u = 0;
     while (r->units[u].tensor != tensor) u++;
     if (layer < 0) {
@@ -428,13 +433,19 @@ void grad_reducer_ready_tensor(GradReducer *r, int tensor, int layer) {
         grad_reducer_ready(r, r->data + r->units[u].offset, count);
         return;
     }
-    CHECKF(stacked(tensor) && u + layer < r->n_units && r->units[u + layer].tensor == tensor,
+    CHECKF(stacked(r, tensor) && u + layer < r->n_units && r->units[u + layer].tensor == tensor,
            "tensor %d has no layer %d", tensor, layer);
     grad_reducer_ready(r, r->data + r->units[u + layer].offset, r->units[u + layer].count);
 }
 
 void grad_reducer_ready_layer(GradReducer *r, int layer) {
-    for (int t = STACKED_LAST; t >= STACKED_FIRST; t--) grad_reducer_ready_tensor(r, t, layer);
+    for (int t = r->ntensors - 1; t >= 0; t--)
+        if (stacked(r, t)) grad_reducer_ready_tensor(r, t, layer);
+}
+
+void grad_reducer_ready_head(GradReducer *r) {
+    for (int t = r->ntensors - 1; t >= 0; t--)
+        if (r->table[t].head) grad_reducer_ready_tensor(r, t, -1);
 }
 
 void grad_reducer_finish(GradReducer *r) {

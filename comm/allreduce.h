@@ -9,8 +9,8 @@
      differently, so it is not bitwise stable across sizes at 3+ ranks),
    - the same bits for GradReducer and grad_allreduce_blocking.
    Buckets: fixed ranges of the slab, in memory order, never crossing a tensor; per-layer slices of
-   stacked (L, ...) tensors are the readiness units ("units": wte, wpe, lnf_w, lnf_b whole, and
-   (tensor, layer) slices of the 12 stacked tensors). Consecutive units of one tensor share a
+   stacked (L, ...) tensors are the readiness units ("units": unstacked tensors such as wte, wpe,
+   lnf_w, lnf_b whole, and (tensor, layer) slices of the stacked tensors). Consecutive units of one tensor share a
    bucket up to bucket_bytes; a larger unit is split into several buckets. A bucket is final when
    all its units were reported ready. Buckets start in a fixed order (by the backward position of
    their last unit: lnf_b, lnf_w, layer L-1 fc_proj_b .. ln1_w, ..., layer 0, wpe, wte; then by
@@ -58,6 +58,8 @@ typedef struct {
     int n_buckets;           // buckets
     GradBucket *buckets;     // (n_buckets) in memory order (owned)
     int *order;              // (n_buckets) bucket indices in start order (owned)
+    int ntensors;            // entries of table
+    TensorSpec table[MAX_TENSORS];  // the gradient slab's tensor table (copy)
     int next_start;          // buckets order[0 .. next_start) have started
     int next_gather;         // buckets order[0 .. next_gather) have finished their reduce-scatter
     int next_done;           // buckets order[0 .. next_done) are complete
@@ -84,8 +86,11 @@ void grad_reducer_ready(GradReducer *r, const float *ptr, size_t count);
    stacked (L, ...) tensor. */
 void grad_reducer_ready_tensor(GradReducer *r, int tensor, int layer);
 
-/* Reports the slices of layer `layer` of all 12 stacked tensors final (after its backward). */
+/* Reports the slices of layer `layer` of all stacked tensors final (after its backward). */
 void grad_reducer_ready_layer(GradReducer *r, int layer);
+/* Reports the head tensors (TensorSpec.head: final norm, untied LM head) final: the backward's
+   layer -1. */
+void grad_reducer_ready_head(GradReducer *r);
 
 /* Lets MPI progress: tests requests, moves finished reduce-scatters on to their all-gathers and
    starts waiting buckets. Never blocks. Returns the number of buckets complete in this step. */

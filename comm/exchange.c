@@ -356,7 +356,7 @@ static void bcast_chunked(void *buf, int64_t n, size_t esz, MPI_Datatype dt, int
 /* FNV-1a over the slab's table: names, shapes and offsets. */
 static uint64_t slab_layout_hash(const ParamSlab *s) {
     uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+    for (int i = 0; i < s->ntensors; i++) {
         const TensorSpec *t = &s->table[i];
         int64_t v[5] = {t->ndim, t->dims[0], t->dims[1], t->dims[2], (int64_t)t->offset};
         const unsigned char *bytes[2] = {(const unsigned char *)t->name, (const unsigned char *)v};

@@ -76,10 +76,10 @@ static hid_t fapl_single(void) {
 
 // Every tensor's crc32: each rank checksums its block of rows, one all-gather joins the blocks
 // in row order (the same split as the writes).
-static void slab_crcs(const ParamSlab *s, MPI_Comm comm, uint32_t crc[GPT_NUM_TENSORS]) {
+static void slab_crcs(const ParamSlab *s, MPI_Comm comm, uint32_t crc[MAX_TENSORS]) {
     int rank = io_comm_rank(comm), nranks = io_comm_size(comm);
-    uint64_t len[GPT_NUM_TENSORS] = {0};
-    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+    uint64_t len[MAX_TENSORS] = {0};
+    for (int i = 0; i < s->ntensors; i++) {
         const TensorSpec *t = &s->table[i];
         crc[i] = 0;
         if (t->count == 0) continue;
@@ -88,7 +88,7 @@ static void slab_crcs(const ParamSlab *s, MPI_Comm comm, uint32_t crc[GPT_NUM_TE
         len[i] = nrows * row_elems * sizeof(float);
         crc[i] = h5_crc(0, s->data + t->offset + row0 * row_elems, len[i]);
     }
-    h5_crc_combine(crc, len, GPT_NUM_TENSORS, comm);
+    h5_crc_combine(crc, len, s->ntensors, comm);
 }
 
 // Writes every tensor of s as group/<name> with its crc32; this rank writes its block of
@@ -99,11 +99,11 @@ static int write_slab(hid_t file, const char *group, const ParamSlab *s, const c
                       const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan,
                       ErrMsg *e) {
     int rank = io_comm_rank(comm), nranks = io_comm_size(comm), rc = 0;
-    uint32_t crc[GPT_NUM_TENSORS];
+    uint32_t crc[MAX_TENSORS];
     slab_crcs(s, comm, crc);
     hid_t g = h5_group_create(file, group);
     h5_attr_write_str(g, "description", group_desc);
-    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+    for (int i = 0; i < s->ntensors; i++) {
         const TensorSpec *t = &s->table[i];
         if (t->count == 0) continue;  // e.g. NoPE's wpe: no dataset (an empty one has no extent)
         hsize_t dims[3];
@@ -243,7 +243,7 @@ static uint64_t estimate_bytes(const CkptContents *c) {
                                  c->optim ? &c->optim->v : NULL, c->ref, c->prev};
     uint64_t bytes = strlen(c->config_json) + (uint64_t)c->state->world_size * 17 + (64 << 10);
     for (int i = 0; i < 5; i++)
-        if (slabs[i]) bytes += slabs[i]->n * sizeof(float) + GPT_NUM_TENSORS * (uint64_t)8192;
+        if (slabs[i]) bytes += slabs[i]->n * sizeof(float) + (uint64_t)slabs[i]->ntensors * 8192;
     return bytes;
 }
 
@@ -430,9 +430,10 @@ static void shape_text(char *buf, size_t size, int ndim, const hsize_t *dims) {
 // Checks that group/<tensor> exists for every tensor of cfg with its type and shape.
 static int check_slab(hid_t f, const char *path, const char *group, const GPTConfig *cfg,
                       ErrMsg *e) {
-    TensorSpec tb[GPT_NUM_TENSORS];
-    gpt_param_table(cfg, tb);
-    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+    TensorSpec tb[MAX_TENSORS];
+    int ntensors;
+    gpt_param_table(cfg, tb, &ntensors);
+    for (int i = 0; i < ntensors; i++) {
         if (tb[i].count == 0) continue;  // written as no dataset
         char obj[64], got[96], want[96];
         fs_join(obj, sizeof obj, group, tb[i].name);
@@ -473,7 +474,7 @@ static int check_slab(hid_t f, const char *path, const char *group, const GPTCon
 static int read_slab(hid_t f, const char *path, const char *group, ParamSlab *s, hid_t dxpl,
                      ErrMsg *e) {
     int required = h5_is_checksummed(f);
-    for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+    for (int i = 0; i < s->ntensors; i++) {
         const TensorSpec *t = &s->table[i];
         if (t->count == 0) continue;
         char obj[64];

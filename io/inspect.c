@@ -63,7 +63,8 @@ static void print_time(FILE *out, const char *label, double unix_s) {
 static void print_ckpt_head(FILE *out, const char *path, const CkptInfo *in) {
     const CkptState *s = &in->state;
     const GPTConfig *m = &in->model_cfg;
-    TensorSpec tb[GPT_NUM_TENSORS];
+    TensorSpec tb[MAX_TENSORS];
+    int ntensors;
     fprintf(out, "file         %s\nkind         checkpoint\n", path);
     fprintf(out, "format       %s (version %d)\n", CKPT_FORMAT, in->format_version);
     fprintf(out, "created_by   %s\n", in->created_by);
@@ -79,10 +80,17 @@ static void print_ckpt_head(FILE *out, const char *path, const CkptInfo *in) {
         fprintf(out, " %s=%lld", s->cursor_name[i], (long long)s->cursor[i]);
     fprintf(out, "%s\n", s->n_cursors ? "" : " none");
     fprintf(out, "model        V=%d Vp=%d T=%d C=%d L=%d NH=%d (%zu parameters)\n", m->V, m->Vp,
-            m->T, m->C, m->L, m->NH, gpt_param_table(m, tb));
-    fprintf(out, "position     %s\n",
-            m->position == GPT_POS_NONE ? "none (NoPE: no wpe; T is only a buffer size)"
-                                        : "learned (wpe, T rows)");
+            m->T, m->C, m->L, m->NH, gpt_param_table(m, tb, &ntensors));
+    if (m->arch == GPT_ARCH_LLAMA) {
+        fprintf(out, "arch         llama (RMSNorm eps %g, SwiGLU F=%d, %d key/value heads, %s head)\n",
+                (double)m->norm_eps, m->F, m->KV, m->untied ? "untied" : "tied");
+        fprintf(out, "position     rotary (theta %g)\n", (double)m->rope_theta);
+    } else {
+        fprintf(out, "position     %s\n",
+                m->position == GPT_POS_NONE     ? "none (NoPE: no wpe; T is only a buffer size)"
+                : m->position == GPT_POS_ABACUS ? "abacus (digit positions, wpe T rows)"
+                                                : "learned (wpe, T rows)");
+    }
     Bpe *bpe = NULL;
     ErrMsg why;
     if (in->charset[0]) {
@@ -132,10 +140,11 @@ static void shape_str(char *buf, size_t size, const TensorSpec *t) {
 // Per-tensor shape and L2 norm of /model; whole-slab norms of the other groups present, and the
 // distance of /ref and /prev to /model. Two tensor buffers at a time.
 static int print_tensors(FILE *out, hid_t f, const char *path, const CkptInfo *in, ErrMsg *e) {
-    TensorSpec tb[GPT_NUM_TENSORS];
-    gpt_param_table(&in->model_cfg, tb);
+    TensorSpec tb[MAX_TENSORS];
+    int ntensors;
+    gpt_param_table(&in->model_cfg, tb, &ntensors);
     size_t max_count = 0;
-    for (int i = 0; i < GPT_NUM_TENSORS; i++)
+    for (int i = 0; i < ntensors; i++)
         if (tb[i].count > max_count) max_count = tb[i].count;
     float *a = xmalloc("inspect.tensor", max_count * sizeof(float));
     float *b = xmalloc("inspect.tensor", max_count * sizeof(float));
@@ -145,7 +154,7 @@ static int print_tensors(FILE *out, hid_t f, const char *path, const CkptInfo *i
     size_t bad_model = 0, bad[4] = {0}, bad_dist[2] = {0};
     int rc = 0;
     fprintf(out, "\ntensors (/model): name, shape, symbolic shape, L2 norm\n");
-    for (int i = 0; i < GPT_NUM_TENSORS && rc == 0; i++) {
+    for (int i = 0; i < ntensors && rc == 0; i++) {
         char shape[64];
         shape_str(shape, sizeof shape, &tb[i]);
         if (tb[i].count == 0) {  // NoPE's wpe: no dataset on file

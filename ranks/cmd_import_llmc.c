@@ -34,8 +34,9 @@ int cmd_import_llmc(int argc, char **argv) {
         fprintf(stderr, "error: %s\n", e.msg);
         return 2;
     }
-    TensorSpec tb[GPT_NUM_TENSORS];
+    TensorSpec tb[MAX_TENSORS];
+    int ntensors;
     printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
-           argv[0], argv[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, gpt_param_table(&cfg, tb));
+           argv[0], argv[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, gpt_param_table(&cfg, tb, &ntensors));
     return 0;
 }

@@ -28,12 +28,10 @@
 
 static void on_grad_ready(void *ctx, int layer) {
     GradReducer *r = ctx;
-    if (layer < 0) {
-        grad_reducer_ready_tensor(r, TENSOR_LNF_W, -1);
-        grad_reducer_ready_tensor(r, TENSOR_LNF_B, -1);
-    } else {
+    if (layer < 0)
+        grad_reducer_ready_head(r);
+    else
         grad_reducer_ready_layer(r, layer);
-    }
 }
 
 // Zeroes the gradient and arms the overlapped all-reduce for the coming backward.

@@ -37,8 +37,9 @@ static float rand_weight(void) {  // roughly uniform in [-0.1, 0.1)
 // The raw parameter floats of the tiny model (n floats, caller frees): llm.c layout; padded wte
 // rows are zero as llm.c writes them, LayerNorm scales around 1.
 static float *tiny_params(const GPTConfig *cfg, size_t *n) {
-    TensorSpec tb[GPT_NUM_TENSORS];
-    *n = gpt_param_table(cfg, tb);
+    TensorSpec tb[MAX_TENSORS];
+    int ntensors;
+    *n = gpt_param_table(cfg, tb, &ntensors);
     float *p = xmalloc("test.raw", *n * sizeof(float));
     for (size_t i = 0; i < *n; i++) p[i] = rand_weight();
     memset(p + (size_t)cfg->V * cfg->C, 0, (size_t)(cfg->Vp - cfg->V) * cfg->C * sizeof(float));

@@ -123,7 +123,7 @@ AdamWStepInfo adamw_step(AdamW *opt, ParamSlab *params, ParamSlab *grads) {
         .eps = cfg->eps,
     };
     size_t covered = 0;
-    for (int k = 0; k < GPT_NUM_TENSORS; k++) {
+    for (int k = 0; k < params->ntensors; k++) {
         const TensorSpec *ts = &params->table[k];
         CHECKF(ts->offset == covered, "adamw_step: tensor table does not tile the slab");
         float wd = ts->decay ? cfg->weight_decay : 0.0f;
