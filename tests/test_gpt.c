@@ -74,13 +74,13 @@ static void test_attention_vs_ref(void) {
     size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, na = (size_t)B * NH * T * T;
     float *qkv = randn(nq, 1), *o1 = randn(no, 1), *o2 = randn(no, 1);
     float *a1 = randn(na, 1), *a2 = randn(na, 1);
-    attention_forward(o1, a1, qkv, B, T, C, NH);
-    attention_forward_ref(o2, a2, qkv, B, T, C, NH);
+    attention_forward(o1, a1, qkv, B, T, C, NH, NH);
+    attention_forward_ref(o2, a2, qkv, B, T, C, NH, NH);
     CHECK_TRUE(rel_err(o1, o2, no) < 1e-5);
     CHECK_TRUE(rel_err(a1, a2, na) < 1e-5);
     float *dout = randn(no, 1), *d1 = randn(nq, 1), *d2 = randn(nq, 1);
-    attention_backward(d1, dout, qkv, a1, B, T, C, NH);
-    attention_backward_ref(d2, dout, qkv, a2, B, T, C, NH);
+    attention_backward(d1, dout, qkv, a1, B, T, C, NH, NH);
+    attention_backward_ref(d2, dout, qkv, a2, B, T, C, NH, NH);
     CHECK_TRUE(rel_err(d1, d2, nq) < 1e-5);
     xfree(qkv), xfree(o1), xfree(o2), xfree(a1), xfree(a2), xfree(dout), xfree(d1), xfree(d2);
 }
@@ -181,7 +181,7 @@ typedef struct {
 } AttCtx;
 static void att_fwd(float *out, const float *in, void *p) {
     AttCtx *c = p;
-    attention_forward_ref(out, c->att, in, c->B, c->T, c->C, c->NH);
+    attention_forward_ref(out, c->att, in, c->B, c->T, c->C, c->NH, c->NH);
 }
 
 static void test_attention_fd(void) {
@@ -189,8 +189,8 @@ static void test_attention_fd(void) {
     size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C;
     float *qkv = randn(nq, 1), *R = randn(no, 1), *out = xmalloc("test", no * 4);
     float *att = xmalloc("test", (size_t)B * NH * T * T * 4), *d = xmalloc("test", nq * 4);
-    attention_forward(out, att, qkv, B, T, C, NH);
-    attention_backward(d, R, qkv, att, B, T, C, NH);
+    attention_forward(out, att, qkv, B, T, C, NH, NH);
+    attention_backward(d, R, qkv, att, B, T, C, NH, NH);
     AttCtx ctx = {B, T, C, NH, xmalloc("test", (size_t)B * NH * T * T * 4)};
     CHECK_MSG(fd_check(att_fwd, &ctx, qkv, nq, no, R, d, 1e-2f) < 2e-3, "attention vs finite differences");
     xfree(qkv), xfree(R), xfree(out), xfree(att), xfree(d), xfree(ctx.att);

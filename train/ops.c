@@ -1,4 +1,5 @@
-/* train/ops.c — GPT-2 layer kernels and their naive references; see ops.h. */
+/* train/ops.c — GPT-2 layer kernels (attention also serves LLaMA's grouped-query form) and their
+   naive references; see ops.h. */
 #include "train/ops.h"
 
 #include <cblas.h>
@@ -208,37 +209,45 @@ static void causal_softmax_backward_rows(void *ctx, int64_t r0, int64_t r1, int 
 
 // Three passes so the element-wise softmax runs on all BLAS threads (train/parallel.h) while
 // the per-head matmuls stay in sgemm: scores for every head, softmax of every row, then P·V.
-void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH) {
-    int hs = C / NH, C3 = 3 * C;
+// Query head h reads key/value head h / (NH/KV) of the row layout [q (NH·hs) | k (KV·hs) |
+// v (KV·hs)]; with KV = NH these are GPT-2's offsets C and 2C into rows of 3C.
+void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH,
+                       int KV) {
+    int hs = C / NH, W = (NH + 2 * KV) * hs, group = NH / KV;
+    size_t koff = (size_t)NH * hs, voff = koff + (size_t)KV * hs;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            const float *q = qkv + (size_t)b * T * C3 + h * hs;  // (T, hs) rows strided by 3C
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, q + C, C3,
-                        0.0f, att + ((size_t)b * NH + h) * T * T, T);
+            const float *row = qkv + (size_t)b * T * W;  // (T, hs) head slices strided by W
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, row + h * hs, W,
+                        row + koff + (size_t)(h / group) * hs, W, 0.0f,
+                        att + ((size_t)b * NH + h) * T * T, T);
         }
     SoftmaxJob j = {.rows = att, .T = T};
     parallel_for((int64_t)B * NH * T, causal_softmax_rows, &j);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            const float *v = qkv + (size_t)b * T * C3 + h * hs + 2 * C;
+            const float *v = qkv + (size_t)b * T * W + voff + (size_t)(h / group) * hs;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f,
-                        att + ((size_t)b * NH + h) * T * T, T, v, C3, 0.0f,
+                        att + ((size_t)b * NH + h) * T * T, T, v, W, 0.0f,
                         out + (size_t)b * T * C + h * hs, C);
         }
 }
 
-void attention_forward_ref(float *out, float *att, const float *qkv, int B, int T, int C, int NH) {
-    int hs = C / NH, C3 = 3 * C;
+void attention_forward_ref(float *out, float *att, const float *qkv, int B, int T, int C, int NH,
+                           int KV) {
+    int hs = C / NH, W = (NH + 2 * KV) * hs, group = NH / KV;
     float scale = 1.0f / sqrtf((float)hs);
     for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
+        for (int h = 0; h < NH; h++) {
+            size_t koff = (size_t)NH * hs + (size_t)(h / group) * hs;  // this head's key slice
+            size_t voff = (size_t)(NH + KV) * hs + (size_t)(h / group) * hs;
             for (int t = 0; t < T; t++) {
-                const float *q = qkv + ((size_t)b * T + t) * C3 + h * hs;
+                const float *q = qkv + ((size_t)b * T + t) * W + h * hs;
                 float *row = att + (((size_t)b * NH + h) * T + t) * T;
                 float mx = -INFINITY;
                 for (int u = 0; u <= t; u++) {
-                    const float *k = qkv + ((size_t)b * T + u) * C3 + C + h * hs;
+                    const float *k = qkv + ((size_t)b * T + u) * W + koff;
                     float dot = 0.0f;
                     for (int i = 0; i < hs; i++) dot += q[i] * k[i];
                     row[u] = dot * scale;
@@ -253,58 +262,66 @@ void attention_forward_ref(float *out, float *att, const float *qkv, int B, int 
                 float *o = out + ((size_t)b * T + t) * C + h * hs;
                 for (int i = 0; i < hs; i++) o[i] = 0.0f;
                 for (int u = 0; u <= t; u++) {
-                    const float *v = qkv + ((size_t)b * T + u) * C3 + 2 * C + h * hs;
+                    const float *v = qkv + ((size_t)b * T + u) * W + voff;
                     for (int i = 0; i < hs; i++) o[i] += row[u] * v[i];
                 }
             }
+        }
 }
 
+// The key/value gradients of a group's heads are summed in head order: the first head of a group
+// writes (beta 0), the others add (beta 1); with KV = NH every head writes, as GPT-2 always did.
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
-                        int T, int C, int NH) {
-    int hs = C / NH, C3 = 3 * C;
+                        int T, int C, int NH, int KV) {
+    int hs = C / NH, W = (NH + 2 * KV) * hs, group = NH / KV;
+    size_t koff = (size_t)NH * hs, voff = koff + (size_t)KV * hs;
     float scale = 1.0f / sqrtf((float)hs);
     float *dP = xmalloc("attention.scratch", (size_t)B * NH * T * T * sizeof(float));  // (B,NH,T,T)
     // dP = dO·Vᵀ ; dV = Pᵀ·dO for every head
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            size_t base = (size_t)b * T * C3 + h * hs, head = ((size_t)b * NH + h) * T * T;
+            size_t base = (size_t)b * T * W, head = ((size_t)b * NH + h) * T * T;
+            size_t vh = base + voff + (size_t)(h / group) * hs;
             const float *dO = dout + (size_t)b * T * C + h * hs;  // (T, hs) strided by C
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C,
-                        qkv + base + 2 * C, C3, 0.0f, dP + head, T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, qkv + vh,
+                        W, 0.0f, dP + head, T);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att + head, T, dO,
-                        C, 0.0f, dqkv + base + 2 * C, C3);
+                        C, h % group ? 1.0f : 0.0f, dqkv + vh, W);
         }
     SoftmaxJob j = {.rows = dP, .p = att, .T = T};
     parallel_for((int64_t)B * NH * T, causal_softmax_backward_rows, &j);
     // dQ = scale·dS·K ; dK = scale·dSᵀ·Q
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            size_t base = (size_t)b * T * C3 + h * hs, head = ((size_t)b * NH + h) * T * T;
+            size_t base = (size_t)b * T * W, head = ((size_t)b * NH + h) * T * T;
+            size_t qh = base + (size_t)h * hs, kh = base + koff + (size_t)(h / group) * hs;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, dP + head, T,
-                        qkv + base + C, C3, 0.0f, dqkv + base, C3);
+                        qkv + kh, W, 0.0f, dqkv + qh, W);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, dP + head, T,
-                        qkv + base, C3, 0.0f, dqkv + base + C, C3);
+                        qkv + qh, W, h % group ? 1.0f : 0.0f, dqkv + kh, W);
         }
     xfree(dP);
 }
 
 void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att,
-                            int B, int T, int C, int NH) {
-    int hs = C / NH, C3 = 3 * C;
+                            int B, int T, int C, int NH, int KV) {
+    int hs = C / NH, W = (NH + 2 * KV) * hs, group = NH / KV;
     float scale = 1.0f / sqrtf((float)hs);
-    memset(dqkv, 0, (size_t)B * T * C3 * sizeof(float));
+    memset(dqkv, 0, (size_t)B * T * W * sizeof(float));
     for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
+        for (int h = 0; h < NH; h++) {
+            size_t koff = (size_t)NH * hs + (size_t)(h / group) * hs;
+            size_t voff = (size_t)(NH + KV) * hs + (size_t)(h / group) * hs;
             for (int t = 0; t < T; t++) {
                 const float *p = att + (((size_t)b * NH + h) * T + t) * T;
                 const float *dO = dout + ((size_t)b * T + t) * C + h * hs;
-                const float *q = qkv + ((size_t)b * T + t) * C3 + h * hs;
-                float *dq = dqkv + ((size_t)b * T + t) * C3 + h * hs;
+                const float *q = qkv + ((size_t)b * T + t) * W + h * hs;
+                float *dq = dqkv + ((size_t)b * T + t) * W + h * hs;
                 float dP[t + 1];
                 float dot = 0.0f;
                 for (int u = 0; u <= t; u++) {
-                    const float *v = qkv + ((size_t)b * T + u) * C3 + 2 * C + h * hs;
-                    float *dv = dqkv + ((size_t)b * T + u) * C3 + 2 * C + h * hs;
+                    const float *v = qkv + ((size_t)b * T + u) * W + voff;
+                    float *dv = dqkv + ((size_t)b * T + u) * W + voff;
                     float acc = 0.0f;
                     for (int i = 0; i < hs; i++) {
                         acc += dO[i] * v[i];
@@ -315,14 +332,15 @@ void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, co
                 }
                 for (int u = 0; u <= t; u++) {
                     float ds = p[u] * (dP[u] - dot) * scale;
-                    const float *k = qkv + ((size_t)b * T + u) * C3 + C + h * hs;
-                    float *dk = dqkv + ((size_t)b * T + u) * C3 + C + h * hs;
+                    const float *k = qkv + ((size_t)b * T + u) * W + koff;
+                    float *dk = dqkv + ((size_t)b * T + u) * W + koff;
                     for (int i = 0; i < hs; i++) {
                         dq[i] += ds * k[i];
                         dk[i] += ds * q[i];
                     }
                 }
             }
+        }
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 /* train/ops.h — the GPT-2 layer kernels other than the linear layer (train/matmul.h): token and
-   position embedding, LayerNorm, causal multi-head attention, GELU (tanh approximation), residual
-   add. Forward kernels write their outputs; backward kernels ACCUMULATE (+=) into parameter
-   gradients and OVERWRITE activation gradients unless noted (layernorm_backward accumulates). Each optimised kernel has a naive
-   `_ref` twin used by the tests. Legend: B batch, T sequence, C channels, NH heads, hs = C/NH,
-   N = B*T rows. */
+   position embedding, LayerNorm, causal multi-head (and grouped-query) attention, GELU (tanh
+   approximation), residual add; LLaMA's RMSNorm, RoPE and SwiGLU are in train/ops_llama.h.
+   Forward kernels write their outputs; backward kernels ACCUMULATE (+=) into parameter gradients
+   and OVERWRITE activation gradients unless noted (layernorm_backward accumulates). Each
+   optimised kernel has a naive `_ref` twin used by the tests. Legend: B batch, T sequence,
+   C channels, NH heads, KV key/value heads, hs = C/NH, N = B*T rows. */
 #ifndef CONCORD_TRAIN_OPS_H
 #define CONCORD_TRAIN_OPS_H
 
@@ -31,16 +32,21 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
                         const float *inp, const float *weight, const float *mean, const float *rstd,
                         int N, int C);
 
-/* Causal attention. qkv (B,T,3C) holds q, k, v; out (B,T,C); att (B,NH,T,T) softmax probabilities
-   saved for the backward (row t is zero beyond column t). Matmuls per (b, head) through sgemm
-   (faster here than hand-vectorised causal loops, even on two threads: measured). */
-void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
-void attention_forward_ref(float *out, float *att, const float *qkv, int B, int T, int C, int NH);
-/* dqkv (B,T,3C) overwritten. */
+/* Causal attention with NH query heads and KV key/value heads (NH % KV == 0; KV = NH is plain
+   multi-head attention, GPT-2's case). qkv (B,T,W) rows are [q (NH·hs) | k (KV·hs) | v (KV·hs)],
+   W = (NH+2KV)·hs (GPT-2: 3C); query head h reads key/value head h/(NH/KV) (grouped-query
+   attention). out (B,T,C); att (B,NH,T,T) softmax probabilities saved for the backward (row t is
+   zero beyond column t). Matmuls per (b, head) through sgemm (faster here than hand-vectorised
+   causal loops, even on two threads: measured). */
+void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH,
+                       int KV);
+void attention_forward_ref(float *out, float *att, const float *qkv, int B, int T, int C, int NH,
+                           int KV);
+/* dqkv (B,T,W) overwritten; a key/value head's gradient sums over the query heads of its group. */
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att, int B,
-                        int T, int C, int NH);
+                        int T, int C, int NH, int KV);
 void attention_backward_ref(float *dqkv, const float *dout, const float *qkv, const float *att,
-                            int B, int T, int C, int NH);
+                            int B, int T, int C, int NH, int KV);
 
 /* GELU, tanh approximation: out (N) = 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
 void gelu_forward(float *out, const float *inp, int64_t N);
