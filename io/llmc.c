@@ -37,6 +37,9 @@ static const char *magic_guess(const int32_t *h) {
             return " (this is an llm.c tokenizer file, not a model file)";
         case 20240520:
             return " (this is an llm.c token data shard, not a model file)";
+        case 20240803:  // llm.c's train_llama3.py: another tensor layout, not readable here
+            return " (this is an llm.c LLaMA 3 model file; import a LLaMA model from its Hugging "
+                   "Face directory with import-hf instead)";
         default:
             return "";
     }

@@ -1,21 +1,28 @@
-/* ranks/cmd_import_hf.c — `concord import-hf DIR OUT.h5`: convert a Hugging Face GPT-2 directory
-   (config.json + model.safetensors, F32/F16/BF16) into a concord checkpoint on one process. */
+/* ranks/cmd_import_hf.c — `concord import-hf DIR OUT.h5`: convert a Hugging Face GPT-2 or LLaMA
+   directory (config.json + safetensors weights, F32/F16/BF16) into a concord checkpoint on one
+   process; config.json's model_type / architectures picks the importer (io/hf_llama.h
+   hf_detect_arch). */
 #include <stdio.h>
 #include <string.h>
 
 #include "io/hf_gpt2.h"
+#include "io/hf_llama.h"
 #include "ranks/cli.h"
 #include "ranks/commands.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: concord import-hf DIR OUT.h5 [--vocab-pad-to N]\n"
-            "  Converts a Hugging Face GPT-2 (DIR/config.json with model_type \"gpt2\",\n"
-            "  activation_function \"gelu_new\", layer_norm_epsilon 1e-05;\n"
-            "  DIR/model.safetensors with F32, F16 or BF16 weights, names with or without\n"
-            "  \"transformer.\", LM head tied) into a concord checkpoint at exactly OUT.h5\n"
-            "  (round 0, phase sft, no optimizer state, no character tokenizer: GPT-2 uses\n"
-            "  BPE, so sample with --tokens).\n"
+            "  Converts a Hugging Face model directory into a concord checkpoint at exactly\n"
+            "  OUT.h5 (round 0, phase sft, no optimizer state). DIR/config.json picks the kind:\n"
+            "  GPT-2 (model_type \"gpt2\", activation_function \"gelu_new\", layer_norm_epsilon\n"
+            "  1e-05, LM head tied; DIR/model.safetensors, names with or without\n"
+            "  \"transformer.\") or LLaMA (model_type \"llama\" or architectures\n"
+            "  [\"LlamaForCausalLM\"]: hidden_act \"silu\", rope_scaling null, no biases, tied\n"
+            "  or untied head, grouped key/value heads; DIR/model.safetensors or the shards of\n"
+            "  DIR/model.safetensors.index.json). Weights F32, F16 or BF16. The BPE of DIR's\n"
+            "  tokenizer files (tokenizer.json, or vocab.json + merges.txt) goes into the\n"
+            "  checkpoint; without them, sample with --tokens.\n"
             "  --vocab-pad-to N   pad the vocabulary to a multiple of N rows (default %d,\n"
             "                     which gives GPT-2's 50257 -> 50304 as llm.c); use the\n"
             "                     model.vocab_pad_to of a config that starts from the\n"
@@ -53,13 +60,24 @@ int cmd_import_hf(int argc, char **argv) {
     }
     ErrMsg e = {{0}};
     GPTConfig cfg;
-    if (hf_gpt2_import(pos[0], pos[1], (int)pad, &cfg, &e) < 0) {
+    ModelArch arch;
+    if (hf_detect_arch(pos[0], &arch, &e) < 0 ||
+        (arch == GPT_ARCH_LLAMA ? hf_llama_import(pos[0], pos[1], (int)pad, &cfg, &e)
+                                : hf_gpt2_import(pos[0], pos[1], (int)pad, &cfg, &e)) < 0) {
         fprintf(stderr, "error: %s\n", e.msg);
         return 2;
     }
     TensorSpec tb[MAX_TENSORS];
     int ntensors;
-    printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
-           pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, gpt_param_table(&cfg, tb, &ntensors));
+    size_t n_params = gpt_param_table(&cfg, tb, &ntensors);
+    if (arch == GPT_ARCH_LLAMA)
+        printf("imported %s -> %s: LLaMA with V=%d Vp=%d T=%d C=%d L=%d NH=%d KV=%d F=%d "
+               "rope_theta=%g norm_eps=%g %s head, %zu parameters\n",
+               pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, cfg.KV, cfg.F,
+               (double)cfg.rope_theta, (double)cfg.norm_eps, cfg.untied ? "untied" : "tied",
+               n_params);
+    else
+        printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
+               pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, n_params);
     return 0;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds concord and the input-handling tests with AddressSanitizer + UBSan in a separate tree
 # (BUILD/asan) and runs the bad-input cases there: config, JSONL, checkpoint, round-file, llm.c
-# import, safetensors / Hugging Face import (tests/hf/test_hf.py --bad-only) and CLI. Leak checking
-# is off: LeakSanitizer does not work under Open MPI here.
+# import, safetensors / Hugging Face import (tests/hf/test_hf.py and test_hf_llama.py --bad-only)
+# and CLI. Leak checking is off: LeakSanitizer does not work under Open MPI here.
 set -euo pipefail
 SRC=${CONCORD_SOURCE_DIR:?}
 B=${CONCORD_BUILD_DIR:?}/asan
@@ -29,6 +29,14 @@ if /usr/bin/python3 "$SRC/tests/hf/test_hf.py" --bad-only "$B/concord" "$B/tests
 else
     echo "asan: import-hf/export-hf bad files FAILED" >&2
     tail -20 test_hf.asan.log >&2
+    status=1
+fi
+if /usr/bin/python3 "$SRC/tests/hf/test_hf_llama.py" --bad-only "$B/concord" \
+    "$B/tests/test_safetensors" >test_hf_llama.asan.log 2>&1; then
+    echo "asan: LLaMA import-hf/export-hf bad files ok ($(tail -1 test_hf_llama.asan.log))"
+else
+    echo "asan: LLaMA import-hf/export-hf bad files FAILED" >&2
+    tail -20 test_hf_llama.asan.log >&2
     status=1
 fi
 exit $status
