@@ -31,6 +31,7 @@ int ckpt_tokenizer_write_bpe(hid_t g, const Bpe *b, int is_root, hid_t dxpl, Err
     h5_attr_write_str(g, "kind", CKPT_TOKENIZER_BPE_KIND);
     h5_attr_write_str(g, "description",
                       "GPT-2 byte-level BPE: token bytes by id, merges by rank, special tokens");
+    h5_attr_write_i32(g, CKPT_TOKENIZER_DIGITS_ATTR, a.split_digits);
     int rc = 0;
     rc = write_array(g, "token_bytes", H5T_STD_U8LE, 1, a.token_bytes,
                      (hsize_t)a.token_offsets[a.n_tokens], 0, "every token's bytes, in id order",
@@ -87,6 +88,16 @@ int ckpt_tokenizer_read_bpe_group(hid_t g, const char *path, Bpe **out, ErrMsg *
     if (strcmp(kind, CKPT_TOKENIZER_BPE_KIND) != 0)
         return err_set(e, "%s: /tokenizer kind is '%s', expected '%s'", path, kind,
                        CKPT_TOKENIZER_BPE_KIND);
+    // written since digit splitting came in; a file from before splits no digits
+    int32_t digits = BPE_DIGITS_NONE;
+    ErrMsg why;
+    if (h5_attr_exists(g, CKPT_TOKENIZER_DIGITS_ATTR) > 0 &&
+        h5_attr_read_i32(g, CKPT_TOKENIZER_DIGITS_ATTR, &digits, &why) < 0)
+        return err_set(e, "%s: /tokenizer attribute %s: %s", path, CKPT_TOKENIZER_DIGITS_ATTR,
+                       why.msg);
+    if (digits != BPE_DIGITS_NONE && digits != BPE_DIGITS_INDIVIDUAL && digits != BPE_DIGITS_RUNS)
+        return err_set(e, "%s: /tokenizer attribute %s is %d, expected 0 (none), 1 (each digit) "
+                       "or 2 (runs of digits)", path, CKPT_TOKENIZER_DIGITS_ATTR, (int)digits);
     void *bytes = NULL, *offsets = NULL, *merges = NULL, *specials = NULL;
     hsize_t n_bytes = 0, n_off = 0, n_merges = 0, n_specials = 0;
     int rc = read_array(g, path, "token_bytes", H5T_STD_U8LE, 1, 0, (hsize_t)MAX_TOKEN_BYTES,
@@ -116,8 +127,8 @@ int ckpt_tokenizer_read_bpe_group(hid_t g, const char *path, Bpe **out, ErrMsg *
     if (rc == 0) {
         BpeArrays a = {.n_tokens = (int32_t)(n_off - 1), .token_bytes = bytes,
                        .token_offsets = offsets, .n_merges = (int32_t)n_merges, .merges = merges,
-                       .n_specials = (int32_t)n_specials, .special_ids = specials};
-        ErrMsg why;
+                       .n_specials = (int32_t)n_specials, .special_ids = specials,
+                       .split_digits = digits};
         if (bpe_from_arrays(out, &a, &why) < 0)
             rc = err_set(e, "%s: /tokenizer: %s", path, why.msg);
     }

@@ -7,6 +7,8 @@
      token_offsets (V + 1)        i64  token i is token_bytes[off[i] .. off[i+1])
      merges        (n_merges, 2)  i32  left id, right id; row r has merge rank r
      special_ids   (n_specials)   i32  ids of special tokens such as <|endoftext|>
+     attribute pre_split_digits   i32  BpeDigits: 0 none (GPT-2), 1 each digit a piece (SmolLM2),
+                                       2 each run of digits; a file without it reads as 0
    Each dataset carries its crc32 like every other dataset of the file. A /tokenizer group without
    the kind attribute holds a character tokenizer (attribute charset) or none. */
 #ifndef CONCORD_IO_CKPT_TOKENIZER_H
@@ -18,6 +20,7 @@
 #include "util/err.h"
 
 #define CKPT_TOKENIZER_BPE_KIND "gpt2_bpe"
+#define CKPT_TOKENIZER_DIGITS_ATTR "pre_split_digits"
 
 /* Writes b into the open group g (collective: every rank passes the same tokenizer; ranks with
    is_root == 0 write no data). Returns 0 or -1 with e filled (a full disk). */

@@ -16,6 +16,7 @@
 #include "io/ckpt.h"
 #include "io/import_note.h"
 #include "io/ckpt_tokenizer.h"
+#include "io/hf_tokenizer.h"
 #include "io/safetensors.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -451,6 +452,16 @@ int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
     int rc = vocab_text ? write_text(vocab_path, vocab_text, e)
                         : err_set(e, "%s: cannot format vocab.json (out of memory)", dir);
     if (rc == 0) rc = write_text(merges_path, merges, e);
+    // tokenizer.json too: the one form that keeps every special token and digit splitting, and
+    // the one bpe_load reads first from a directory
+    char *json = rc == 0 ? hf_tokenizer_json(b, e) : NULL;
+    if (rc == 0 && !json) rc = -1;
+    if (rc == 0) {
+        char json_path[HF_PATH_MAX];
+        snprintf(json_path, sizeof json_path, "%s/tokenizer.json", dir);
+        rc = write_text(json_path, json, e);
+    }
+    xfree(json);
     for (int32_t i = 0; i < a.n_tokens; i++) xfree(text[i]);
     xfree(text);
     xfree(merges);

@@ -59,9 +59,10 @@ int hf_gpt2_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTCon
    load, and a vocabulary whose size differs from the model's V. */
 int hf_gpt2_import_tokenizer(const char *dir, int V, Bpe **out, ErrMsg *e) WARN_UNUSED_RESULT;
 
-/* Writes b as dir/vocab.json (token -> id, tokens in GPT-2's byte-to-unicode characters) and
-   dir/merges.txt ("#version: 0.2", then one merge "left right" per line in rank order), each
-   through a .tmp name and rename. */
+/* Writes b as dir/vocab.json (token -> id, tokens in GPT-2's byte-to-unicode characters),
+   dir/merges.txt ("#version: 0.2", then one merge "left right" per line in rank order) and
+   dir/tokenizer.json (io/hf_tokenizer.h: also the special tokens and digit splitting, which the
+   first two cannot say), each through a .tmp name and rename. */
 int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Writes the checkpoint at ckpt (its /model) as a Hugging Face GPT-2 directory: dir (created if

@@ -10,6 +10,11 @@
    PCRE2's Unicode tables (Unicode 14 in Debian 12's PCRE2 10.42): a letter or digit assigned in a
    later Unicode version counts as "other" here.
 
+   Digits. A tokenizer may split digits out first (Hugging Face's Digits pre-tokenizer in a
+   Sequence before ByteLevel, as SmolLM2's tokenizer.json does): every digit, or every run of
+   digits, is a piece of its own, and GPT-2's pattern runs on the text between digits alone (so
+   "abc 12 x" is "abc", " ", "1", "2", " x"). See DIGITS_INDIVIDUAL_PATTERN for what a digit is.
+
    Invalid UTF-8. The text is cut into maximal well-formed stretches and maximal runs of bytes
    that belong to no well-formed character (checked here, Unicode's definition: no overlong forms,
    no surrogates, nothing above U+10FFFF). PCRE2 runs on each stretch alone with
@@ -138,17 +143,27 @@ static const char GPT2_PATTERN[] =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS
     "])|[" WS "]+";
 
+// Digit pre-splitting (Hugging Face's Digits pre-tokenizer, run before the GPT-2 pattern): a
+// digit is what Rust's char::is_numeric accepts, the general categories Nd, Nl and No, which is
+// PCRE2's \p{N} (so '7', '\u0663' and '\u00B2' all count; Unicode versions may differ for
+// characters assigned after Unicode 14). Group 1 is set when the piece is digits.
+static const char DIGITS_INDIVIDUAL_PATTERN[] = "(\\p{N})|\\P{N}+";
+static const char DIGITS_RUNS_PATTERN[] = "(\\p{N}+)|\\P{N}+";
+
 struct BpeSplitter {
     pcre2_code *code;
     pcre2_match_data *match;
+    BpeDigits digits;          // BPE_DIGITS_NONE: GPT-2's pattern alone
+    pcre2_code *digit_code;    // (digits != NONE) one of the DIGITS_*_PATTERNs
+    pcre2_match_data *digit_match;
 };
 
-int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) {
-    *out = NULL;
+// Compiles a pre-tokenization pattern (UTF, Unicode properties, anchored: every piece starts
+// where the last one ended, and each pattern here matches any character).
+static int compile_pattern(const char *pattern, pcre2_code **out, ErrMsg *e) {
     int errcode;
     PCRE2_SIZE erroff;
-    // Anchored: every piece starts where the last one ended (the pattern matches any character).
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)GPT2_PATTERN, PCRE2_ZERO_TERMINATED,
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
                                      PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &errcode, &erroff,
                                      NULL);
     if (!code) {
@@ -160,6 +175,14 @@ int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) {
     }
     // JIT is a speed-up only: without it (PCRE2 built without JIT) matching is the same.
     (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    *out = code;
+    return 0;
+}
+
+int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) {
+    *out = NULL;
+    pcre2_code *code;
+    if (compile_pattern(GPT2_PATTERN, &code, e) != 0) return -1;
     BpeSplitter *s = xcalloc("bpe", 1, sizeof *s);
     s->code = code;
     s->match = pcre2_match_data_create_from_pattern(code, NULL);
@@ -168,18 +191,42 @@ int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) {
     return 0;
 }
 
+int bpe_splitter_set_digits(BpeSplitter *s, BpeDigits digits, ErrMsg *e) {
+    if (digits != BPE_DIGITS_NONE && digits != BPE_DIGITS_INDIVIDUAL && digits != BPE_DIGITS_RUNS)
+        return err_set(e, "bpe: digit splitting %d: expected 0 (none), 1 (each digit) or 2 (runs "
+                       "of digits)", (int)digits);
+    pcre2_match_data_free(s->digit_match);
+    pcre2_code_free(s->digit_code);
+    s->digit_match = NULL;
+    s->digit_code = NULL;
+    s->digits = BPE_DIGITS_NONE;
+    if (digits == BPE_DIGITS_NONE) return 0;
+    const char *pattern =
+        digits == BPE_DIGITS_INDIVIDUAL ? DIGITS_INDIVIDUAL_PATTERN : DIGITS_RUNS_PATTERN;
+    if (compile_pattern(pattern, &s->digit_code, e) != 0) return -1;
+    s->digit_match = pcre2_match_data_create_from_pattern(s->digit_code, NULL);
+    if (!s->digit_match) die("bpe: out of memory creating PCRE2 match data");
+    s->digits = digits;
+    return 0;
+}
+
 void bpe_splitter_free(BpeSplitter *s) {
     if (!s) return;
     pcre2_match_data_free(s->match);
     pcre2_code_free(s->code);
+    pcre2_match_data_free(s->digit_match);
+    pcre2_code_free(s->digit_code);
     xfree(s);
 }
 
-// Length of the piece at the start of a valid stretch text[0..n) (n > 0), or -1 with e.
-static int64_t split_one(BpeSplitter *s, const uint8_t *text, size_t n, ErrMsg *e) {
-    int rc = pcre2_match(s->code, (PCRE2_SPTR)text, n, 0, PCRE2_NO_UTF_CHECK, s->match, NULL);
+// Length of the piece of `code` at the start of a valid stretch text[0..n) (n > 0), or -1 with
+// e. *group1 (when given) is set to whether capture group 1 took part in the match.
+static int64_t split_one(pcre2_code *code, pcre2_match_data *match, const uint8_t *text, size_t n,
+                         int *group1, ErrMsg *e) {
+    int rc = pcre2_match(code, (PCRE2_SPTR)text, n, 0, PCRE2_NO_UTF_CHECK, match, NULL);
+    if (group1) *group1 = rc >= 2;
     if (rc > 0) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->match);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(match);
         if (ov[0] == 0 && ov[1] > 0 && ov[1] <= n) return (int64_t)ov[1];
     }
     if (rc == PCRE2_ERROR_NOMATCH || rc > 0) {
@@ -196,18 +243,43 @@ static int64_t split_one(BpeSplitter *s, const uint8_t *text, size_t n, ErrMsg *
 // Calls piece(ctx, start, len) for every piece of text[0..n) in order; stops at the first error.
 typedef int (*PieceFn)(void *ctx, const uint8_t *piece, size_t len, ErrMsg *e);
 
+// GPT-2's pattern over a valid stretch text[0..n).
+static int split_gpt2(BpeSplitter *s, const uint8_t *text, size_t n, PieceFn piece, void *ctx,
+                      ErrMsg *e) {
+    for (size_t pos = 0; pos < n;) {
+        int64_t len = split_one(s->code, s->match, text + pos, n - pos, NULL, e);
+        if (len < 0) return -1;
+        if (piece(ctx, text + pos, (size_t)len, e) != 0) return -1;
+        pos += (size_t)len;
+    }
+    return 0;
+}
+
+// A valid stretch: with digit splitting, digits (one each, or runs) are pieces of their own and
+// the text between them goes through GPT-2's pattern alone, as in Hugging Face's Sequence of
+// Digits then ByteLevel; without, GPT-2's pattern over all of it.
+static int split_valid(BpeSplitter *s, const uint8_t *text, size_t n, PieceFn piece, void *ctx,
+                       ErrMsg *e) {
+    if (s->digits == BPE_DIGITS_NONE) return split_gpt2(s, text, n, piece, ctx, e);
+    for (size_t pos = 0; pos < n;) {
+        int digits;
+        int64_t len = split_one(s->digit_code, s->digit_match, text + pos, n - pos, &digits, e);
+        if (len < 0) return -1;
+        int rc = digits ? piece(ctx, text + pos, (size_t)len, e)
+                        : split_gpt2(s, text + pos, (size_t)len, piece, ctx, e);
+        if (rc != 0) return -1;
+        pos += (size_t)len;
+    }
+    return 0;
+}
+
 static int split_text(BpeSplitter *s, const uint8_t *text, size_t n, PieceFn piece, void *ctx,
                       ErrMsg *e) {
     size_t pos = 0;
     while (pos < n) {
         size_t valid = utf8_valid_prefix(text + pos, n - pos);
-        size_t end = pos + valid;
-        while (pos < end) {
-            int64_t len = split_one(s, text + pos, end - pos, e);
-            if (len < 0) return -1;
-            if (piece(ctx, text + pos, (size_t)len, e) != 0) return -1;
-            pos += (size_t)len;
-        }
+        if (valid > 0 && split_valid(s, text + pos, valid, piece, ctx, e) != 0) return -1;
+        pos += valid;
         if (pos < n) {
             size_t bad = utf8_invalid_prefix(text + pos, n - pos);
             if (piece(ctx, text + pos, bad, e) != 0) return -1;
@@ -508,7 +580,8 @@ int bpe_from_arrays(Bpe **out, const BpeArrays *a, ErrMsg *e) {
     Bpe *b = bpe_new_vocab(a->token_bytes, a->token_offsets, a->n_tokens, a->special_ids,
                            a->n_specials, "token arrays", e);
     if (!b) return -1;
-    if (bpe_set_merges(b, a->merges, a->n_merges, "merges", NULL, e) != 0) {
+    if (bpe_set_merges(b, a->merges, a->n_merges, "merges", NULL, e) != 0 ||
+        bpe_set_digits(b, (BpeDigits)a->split_digits, e) != 0) {
         bpe_free(b);
         return -1;
     }
@@ -519,8 +592,16 @@ int bpe_from_arrays(Bpe **out, const BpeArrays *a, ErrMsg *e) {
 void bpe_arrays(const Bpe *b, BpeArrays *out) {
     *out = (BpeArrays){.n_tokens = b->V, .token_bytes = b->blob, .token_offsets = b->off,
                        .n_merges = b->n_merges, .merges = b->merges,
-                       .n_specials = b->n_specials, .special_ids = b->special_ids};
+                       .n_specials = b->n_specials, .special_ids = b->special_ids,
+                       .split_digits = (int32_t)b->splitter->digits};
 }
+
+int bpe_set_digits(Bpe *b, BpeDigits digits, ErrMsg *e) {
+    // the piece cache stays valid: a piece's ids do not depend on how the text was split
+    return bpe_splitter_set_digits(b->splitter, digits, e);
+}
+
+BpeDigits bpe_digits(const Bpe *b) { return b->splitter->digits; }
 
 void bpe_free(Bpe *b) {
     if (!b) return;

@@ -6,6 +6,8 @@
       otherwise they are ordinary text;
    2. the rest is split into pieces by GPT-2's pre-tokenization pattern (PCRE2, Unicode
       properties): contractions, letter runs, number runs, other-symbol runs, whitespace runs;
+      a tokenizer that splits digits (bpe_set_digits) first cuts out every digit (or run of
+      digits) as a piece of its own and applies the pattern to the text between them;
    3. each piece's bytes start as one token per byte and adjacent tokens merge, lowest merge rank
       first (leftmost first among equal ranks), until no adjacent pair is a merge.
    Every byte string encodes, including invalid UTF-8: each maximal run of bytes that is not part
@@ -27,6 +29,12 @@ typedef struct Bpe Bpe;
 /* The special token of GPT-2's vocabulary (id 50256 there). */
 #define BPE_ENDOFTEXT "<|endoftext|>"
 
+/* Digit pre-splitting before GPT-2's pattern (Hugging Face's Digits pre-tokenizer): none, each
+   digit its own piece (individual_digits true, SmolLM2), or each run of digits one piece
+   (individual_digits false). A digit is a character of Unicode category N (Nd, Nl, No: Rust's
+   char::is_numeric, which Hugging Face's tokenizers use). */
+typedef enum { BPE_DIGITS_NONE = 0, BPE_DIGITS_INDIVIDUAL = 1, BPE_DIGITS_RUNS = 2 } BpeDigits;
+
 /* Flat form of a tokenizer: exactly what bpe_from_arrays needs to rebuild an identical one, and
    what a checkpoint stores. Pointers from bpe_arrays are borrowed from the Bpe. */
 typedef struct {
@@ -37,6 +45,7 @@ typedef struct {
     const int32_t *merges;         // (n_merges, 2) left id, right id; row r has merge rank r
     int32_t n_specials;            // number of special tokens
     const int32_t *special_ids;    // (n_specials) ids whose bytes are a special token's text
+    int32_t split_digits;          // a BpeDigits value (0 = none: GPT-2)
 } BpeArrays;
 
 /* ---- loading ---- */
@@ -59,15 +68,18 @@ int bpe_load_hf(Bpe **out, const char *vocab_json, const char *merges_txt,
                 ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Hugging Face tokenizer.json: model.type "BPE", model.vocab, model.merges as "a b" strings or
-   ["a", "b"] pairs; added_tokens marked special are the special tokens. Settings that change
-   the algorithm (a normalizer, another pre-tokenizer, add_prefix_space, dropout, subword
-   prefixes or suffixes, byte fallback, ignore_merges) are refused, naming the field. */
+   ["a", "b"] pairs; added_tokens marked special are the special tokens (ids from the file).
+   pre_tokenizer is ByteLevel, or a Sequence of Digits then ByteLevel (SmolLM2's: digits split
+   out first, see BpeDigits). Settings that change the algorithm (a normalizer, another
+   pre-tokenizer, add_prefix_space, use_regex false, dropout, subword prefixes or suffixes, byte
+   fallback, ignore_merges, non-special added tokens outside the vocabulary, added tokens with
+   lstrip/rstrip/single_word) are refused, naming the field. */
 int bpe_load_tokenizer_json(Bpe **out, const char *path, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Rebuilds a tokenizer from flat arrays (copied; the caller keeps ownership). Refused: an empty
    or repeated token, a byte with no single-byte token, a merge naming an id out of range or a
    special, a merge whose joined bytes are no token, a repeated merge, zero merges, a special id
-   out of range or repeated. */
+   out of range or repeated, split_digits not a BpeDigits value. */
 int bpe_from_arrays(Bpe **out, const BpeArrays *arrays, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* The flat form of b (borrowed; valid while b lives). bpe_from_arrays of it gives a tokenizer
@@ -75,6 +87,11 @@ int bpe_from_arrays(Bpe **out, const BpeArrays *arrays, ErrMsg *e) WARN_UNUSED_R
 void bpe_arrays(const Bpe *b, BpeArrays *out);
 
 void bpe_free(Bpe *b);
+
+/* Sets b's digit pre-splitting (the loaders set it from the file); refuses a value that is no
+   BpeDigits. */
+int bpe_set_digits(Bpe *b, BpeDigits digits, ErrMsg *e) WARN_UNUSED_RESULT;
+BpeDigits bpe_digits(const Bpe *b);
 
 /* ---- use ---- */
 
@@ -115,7 +132,10 @@ typedef struct {
     size_t start, len;  // a piece is text[start .. start + len)
 } BpeSpan;
 
+/* A splitter with GPT-2's pattern alone (no digit pre-splitting). */
 int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) WARN_UNUSED_RESULT;
+/* Sets the digit pre-splitting of s; refuses a value that is no BpeDigits. */
+int bpe_splitter_set_digits(BpeSplitter *s, BpeDigits digits, ErrMsg *e) WARN_UNUSED_RESULT;
 void bpe_splitter_free(BpeSplitter *s);
 
 /* Splits n bytes into pieces (no special-token handling); the pieces tile the text in order.

@@ -434,7 +434,51 @@ static int require_neutral(const cJSON *obj, const char *key, const char *path, 
                    "\"\"), got %s", path, field, describe(v, what, sizeof what));
 }
 
-static int check_settings(const cJSON *root, const cJSON *model, const char *path, ErrMsg *e) {
+// pre_tokenizer ByteLevel: use_regex true (or absent), add_prefix_space off. field names it.
+static int check_byte_level(const cJSON *pre, const char *path, const char *field, ErrMsg *e) {
+    char what[96], sub[96];
+    const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(pre, "type");
+    const cJSON *regex = cJSON_GetObjectItemCaseSensitive(pre, "use_regex");
+    if (!cJSON_IsObject(pre) || !cJSON_IsString(ptype) || strcmp(ptype->valuestring, "ByteLevel") ||
+        (regex && !cJSON_IsTrue(regex)))
+        return err_set(
+            e,
+            "%s: %s: expected {\"type\": \"ByteLevel\"} with use_regex true (GPT-2's byte-level "
+            "pre-tokenization), or a Sequence of Digits then ByteLevel, got %s",
+            path, field,
+            ptype ? describe(ptype, what, sizeof what) : describe(pre, what, sizeof what));
+    snprintf(sub, sizeof sub, "%s.add_prefix_space", field);
+    return require_neutral(pre, "add_prefix_space", path, sub, e);
+}
+
+// pre_tokenizer: ByteLevel alone (*digits NONE), or {"type": "Sequence", "pretokenizers":
+// [{"type": "Digits", "individual_digits": b}, ByteLevel]} (SmolLM2's form).
+static int check_pre_tokenizer(const cJSON *root, const char *path, BpeDigits *digits, ErrMsg *e) {
+    *digits = BPE_DIGITS_NONE;
+    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
+    const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(pre, "type");
+    if (!cJSON_IsString(ptype) || strcmp(ptype->valuestring, "Sequence") != 0)
+        return check_byte_level(pre, path, "pre_tokenizer", e);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers");
+    const cJSON *first = cJSON_GetArrayItem(list, 0);
+    const cJSON *ftype = cJSON_GetObjectItemCaseSensitive(first, "type");
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) != 2 || !cJSON_IsString(ftype) ||
+        strcmp(ftype->valuestring, "Digits") != 0)
+        return err_set(e, "%s: pre_tokenizer.pretokenizers: concord supports a Sequence of exactly "
+                       "two: {\"type\": \"Digits\"} then {\"type\": \"ByteLevel\"}", path);
+    const cJSON *individual = cJSON_GetObjectItemCaseSensitive(first, "individual_digits");
+    if (individual && !cJSON_IsBool(individual)) {
+        char what[96];
+        return err_set(e, "%s: pre_tokenizer.pretokenizers[0].individual_digits: expected true or "
+                       "false, got %s", path, describe(individual, what, sizeof what));
+    }
+    // Hugging Face's default is false: runs of digits
+    *digits = cJSON_IsTrue(individual) ? BPE_DIGITS_INDIVIDUAL : BPE_DIGITS_RUNS;
+    return check_byte_level(cJSON_GetArrayItem(list, 1), path, "pre_tokenizer.pretokenizers[1]", e);
+}
+
+static int check_settings(const cJSON *root, const cJSON *model, const char *path,
+                          BpeDigits *digits, ErrMsg *e) {
     char what[96];
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "BPE") != 0)
@@ -448,17 +492,7 @@ static int check_settings(const cJSON *root, const cJSON *model, const char *pat
         require_neutral(model, "ignore_merges", path, "model.ignore_merges", e) ||
         require_neutral(root, "normalizer", path, "normalizer", e))
         return -1;
-    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
-    const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(pre, "type");
-    const cJSON *regex = cJSON_GetObjectItemCaseSensitive(pre, "use_regex");
-    if (!cJSON_IsObject(pre) || !cJSON_IsString(ptype) || strcmp(ptype->valuestring, "ByteLevel") ||
-        (regex && !cJSON_IsTrue(regex)))
-        return err_set(
-            e,
-            "%s: pre_tokenizer: expected {\"type\": \"ByteLevel\"} with use_regex "
-            "true (GPT-2's byte-level pre-tokenization), got %s",
-            path, ptype ? describe(ptype, what, sizeof what) : describe(pre, what, sizeof what));
-    return require_neutral(pre, "add_prefix_space", path, "pre_tokenizer.add_prefix_space", e);
+    return check_pre_tokenizer(root, path, digits, e);
 }
 
 // Special added tokens: their texts (borrowed from root) and checks. Non-special added tokens are
@@ -487,6 +521,17 @@ static int read_added_tokens(const cJSON *root, const char *path, const char ***
             *texts = NULL;
             return err_set(e, "%s: added_tokens[%d]: expected {\"id\": non-negative integer, "
                            "\"content\": non-empty string, \"special\": true or false}", path, i);
+        }
+        // these change where a special token matches; SmolLM2's and GPT-2's are all false
+        static const char *const flags[] = {"lstrip", "rstrip", "single_word"};
+        for (int f = 0; f < 3; f++) {
+            char field[64];
+            snprintf(field, sizeof field, "added_tokens[%d].%s", i, flags[f]);
+            if (require_neutral(tok, flags[f], path, field, e) != 0) {
+                xfree(*texts);
+                *texts = NULL;
+                return -1;
+            }
         }
         if (cJSON_IsTrue(special)) (*texts)[(*n)++] = content->valuestring;
         i++;
@@ -588,10 +633,11 @@ int bpe_load_tokenizer_json(Bpe **out, const char *path, ErrMsg *e) {
     TokenList t = {.file = path};
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     int rc;
+    BpeDigits digits = BPE_DIGITS_NONE;
     if (!cJSON_IsObject(root) || !cJSON_IsObject(model))
         rc = err_set(e, "%s: model: expected an object (a Hugging Face tokenizer.json)", path);
     else
-        rc = check_settings(root, model, path, e);
+        rc = check_settings(root, model, path, &digits, e);
     if (rc == 0) rc = read_added_tokens(root, path, &specials, &n_specials, e);
     if (rc == 0)
         rc = add_vocab_object(&t, cJSON_GetObjectItemCaseSensitive(model, "vocab"), "model.vocab",
@@ -603,6 +649,7 @@ int bpe_load_tokenizer_json(Bpe **out, const char *path, ErrMsg *e) {
     }
     if (rc == 0)
         rc = read_json_merges(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, e);
+    if (rc == 0) rc = bpe_set_digits(b, digits, e);
     if (rc != 0) {
         bpe_free(b);
         b = NULL;
