@@ -12,3 +12,7 @@ trap 'rm -rf "$out"' EXIT
 /usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/nope.bin"
 "$build/tests/test_parity" "$out/abacus.bin" abacus  # digit positions, shifted training rows
 /usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/abacus.bin"
+"$build/tests/test_parity" "$out/llama.bin" llama  # LLaMA: GQA (NH 4, KV 2), F = 40, tied head
+/usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/llama.bin"
+"$build/tests/test_parity" "$out/llama_untied.bin" llama-untied  # the same with a separate lm_head
+/usr/bin/python3 "$src/tests/parity/torch_parity.py" "$out/llama_untied.bin"

@@ -2,9 +2,12 @@
    (tests/parity/torch_parity.py; format in tests/parity/README.md): policy and reference weights,
    a padded batch of preference pairs, and concord's logits, sequence log-probs, DPO loss and every
    parameter gradient. The script recomputes all of it in float64 and compares.
-   Usage: test_parity OUT.bin [learned|none|abacus]   (the position encoding; learned by default).
-   With abacus, ids 4..13 are the digits and the policy's rows carry training shifts (the reference
-   forward uses none), written after len[]. */
+   Usage: test_parity OUT.bin [learned|none|abacus|llama|llama-untied]
+   The first three are GPT-2 position encodings (learned by default). With abacus, ids 4..13 are
+   the digits and the policy's rows carry training shifts (the reference forward uses none),
+   written after len[]. llama is the LLaMA architecture with grouped-query attention (NH = 4,
+   KV = 2) and an MLP width F = 40 that is not a multiple of C, its LM head tied to wte;
+   llama-untied the same with a separate lm_head. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +18,8 @@
 
 #define N_PAIRS 3
 #define SEQ 16
+#define HEADER_INTS 24
+#define DUMP_VERSION 2
 
 static void write_all(FILE *f, const void *p, size_t size, size_t n) {
     CHECKF(fwrite(p, size, n, f) == n, "short write");
@@ -22,19 +27,26 @@ static void write_all(FILE *f, const void *p, size_t size, size_t n) {
 
 int main(int argc, char **argv) {
     GPTConfig cfg = {.V = 20, .Vp = 32, .T = 24, .C = 32, .L = 2, .NH = 4};
-    if (argc < 2 || argc > 3 || (argc == 3 && gpt_position_parse(argv[2], &cfg.position) < 0)) {
-        fprintf(stderr, "usage: test_parity OUT.bin [learned|none|abacus]\n");
+    const char *mode = argc == 3 ? argv[2] : "learned";
+    if (strcmp(mode, "llama") == 0 || strcmp(mode, "llama-untied") == 0) {
+        cfg.arch = GPT_ARCH_LLAMA;
+        cfg.KV = 2, cfg.F = 40, cfg.rope_theta = 10000.0f, cfg.norm_eps = 1e-5f;
+        cfg.untied = strcmp(mode, "llama-untied") == 0;
+    } else if (argc < 2 || argc > 3 || gpt_position_parse(mode, &cfg.position) < 0) {
+        fprintf(stderr, "usage: test_parity OUT.bin [learned|none|abacus|llama|llama-untied]\n");
         return 2;
     }
     int abacus = cfg.position == GPT_POS_ABACUS;
     if (abacus) cfg.digit0 = 4, cfg.abacus_offset = 5;
+    ErrMsg e;
+    CHECKF(gpt_config_check(&cfg, &e) == 0, "%s", e.msg);
     ParamSlab w, ref, g;
     param_slab_init(&w, &cfg, "parity.params");
     param_slab_init(&ref, &cfg, "parity.ref");
     param_slab_init(&g, &cfg, "parity.grads");
     gpt_init_weights(&w, 42);
     Rng r = rng_stream(42, 99);
-    // perturb every tensor (LayerNorm weights and biases included) so no term is trivially 0 or 1
+    // perturb every tensor (norm weights and biases included) so no term is trivially 0 or 1
     for (size_t i = 0; i < w.n; i++) w.data[i] += 0.1f * rng_normal(&r);
     for (size_t i = 0; i < w.n; i++) ref.data[i] = w.data[i] + 0.05f * rng_normal(&r);
 
@@ -66,12 +78,17 @@ int main(int argc, char **argv) {
 
     FILE *f = fopen(argv[1], "wb");
     CHECKF(f, "cannot open %s", argv[1]);
-    int32_t header[16] = {0x434F4E43, 1, cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, B, SEQ, N_PAIRS,
-                          (int32_t)w.n, (int32_t)cfg.position, cfg.digit0, 0, 0};
+    int32_t theta_bits, eps_bits;  // LLaMA's float fields, bit for bit (0 for GPT-2)
+    memcpy(&theta_bits, &cfg.rope_theta, 4);
+    memcpy(&eps_bits, &cfg.norm_eps, 4);
+    int32_t header[HEADER_INTS] = {0x434F4E43, DUMP_VERSION, cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L,
+                                   cfg.NH, B, SEQ, N_PAIRS, (int32_t)w.n, (int32_t)cfg.position,
+                                   cfg.digit0, (int32_t)cfg.arch, cfg.KV, cfg.F, cfg.untied,
+                                   theta_bits, eps_bits, 0, 0, 0, 0};
     float beta = (float)lp.beta, loss = (float)m.loss;
     float flogp[2 * N_PAIRS], fref[2 * N_PAIRS];
     for (int b = 0; b < B; b++) flogp[b] = (float)logp[b], fref[b] = (float)ref_logp[b];
-    write_all(f, header, 4, 16);
+    write_all(f, header, 4, HEADER_INTS);
     write_all(f, &beta, 4, 1);
     write_all(f, w.data, 4, w.n);
     write_all(f, ref.data, 4, ref.n);
@@ -85,8 +102,8 @@ int main(int argc, char **argv) {
     write_all(f, &loss, 4, 1);
     write_all(f, g.data, 4, g.n);
     CHECKF(fclose(f) == 0, "cannot close %s", argv[1]);
-    printf("wrote %s: position %s, %d pairs, %zu parameters, DPO loss %.6f\n", argv[1],
-           gpt_position_name(cfg.position), N_PAIRS, w.n, m.loss);
+    printf("wrote %s: %s, %d pairs, %zu parameters, DPO loss %.6f\n", argv[1], mode, N_PAIRS, w.n,
+           m.loss);
     acts_free(&train), acts_free(&infer);
     param_slab_free(&w), param_slab_free(&ref), param_slab_free(&g);
     return 0;

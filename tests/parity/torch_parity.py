@@ -1,18 +1,22 @@
 #!/usr/bin/python3
-"""torch_parity.py — checks concord's GPT-2 forward, sequence log-probs, DPO loss and gradients
-against an exact float64 PyTorch recomputation.
+"""torch_parity.py — checks concord's forward (GPT-2 or LLaMA), sequence log-probs, DPO loss and
+gradients against an exact float64 PyTorch recomputation. The LLaMA model is llama_ref.forward
+(tests/parity/llama_ref.py), fed concord's fused table through llama_ref.from_concord.
 
 Usage:
   torch_parity.py IN.bin [--tol 1e-4]   compare the file written by concord's C parity test
   torch_parity.py --self-test           check this script itself (no C side needed)
 
 IN.bin layout (little-endian; all counts in elements):
-  int32   header[16]: magic 0x434F4E43, version 1, V, Vp, T, C, L, NH, B, S, n_pairs, n_params,
+  int32   header[24]: magic 0x434F4E43, version 2, V, Vp, T, C, L, NH, B, S, n_pairs, n_params,
                       position (0 learned, 1 none = NoPE: wpe has zero rows, 2 abacus = digit
-                      positions), digit0 (abacus: ids digit0..digit0+9 are digits, else 0), then 2
-                      reserved zeros (B = 2*n_pairs sequences, padded to length S)
+                      positions; 0 for llama), digit0 (abacus: ids digit0..digit0+9 are digits,
+                      else 0), arch (0 gpt2, 1 llama), then for llama KV (key/value heads), F (MLP
+                      width), untied (0: the LM head is wte, 1: a separate lm_head), rope_theta and
+                      norm_eps (float32 bit patterns), all five 0 for gpt2, then 4 reserved zeros
+                      (B = 2*n_pairs sequences, padded to length S)
   float32 beta
-  float32 params[n_params], ref_params[n_params]   (train/params.h table order and shapes)
+  float32 params[n_params], ref_params[n_params]   (train/params.h table order and shapes of arch)
   int32   tokens[B*S], resp_start[B], len[B]
   int32   shift[B]                                  (abacus only: the policy rows' digit shifts)
   float32 logits[B*S*Vp], logp[B], ref_logp[B], loss[1], grads[n_params]   (concord's outputs)
@@ -31,15 +35,19 @@ import tempfile
 import numpy as np
 import torch
 
+import llama_ref  # tests/parity/llama_ref.py, beside this script
+
 MAGIC = 0x434F4E43
-VERSION = 1
-HEADER_INTS = 16
+VERSION = 2
+HEADER_INTS = 24
 POS_LEARNED, POS_NONE, POS_ABACUS = 0, 1, 2  # header[12]: the position encoding (train/params.h GPTPosition)
+ARCH_GPT2, ARCH_LLAMA = 0, 1  # header[14]: the architecture (train/params.h ModelArch)
 TINY = 1e-30  # floor of the error denominator; only matters when the reference is exactly zero
 LN_EPS = 1e-5
 
 TENSOR_NAMES = ["wte", "wpe", "ln1_w", "ln1_b", "qkv_w", "qkv_b", "attn_proj_w", "attn_proj_b",
                 "ln2_w", "ln2_b", "fc_w", "fc_b", "fc_proj_w", "fc_proj_b", "lnf_w", "lnf_b"]
+# LLaMA's table: llama_ref.CONCORD_ORDER, lm_head only when the head is untied
 
 
 class BadInput(Exception):
@@ -49,9 +57,24 @@ class BadInput(Exception):
 # ---------------------------------------------------------------------------------------------
 # Parameter table (train/params.h)
 
+def is_llama(cfg):
+    return cfg.get("arch", ARCH_GPT2) == ARCH_LLAMA
+
+
+def tensor_names(cfg):
+    """Names of the table's tensors in slab order, as in train/params.h."""
+    if is_llama(cfg):
+        return llama_ref.CONCORD_ORDER[:9 if cfg["untied"] else 8]
+    return TENSOR_NAMES
+
+
 def tensor_shapes(cfg):
-    """Shapes of the 16 tensors in slab order, as in train/params.h."""
+    """Shapes of the table's tensors in slab order, as in train/params.h."""
     Vp, T, C, L = cfg["Vp"], cfg["T"], cfg["C"], cfg["L"]
+    if is_llama(cfg):
+        W, F = (cfg["NH"] + 2 * cfg["KV"]) * (C // cfg["NH"]), cfg["F"]
+        shapes = [(Vp, C), (L, C), (L, W, C), (L, C, C), (L, C), (L, 2 * F, C), (L, C, F), (C,)]
+        return shapes + [(Vp, C)] if cfg["untied"] else shapes
     T = 0 if cfg.get("position", 0) == POS_NONE else T  # NoPE: wpe has zero rows
     return [(Vp, C), (T, C), (L, C), (L, C), (L, 3 * C, C), (L, 3 * C), (L, C, C), (L, C),
             (L, C), (L, C), (L, 4 * C, C), (L, 4 * C), (L, C, 4 * C), (L, C), (C,), (C,)]
@@ -64,7 +87,7 @@ def param_count(cfg):
 def split_params(flat, cfg):
     """Splits a flat 1-D tensor into the named tensors (views), in table order."""
     out, off = {}, 0
-    for name, shape in zip(TENSOR_NAMES, tensor_shapes(cfg)):
+    for name, shape in zip(tensor_names(cfg), tensor_shapes(cfg)):
         n = math.prod(shape)
         out[name] = flat[off:off + n].view(shape)
         off += n
@@ -129,6 +152,21 @@ def gpt_forward(p, tokens, cfg, shift=None):
     return x @ p["wte"].T
 
 
+def llama_forward(p, tokens, cfg):
+    """Logits (B, S, Vp) of LLaMA with concord's named tensors p: llama_ref.forward on the Hugging
+    Face weights that llama_ref.from_concord slices out of the fused tensors (views, so autograd
+    maps the gradients back onto p). The vocabulary is taken as Vp so that every padded row of
+    wte / lm_head gives its logit, as concord computes them."""
+    rc = {"V": cfg["Vp"], "C": cfg["C"], "L": cfg["L"], "NH": cfg["NH"], "KV": cfg["KV"],
+          "F": cfg["F"], "theta": cfg["rope_theta"], "eps": cfg["norm_eps"],
+          "tied": not cfg["untied"]}
+    return llama_ref.forward(rc, llama_ref.from_concord(rc, p), tokens)
+
+
+def model_forward(p, tokens, cfg, shift=None):
+    return llama_forward(p, tokens, cfg) if is_llama(cfg) else gpt_forward(p, tokens, cfg, shift)
+
+
 def seq_logp(logits, tokens, resp_start, lens, V):
     """logp[b] = sum_{t in [resp_start[b], len[b])} log_softmax(logits[b, t-1, :V])[tokens[b, t]]."""
     B, S = tokens.shape
@@ -152,11 +190,11 @@ def reference(d, dtype):
     ln = torch.from_numpy(d["len"]).long()
     flat = torch.from_numpy(d["params"]).to(dtype).requires_grad_(True)
     p = split_params(flat, cfg)
-    logits = gpt_forward(p, tokens, cfg, d.get("shift"))
+    logits = model_forward(p, tokens, cfg, d.get("shift"))
     logp = seq_logp(logits, tokens, rs, ln, cfg["V"])
     with torch.no_grad():
         rp = split_params(torch.from_numpy(d["ref_params"]).to(dtype), cfg)
-        ref_logp = seq_logp(gpt_forward(rp, tokens, cfg), tokens, rs, ln, cfg["V"])
+        ref_logp = seq_logp(model_forward(rp, tokens, cfg), tokens, rs, ln, cfg["V"])
     loss = dpo_loss(logp, ref_logp, d["beta"])
     (grad,) = torch.autograd.grad(loss, flat)
     return {"logits": logits.detach().numpy(), "logp": logp.detach().numpy(),
@@ -202,8 +240,32 @@ def read_dump(path):
                        f"positions, found {int(hdr[13])}")
     if not abacus and int(hdr[13]) != 0:
         raise BadInput(f"{path}: header.digit0: expected 0 without abacus positions, found {int(hdr[13])}")
-    if any(int(r) != 0 for r in hdr[14:16]):
-        raise BadInput(f"{path}: header.reserved: expected 2 zeros, found {hdr[14:16].tolist()}")
+    arch = int(hdr[14])
+    if arch not in (ARCH_GPT2, ARCH_LLAMA):
+        raise BadInput(f"{path}: header.arch: expected 0 (gpt2) or 1 (llama), found {arch}")
+    llama_fields = {"KV": int(hdr[15]), "F": int(hdr[16]), "untied": int(hdr[17]),
+                    "rope_theta": float(hdr[18:19].view("<f4")[0]),
+                    "norm_eps": float(hdr[19:20].view("<f4")[0])}
+    if arch == ARCH_GPT2 and any(int(x) != 0 for x in hdr[15:20]):
+        raise BadInput(f"{path}: header.KV..norm_eps: expected 5 zeros for gpt2, found {hdr[15:20].tolist()}")
+    if arch == ARCH_LLAMA:
+        if int(hdr[12]) != POS_LEARNED:
+            raise BadInput(f"{path}: header.position: expected 0 for llama (rotary positions), "
+                           f"found {int(hdr[12])}")
+        if llama_fields["KV"] <= 0 or h["NH"] % llama_fields["KV"] != 0:
+            raise BadInput(f"{path}: header.KV: expected a divisor of NH={h['NH']}, found {llama_fields['KV']}")
+        if llama_fields["F"] <= 0:
+            raise BadInput(f"{path}: header.F: expected a positive value, found {llama_fields['F']}")
+        if llama_fields["untied"] not in (0, 1):
+            raise BadInput(f"{path}: header.untied: expected 0 or 1, found {llama_fields['untied']}")
+        for k in ("rope_theta", "norm_eps"):
+            if not (math.isfinite(llama_fields[k]) and llama_fields[k] > 0):
+                raise BadInput(f"{path}: header.{k}: expected a finite value > 0, found {llama_fields[k]}")
+        if h["C"] % h["NH"] != 0 or (h["C"] // h["NH"]) % 2 != 0:
+            raise BadInput(f"{path}: header.NH: expected C/NH to be an even head size for llama, "
+                           f"found C={h['C']}, NH={h['NH']}")
+    if any(int(r) != 0 for r in hdr[20:24]):
+        raise BadInput(f"{path}: header.reserved: expected 4 zeros, found {hdr[20:24].tolist()}")
     if h["Vp"] < h["V"]:
         raise BadInput(f"{path}: header.Vp: expected >= V={h['V']}, found {h['Vp']}")
     if h["C"] % h["NH"] != 0:
@@ -215,6 +277,9 @@ def read_dump(path):
     cfg = {k: h[k] for k in ["V", "Vp", "T", "C", "L", "NH"]}
     cfg["position"] = int(hdr[12])
     cfg["digit0"] = int(hdr[13])
+    cfg["arch"] = arch
+    if arch == ARCH_LLAMA:
+        cfg.update(llama_fields)
     n = param_count(cfg)
     if h["n_params"] != n:
         raise BadInput(f"{path}: header.n_params: expected {n} for this config, found {h['n_params']}")
@@ -275,8 +340,13 @@ def read_dump(path):
 def write_dump(path, cfg, beta, params, ref_params, tokens, resp_start, lens, out, shift=None):
     """Writes a parity dump (used by --self-test; the format the C test writes)."""
     B, S = tokens.shape
+    llama = is_llama(cfg)
+    bits = lambda x: int(np.array([x], dtype="<f4").view("<u4")[0])  # float32 bit pattern
     hdr = np.array([MAGIC, VERSION, cfg["V"], cfg["Vp"], cfg["T"], cfg["C"], cfg["L"], cfg["NH"],
-                    B, S, B // 2, params.size, cfg.get("position", 0), cfg.get("digit0", 0), 0, 0],
+                    B, S, B // 2, params.size, cfg.get("position", 0), cfg.get("digit0", 0),
+                    cfg.get("arch", ARCH_GPT2)] +
+                   ([cfg["KV"], cfg["F"], cfg["untied"], bits(cfg["rope_theta"]),
+                     bits(cfg["norm_eps"])] if llama else [0] * 5) + [0] * 4,
                    dtype=np.uint32).astype("<u4")
     with open(path, "wb") as f:
         f.write(hdr.tobytes())
@@ -316,7 +386,7 @@ def compare(d, ref, tol, out=sys.stdout):
             ("loss", d["loss"], ref["loss"])]
     g_got = split_params(torch.from_numpy(d["grads"]), cfg)
     g_ref = split_params(torch.from_numpy(ref["grads"]), cfg)
-    rows += [("grad." + k, g_got[k].numpy(), g_ref[k].numpy()) for k in TENSOR_NAMES]
+    rows += [("grad." + k, g_got[k].numpy(), g_ref[k].numpy()) for k in tensor_names(cfg)]
     n_fail = 0
     for name, got, want in rows:
         err, scale = rel_err(got, want)
@@ -335,9 +405,12 @@ def run_file(path, tol):
         print(f"torch_parity: {ex}", file=sys.stderr)
         return 2
     c = d["cfg"]
+    model = (f"arch=llama KV={c['KV']} F={c['F']} untied={c['untied']} theta={c['rope_theta']:g} "
+             f"eps={c['norm_eps']:g}" if is_llama(c) else
+             f"arch=gpt2 position={['learned', 'none', 'abacus'][c['position']]}")
     print(f"torch_parity: {path}: V={c['V']} Vp={c['Vp']} T={c['T']} C={c['C']} L={c['L']} "
-          f"NH={c['NH']} position={['learned', 'none', 'abacus'][c['position']]} "
-          f"B={d['B']} S={d['S']} n_params={d['n_params']} beta={d['beta']:g} tol={tol:g}")
+          f"NH={c['NH']} {model} B={d['B']} S={d['S']} n_params={d['n_params']} "
+          f"beta={d['beta']:g} tol={tol:g}")
     ref = reference(d, torch.float64)
     return 1 if compare(d, ref, tol) else 0
 
@@ -345,17 +418,21 @@ def run_file(path, tol):
 # ---------------------------------------------------------------------------------------------
 # Self-test: generate dumps with float32 torch outputs and check that the checker behaves
 
-def make_case(path, seed=1, position=POS_LEARNED):
-    """Writes a random dump whose outputs come from torch in float32; returns its config."""
+def make_case(path, seed=1, position=POS_LEARNED, llama_untied=None):
+    """Writes a random dump whose outputs come from torch in float32; returns its config.
+    llama_untied 0 or 1 makes it a LLaMA model (GQA, NH=4 KV=2, F=40) with that head."""
     cfg = {"V": 50, "Vp": 64, "T": 24, "C": 32, "L": 2, "NH": 4, "position": position,
            "digit0": 3 if position == POS_ABACUS else 0}
+    if llama_untied is not None:
+        cfg.update(arch=ARCH_LLAMA, KV=2, F=40, untied=llama_untied, rope_theta=10000.0,
+                   norm_eps=float(np.float32(1e-5)))
     n_pairs, S, beta = 3, 20, 0.1
     g = np.random.default_rng(seed)
     n = param_count(cfg)
     params = np.zeros(n, dtype=np.float32)
     pv = split_params(torch.from_numpy(params), cfg)
-    for k, t in pv.items():  # GPT-2-like init, LayerNorm/bias perturbed so they matter
-        if k.startswith("ln"):
+    for k, t in pv.items():  # GPT-2-like init, norm weights/biases perturbed so they matter
+        if k.startswith("ln") or k.endswith("norm_w"):
             base = 1.0 if k.endswith("_w") else 0.0
             t.copy_(torch.from_numpy(base + 0.1 * g.standard_normal(t.shape).astype(np.float32)))
         elif k.endswith("_b"):
@@ -423,6 +500,15 @@ def self_test():
                "position=abacus" in text)
         if rc != 0:
             print(text)
+        for untied in (0, 1):
+            llama = os.path.join(tmp, f"llama{untied}.bin")
+            make_case(llama, seed=4 + untied, llama_untied=untied)
+            rc, text = run(llama)
+            n = 13 if untied else 12
+            expect(f"llama untied={untied} float32 outputs pass",
+                   rc == 0 and f"{n} passed, 0 failed" in text and "arch=llama" in text)
+            if rc != 0:
+                print(text)
         d = read_dump(good)
         ref64 = reference(d, torch.float64)
         worst = max(rel_err(d["grads"], ref64["grads"])[0], rel_err(d["logp"], ref64["logp"])[0])
@@ -454,7 +540,8 @@ def self_test():
         expect("NaN in a valid logit fails", rc == 1 and fails == ["logits"])
 
         # Malformed files: exit 2 with a message.
-        cases = {"bad magic": b"XXXX" + raw[4:], "bad version": raw[:4] + b"\x02\0\0\0" + raw[8:],
+        cases = {"bad magic": b"XXXX" + raw[4:], "bad version": raw[:4] + b"\x01\0\0\0" + raw[8:],
+                 "bad arch": raw[:56] + b"\x07\0\0\0" + raw[60:],
                  "truncated": raw[:-3], "trailing bytes": raw + b"\0\0\0\0",
                  "short header": raw[:20], "empty": b""}
         for name, blob in cases.items():
