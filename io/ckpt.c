@@ -144,6 +144,14 @@ static int write_config(hid_t file, const CkptContents *c, int is_root, hid_t dx
         h5_attr_write_i32(g, "digit0", m->digit0);
         h5_attr_write_i32(g, "abacus_offset", m->abacus_offset);
     }
+    if (m->arch != GPT_ARCH_GPT2) {  // absent: gpt2 (files before the llama architecture)
+        h5_attr_write_str(g, "arch", gpt_arch_name(m->arch));
+        h5_attr_write_i32(g, "n_kv_head", m->KV);
+        h5_attr_write_i32(g, "ffn_hidden", m->F);
+        h5_attr_write_f32(g, "rope_theta", m->rope_theta);
+        h5_attr_write_f32(g, "norm_eps", m->norm_eps);
+        h5_attr_write_i32(g, "tie_embeddings", !m->untied);
+    }
     int rc = h5_dataset_write_str(g, "json", c->config_json, "resolved run configuration (JSON)",
                                   is_root, dxpl, e);
     h5_close(&g);
@@ -392,6 +400,24 @@ int ckpt_write_file(const char *path, const CkptContents *c, MPI_Comm comm, ErrM
 /* ---- reading ---- */
 
 
+// The architecture attributes of /config (g): absent = gpt2.
+static int read_arch_attrs(hid_t g, const char *path, GPTConfig *cfg, ErrMsg *e) {
+    char arch[16] = "gpt2";
+    if (h5_attr_exists(g, "arch") > 0 && h5_attr_read_str(g, "arch", arch, sizeof arch, e) < 0)
+        return -1;
+    if (gpt_arch_parse(arch, &cfg->arch) < 0)
+        return err_set(e, "%s: /config arch is '%s', expected gpt2 or llama", path, arch);
+    if (cfg->arch == GPT_ARCH_GPT2) return 0;
+    int32_t kv, f, tied;
+    if (h5_attr_read_i32(g, "n_kv_head", &kv, e) < 0 || h5_attr_read_i32(g, "ffn_hidden", &f, e) < 0 ||
+        h5_attr_read_f32(g, "rope_theta", &cfg->rope_theta, e) < 0 ||
+        h5_attr_read_f32(g, "norm_eps", &cfg->norm_eps, e) < 0 ||
+        h5_attr_read_i32(g, "tie_embeddings", &tied, e) < 0)
+        return -1;
+    cfg->KV = kv, cfg->F = f, cfg->untied = tied == 0;
+    return 0;
+}
+
 static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *e) {
     hid_t g = h5_group_open(f, "config", e);
     if (g < 0) return -1;
@@ -413,6 +439,7 @@ static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *
                      h5_attr_read_i32(g, "abacus_offset", &offset, e) < 0
                  ? -1
                  : 0;
+    if (rc == 0) rc = read_arch_attrs(g, path, cfg, e);
     h5_close(&g);
     if (rc < 0) return -1;
     cfg->digit0 = digit0, cfg->abacus_offset = offset;
@@ -629,10 +656,28 @@ static int check_config(hid_t f, const char *path, const GPTConfig *expect, ErrM
     return 0;
 }
 
-// Compares /config position with expect's: one message for what would else be a wpe mismatch.
-static int check_position(hid_t f, const char *path, const GPTConfig *expect, ErrMsg *e) {
+// Compares /config's architecture and position encoding with expect's: one message for what would
+// else be a shape mismatch of some tensor.
+static int check_model_kind(hid_t f, const char *path, const GPTConfig *expect, ErrMsg *e) {
     GPTConfig got;
     if (read_config_attrs(f, path, &got, e) < 0) return -1;
+    if (got.arch != expect->arch)
+        return err_set(e,
+                       "%s: the checkpoint's architecture is '%s', the config's model.arch is '%s'"
+                       "\nHINT: set model.arch to '%s' (concord inspect shows the checkpoint's model "
+                       "settings)", path, gpt_arch_name(got.arch), gpt_arch_name(expect->arch),
+                       gpt_arch_name(got.arch));
+    if (got.arch == GPT_ARCH_LLAMA &&
+        (got.KV != expect->KV || got.F != expect->F || got.rope_theta != expect->rope_theta ||
+         got.norm_eps != expect->norm_eps || got.untied != expect->untied))
+        return err_set(e,
+                       "%s: the checkpoint's llama settings (n_kv_head %d, ffn_hidden %d, rope_theta "
+                       "%g, norm_eps %g, tie_embeddings %s) differ from the config's (%d, %d, %g, %g, "
+                       "%s)\nHINT: use the checkpoint's model settings (concord inspect shows them)",
+                       path, got.KV, got.F, (double)got.rope_theta, (double)got.norm_eps,
+                       got.untied ? "false" : "true", expect->KV, expect->F,
+                       (double)expect->rope_theta, (double)expect->norm_eps,
+                       expect->untied ? "false" : "true");
     if (got.position == expect->position && got.digit0 != expect->digit0)
         return err_set(e, "%s: /config digit0 is %d, expected %d: the checkpoint's digits have "
                        "other token ids than the configured tokenizer's", path, got.digit0,
@@ -658,7 +703,7 @@ static int read_all(hid_t f, const char *path, const GPTConfig *expect, CkptCont
                   {"ref", c->ref},
                   {"prev", c->prev}};
     if (h5_check_identity(f, path, &CKPT_KIND, NULL, e) < 0) return -1;
-    if (check_position(f, path, expect, e) < 0) return -1;  // before the shapes: wpe differs
+    if (check_model_kind(f, path, expect, e) < 0) return -1;  // before the shapes
     for (int i = 0; i < 5; i++) {
         if (!parts[i].slab) continue;
         CHECKF(memcmp(&parts[i].slab->cfg, expect, sizeof *expect) == 0,

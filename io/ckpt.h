@@ -2,14 +2,16 @@
    One file holds everything that determines the rest of a run:
      /                 attrs format="concord.ckpt", format_version=1, created_by, wall_time (f64,
                        unix s), complete (u8, written last)
-     /model/<tensor>   f32, the 16 tensors of train/params.h with their shapes
+     /model/<tensor>   f32, the tensors of train/params.h's table (GPT-2 or LLaMA) with their shapes
      /optim            attrs algo="adamw", step, lr, lr_min_ratio, warmup_steps, total_steps, beta1,
                        beta2, eps, weight_decay, grad_clip; datasets /optim/m/<tensor>,
                        /optim/v/<tensor>
      /ref/<tensor>     optional reference policy
      /prev/<tensor>    optional previous-round policy
-     /config           attrs n_layer, n_head, n_embd, vocab_size, vocab_padded, max_seq_len;
-                       dataset /config/json (scalar string: the resolved config JSON)
+     /config           attrs n_layer, n_head, n_embd, vocab_size, vocab_padded, max_seq_len,
+                       position (+ digit0, abacus_offset when abacus); llama only: arch="llama",
+                       n_kv_head, ffn_hidden, rope_theta (f32), norm_eps (f32), tie_embeddings
+                       (absent arch = gpt2); dataset /config/json (the resolved config JSON)
      /tokenizer        attr charset; or a GPT-2 BPE (attr kind, datasets: io/ckpt_tokenizer.h)
      /state            attrs round, phase, step, round_step, seed; datasets rng (W, 2) u64
                        (key, counter per world rank), role (W) u8, cursors (n) i64 + attr names

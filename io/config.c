@@ -779,6 +779,18 @@ void config_model(const Config *cfg, int vocab_size, GPTConfig *out) {
            "config_model: model.position '%s'", cfg->model.position);
     out->digit0 = 0;  // abacus: set from the tokenizer by the caller (tokenizer_digit0)
     out->abacus_offset = out->position == GPT_POS_ABACUS ? cfg->model.abacus_offset : 0;
+    CHECKF(gpt_arch_parse(cfg->model.arch, &out->arch) == 0, "config_model: model.arch '%s'",
+           cfg->model.arch);
+    out->KV = out->F = out->untied = 0;
+    out->rope_theta = out->norm_eps = 0.0f;
+    if (out->arch == GPT_ARCH_LLAMA) {
+        out->KV = cfg->model.n_kv_head > 0 ? cfg->model.n_kv_head : out->NH;
+        int C = out->C;
+        out->F = cfg->model.ffn_hidden > 0 ? cfg->model.ffn_hidden : (8 * C / 3 + 63) / 64 * 64;
+        out->rope_theta = (float)cfg->model.rope_theta;
+        out->norm_eps = (float)cfg->model.norm_eps;
+        out->untied = !cfg->model.tie_embeddings;
+    }
 }
 
 void config_adamw(const Config *cfg, AdamWConfig *out) {

@@ -39,6 +39,12 @@ typedef struct {
     int vocab_pad_to;            // Vp = V rounded up to a multiple of this
     char position[CONFIG_NAME_MAX];  // "learned" (wpe) | "none" (NoPE) | "abacus" (digit positions)
     int abacus_offset;           // abacus: largest random shift of a training sequence's digit rows
+    char arch[CONFIG_NAME_MAX];  // "gpt2" | "llama"
+    int n_kv_head;               // llama: key/value heads KV (0 = n_head); divides n_head
+    int ffn_hidden;              // llama: MLP width F (0 = 8·n_embd/3 rounded up to a multiple of 64)
+    double rope_theta;           // llama: rotary base
+    double norm_eps;             // llama: RMSNorm epsilon
+    int tie_embeddings;          // llama: 1 = the LM head is wte; 0 = a separate lm_head
     char init[CONFIG_PATH_MAX];  // "" = random init from run.seed, else a checkpoint to start from
 } ConfigModel;
 
@@ -72,6 +78,8 @@ typedef struct {
     char answer_regex[CONFIG_TEXT_MAX];     // POSIX ERE extracting the answer; "" = task default
     char judge_template[CONFIG_TEXT_MAX];   // judge prompt with {prompt} and {answer}
     char prompt_template[CONFIG_TEXT_MAX];  // jsonl: text the model sees, with {prompt} once
+    char chat_template[CONFIG_NAME_MAX];    // "none" | "chatml" (bpe: prompts in ChatML turns)
+    char system_prompt[CONFIG_TEXT_MAX];    // chatml: system turn text ("" = no system turn)
     int judge_rationale;                    // llm_judge writes its own answer before Y/N
     int prompts_per_round;                  // prompts sampled each round
     int eval_prompts;                       // held-out prompts evaluated each round

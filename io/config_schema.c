@@ -130,6 +130,18 @@ const ConfigField config_fields[] = {
     K_INT("model.abacus_offset", model.abacus_offset, 0, 0, 16382, 0,
           "abacus: training shifts each sequence's digit rows by a random 0..this, so that rows "
           "past the trained number lengths are trained too (at most max_seq_len - 2)"),
+    K_ENUM("model.arch", model.arch, "gpt2", "gpt2|llama", 0,
+           "architecture: gpt2 = LayerNorm, learned positions, GELU MLP, biases; llama = RMSNorm, "
+           "rotary positions, SwiGLU MLP, grouped-query attention, no biases (SmolLM2, LLaMA)"),
+    K_INT("model.n_kv_head", model.n_kv_head, 0, 0, 256, 0,
+          "llama: key/value heads KV, a divisor of n_head (0 = n_head: plain multi-head attention)"),
+    K_INT("model.ffn_hidden", model.ffn_hidden, 0, 0, 1 << 20, 0,
+          "llama: MLP width F (Hugging Face's intermediate_size; 0 = 8*n_embd/3 rounded up to a "
+          "multiple of 64)"),
+    K_NUM("model.rope_theta", model.rope_theta, 10000, 1e-3, 1e12, 0, "llama: rotary base theta"),
+    K_NUM("model.norm_eps", model.norm_eps, 1e-5, 1e-12, 1, 0, "llama: RMSNorm epsilon"),
+    K_BOOL("model.tie_embeddings", model.tie_embeddings, 1, 0,
+           "llama: the LM head is the token embedding (false: a separate lm_head tensor)"),
     K_STR("model.init", model.init, "", NULL, 0,
           "\"\" = random init from run.seed, else a concord or llm.c checkpoint to start from"),
 
@@ -178,6 +190,13 @@ const ConfigField config_fields[] = {
     K_STR("task.prompt_template", task.prompt_template, "{prompt}", check_prompt_template, 0,
           "jsonl: the text the model sees for a prompt, {prompt} once (e.g. "
           "\"Question: {prompt}\\nAnswer:\")"),
+    K_ENUM("task.chat_template", task.chat_template, "none", "none|chatml", 0,
+           "bpe: chatml = every prompt the model answers (after task.prompt_template) and the "
+           "llm_judge prompt go in ChatML turns (<|im_start|>user\\n...<|im_end|>\\n"
+           "<|im_start|>assistant\\n) and answers end with <|im_end|>; needs both as special "
+           "tokens (SmolLM2-Instruct and other ChatML models)"),
+    K_STR("task.system_prompt", task.system_prompt, "", NULL, 0,
+          "chatml: text of a system turn before every prompt (\"\" = no system turn)"),
     K_STR("task.judge_template", task.judge_template, "{prompt}{answer}?", check_template, 0,
           "llm_judge prompt; the policy answers Y or N after it"),
     K_BOOL("task.judge_rationale", task.judge_rationale, 1, 0,
@@ -532,6 +551,13 @@ static int check_tokenizer_kind(const Config *c, const char *src, ErrMsg *e) {
     if (!jsonl && strcmp(c->task.prompt_template, "{prompt}") != 0)
         return err_set(e, "%s: task.prompt_template: applies to task.name \"jsonl\" only, "
                        "expected \"{prompt}\" with \"%s\"", src, c->task.name);
+    int chatml = strcmp(c->task.chat_template, "chatml") == 0;
+    if (chatml && !bpe)
+        return err_set(e, "%s: task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\" (its "
+                       "turns are special tokens), got \"%s\"", src, c->tokenizer.kind);
+    if (!chatml && c->task.system_prompt[0])
+        return err_set(e, "%s: task.system_prompt: applies to task.chat_template \"chatml\" only, "
+                       "expected \"\" with \"%s\"", src, c->task.chat_template);
     return 0;
 }
 
@@ -653,6 +679,29 @@ static int check_arith_room(const Config *c, const char *src, ErrMsg *e) {
     return 0;
 }
 
+// The llama-only keys, and what each architecture cannot use.
+static int check_arch(const Config *c, const char *src, ErrMsg *e) {
+    const ConfigModel *m = &c->model;
+    if (strcmp(m->arch, "llama") != 0) {
+        if (m->n_kv_head != 0 || m->ffn_hidden != 0)
+            return err_set(e, "%s: model.%s: applies to model.arch \"llama\" only, expected 0 with "
+                           "\"%s\", got %d", src, m->n_kv_head ? "n_kv_head" : "ffn_hidden", m->arch,
+                           m->n_kv_head ? m->n_kv_head : m->ffn_hidden);
+        return 0;
+    }
+    if (strcmp(m->position, "learned") != 0)
+        return err_set(e, "%s: model.position: llama encodes positions with rotary embeddings, "
+                       "expected the default \"learned\" (unused), got \"%s\"", src, m->position);
+    if (m->n_kv_head != 0 && m->n_head % m->n_kv_head != 0)
+        return err_set(e, "%s: model.n_kv_head: expected a divisor of model.n_head (%d), got %d",
+                       src, m->n_head, m->n_kv_head);
+    if ((m->n_embd / m->n_head) % 2 != 0)
+        return err_set(e, "%s: model.n_head: rotary embeddings rotate pairs of channels, so the head "
+                       "size n_embd / n_head must be even, got %d / %d = %d", src, m->n_embd,
+                       m->n_head, m->n_embd / m->n_head);
+    return 0;
+}
+
 int config_check(const Config *c, const char *src, ErrMsg *e) {
     if (!src) src = "config";
     for (int i = 0; i < config_n_fields; i++)
@@ -661,6 +710,7 @@ int config_check(const Config *c, const char *src, ErrMsg *e) {
     if (c->model.n_embd % c->model.n_head != 0)
         return err_set(e, "%s: model.n_head: expected a divisor of model.n_embd (%d), got %d", src,
                        c->model.n_embd, c->model.n_head);
+    if (check_arch(c, src, e)) return -1;
     if (c->train.inpo_tau > c->train.inpo_eta)
         return err_set(e, "%s: train.inpo_tau: expected at most train.inpo_eta (%.15g), got %.15g",
                        src, c->train.inpo_eta, c->train.inpo_tau);

@@ -296,15 +296,9 @@ static void test_write_and_latest_errors(void) {
 
 // fx_make's contents with NoPE slabs: wpe has zero elements.
 static void fx_make_nope(Fixture *fx, uint64_t seed) {
-    fx_make(fx, seed);
     GPTConfig cfg = fx_config();
     cfg.position = GPT_POS_NONE;
-    ParamSlab *s[5] = {&fx->model, &fx->optim.m, &fx->optim.v, &fx->ref, &fx->prev};
-    for (int i = 0; i < 5; i++) {
-        param_slab_free(s[i]);
-        param_slab_init(s[i], &cfg, "test.nope");
-        fx_fill(s[i], seed, i);
-    }
+    fx_make_with(fx, seed, &cfg);
 }
 
 static void edit_no_position(hid_t f) {
@@ -371,6 +365,49 @@ static void test_nope(void) {
     fx_free(&b);
 }
 
+// A LLaMA checkpoint: its tensors and settings round-trip, /config names the architecture, and a
+// config of the other architecture or other llama settings is refused with both values named.
+static void test_llama(void) {
+    sh("rm -rf " DIR "/llama && mkdir -p " DIR "/llama");
+    GPTConfig lc = fx_config_llama();
+    Fixture a, b;
+    fx_make_with(&a, 5, &lc);
+    CHECK_TRUE(a.model.ntensors == 9 && param_slab_find(&a.model, "lm_head") == 8 &&
+               param_slab_find(&a.model, "ln1_b") < 0);
+    ErrMsg e = {{0}};
+    CHECK_MSG(ckpt_write(DIR "/llama", "round_0001", &a.c, 0, MPI_COMM_SELF, &e) == 0, "%s", e.msg);
+    const char *path = DIR "/llama/ckpt/round_0001.h5";
+    fx_alloc(&b, &lc);
+    CHECK_MSG(ckpt_read(path, &lc, &b.c, MPI_COMM_SELF, &e) == 0, "%s", e.msg);
+    CHECK_EQ_I64(fx_compare(&a, &b), 0);
+    CkptInfo info;
+    CHECK_MSG(ckpt_peek(path, &info, &e) == 0, "%s", e.msg);
+    CHECK_TRUE(memcmp(&info.model_cfg, &lc, sizeof lc) == 0);
+    ckpt_info_free(&info);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
+    char arch[16] = "";
+    CHECK_TRUE(h5_attr_read_str(g, "arch", arch, sizeof arch, &e) == 0 && strcmp(arch, "llama") == 0);
+    h5_close(&g);
+    CHECK_TRUE(h5_exists(f, "model/gate_up_w") && h5_exists(f, "optim/v/lm_head") &&
+               !h5_exists(f, "model/wpe"));
+    h5_close(&f);
+    GPTConfig gpt2 = fx_config(), other = lc;
+    CHECK_TRUE(read_fx(path, &gpt2, &e) < 0);
+    CHECK_MSG(strstr(e.msg, "round_0001.h5: the checkpoint's architecture is 'llama', the config's "
+                            "model.arch is 'gpt2'") && strstr(e.msg, "HINT:"), "%s", e.msg);
+    other.KV = 4;
+    CHECK_TRUE(read_fx(path, &other, &e) < 0);
+    CHECK_MSG(strstr(e.msg, "the checkpoint's llama settings (n_kv_head 2, ffn_hidden 12, rope_theta "
+                            "10000, norm_eps 1e-05, tie_embeddings false) differ"), "%s", e.msg);
+    write_fx(DIR "/llama", "round_0002", 2, 0);  // a GPT-2 file refuses a llama config
+    CHECK_TRUE(read_fx(DIR "/llama/ckpt/round_0002.h5", &lc, &e) < 0);
+    CHECK_MSG(strstr(e.msg, "the checkpoint's architecture is 'gpt2', the config's model.arch is "
+                            "'llama'"), "%s", e.msg);
+    fx_free(&a);
+    fx_free(&b);
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     sh("rm -rf " DIR " && mkdir -p " DIR);
@@ -382,6 +419,7 @@ int main(int argc, char **argv) {
     test_bad_inputs();
     test_write_and_latest_errors();
     test_nope();
+    test_llama();
     // Nothing leaked: no HDF5 object left open, no heap block left under the modules' labels.
     CHECK_EQ_I64(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
     const char *labels[] = {"ckpt.state", "ckpt.retain", "h5util.text", "h5util.strings"};

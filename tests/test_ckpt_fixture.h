@@ -96,6 +96,24 @@ static inline void fx_make(Fixture *fx, uint64_t seed) {
     fx->c.charset = TOKENIZER_DEFAULT_CHARSET;
 }
 
+/* fx_make's contents with the slabs of another model config (same fill rule). */
+static inline void fx_make_with(Fixture *fx, uint64_t seed, const GPTConfig *cfg) {
+    fx_make(fx, seed);
+    ParamSlab *s[5] = {&fx->model, &fx->optim.m, &fx->optim.v, &fx->ref, &fx->prev};
+    for (int i = 0; i < 5; i++) {
+        param_slab_free(s[i]);
+        param_slab_init(s[i], cfg, "test.slab");
+        fx_fill(s[i], seed, i);
+    }
+}
+
+/* A small LLaMA: grouped-query attention (NH 4, KV 2), F not a multiple of C, untied head. */
+static inline GPTConfig fx_config_llama(void) {
+    GPTConfig c = {.arch = GPT_ARCH_LLAMA, .V = 22, .Vp = 24, .T = 8, .C = 8, .L = 2, .NH = 4,
+                   .KV = 2, .F = 12, .rope_theta = 10000.0f, .norm_eps = 1e-5f, .untied = 1};
+    return c;
+}
+
 static inline void fx_free(Fixture *fx) {
     param_slab_free(&fx->model);
     param_slab_free(&fx->ref);

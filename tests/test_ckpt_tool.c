@@ -1,6 +1,7 @@
 /* tests/test_ckpt_tool.c — driver for the checkpoint script tests (crash, golden, h5py), run
    with or without mpiexec (all commands are collective over MPI_COMM_WORLD):
      write RUN_DIR NAME SEED [KEEP]   write the fixture for SEED as RUN_DIR/ckpt/NAME.h5
+     write-llama RUN_DIR NAME SEED    the same with the small LLaMA model (fx_config_llama)
      verify PATH SEED                 read PATH; exit 0 if it equals the fixture for SEED bit for
    bit check PATH                       exit 0 if ckpt_read accepts PATH, 3 (message on stderr) if
    not latest RUN_DIR                   print the path LATEST names (exit 3 if none) Exit status 2
@@ -12,7 +13,8 @@
 
 static int usage(void) {
     fprintf(stderr,
-            "usage: test_ckpt_tool write RUN_DIR NAME SEED [KEEP] | verify PATH SEED | "
+            "usage: test_ckpt_tool write RUN_DIR NAME SEED [KEEP] | write-llama RUN_DIR NAME SEED "
+            "| verify PATH SEED | "
             "check PATH | latest RUN_DIR\n");
     return 2;
 }
@@ -20,9 +22,14 @@ static int usage(void) {
 static int run(int argc, char **argv, int rank) {
     ErrMsg e = {{0}};
     GPTConfig cfg = fx_config();
-    if (argc >= 5 && strcmp(argv[1], "write") == 0) {
+    int llama = argc >= 5 && strcmp(argv[1], "write-llama") == 0;
+    if (argc >= 5 && (strcmp(argv[1], "write") == 0 || llama)) {
         Fixture fx;
-        fx_make(&fx, strtoull(argv[4], NULL, 10));
+        GPTConfig lc = fx_config_llama();
+        if (llama)
+            fx_make_with(&fx, strtoull(argv[4], NULL, 10), &lc);
+        else
+            fx_make(&fx, strtoull(argv[4], NULL, 10));
         int keep = argc >= 6 ? atoi(argv[5]) : 0;
         int rc = ckpt_write(argv[2], argv[3], &fx.c, keep, MPI_COMM_WORLD, &e);
         fx_free(&fx);

@@ -424,6 +424,51 @@ static void test_position(void) {
                 "together and in order");
 }
 
+// model.arch and the llama keys: defaults, resolution into GPTConfig, and the cross-field rules.
+static void test_arch(void) {
+    GPTConfig g;
+    Config d = EXPECT_OK("{}");
+    config_model(&d, 24, &g);
+    CHECK_TRUE(g.arch == GPT_ARCH_GPT2 && g.KV == 0 && g.F == 0 && g.rope_theta == 0.0f &&
+               g.untied == 0);
+    Config l = EXPECT_OK("{\"model\": {\"arch\": \"llama\", \"n_embd\": 576, \"n_head\": 9, "
+                         "\"n_kv_head\": 3, \"rope_theta\": 100000}}");
+    config_model(&l, 49152, &g);
+    ErrMsg e;
+    CHECK_MSG(gpt_config_check(&g, &e) == 0, "%s", e.msg);
+    CHECK_TRUE(g.arch == GPT_ARCH_LLAMA && g.KV == 3 && g.F == 1536 && g.rope_theta == 100000.0f &&
+               g.norm_eps == 1e-5f && g.untied == 0);  // F: 8*576/3 = 1536 (SmolLM2's width)
+    check_round_trip(&l, "arch llama");
+    Config u = EXPECT_OK("{\"model\": {\"arch\": \"llama\", \"ffn_hidden\": 100, "
+                         "\"tie_embeddings\": false}}");
+    config_model(&u, 24, &g);
+    CHECK_TRUE(g.KV == g.NH && g.F == 100 && g.untied == 1);
+    EXPECT_FAIL("{\"model\": {\"arch\": \"llama2\"}}",
+                "x.json: model.arch: expected one of \"gpt2\", \"llama\", got \"llama2\"");
+    EXPECT_FAIL("{\"model\": {\"n_kv_head\": 2}}",
+                "x.json: model.n_kv_head: applies to model.arch \"llama\" only, expected 0 with "
+                "\"gpt2\", got 2");
+    EXPECT_FAIL("{\"model\": {\"arch\": \"llama\", \"n_kv_head\": 3}}",
+                "x.json: model.n_kv_head: expected a divisor of model.n_head (4), got 3");
+    EXPECT_FAIL("{\"model\": {\"arch\": \"llama\", \"n_embd\": 12, \"n_head\": 4}}",
+                "model.n_head: rotary embeddings rotate pairs of channels, so the head size n_embd "
+                "/ n_head must be even, got 12 / 4 = 3");
+    EXPECT_FAIL("{\"model\": {\"arch\": \"llama\", \"position\": \"none\"}}",
+                "x.json: model.position: llama encodes positions with rotary embeddings");
+    EXPECT_FAIL("{\"model\": {\"arch\": \"llama\", \"rope_theta\": 0}}", "model.rope_theta:");
+    EXPECT_FAIL("{\"model\": {\"arch\": \"llama\", \"norm_eps\": -1}}", "model.norm_eps:");
+    // the model-level check behind every entry point (imports, checkpoints)
+    GPTConfig bad = g;
+    bad.KV = 3;
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "key/value heads (3)"));
+    bad = g, bad.rope_theta = -1.0f;
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "rope_theta"));
+    bad = g, bad.arch = GPT_ARCH_GPT2;
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "apply to llama only"));
+    bad = g, bad.arch = (ModelArch)7;
+    CHECK_TRUE(gpt_config_check(&bad, &e) < 0 && strstr(e.msg, "unknown architecture 7"));
+}
+
 // task.arith.reversed / fresh_rounds and task.levels.*: values, ranges and cross-field rules.
 static void test_task_levels(void) {
     Config c = EXPECT_OK("{\"task\": {\"arith\": {\"reversed\": true, \"fresh_rounds\": true}, "
@@ -471,5 +516,6 @@ int main(void) {
     test_mutations();
     test_task_levels();
     test_position();
+    test_arch();
     return check_report();
 }
