@@ -2,13 +2,14 @@
    grouped-query attention against their naive references on odd shapes and against central
    finite differences; grouped-query attention against multi-head attention on repeated key/value
    heads; the whole model's gradient against finite differences (tied and untied head, KV < NH and
-   KV == NH); KV-cache decoding against the full forward; decoding and log-probs that do not
-   depend on batch-mates or padding. GPT-2 keeps its own tests (tests/test_gpt.c). */
+   KV == NH); KV-cache decoding against the full forward; decoding, sampling (train/generate.h)
+   and log-probs that do not depend on batch-mates or padding. GPT-2 keeps its own tests (tests/test_gpt.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "train/generate.h"
 #include "train/gpt.h"
 #include "train/logprob.h"
 #include "train/matmul.h"
@@ -547,6 +548,48 @@ static void test_rope_theta_matters(void) {
     param_slab_free(&w1), param_slab_free(&w2);
 }
 
+// Sampling through train/generate.h: each response the same bit for bit whether generated with
+// its batch-mates or alone, and its reported log-prob equal to a full-forward recomputation.
+static void test_generate(void) {
+    enum { NS = 4, PL = 5, NEW = 6 };
+    GPTConfig cfg = llama_cfg(2, 1);
+    ParamSlab w;
+    param_slab_init(&w, &cfg, "test.params");
+    gpt_init_weights(&w, 3);
+    for (size_t i = 0; i < w.n; i++) w.data[i] += 0.3f * rng_normal(&rng);  // peaky, varied outputs
+    int32_t prompts[NS][PL] = {{1, 4, 5, 0, 0}, {1, 9, 10, 4, 5}, {1, 6, 0, 0, 0}, {1, 7, 8, 9, 0}};
+    int32_t plen[NS] = {3, 5, 2, 4};
+    uint32_t pid[NS] = {1, 2, 3, 4}, sid[NS] = {0, 0, 0, 0};
+    GenParams gp = {.seed = 5, .round = 1, .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
+                    .max_new = NEW, .eos = 2};
+    int32_t resp[NS][NEW], len[NS], one[NEW], one_len;
+    double logp[NS], one_logp;
+    KVCache kv;
+    Activations a;
+    kv_init(&kv, &cfg, NS, cfg.T);
+    acts_init(&a, &cfg, NS, PL, 0);
+    generate(&resp[0][0], len, logp, &kv, &a, &w, &prompts[0][0], plen, NS, PL, pid, sid, &gp);
+    int same = 1;
+    for (int i = 0; i < NS; i++) {
+        generate(one, &one_len, &one_logp, &kv, &a, &w, prompts[i], &plen[i], 1, PL, &pid[i], &sid[i], &gp);
+        same &= one_len == len[i] && one_logp == logp[i] &&
+                memcmp(one, resp[i], (size_t)one_len * sizeof(int32_t)) == 0;
+        int32_t seq[12] = {0}, start = plen[i], n = plen[i] + len[i];
+        memcpy(seq, prompts[i], (size_t)plen[i] * 4);
+        memcpy(seq + plen[i], resp[i], (size_t)len[i] * 4);
+        Activations f;
+        acts_init(&f, &cfg, 1, n, 0);
+        double lp;
+        seq_logprob_forward(&lp, gpt_forward(&f, &w, seq, 1, n), seq, &start, &n, 1, n, cfg.V, cfg.Vp);
+        CHECK_NEAR(lp, logp[i], 1e-4 * fmax(1.0, fabs(lp)));
+        acts_free(&f);
+    }
+    CHECK_MSG(same, "llama: a sampled response depends on its batch-mates");
+    kv_free(&kv);
+    acts_free(&a);
+    param_slab_free(&w);
+}
+
 int main(void) {
     rng = rng_stream(2025, 3);
     matmul_set_threads(1);
@@ -572,5 +615,6 @@ int main(void) {
         test_kv_cache_matches_forward(KV, KV == 2);
     }
     test_rope_theta_matters();
+    test_generate();
     return check_report();
 }
