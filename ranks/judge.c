@@ -101,10 +101,10 @@ static void llm_judge_score_mode(float *out, const Share *sh, const RoundSamples
             continue;
         int32_t *row = seqs + (size_t)m * T;
         ErrMsg e;
-        int n = tokenizer_encode(&rc->tok, text, row + 1, T - 2, &e);  // room for 1+ token
+        // BOS + text, or its chat turns (task.chat_template); room for 1+ token
+        int n = tokenizer_encode_turn(&rc->tok, text, row, T - 1, &e);
         if (n < 0) continue;  // does not fit: abstain
-        row[0] = rc->tok.bos;
-        lens[m] = start[m] = 1 + n;
+        lens[m] = start[m] = n;
         idx[m++] = i;
     }
     int room = max_new < T ? max_new : T;

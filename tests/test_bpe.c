@@ -109,6 +109,27 @@ static void test_split(void) {
     CHECK_MSG(strstr(e.msg, "max_spans"), "message: %s", e.msg);
 }
 
+// Digit pre-splitting (Hugging Face's Digits before ByteLevel): digits are Unicode category N
+// (Rust's char::is_numeric), each a piece (or each run), GPT-2's pattern on the text between.
+static void test_split_digits(void) {
+    ErrMsg e;
+    CHECK_TRUE(bpe_splitter_set_digits(splitter, BPE_DIGITS_INDIVIDUAL, &e) == 0);
+    check_split("abc 12345 x9", "abc| |1|2|3|4|5| x|9");
+    check_split("3.14", "3|.|1|4");
+    check_split("a  1", "a|  |1");  // the run before a digit ends its own stretch
+    check_split("x\n\n1 y", "x|\n\n|1| y");
+    check_split("x\xc2\xb2" "3 \xd9\xa3" "4", "x|\xc2\xb2|3| |\xd9\xa3|4");  // U+00B2 No, U+0663 Nd
+    check_split("\xe2\x85\xab" "a\xc2\xbd", "\xe2\x85\xab|a|\xc2\xbd");  // U+216B Nl, U+00BD No
+    check_split("1\xff" "2", "1|\xff|2");                                  // invalid byte between
+    CHECK_TRUE(bpe_splitter_set_digits(splitter, BPE_DIGITS_RUNS, &e) == 0);
+    check_split("abc 12345 x9", "abc| |12345| x|9");
+    check_split("x\xc2\xb2" "3 y", "x|\xc2\xb2" "3| y");
+    CHECK_TRUE(bpe_splitter_set_digits(splitter, (BpeDigits)5, &e) < 0 &&
+               strstr(e.msg, "digit splitting 5"));
+    CHECK_TRUE(bpe_splitter_set_digits(splitter, BPE_DIGITS_NONE, &e) == 0);
+    check_split("abc 12345 x9", "abc| 12345| x|9");
+}
+
 // ---------------------------------------------------------------------------------------------
 // a tiny vocabulary: ids 0..255 are the bytes, then "ab", "abc", "bb", "<|endoftext|>"
 
@@ -539,6 +560,7 @@ static void test_loaders(void) {
 int main(void) {
     test_byte_map();
     test_split();
+    test_split_digits();
     test_merges();
     test_round_trip();
     test_arrays();

@@ -545,46 +545,71 @@ static int too_long(ErrMsg *e, const char *what, const char *text, int need, con
 // after the length check as before), the BPE's count for bpe.
 static int n_tokens(const Tokenizer *tok, const char *text) { return tokenizer_count(tok, text); }
 
+// The prompt turn of text (tokenizer_encode_turn: BOS + text, or the chat template's turns) at
+// ids with room for `room` ids; errors as encode_part.
+static int encode_turn(const Tokenizer *tok, const char *what, const char *text, int32_t *ids,
+                       int room, ErrMsg *e) {
+    ErrMsg inner;
+    int n = tokenizer_encode_turn(tok, text, ids, room, &inner);
+    if (n < 0) {
+        const char *msg = strncmp(inner.msg, "text: ", 6) == 0 ? inner.msg + 6 : inner.msg;
+        char q[QUOTE_MAX + 4];
+        return err_set(e, "task: %s \"%s\": %s", what, quote(q, text), msg);
+    }
+    return n;
+}
+
+// How a prompt turn is named in length messages.
+static const char *turn_name(const Tokenizer *tok) {
+    return tok->chat == TOKENIZER_CHAT_CHATML ? "ChatML turns with the prompt" : "BOS + prompt";
+}
+
 int task_encode_prompt(const Tokenizer *tok, const char *prompt, int max_new, int32_t *ids,
                        int max_len, ErrMsg *e) {
-    int n = n_tokens(tok, prompt);
-    if ((int64_t)1 + n + max_new > max_len)
-        return too_long(e, "prompt", prompt, 1 + n + max_new,
-                        "BOS + prompt + generate.max_new_tokens", max_len);
-    ids[0] = tok->bos;
-    if (encode_part(tok, "prompt", prompt, ids + 1, n, e) < 0) return -1;
-    return 1 + n;
+    int n = tokenizer_count_turn(tok, prompt);
+    if ((int64_t)n + max_new > max_len) {
+        char parts[96];
+        snprintf(parts, sizeof parts, "%s + generate.max_new_tokens", turn_name(tok));
+        return too_long(e, "prompt", prompt, n + max_new, parts, max_len);
+    }
+    return encode_turn(tok, "prompt", prompt, ids, n, e);
 }
 
 int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *response,
                          int32_t *ids, int max_len, int *resp_start, ErrMsg *e) {
-    int np = n_tokens(tok, prompt), nr = n_tokens(tok, response);
-    if ((int64_t)np + nr + 2 > max_len)
-        return too_long(e, "prompt", prompt, np + nr + 2, "BOS + prompt + response + EOS", max_len);
-    ids[0] = tok->bos;
-    if (encode_part(tok, "prompt", prompt, ids + 1, np, e) < 0) return -1;
-    if (encode_part(tok, "response", response, ids + 1 + np, nr, e) < 0) return -1;
-    ids[1 + np + nr] = tok->eos;
-    *resp_start = 1 + np;
-    return np + nr + 2;
+    int np = tokenizer_count_turn(tok, prompt), nr = n_tokens(tok, response);
+    if ((int64_t)np + nr + 1 > max_len) {
+        char parts[96];
+        snprintf(parts, sizeof parts, "%s + response + EOS", turn_name(tok));
+        return too_long(e, "prompt", prompt, np + nr + 1, parts, max_len);
+    }
+    if (encode_turn(tok, "prompt", prompt, ids, np, e) < 0) return -1;
+    if (encode_part(tok, "response", response, ids + np, nr, e) < 0) return -1;
+    ids[np + nr] = tok->eos;
+    *resp_start = np;
+    return np + nr + 1;
 }
 
 int task_rationale_tokens(const Task *t, int max_new) {
     return t->spec.judge_rationale && max_new > 1 ? max_new - 1 : 0;
 }
 
-// BOS + judge prompt into ids with `extra` more tokens of room; returns its length or -1.
+// The judge prompt's turn (BOS + judge prompt, or its chat turns) into ids with `extra` more
+// tokens of room; returns its length or -1.
 static int encode_judge(const Task *t, const Tokenizer *tok, const char *prompt, const char *answer,
                         int32_t *ids, int max_len, int extra, const char *parts, ErrMsg *e) {
     char text[2 * TASK_TEXT_MAX + TASK_TEMPLATE_MAX];
     int n = task_judge_prompt(t, prompt, answer, text, sizeof text);
     if (n < 0) return err_set(e, "task: judge prompt of \"%.*s\" is too long", QUOTE_MAX, prompt);
-    n = n_tokens(tok, text);
-    if ((int64_t)1 + n + extra > max_len)
-        return too_long(e, "judge prompt", text, 1 + n + extra, parts, max_len);
-    ids[0] = tok->bos;
-    if (encode_part(tok, "judge prompt", text, ids + 1, n, e) < 0) return -1;
-    return 1 + n;
+    n = tokenizer_count_turn(tok, text);
+    if ((int64_t)n + extra > max_len) {
+        char named[160];  // with chatml the judge prompt is a user turn like any prompt
+        int chat = tok->chat == TOKENIZER_CHAT_CHATML && strncmp(parts, "BOS + ", 6) == 0;
+        snprintf(named, sizeof named, "%s%s", chat ? "ChatML turns with the " : "",
+                 chat ? parts + 6 : parts);
+        return too_long(e, "judge prompt", text, n + extra, named, max_len);
+    }
+    return encode_turn(tok, "judge prompt", text, ids, n, e);
 }
 
 int task_encode_judge(const Task *t, const Tokenizer *tok, const char *prompt, const char *answer,

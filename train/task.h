@@ -268,12 +268,15 @@ int task_rationale_tokens(const Task *t, int max_new);
 int task_verdict_ids(const Tokenizer *tok, int32_t *yes, int32_t *no, ErrMsg *e) WARN_UNUSED_RESULT;
 /* Sequences below use tok->bos and tok->eos; lengths are in tokens after encoding (char: one per
    character; bpe: the prompt and the response are encoded separately, as generation sees them).
+   "BOS + prompt" is the prompt's turn (tokenizer_encode_turn): with tokenizer_set_chat's "chatml"
+   it is the ChatML turns around the prompt instead (no BOS) and EOS is <|im_end|>; the judge
+   prompt is wrapped the same way.
    BOS + prompt into ids (max_len = model.max_seq_len, room for max_new response tokens kept).
    Returns the length, or -1 naming the unknown character or the length that does not fit. */
 int task_encode_prompt(const Tokenizer *tok, const char *prompt, int max_new, int32_t *ids,
                        int max_len, ErrMsg *e) WARN_UNUSED_RESULT;
-/* BOS + prompt + response + EOS into ids; *resp_start = 1 + tokens of prompt. Returns the length or
-   -1 (unknown character, longer than max_len). */
+/* BOS + prompt + response + EOS into ids; *resp_start = tokens of BOS + prompt. Returns the
+   length or -1 (unknown character, longer than max_len). */
 int task_encode_answered(const Tokenizer *tok, const char *prompt, const char *response,
                          int32_t *ids, int max_len, int *resp_start, ErrMsg *e) WARN_UNUSED_RESULT;
 /* BOS + judge prompt of (prompt, answer); room for the verdict is kept (length < max_len).

@@ -23,6 +23,7 @@ static const char *describe_char(char buf[16], unsigned char c) {
 int tokenizer_init(Tokenizer *tok, const char *charset, ErrMsg *e) {
     memset(tok, 0, sizeof *tok);
     tok->kind = TOKENIZER_CHAR;
+    tok->im_start = tok->im_end = -1;
     tok->bos = TOK_BOS, tok->eos = TOK_EOS, tok->pad = TOK_PAD, tok->sep = TOK_SEP;
     for (int b = 0; b < 256; b++) tok->id_of[b] = -1;
     if (!charset || !charset[0])
@@ -60,6 +61,7 @@ int tokenizer_init(Tokenizer *tok, const char *charset, ErrMsg *e) {
 
 int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) {
     memset(tok, 0, sizeof *tok);
+    tok->im_start = tok->im_end = -1;
     for (int c = 0; c < 256; c++) tok->id_of[c] = -1;
     int32_t end = bpe_special_id(b, BPE_ENDOFTEXT);
     if (end < 0) {
@@ -71,6 +73,38 @@ int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) {
     tok->bpe = b;
     tok->bos = tok->eos = tok->pad = end;
     tok->sep = -1;
+    return 0;
+}
+
+int tokenizer_set_chat(Tokenizer *tok, const char *name, const char *system, ErrMsg *e) {
+    if (strcmp(name, "none") == 0) {
+        if (system[0])
+            return err_set(e, "task.system_prompt: applies to task.chat_template \"chatml\" only, "
+                           "expected \"\" with \"none\"");
+        return 0;
+    }
+    if (strcmp(name, "chatml") != 0)
+        return err_set(e, "task.chat_template: expected \"none\" or \"chatml\", got \"%s\"", name);
+    if (tok->kind != TOKENIZER_BPE)
+        return err_set(e, "task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\" (its turns "
+                       "are special tokens), got a character tokenizer");
+    int32_t start = bpe_special_id(tok->bpe, TOKENIZER_IM_START);
+    int32_t end = bpe_special_id(tok->bpe, TOKENIZER_IM_END);
+    if (start < 0 || end < 0)
+        return err_set(e, "task.chat_template: \"chatml\" needs the special tokens %s and %s in the "
+                       "BPE vocabulary (added_tokens marked special), and it lacks %s",
+                       TOKENIZER_IM_START, TOKENIZER_IM_END,
+                       start < 0 && end < 0 ? "both" : start < 0 ? TOKENIZER_IM_START
+                                                                 : TOKENIZER_IM_END);
+    size_t n = strlen(system);
+    if (n >= sizeof tok->system)
+        return err_set(e, "task.system_prompt: expected at most %zu bytes, got %zu",
+                       sizeof tok->system - 1, n);
+    tok->chat = TOKENIZER_CHAT_CHATML;
+    tok->im_start = start;
+    tok->im_end = end;
+    tok->eos = end;  // the answer's turn ends with <|im_end|>
+    memcpy(tok->system, system, n + 1);
     return 0;
 }
 
@@ -89,7 +123,8 @@ int tokenizer_same(const Tokenizer *a, const Tokenizer *b) {
     BpeArrays x, y;
     bpe_arrays(a->bpe, &x);
     bpe_arrays(b->bpe, &y);
-    if (x.n_tokens != y.n_tokens || x.n_merges != y.n_merges || x.n_specials != y.n_specials)
+    if (x.n_tokens != y.n_tokens || x.n_merges != y.n_merges || x.n_specials != y.n_specials ||
+        x.split_digits != y.split_digits)
         return 0;
     size_t nb = (size_t)x.token_offsets[x.n_tokens];
     return nb == (size_t)y.token_offsets[y.n_tokens] &&
@@ -146,6 +181,95 @@ int tokenizer_encode(const Tokenizer *tok, const char *text, int32_t *ids, int m
     return (int)n;
 }
 
+// ---- the prompt turn ----
+
+// One piece of a turn: a special id (text NULL) or head + tail encoded as one text.
+typedef struct {
+    int32_t id;
+    const char *head, *tail;
+} TurnPart;
+
+// The parts of text's turn (at most 9); returns their number.
+static int turn_parts(const Tokenizer *tok, const char *text, TurnPart *p) {
+    int k = 0;
+    if (tok->chat == TOKENIZER_CHAT_NONE) {
+        p[k++] = (TurnPart){.id = tok->bos};
+        p[k++] = (TurnPart){.id = -1, .head = "", .tail = text};
+        return k;
+    }
+    if (tok->system[0]) {
+        p[k++] = (TurnPart){.id = tok->im_start};
+        p[k++] = (TurnPart){.id = -1, .head = "system\n", .tail = tok->system};
+        p[k++] = (TurnPart){.id = tok->im_end};
+        p[k++] = (TurnPart){.id = -1, .head = "\n", .tail = ""};
+    }
+    p[k++] = (TurnPart){.id = tok->im_start};
+    p[k++] = (TurnPart){.id = -1, .head = "user\n", .tail = text};
+    p[k++] = (TurnPart){.id = tok->im_end};
+    p[k++] = (TurnPart){.id = -1, .head = "\n", .tail = ""};
+    p[k++] = (TurnPart){.id = tok->im_start};
+    p[k++] = (TurnPart){.id = -1, .head = "assistant\n", .tail = ""};
+    return k;
+}
+
+// bpe: every part's ids into a new array (*ids, caller xfree()s); returns their number.
+static int turn_ids_bpe(const Tokenizer *tok, const char *text, int32_t **ids) {
+    TurnPart p[10];
+    int np = turn_parts(tok, text, p);
+    size_t cap = 0;
+    for (int i = 0; i < np; i++) cap += p[i].id >= 0 ? 1 : strlen(p[i].head) + strlen(p[i].tail);
+    int32_t *out = xmalloc("tokenizer.turn", (cap ? cap : 1) * sizeof(int32_t));
+    size_t n = 0;
+    for (int i = 0; i < np; i++) {
+        if (p[i].id >= 0) {
+            out[n++] = p[i].id;
+            continue;
+        }
+        size_t nh = strlen(p[i].head), nt = strlen(p[i].tail);
+        uint8_t *joined = xmalloc("tokenizer.turn", nh + nt + 1);
+        memcpy(joined, p[i].head, nh);
+        memcpy(joined + nh, p[i].tail, nt);
+        ErrMsg inner;
+        int64_t k = bpe_encode(tok->bpe, joined, nh + nt, 0, out + n, cap - n, &inner);
+        CHECKF(k >= 0, "tokenizer: bpe_encode with room for every byte failed: %s", inner.msg);
+        xfree(joined);
+        n += (size_t)k;
+    }
+    *ids = out;
+    return (int)n;
+}
+
+int tokenizer_encode_turn(const Tokenizer *tok, const char *text, int32_t *ids, int max_ids,
+                          ErrMsg *e) {
+    if (tok->kind == TOKENIZER_CHAR) {
+        if (max_ids < 1)
+            return err_set(e, "text: %zu characters and BOS is longer than max_ids (%d)",
+                           strlen(text), max_ids < 0 ? 0 : max_ids);
+        int n = tokenizer_encode(tok, text, ids + 1, max_ids - 1, e);
+        if (n < 0) return -1;
+        ids[0] = tok->bos;
+        return n + 1;
+    }
+    int32_t *tmp;
+    int n = turn_ids_bpe(tok, text, &tmp);
+    if (n > max_ids) {
+        xfree(tmp);
+        return err_set(e, "text: %d tokens is longer than max_ids (%d)", n,
+                       max_ids < 0 ? 0 : max_ids);
+    }
+    memcpy(ids, tmp, (size_t)n * sizeof(int32_t));
+    xfree(tmp);
+    return n;
+}
+
+int tokenizer_count_turn(const Tokenizer *tok, const char *text) {
+    if (tok->kind == TOKENIZER_CHAR) return 1 + (int)strlen(text);
+    int32_t *tmp;
+    int n = turn_ids_bpe(tok, text, &tmp);
+    xfree(tmp);
+    return n;
+}
+
 static int decode_bpe(const Tokenizer *tok, const int32_t *ids, int n, char *out, int out_size) {
     int len = 0, vocab = tokenizer_vocab_size(tok);
     for (int i = 0; i < n && len < out_size - 1; i++) {
@@ -186,7 +310,6 @@ int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, int n, char *out,
 
 // bpe: the token's bytes, printable ASCII as is, others as \xNN, "..." when cut.
 static const char *token_text_bpe(const Tokenizer *tok, int32_t id, char *buf) {
-    if (id == tok->eos) return BPE_ENDOFTEXT;
     size_t nb = 0;
     const uint8_t *b = id >= 0 && id < tokenizer_vocab_size(tok) ? bpe_token_bytes(tok->bpe, id, &nb) : NULL;
     if (!b) return "<?>";

@@ -7,7 +7,17 @@
    <|endoftext|>, which serves as BOS, EOS and PAD at once (as GPT-2 itself uses it); there is no
    separator. User text never becomes a special id (encoding with allow_special 0), so a prompt
    that contains the text "<|endoftext|>" is ordinary bytes.
-   Callers use the fields bos, eos, pad (and sep, char kind only) instead of fixed ids. */
+   Callers use the fields bos, eos, pad (and sep, char kind only) instead of fixed ids.
+
+   Chat template (bpe only, tokenizer_set_chat): with "chatml" every prompt the model answers is
+   wrapped in ChatML turns, as SmolLM2-Instruct and other ChatML models were trained:
+       <|im_start|>system\n{system}<|im_end|>\n        (only with a system prompt)
+       <|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n
+   and the answer ends with <|im_end|>, which becomes eos. The template's <|im_start|> and
+   <|im_end|> are special ids; the text between them (the prompt, the system prompt) is ordinary
+   text, so a prompt holding "<|im_end|>" cannot end its turn. Each stretch between special ids
+   is encoded as one text, which gives the ids Hugging Face's tokenizer gives the rendered
+   template. No BOS precedes the turns (ChatML models start with <|im_start|>). */
 #ifndef CONCORD_TRAIN_TOKENIZER_H
 #define CONCORD_TRAIN_TOKENIZER_H
 
@@ -26,6 +36,16 @@ enum { TOK_PAD = 0, TOK_BOS = 1, TOK_EOS = 2, TOK_SEP = 3, TOK_FIRST_CHAR = 4 };
 
 typedef enum { TOKENIZER_CHAR, TOKENIZER_BPE } TokenizerKind;
 
+/* Prompt wrapping (see the file comment). */
+typedef enum { TOKENIZER_CHAT_NONE, TOKENIZER_CHAT_CHATML } TokenizerChat;
+
+/* ChatML's special tokens. */
+#define TOKENIZER_IM_START "<|im_start|>"
+#define TOKENIZER_IM_END "<|im_end|>"
+
+/* Capacity of the system prompt, NUL included. */
+#define TOKENIZER_SYSTEM_MAX 1024
+
 /* Capacity of tokenizer_token_text's buffer. */
 #define TOKENIZER_TOKEN_TEXT_MAX 64
 
@@ -39,6 +59,10 @@ typedef struct {
     int16_t id_of[256];                     // byte -> id, -1 when not in the vocabulary
     // bpe kind
     Bpe *bpe;  // owned (tokenizer_free); NULL for char. Copies of the struct share it.
+    // chat template (tokenizer_set_chat; TOKENIZER_CHAT_NONE otherwise)
+    TokenizerChat chat;
+    int32_t im_start, im_end;            // chatml: their ids (im_end is also eos); else -1
+    char system[TOKENIZER_SYSTEM_MAX];   // chatml: system prompt, "" = no system turn
 } Tokenizer;
 
 /* Builds a char tokenizer from a charset. Errors: empty, too long, duplicate or non-printable
@@ -48,6 +72,22 @@ int tokenizer_init(Tokenizer *tok, const char *charset, ErrMsg *e) WARN_UNUSED_R
 /* Builds a bpe tokenizer that takes ownership of b (freed by tokenizer_free, or here on error).
    Error: the vocabulary has no <|endoftext|> special token. */
 int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Sets the chat template: name "none" (nothing changes) or "chatml" (bpe only; the vocabulary
+   must hold <|im_start|> and <|im_end|> as special tokens; eos becomes <|im_end|>). system is the
+   system prompt ("" = none; chatml only). Errors name task.chat_template / task.system_prompt. */
+int tokenizer_set_chat(Tokenizer *tok, const char *name, const char *system,
+                       ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* The sequence a model answers a prompt after: BOS + text, or with chatml the turns of the file
+   comment around text (no BOS). Returns the number of ids (<= max_ids), or -1 as
+   tokenizer_encode (an unknown character, "longer than max_ids"). */
+int tokenizer_encode_turn(const Tokenizer *tok, const char *text, int32_t *ids, int max_ids,
+                          ErrMsg *e) WARN_UNUSED_RESULT;
+
+/* Number of ids tokenizer_encode_turn gives text (char: 1 + its length, unknown characters
+   included). */
+int tokenizer_count_turn(const Tokenizer *tok, const char *text);
 
 /* Releases the BPE of a bpe tokenizer; nothing for char. Safe on a zeroed Tokenizer. */
 void tokenizer_free(Tokenizer *tok);
@@ -82,8 +122,8 @@ int tokenizer_digit0(const Tokenizer *tok);
    bpe: every byte has one). */
 int32_t tokenizer_byte_id(const Tokenizer *tok, unsigned char c);
 
-/* Text of a single id: "<pad>", "<bos>", "<eos>", "<sep>" (char), "<|endoftext|>" (bpe), or the
-   token's text (bpe: bytes outside printable ASCII as \xNN, cut with "..." past the buffer);
+/* Text of a single id: "<pad>", "<bos>", "<eos>", "<sep>" (char), a special token's text such
+   as "<|endoftext|>" (bpe), or the token's text (bpe: bytes outside printable ASCII as \xNN, cut with "..." past the buffer);
    "<?>" if invalid. */
 const char *tokenizer_token_text(const Tokenizer *tok, int32_t id,
                                  char buf[TOKENIZER_TOKEN_TEXT_MAX]);
