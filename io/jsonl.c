@@ -345,7 +345,7 @@ static int judge_tokens(const Loader *L, const char *prompt, const char *answer)
         }
     }
     text[k] = '\0';
-    int n = tokenizer_count(L->bpe, text);
+    int n = tokenizer_count_turn(L->bpe, text) - 1;  // with a chat template: its turns, less 1
     xfree(text);
     return n;
 }
@@ -354,7 +354,9 @@ static int judge_tokens(const Loader *L, const char *prompt, const char *answer)
 static int check_length(ErrMsg *e, const Loader *L, const Rec *r) {
     int T = L->cfg->model.max_seq_len, mnt = L->cfg->generate.max_new_tokens;
     const char *unit = L->bpe ? "tokens" : "characters";
-    int np = n_tok(L, r->prompt), ns = r->second ? n_tok(L, r->second) : 0;
+    // a prompt counts as its turn less BOS (task.chat_template's turns, less 1, with bpe)
+    int np = L->bpe ? tokenizer_count_turn(L->bpe, r->prompt) - 1 : n_tok(L, r->prompt);
+    int ns = r->second ? n_tok(L, r->second) : 0;
     int nr = r->rationale ? n_tok(L, r->rationale) : 0;
     if (r->file != F_SFT) {
         if (1 + np + mnt > T)

@@ -260,6 +260,10 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
 
     if (strcmp(c->tokenizer.kind, "bpe") == 0) {
         st = bpe_tokenizer(rc, &e) != 0;
+        // the chat template first: prompt lengths are checked with it at load
+        if (!st && tokenizer_set_chat(&rc->tok, c->task.chat_template, c->task.system_prompt,
+                                      &e) != 0)
+            st = 1;
         if (!st && jsonl_task_load_bpe(&rc->task, c, &rc->tok, &e) != 0) st = 1;
     } else {
         char charset[TOKENIZER_MAX_CHARS + 1];
