@@ -1,8 +1,9 @@
 /* tests/test_text_io.c — the config keys of text tasks (tokenizer.kind/files, task.prompt_template,
-   generate.stop, and llm_judge's score-mode options: defaults, round trip through config_to_json,
-   each bad value's message) and
+   generate.stop, llm_judge's score-mode options, task.chat_template/system_prompt: defaults, round
+   trip through config_to_json, each bad value's message) and
    io/jsonl with a BPE tokenizer: the template applied to every prompt, lengths counted in BPE
-   tokens (a line that does not fit names its file, line and field). The BPE is tests/text/bpe.
+   tokens (a line that does not fit names its file, line and field; with chatml its turns count).
+   The BPE is tests/text/bpe, and tests/smol_tokenizer_fixture.h's for the chat template.
    Files are written in the test's working directory. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "check.h"
 #include "io/config.h"
 #include "io/jsonl.h"
+#include "smol_tokenizer_fixture.h"
 #include "util/alloc.h"
 
 static ErrMsg err;
@@ -117,6 +119,42 @@ static void test_judge_options(void) {
                "unknown key \"judges[0].options.mdoe\"");
 }
 
+// task.chat_template and task.system_prompt: defaults, round trip, a change is a difference that
+// resume refuses (not resumable), each misuse named.
+static void test_chat_keys(void) {
+    Config c, back;
+    CHECK_TRUE(parse(&c, "{}") == 0);
+    CHECK_TRUE(strcmp(c.task.chat_template, "none") == 0 && c.task.system_prompt[0] == '\0');
+    const char *chat =
+        "{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"x\"}, \"task\": {\"name\": \"jsonl\","
+        " \"prompts_file\": \"p.jsonl\", \"prompt_template\": \"Q: {prompt}\","
+        " \"chat_template\": \"chatml\", \"system_prompt\": \"You are terse.\"}}";
+    CHECK_MSG(parse(&c, chat) == 0, "%s", err.msg);
+    CHECK_TRUE(strcmp(c.task.chat_template, "chatml") == 0);
+    CHECK_TRUE(strcmp(c.task.system_prompt, "You are terse.") == 0);
+    char *json = config_to_json(&c);
+    CHECK_MSG(parse(&back, json) == 0, "%s", err.msg);
+    CHECK_EQ_I64(config_diff(&c, &back, 1, NULL, 0), 0);
+    xfree(json);
+    // a checkpoint written with chatml refuses a resume with another template or system prompt
+    char diff[512] = "";
+    snprintf(back.task.chat_template, sizeof back.task.chat_template, "none");
+    back.task.system_prompt[0] = '\0';
+    CHECK_EQ_I64(config_diff(&c, &back, 1, diff, sizeof diff), 2);
+    CHECK_MSG(strstr(diff, "task.chat_template") && strstr(diff, "task.system_prompt"), "%s", diff);
+    CHECK_MSG(parse(&back, chat) == 0, "%s", err.msg);
+    snprintf(back.task.system_prompt, sizeof back.task.system_prompt, "Be verbose.");
+    CHECK_EQ_I64(config_diff(&c, &back, 1, NULL, 0), 1);
+
+    EXPECT_BAD("{\"task\": {\"chat_template\": \"llama3\"}}",
+               "task.chat_template: expected one of \"none\", \"chatml\"");
+    EXPECT_BAD("{\"task\": {\"chat_template\": \"chatml\"}}",
+               "task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\"");
+    EXPECT_BAD("{\"task\": {\"system_prompt\": \"hi\"}}",
+               "task.system_prompt: applies to task.chat_template \"chatml\" only");
+    EXPECT_BAD("{\"task\": {\"system_prompt\": 3}}", "task.system_prompt: expected a string");
+}
+
 static void load_bpe(Tokenizer *tok) {
     const char *src = getenv("CONCORD_SOURCE_DIR");
     char dir[1024];
@@ -183,8 +221,42 @@ static void test_jsonl_bpe(void) {
     tokenizer_free(&tok);
 }
 
+// JSONL lengths with the chat template: a prompt counts with its ChatML turns.
+static void test_jsonl_chat(void) {
+    CHECK_TRUE(smol_write_tokenizer_json("tb_smol.json", SMOL_PRE_DIGITS("true"), NULL) == 0);
+    Bpe *b = NULL;
+    Tokenizer tok;
+    CHECKF(bpe_load(&b, "tb_smol.json", &err) == 0, "%s", err.msg);
+    CHECKF(tokenizer_init_bpe(&tok, b, &err) == 0, "%s", err.msg);
+    CHECKF(tokenizer_set_chat(&tok, "chatml", "", &err) == 0, "%s", err.msg);
+    // "use 12": 4 tokens; its turn is 20 (tests/test_smol_tokenizer.c); 20 + 6 new = 26
+    write_file("tc_prompts.jsonl", "{\"prompt\": \"use 12\", \"answer\": \"3\"}\n"
+                                   "{\"prompt\": \"use 1\", \"answer\": \"2\"}\n");
+    const char *cfg_text =
+        "{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"unused\"},"
+        " \"model\": {\"max_seq_len\": 25},"
+        " \"task\": {\"name\": \"jsonl\", \"prompts_file\": \"tc_prompts.jsonl\","
+        " \"chat_template\": \"chatml\", \"prompts_per_round\": 2, \"eval_prompts\": 0},"
+        " \"rounds\": {\"count\": 1}, \"sft\": {\"steps\": 0},"
+        " \"generate\": {\"max_new_tokens\": 6},"
+        " \"judges\": [{\"name\": \"likelihood\"}, {\"name\": \"self_consistency\"}],"
+        " \"aggregate\": {\"mode\": \"mean\"}}";
+    Config c;
+    CHECK_MSG(parse(&c, cfg_text) == 0, "%s", err.msg);
+    Task t;
+    CHECK_TRUE(jsonl_task_load_bpe(&t, &c, &tok, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "tc_prompts.jsonl:1: \"prompt\"") &&
+                  strstr(err.msg, "= 26 tokens exceed model.max_seq_len 25"), "%s", err.msg);
+    c.model.max_seq_len = 26;
+    CHECK_MSG(jsonl_task_load_bpe(&t, &c, &tok, &err) == 0, "%s", err.msg);
+    task_free(&t);
+    tokenizer_free(&tok);
+}
+
 int main(void) {
     test_config_keys();
+    test_chat_keys();
+    test_jsonl_chat();
     test_judge_options();
     test_jsonl_bpe();
     return check_report();
