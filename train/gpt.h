@@ -24,7 +24,8 @@
 
 #include "train/params.h"
 
-/* Where forward/backward time goes, accumulated over calls (seconds); reset by the caller. */
+/* Where forward/backward time goes, accumulated over calls (seconds); reset by the caller.
+   LLaMA's RMSNorm counts as PROF_LAYERNORM, SwiGLU as PROF_GELU, RoPE as PROF_ATTENTION. */
 typedef enum { PROF_MATMUL, PROF_ATTENTION, PROF_LAYERNORM, PROF_GELU, PROF_OTHER, PROF_COUNT } ProfOp;
 extern const char *const PROF_OP_NAMES[PROF_COUNT];
 
