@@ -196,7 +196,9 @@ def check_export(env, tag, cfg, src, ck):
 def test_good(env, logits=True):
     gqa = model_cfg()
     variants = [  # tag, cfg, dtype, config.json (dropped fields, extra), extra tensors, sharded
-        ("F32-tied", gqa, "F32", ((), {}), (), False),
+        # with fields SmolLM2's config.json carries that transformers ignores
+        ("F32-tied", gqa, "F32", ((), {"rope_interleaved": False, "is_llama_config": True}), (),
+         False),
         # every defaulted field absent; detected by architectures alone: KV = NH, theta 10000,
         # untied (LlamaConfig's tie_word_embeddings default), hidden_act silu
         ("F32-defaults", model_cfg(KV=4, tied=False), "F32",
