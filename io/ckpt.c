@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/ckpt_run_state.h"
 #include "io/ckpt_state.h"
 #include "io/ckpt_tokenizer.h"
 #include "io/collective.h"
@@ -29,7 +30,6 @@
 #endif
 _Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) u64 pairs");
 
-#define CKPT_MAX_WORLD (1 << 24)  // sanity bound on W when reading /state
 
 static const H5FileKind CKPT_KIND = {
     .kind = "checkpoint",
@@ -192,43 +192,6 @@ static int write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm, Ra
     return rc;
 }
 
-// Every rank holds the same state, so each computes the same checksums; the root writes.
-static int write_state(hid_t file, const CkptState *s, int is_root, hid_t dxpl, ErrMsg *e) {
-    int rc = 0;
-    hid_t g = h5_group_create(file, "state");
-    h5_attr_write_str(g, "description", "run position: round, phase, steps, RNG streams, cursors");
-    h5_attr_write_i32(g, "round", s->round);
-    h5_attr_write_str(g, "phase", s->phase);
-    h5_attr_write_i64(g, "step", s->step);
-    h5_attr_write_i64(g, "round_step", s->round_step);
-    h5_attr_write_u64(g, "seed", s->seed);
-    hsize_t W = (hsize_t)s->world_size, dims[2] = {W, 2};
-    hid_t d = h5_dataset_create(g, "rng", H5T_STD_U64LE, 2, dims,
-                                "Philox stream state (key, counter) of each world rank", "(W, 2)");
-    h5_attr_write_crc(d, h5_crc(0, s->rng, W * sizeof(Rng)));
-    if (h5_write_rows(d, H5T_STD_U64LE, 0, is_root ? W : 0, s->rng, dxpl, e) < 0) rc = -1;
-    h5_close(&d);
-    d = h5_dataset_create(g, "role", H5T_STD_U8LE, 1, &W, "role bitmask of each world rank", "(W)");
-    h5_attr_write_crc(d, h5_crc(0, s->role, W));
-    if (h5_write_rows(d, H5T_STD_U8LE, 0, is_root ? W : 0, s->role, dxpl, rc < 0 ? NULL : e) < 0)
-        rc = -1;
-    h5_close(&d);
-    hsize_t n = (hsize_t)s->n_cursors;
-    d = h5_dataset_create(g, "cursors", H5T_STD_I64LE, 1, &n,
-                          "named data cursors (next item to use); names in attribute names", "(n)");
-    if (n > 0) {
-        const char *names[CKPT_MAX_CURSORS];
-        for (int i = 0; i < s->n_cursors; i++) names[i] = s->cursor_name[i];
-        h5_attr_write_str_array(d, "names", names, s->n_cursors);
-    }
-    h5_attr_write_crc(d, h5_crc(0, s->cursor, n * sizeof(int64_t)));
-    if (h5_write_rows(d, H5T_STD_I64LE, 0, is_root ? n : 0, s->cursor, dxpl, rc < 0 ? NULL : e) < 0)
-        rc = -1;
-    h5_close(&d);
-    h5_close(&g);
-    return rc;
-}
-
 static void check_contents(const CkptContents *c) {
     CHECKF(c->model && c->state && c->config_json && c->charset, "ckpt_write: missing contents");
     CHECKF(strlen(c->charset) <= TOKENIZER_MAX_CHARS, "ckpt_write: charset longer than %d",
@@ -307,7 +270,7 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     if (c->prev)
         KEEP_FIRST(write_slab(file, "prev", c->prev, "previous-round policy: %s",
                               "previous-round policy (INPO, CREAM)", dxpl, comm, defer, FIRST_E));
-    KEEP_FIRST(write_state(file, c->state, rank == 0, dxpl, FIRST_E));
+    KEEP_FIRST(ckpt_state_write_group(file, c->state, rank == 0, dxpl, FIRST_E));
     if (defer) {  // the structure is on file: now the tensors, then reopen for complete=1
         KEEP_FIRST(h5_file_close(&file, tmp, FIRST_E));
         if (rc == 0) KEEP_FIRST(raw_write(tmp, &plan, e));
@@ -544,99 +507,6 @@ static int read_optim_attrs(hid_t f, AdamWConfig *cfg, int64_t *step, ErrMsg *e)
 }
 
 // Opens group/name and checks it is 1-D or 2-D with the given shape (cols 0 = 1-D); *rows out.
-static hid_t open_table(hid_t g, const char *path, const char *name, hsize_t cols, hsize_t *rows,
-                        ErrMsg *e) {
-    if (!h5_exists(g, name)) return err_set(e, "%s: dataset /state/%s is missing", path, name);
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0) return h5_err(e, "%s: cannot open /state/%s", path, name);
-    hsize_t dims[8];
-    int nd = h5_dataset_shape(d, dims, 8, e);
-    if (nd < 0 || nd != (cols ? 2 : 1) || (cols && dims[1] != cols)) {
-        h5_close(&d);
-        return err_set(e, "%s: /state/%s should have shape %s", path, name,
-                       cols ? "(W, 2)" : "(n)");
-    }
-    *rows = dims[0];
-    return d;
-}
-
-static int read_state_attrs(hid_t g, const char *path, CkptState *st, ErrMsg *e) {
-    int rc = h5_attr_read_i32(g, "round", &st->round, e);
-    if (rc == 0) rc = h5_attr_read_str(g, "phase", st->phase, sizeof st->phase, e);
-    if (rc == 0 && !ckpt_phase_valid(st->phase))
-        rc = err_set(e,
-                     "%s: /state phase '%s' is not one of sft, generate, judge, aggregate, train, "
-                     "eval, done",
-                     path, st->phase);
-    if (rc == 0) rc = h5_attr_read_i64(g, "step", &st->step, e);
-    if (rc == 0) rc = h5_attr_read_i64(g, "round_step", &st->round_step, e);
-    if (rc == 0) rc = h5_attr_read_u64(g, "seed", &st->seed, e);
-    return rc;
-}
-
-static int read_cursors(hid_t g, const char *path, CkptState *st, hid_t dxpl, ErrMsg *e) {
-    hsize_t n = 0;
-    hid_t d = open_table(g, path, "cursors", 0, &n, e);
-    if (d < 0) return -1;
-    int rc = 0;
-    if (n > CKPT_MAX_CURSORS)
-        rc = err_set(e, "%s: /state/cursors has %llu entries, at most %d are supported", path,
-                     (unsigned long long)n, CKPT_MAX_CURSORS);
-    if (rc == 0 && n > 0) {
-        int got = 0;
-        rc = h5_attr_read_str_array(d, "names", &st->cursor_name[0][0], CKPT_CURSOR_NAME_MAX,
-                                    CKPT_MAX_CURSORS, &got, e);
-        if (rc == 0 && (hsize_t)got != n)
-            rc = err_set(e, "%s: /state/cursors has %llu entries but %d names", path,
-                         (unsigned long long)n, got);
-    }
-    if (rc == 0) rc = h5_read_rows(d, H5T_STD_I64LE, 0, n, st->cursor, dxpl, e);
-    if (rc == 0)
-        rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st->cursor, n * sizeof(int64_t)),
-                           e);
-    if (rc == 0) st->n_cursors = (int)n;
-    h5_close(&d);
-    return rc;
-}
-
-// Reads /state into s (replacing its contents) only when everything reads cleanly.
-static int read_state(hid_t f, const char *path, CkptState *s, hid_t dxpl, ErrMsg *e) {
-    hid_t g = h5_group_open(f, "state", e);
-    if (g < 0) return -1;
-    CkptState st;
-    memset(&st, 0, sizeof st);
-    hsize_t W = 0, W2 = 0;
-    int rc = 0;
-    hid_t d = open_table(g, path, "rng", 2, &W, e);
-    if (d < 0) rc = -1;
-    if (rc == 0 && (W < 1 || W > CKPT_MAX_WORLD))
-        rc = err_set(e, "%s: /state/rng has %llu rows, expected 1..%d", path, (unsigned long long)W,
-                     CKPT_MAX_WORLD);
-    if (rc == 0) {
-        ckpt_state_init(&st, (int)W);
-        rc = h5_read_rows(d, H5T_STD_U64LE, 0, W, st.rng, dxpl, e);
-    }
-    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st.rng, W * sizeof(Rng)), e);
-    h5_close(&d);
-    if (rc == 0) rc = read_state_attrs(g, path, &st, e);
-    if (rc == 0 && (d = open_table(g, path, "role", 0, &W2, e)) < 0) rc = -1;
-    if (rc == 0 && W2 != W)
-        rc = err_set(e, "%s: /state/role has %llu entries but /state/rng has %llu rows", path,
-                     (unsigned long long)W2, (unsigned long long)W);
-    if (rc == 0) rc = h5_read_rows(d, H5T_STD_U8LE, 0, W, st.role, dxpl, e);
-    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st.role, W), e);
-    h5_close(&d);
-    if (rc == 0) rc = read_cursors(g, path, &st, dxpl, e);
-    h5_close(&g);
-    if (rc < 0) {
-        ckpt_state_free(&st);
-        return -1;
-    }
-    ckpt_state_free(s);
-    *s = st;
-    return 0;
-}
-
 // Compares /config with expect (fields that tensor shapes do not show: V, NH).
 static int check_config(hid_t f, const char *path, const GPTConfig *expect, ErrMsg *e) {
     GPTConfig got;
@@ -720,7 +590,7 @@ static int read_all(hid_t f, const char *path, const GPTConfig *expect, CkptCont
     for (int i = 0; i < 5; i++)
         if (parts[i].slab && read_slab(f, path, parts[i].group, parts[i].slab, dxpl, e) < 0)
             return -1;
-    if (c->state && read_state(f, path, c->state, dxpl, e) < 0) return -1;
+    if (c->state && ckpt_state_read_group(f, path, c->state, dxpl, e) < 0) return -1;
     return 0;
 }
 
@@ -770,7 +640,7 @@ static int peek_file(hid_t f, const char *path, CkptInfo *info, ErrMsg *e) {
     h5_close(&g);
     if (rc < 0) return -1;
     if (h5_dataset_read_str(f, "config/json", &info->config_json, H5P_DEFAULT, e) < 0) return -1;
-    return read_state(f, path, &info->state, H5P_DEFAULT, e);
+    return ckpt_state_read_group(f, path, &info->state, H5P_DEFAULT, e);
 }
 
 int ckpt_peek(const char *path, CkptInfo *info, ErrMsg *e) {

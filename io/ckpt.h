@@ -14,7 +14,8 @@
                        (absent arch = gpt2); dataset /config/json (the resolved config JSON)
      /tokenizer        attr charset; or a GPT-2 BPE (attr kind, datasets: io/ckpt_tokenizer.h)
      /state            attrs round, phase, step, round_step, seed; datasets rng (W, 2) u64
-                       (key, counter per world rank), role (W) u8, cursors (n) i64 + attr names
+                       (key, counter per world rank), role (W) u8, cursors (n) i64 + attr names;
+                       in mid-phase checkpoints also totals (n) f64 + attr names
    Every dataset carries `description` and `dims` attributes, and crc32 (u32, zlib CRC-32 of its
    raw bytes; the root attribute checksums says so; io/h5util.h), checked whenever it is read.
    A write that fails (a full disk: checked for before writing, and every write, flush and close
@@ -48,6 +49,7 @@
 #define CKPT_NAME_MAX 64         // longest checkpoint name, e.g. "round_0003-step_00000120.h5"
 #define CKPT_PHASE_MAX 16        // longest phase name + NUL
 #define CKPT_MAX_CURSORS 16      // named data cursors per checkpoint
+#define CKPT_MAX_TOTALS 16       // named phase totals per checkpoint
 #define CKPT_CURSOR_NAME_MAX 32  // longest cursor name + NUL
 #define CKPT_CREATED_BY_MAX 256  // longest created_by string + NUL
 
@@ -64,6 +66,11 @@ typedef struct {
     int n_cursors;               // named data cursors in use
     char cursor_name[CKPT_MAX_CURSORS][CKPT_CURSOR_NAME_MAX];  // e.g. "sft_example"
     int64_t cursor[CKPT_MAX_CURSORS];                          // value of each cursor
+    // Running totals of the phase in progress (mid-phase checkpoints only; none at a round
+    // boundary): what the phase's metrics line sums, so a resumed phase reports all its steps.
+    int n_totals;
+    char total_name[CKPT_MAX_TOTALS][CKPT_CURSOR_NAME_MAX];  // e.g. "loss"
+    double total[CKPT_MAX_TOTALS];                          // value of each total
 } CkptState;
 
 /* What ckpt_write stores and ckpt_read fills. Pointers are borrowed from the caller. */
@@ -102,6 +109,10 @@ void ckpt_state_free(CkptState *s);
 void ckpt_state_set_cursor(CkptState *s, const char *name, int64_t value);
 /* Value of cursor name, or dflt when the state has no such cursor. */
 int64_t ckpt_state_cursor(const CkptState *s, const char *name, int64_t dflt);
+/* The same for the phase totals (ckpt_state_clear_totals drops them all). */
+void ckpt_state_set_total(CkptState *s, const char *name, double value);
+double ckpt_state_total(const CkptState *s, const char *name, double dflt);
+void ckpt_state_clear_totals(CkptState *s);
 /* 1 if phase is one of the phase names above. */
 int ckpt_phase_valid(const char *phase);
 

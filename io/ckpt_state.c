@@ -53,6 +53,27 @@ int64_t ckpt_state_cursor(const CkptState *s, const char *name, int64_t dflt) {
     return dflt;
 }
 
+void ckpt_state_set_total(CkptState *s, const char *name, double value) {
+    CHECKF(name[0] && strlen(name) < CKPT_CURSOR_NAME_MAX, "bad total name '%s'", name);
+    for (int i = 0; i < s->n_totals; i++) {
+        if (strcmp(s->total_name[i], name) == 0) {
+            s->total[i] = value;
+            return;
+        }
+    }
+    CHECKF(s->n_totals < CKPT_MAX_TOTALS, "too many checkpoint totals (max %d)", CKPT_MAX_TOTALS);
+    snprintf(s->total_name[s->n_totals], CKPT_CURSOR_NAME_MAX, "%s", name);
+    s->total[s->n_totals++] = value;
+}
+
+double ckpt_state_total(const CkptState *s, const char *name, double dflt) {
+    for (int i = 0; i < s->n_totals; i++)
+        if (strcmp(s->total_name[i], name) == 0) return s->total[i];
+    return dflt;
+}
+
+void ckpt_state_clear_totals(CkptState *s) { s->n_totals = 0; }
+
 int ckpt_phase_valid(const char *phase) {
     for (size_t i = 0; i < sizeof PHASES / sizeof PHASES[0]; i++)
         if (strcmp(phase, PHASES[i]) == 0) return 1;

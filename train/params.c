@@ -35,6 +35,9 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
             return err_set(e, "model: key/value heads (%d) must be >= 1 and divide the heads NH (%d)",
                            c->KV, c->NH);
         if (c->F < 1) return err_set(e, "model: MLP width F must be >= 1, got %d", c->F);
+        if ((c->C / c->NH) % 2 != 0)
+            return err_set(e, "model: rotary embeddings rotate pairs of channels, so the head size "
+                              "C/NH must be even, got %d/%d = %d", c->C, c->NH, c->C / c->NH);
         if (!(c->rope_theta > 0.0f) || !isfinite(c->rope_theta))
             return err_set(e, "model: rope_theta must be a finite number > 0, got %g", (double)c->rope_theta);
         if (!(c->norm_eps > 0.0f) || !isfinite(c->norm_eps))
