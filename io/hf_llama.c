@@ -594,8 +594,13 @@ static int write_text(const char *path, const char *text, ErrMsg *e) {
     return rc;
 }
 
-// The shortest decimal text that reads back as exactly v (so 1e-05, not 9.99999975e-06).
+// The shortest decimal text that reads back as exactly v (so 1e-05, not 9.99999975e-06), whole
+// numbers as Python writes floats (100000.0, not 1e+05).
 static void float_text(char *buf, size_t size, float v) {
+    if (v == floorf(v) && fabsf(v) < 1e15f) {
+        snprintf(buf, size, "%.1f", (double)v);
+        return;
+    }
     for (int digits = 1; digits <= 9; digits++) {
         snprintf(buf, size, "%.*g", digits, (double)v);
         if ((float)strtod(buf, NULL) == v) return;
