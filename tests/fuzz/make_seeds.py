@@ -14,8 +14,9 @@ __metadata__, written by the format's definition (io/safetensors.h), and near mi
 overlap, a header length beyond the file.
 
 bpe: tokenizer files over GPT-2's 256 byte tokens plus a few merges, in the three forms the
-loaders read (tokenizer.json; vocab.json + merges.txt; encoder.json + vocab.bpe), each followed
-by a text to encode; fuzz_bpe.c describes the layout.
+loaders read (tokenizer.json, also in SmolLM2's shape with digits split and ChatML specials;
+vocab.json + merges.txt; encoder.json + vocab.bpe), each followed by a text to encode; fuzz_bpe.c
+describes the layout.
 """
 import json
 import math
@@ -128,8 +129,22 @@ def write_bpe(out):
         "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True},
         "added_tokens": [{"id": vocab["<|endoftext|>"], "content": "<|endoftext|>",
                           "special": True}]}).encode()
+    # SmolLM2's shape: digits split one by one before ByteLevel, ChatML special tokens
+    chat_vocab = dict(vocab)
+    for name in ["<|im_start|>", "<|im_end|>"]:
+        chat_vocab[name] = len(chat_vocab)
+    smol_json = json.dumps({
+        "model": {"type": "BPE", "vocab": chat_vocab, "merges": ["%s %s" % p for p in merges]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": True},
+            {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}]},
+        "added_tokens": [{"id": chat_vocab[t], "content": t, "special": True}
+                         for t in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]]}).encode()
+    chat_text = "<|im_start|>user\nhello 123 \u00b2\u0663<|im_end|>\n\xff42".encode(
+        "utf-8", "surrogateescape")
     seeds = {
         "tokenizer_json.bin": bytes([0]) + tok_json + sep + sep + text,
+        "tokenizer_json_digits.bin": bytes([0 | 4]) + smol_json + sep + sep + chat_text,
         "hf_vocab_merges.bin": bytes([1]) + vocab_json + sep + merges_txt + sep + text,
         "openai_encoder_vocab.bin": bytes([2 | 4]) + vocab_json + sep + merges_txt + sep + text,
         "no_merges.bin": bytes([1]) + vocab_json + sep + b"#version: 0.2\n" + sep + text,
