@@ -169,6 +169,8 @@ static int load_score_template(RunCtx *rc, ErrMsg *e) {
     int32_t *ids = xmalloc("judge.template", (n + 1) * sizeof(int32_t));
     int st = judge_fill_score_template(text, "", "", bare, (int)n + 1);
     int k = st < 0 ? -1 : tokenizer_encode(&rc->tok, bare, ids, (int)n + 1, &inner);
+    // with a chat template the judge prompt is a chat turn: count the turn less the BOS it replaces
+    if (k >= 0 && rc->tok.chat != TOKENIZER_CHAT_NONE) k = tokenizer_count_turn(&rc->tok, bare) - 1;
     xfree(bare), xfree(ids);
     const char *name = path[0] ? path : "the built-in rubric";
     if (k < 0) {
