@@ -577,6 +577,10 @@ int hf_gpt2_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMsg
     GPTConfig cfg = info.model_cfg;
     ckpt_info_free(&info);
     if (cfg_out) *cfg_out = cfg;
+    if (cfg.arch != GPT_ARCH_GPT2)
+        return err_set(e, "%s: the checkpoint holds a %s model, not GPT-2: export it with "
+                          "concord export-hf, which picks the architecture's exporter",
+                       ckpt, gpt_arch_name(cfg.arch));
     if (cfg.position != GPT_POS_LEARNED)
         return err_set(e, "%s: model.position is \"%s\": Hugging Face's GPT-2 always adds "
                        "learned position embeddings (wpe) by sequence position, so this model "

@@ -59,14 +59,14 @@ static int step_end(RunCtx *rc, int local_bad, double fb_seconds, TrainResult *t
     int bad = most[0] != 0.0;
     float norm = adamw_grad_norm(&rc->grads);  // identical on every learner
     if (bad || !isfinite(norm)) {
-        tr->skipped++;
-        log_root("step skipped: non-finite %s (%lld skipped so far)", bad ? "loss" : "gradient",
-                 (long long)tr->skipped);
+        rc->totals.skipped++;
+        log_root("step skipped: non-finite %s (%.0f skipped so far)", bad ? "loss" : "gradient",
+                 rc->totals.skipped);
         return 0;
     }
     adamw_step(&rc->opt, &rc->policy, &rc->grads);
     rc->state.step++;
-    tr->steps++;
+    rc->totals.steps++;
     return 1;
 }
 
@@ -77,16 +77,45 @@ static int step_finish(RunCtx *rc, int local_bad, double fb_seconds, double *v, 
                        TrainResult *tr) {
     int applied = step_end(rc, local_bad, fb_seconds, tr);
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
-    if (tr->skipped > rc->cfg.train.max_nan_skips) tr->failed = 1;
+    if (rc->totals.skipped > rc->cfg.train.max_nan_skips) tr->failed = 1;
     return applied;
 }
 
+// ---- the phase's running totals ----------------------------------------------------------------
+
+// Names of PhaseTotals' fields in /state/totals, in field order.
+static const char *const TOTAL_NAMES[] = {
+    "steps",    "skipped",  "loss",         "margin",       "accuracy",   "reward_c",
+    "reward_r", "logratio", "pairs",        "scir_penalty", "scir_dropped", "scir_pairs",
+    "validation_acc", "validation_judge_acc"};
+#define N_TOTALS ((int)(sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0]))
+_Static_assert(sizeof(PhaseTotals) == sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0] * sizeof(double),
+               "TOTAL_NAMES must name every PhaseTotals field");
+_Static_assert(sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0] <= CKPT_MAX_TOTALS, "totals fit /state");
+
+// Starts the totals of a phase at step rc->state.round_step: zero at its first step, else (a
+// resume) the ones its checkpoint saved.
+static void learner_totals_begin(RunCtx *rc) {
+    double *v = (double *)&rc->totals;
+    int resumed = rc->state.round_step > 0;
+    if (resumed && rc->state.n_totals == 0)
+        log_root("the checkpoint has no phase totals (written by an older concord): this phase's "
+                 "metrics count its steps after the resume only");
+    for (int i = 0; i < N_TOTALS; i++) {
+        double fresh = strncmp(TOTAL_NAMES[i], "validation", 10) == 0 ? NAN : 0.0;
+        v[i] = resumed ? ckpt_state_total(&rc->state, TOTAL_NAMES[i], fresh) : fresh;
+    }
+    ckpt_state_clear_totals(&rc->state);
+}
+
 // The end of a phase's step loop at step cursor s (of the phase; the resume point).
-void learner_phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr) {
+static void learner_phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr) {
     if (tr->stop == STOP_NONE && !tr->failed) progress_end(prog);
     rc->state.round_step = s;
     tr->cursor = s;
     tr->seconds = timer_now() - t0;
+    tr->steps = (int64_t)rc->totals.steps;
+    tr->skipped = (int64_t)rc->totals.skipped;
 }
 
 void learner_reset_optimizer(RunCtx *rc, const AdamWConfig *oc) {
@@ -94,12 +123,17 @@ void learner_reset_optimizer(RunCtx *rc, const AdamWConfig *oc) {
     adamw_init(&rc->opt, oc, &rc->model);
 }
 
+// A checkpoint inside a training phase at step cursor, with the phase's totals so far.
 static void mid_checkpoint(RunCtx *rc, Phase phase, int64_t cursor) {
     char name[CKPT_NAME_MAX];
     rc->phase = phase;
     rc->state.round_step = cursor;
     ckpt_name_step(name, sizeof name, rc->state.round, cursor);
+    const double *v = (const double *)&rc->totals;
+    if (cursor > 0 && (phase == PHASE_SFT || phase == PHASE_TRAIN))
+        for (int i = 0; i < N_TOTALS; i++) ckpt_state_set_total(&rc->state, TOTAL_NAMES[i], v[i]);
     run_checkpoint(rc, name, 1);
+    ckpt_state_clear_totals(&rc->state);
 }
 
 void learner_checkpoint_position(RunCtx *rc) {
@@ -107,7 +141,7 @@ void learner_checkpoint_position(RunCtx *rc) {
 }
 
 // Stop poll + periodic checkpoint at a step boundary; returns the stop reason (after saving).
-StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
+static StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
     StopReason st = stop_poll(rc->comms.learn);
     int every = rc->cfg.checkpoint.every;
     if (st != STOP_NONE || (every > 0 && cursor > 0 && cursor < total && cursor % every == 0))
@@ -118,15 +152,16 @@ StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t tot
 static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj);
 
 // SFT's early stop: 1 when the validation numbers reach every configured target.
-static int sft_targets_reached(RunCtx *rc, int64_t step, TrainResult *tr) {
+static int sft_targets_reached(RunCtx *rc, int64_t step) {
     const Config *c = &rc->cfg;
     double want_acc = c->sft.stop_at_accuracy, want_judge = c->sft.stop_at_judge_accuracy;
     // the same decision on every learner: the accuracies come from summed counts
     EvalSummary v = eval_split(rc, TASK_SPLIT_VALID, want_judge > 0, 0);
-    tr->validation_acc = v.greedy_acc;
-    tr->validation_judge_acc = want_judge > 0 ? v.judge_acc : NAN;
+    rc->totals.validation_acc = v.greedy_acc;
+    rc->totals.validation_judge_acc = want_judge > 0 ? v.judge_acc : NAN;
     log_root("sft step %lld: validation greedy accuracy %.3f (stop at %.3f), judge %.3f (stop at "
-             "%.3f)", (long long)step, v.greedy_acc, want_acc, tr->validation_judge_acc, want_judge);
+             "%.3f)", (long long)step, v.greedy_acc, want_acc, rc->totals.validation_judge_acc,
+             want_judge);
     return v.greedy_acc >= want_acc && (want_judge <= 0 || v.judge_acc >= want_judge);
 }
 
@@ -180,8 +215,9 @@ void sft_batch_free(SftBatch *b) {
 }
 
 // Encodes this learner's examples of step s (global examples s*B + lo ..) into (nb, S) rows;
-// returns S, the longest. sft_batch_unpack restores the (nb, T) stride afterwards.
-static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s) {
+// returns S, the longest. (Each row is encoded afresh at the (nb, T) stride, then packed.)
+static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s, void *unused) {
+    (void)unused;
     int S = 1, T = b->T;
     for (int i = 0; i < b->nb; i++) {
         int64_t g = s * b->B + b->lo + i, epoch = g / b->N;
@@ -202,16 +238,10 @@ static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s) {
     return S;
 }
 
-static void sft_batch_unpack(SftBatch *b, int S) {
-    for (int i = b->nb - 1; i >= 0; i--)  // back to the (nb, T) stride, last row first
-        memmove(b->tokens + (size_t)i * b->T, b->tokens + (size_t)i * S,
-                (size_t)S * sizeof(int32_t));
-}
-
 // One likelihood step on b's rows (packed to width S), the loss normalised by all learners'
 // response tokens: forward/backward, the gradient all-reduce and AdamW (step_finish). Returns the
 // step's sums over the learners; *applied says whether the step was taken.
-SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied) {
+static SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied) {
     SftSums v = {.tokens = sft_response_tokens(b->start, b->len, b->weight, b->nb)};
     double global_tokens = v.tokens;
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
@@ -239,39 +269,43 @@ static int sft_early_stops(RunCtx *rc) {
     return 0;
 }
 
+void learner_likelihood_loop(RunCtx *rc, Phase phase, SftBatch *b, int64_t total,
+                             BatchGatherFn gather, void *ctx, TrainResult *tr) {
+    int stops = phase == PHASE_SFT && sft_early_stops(rc);
+    Progress prog;
+    progress_start(&prog, phase == PHASE_SFT ? "sft step" : "train step", total);
+    double t0 = timer_now(), tokens = 0.0;  // all learners' tokens since this call began
+    int64_t s = rc->state.round_step;
+    learner_totals_begin(rc);
+    for (; s < total; s++) {
+        tr->stop = learner_boundary(rc, phase, s, total);
+        if (tr->stop != STOP_NONE) break;
+        if (stops && s > 0 && s % rc->cfg.sft.check_every == 0 && sft_targets_reached(rc, s)) break;
+        fault_point(phase == PHASE_SFT ? "sft.step" : "train.step");
+        int S = gather(b, rc, s, ctx), applied;
+        SftSums v = learner_sft_step(rc, b, S, tr, &applied);
+        if (applied) rc->totals.loss += v.nll / v.tokens;
+        tokens += v.tokens;
+        if (tr->failed) break;
+        progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
+    }
+    learner_phase_end(rc, &prog, s, t0, tr);
+    tr->loss = rc->totals.steps > 0 ? rc->totals.loss / rc->totals.steps : NAN;
+    tr->tokens_per_s = tokens / (tr->seconds > 0 ? tr->seconds : 1);
+    tr->validation_acc = rc->totals.validation_acc;
+    tr->validation_judge_acc = rc->totals.validation_judge_acc;
+}
+
 TrainResult learner_sft(RunCtx *rc) {
-    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN, .validation_acc = NAN,
-                      .validation_judge_acc = NAN};
-    const Config *c = &rc->cfg;
-    int stops = sft_early_stops(rc);
-    int64_t steps = c->sft.steps;
+    TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN};
     if (rc->state.round_step == 0) {
         AdamWConfig oc;
-        config_adamw_sft(c, &oc);
+        config_adamw_sft(&rc->cfg, &oc);
         learner_reset_optimizer(rc, &oc);
     }
     SftBatch b;
     sft_batch_init(&b, rc);
-    Progress prog;
-    progress_start(&prog, "sft step", steps);
-    double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
-    int64_t s = rc->state.round_step;
-    for (; s < steps; s++) {
-        tr.stop = learner_boundary(rc, PHASE_SFT, s, steps);
-        if (tr.stop != STOP_NONE) break;
-        if (stops && s > 0 && s % c->sft.check_every == 0 && sft_targets_reached(rc, s, &tr)) break;
-        fault_point("sft.step");
-        int S = sft_batch_gather(&b, rc, s), applied;
-        SftSums v = learner_sft_step(rc, &b, S, &tr, &applied);
-        sft_batch_unpack(&b, S);
-        if (applied) loss_sum += v.nll / v.tokens;
-        tokens += v.tokens;
-        if (tr.failed) break;
-        progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
-    }
-    learner_phase_end(rc, &prog, s, t0, &tr);
-    tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
-    tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
+    learner_likelihood_loop(rc, PHASE_SFT, &b, rc->cfg.sft.steps, sft_batch_gather, NULL, &tr);
     sft_batch_free(&b);
     return tr;
 }
@@ -550,8 +584,9 @@ typedef struct {
     double loss, margin, accuracy, reward_c, reward_r, logratio;  // each x pairs
     double pairs;   // pairs trained
     double tokens;  // policy tokens processed
+    double scir_penalty, scir_dropped, scir_pairs;  // SCIR: L_con x pairs, pairs dropped, pairs
 } PrefSums;
-_Static_assert(sizeof(PrefSums) == 8 * sizeof(double), "PrefSums is summed as an array of doubles");
+_Static_assert(sizeof(PrefSums) == 11 * sizeof(double), "PrefSums is summed as an array of doubles");
 
 static PrefSums pref_sums_of(const LossMetrics *lm, int64_t n, double tokens) {
     return (PrefSums){.loss = lm->loss * n, .margin = lm->margin * n,
@@ -560,30 +595,24 @@ static PrefSums pref_sums_of(const LossMetrics *lm, int64_t n, double tokens) {
                       .pairs = (double)n, .tokens = tokens};
 }
 
-// A skipped step's metrics do not count, its tokens do (they were processed).
-static void pref_sums_add(PrefSums *acc, const PrefSums *v, int applied) {
+// Adds a step's sums to the phase's totals: a skipped step's metrics do not count; SCIR's count
+// every pair-step it scored.
+static void pref_totals_add(PhaseTotals *t, const PrefSums *v, int applied) {
     if (applied) {
-        acc->loss += v->loss, acc->margin += v->margin, acc->accuracy += v->accuracy;
-        acc->reward_c += v->reward_c, acc->reward_r += v->reward_r;
-        acc->logratio += v->logratio, acc->pairs += v->pairs;
+        t->loss += v->loss, t->margin += v->margin, t->accuracy += v->accuracy;
+        t->reward_c += v->reward_c, t->reward_r += v->reward_r;
+        t->logratio += v->logratio, t->pairs += v->pairs;
     }
-    acc->tokens += v->tokens;
+    t->scir_penalty += v->scir_penalty, t->scir_dropped += v->scir_dropped;
+    t->scir_pairs += v->scir_pairs;
 }
-
-// SCIR's sums of a round on one learner (summed over the learners at the end).
-typedef struct {
-    double penalty;  // L_con x pairs
-    double dropped;  // pairs outside the consistent set
-    double pairs;
-} ScirSums;
-_Static_assert(sizeof(ScirSums) == 3 * sizeof(double), "ScirSums is summed as an array of doubles");
 
 // This learner's forward and backward of one step into rc->grads (the all-reduce is armed by
 // step_begin). SCIR needs two backward passes, so its all-reduce starts after both (no overlap).
 // Returns prefstep_train's count of bad pairs.
 static int pref_forward_backward(RunCtx *rc, const PairSet *ps, const LossParams *lp,
                                  PairBuffers *b, PairBatch *pb, const int32_t *order, PairSlice sl,
-                                 LossMetrics *lm, ScirSums *scir) {
+                                 LossMetrics *lm, PrefSums *scir) {
     int on = lp->scir_weight > 0, bad = 0;
     if (on) {
         rc->train_acts.grad_ready = NULL;
@@ -595,8 +624,8 @@ static int pref_forward_backward(RunCtx *rc, const PairSet *ps, const LossParams
                              (double)sl.n_local / (double)sl.n_global, NULL, lm);
     if (on && sl.n_local > 0) {
         scir_backward(rc, sl.n_local, b->judge_len, b->scir_du);
-        scir->penalty += pb->scir_mean * sl.n_local, scir->dropped += pb->scir_dropped;
-        scir->pairs += sl.n_local;
+        scir->scir_penalty = pb->scir_mean * sl.n_local, scir->scir_dropped = pb->scir_dropped;
+        scir->scir_pairs = (double)sl.n_local;
     }
     return bad;
 }
@@ -638,11 +667,11 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
     int32_t *order = xmalloc("pairs.order", (size_t)ps.n * sizeof(int32_t));  // (n) pair indices
     PairBuffers b;
     pair_buffers_init(&b, rc->train_batch / 2, ps.S, rc->model.T, scir);
-    PrefSums sums = {0};
-    ScirSums scir_sums = {0};
     Progress prog;
     progress_start(&prog, "train step", total);
     int64_t s = rc->state.round_step, epoch_of_order = -1;
+    double tokens_here = 0.0;  // all learners' tokens since this call began (throughput)
+    learner_totals_begin(rc);
     for (; s < total; s++) {
         tr.stop = learner_boundary(rc, PHASE_TRAIN, s, total);
         if (tr.stop != STOP_NONE) break;
@@ -653,30 +682,31 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
         double tokens;
         PairBatch pb = pair_gather(&b, &ps, order, sl, need_prev, scir, &tokens);
         LossMetrics lm = {0};
+        PrefSums scir_step = {0};
         step_begin(rc);
         double tb = timer_now();
-        int bad = pref_forward_backward(rc, &ps, &lp, &b, &pb, order, sl, &lm, &scir_sums);
+        int bad = pref_forward_backward(rc, &ps, &lp, &b, &pb, order, sl, &lm, &scir_step);
         double fb = timer_now() - tb;
         PrefSums v = pref_sums_of(&lm, sl.n_local, tokens);
+        v.scir_penalty = scir_step.scir_penalty, v.scir_dropped = scir_step.scir_dropped;
+        v.scir_pairs = scir_step.scir_pairs;
         int applied = step_finish(rc, bad > 0, fb, (double *)&v, DOUBLES(v), &tr);
-        pref_sums_add(&sums, &v, applied);
+        pref_totals_add(&rc->totals, &v, applied);
+        tokens_here += v.tokens;
         if (tr.failed) break;
         progress_update(&prog, s + 1, "loss %.4f margin %.3f acc %.2f", v.loss / v.pairs,
                         v.margin / v.pairs, v.accuracy / v.pairs);
     }
     learner_phase_end(rc, &prog, s, t0, &tr);
-    double n = sums.pairs > 0 ? sums.pairs : NAN;
-    tr.loss = sums.loss / n, tr.margin = sums.margin / n, tr.accuracy = sums.accuracy / n;
-    tr.reward_c = sums.reward_c / n, tr.reward_r = sums.reward_r / n, tr.kl = sums.logratio / n;
-    tr.tokens_per_s = sums.tokens / (tr.seconds > 0 ? tr.seconds : 1);
+    const PhaseTotals *t = &rc->totals;
+    double n = t->pairs > 0 ? t->pairs : NAN;
+    tr.loss = t->loss / n, tr.margin = t->margin / n, tr.accuracy = t->accuracy / n;
+    tr.reward_c = t->reward_c / n, tr.reward_r = t->reward_r / n, tr.kl = t->logratio / n;
+    tr.tokens_per_s = tokens_here / (tr.seconds > 0 ? tr.seconds : 1);
     tr.scir_penalty = tr.scir_dropped_fraction = NAN;
-    if (scir) {  // round means over all learners and steps
-        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, (double *)&scir_sums, DOUBLES(scir_sums), MPI_DOUBLE, MPI_SUM,
-                                rc->comms.learn));
-        if (scir_sums.pairs > 0)
-            tr.scir_penalty = scir_sums.penalty / scir_sums.pairs,
-            tr.scir_dropped_fraction = scir_sums.dropped / scir_sums.pairs;
-    }
+    if (scir && t->scir_pairs > 0)  // round means over all learners and steps
+        tr.scir_penalty = t->scir_penalty / t->scir_pairs,
+        tr.scir_dropped_fraction = t->scir_dropped / t->scir_pairs;
     xfree(order);
     pair_buffers_free(&b);
     free_pairs(&ps);

@@ -60,8 +60,10 @@ static int64_t label_pick(const LabelSet *ls, const RunCtx *rc, int64_t g) {
     return (int64_t)task_perm_apply(&perm, (uint64_t)(g % ls->n));
 }
 
-// This learner's examples of step s (global examples s*B + lo ..) as (nb, S) rows; returns S.
-static int label_batch_gather(SftBatch *b, const LabelSet *ls, const RunCtx *rc, int64_t s) {
+// This learner's examples of step s (global examples s*B + lo ..) of the LabelSet ctx as (nb, S)
+// rows; returns S.
+static int label_batch_gather(SftBatch *b, RunCtx *rc, int64_t s, void *ctx) {
+    const LabelSet *ls = ctx;
     int S = 1;
     for (int i = 0; i < b->nb; i++) {
         int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
@@ -106,24 +108,8 @@ TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int 
     plan_slice(B, L, li, &lo, &nb);
     SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = rc->model.T, .N = ls.n};
     sft_batch_alloc(&b);
-    Progress prog;
-    progress_start(&prog, "train step", total);
-    double t0 = timer_now(), loss_sum = 0.0, tokens = 0.0;
-    int64_t s = rc->state.round_step;
-    for (; s < total; s++) {
-        tr.stop = learner_boundary(rc, PHASE_TRAIN, s, total);
-        if (tr.stop != STOP_NONE) break;
-        fault_point("train.step");
-        int S = label_batch_gather(&b, &ls, rc, s), applied;
-        SftSums v = learner_sft_step(rc, &b, S, &tr, &applied);
-        if (applied) loss_sum += v.nll / v.tokens;
-        tokens += v.tokens;
-        if (tr.failed) break;
-        progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
-    }
-    learner_phase_end(rc, &prog, s, t0, &tr);
-    tr.loss = tr.steps ? loss_sum / tr.steps : NAN;
-    tr.tokens_per_s = tokens / (tr.seconds > 0 ? tr.seconds : 1);
+    learner_likelihood_loop(rc, PHASE_TRAIN, &b, total, label_batch_gather, &ls, &tr);
+    tr.validation_acc = tr.validation_judge_acc = NAN;
     sft_batch_free(&b);
     label_set_free(&ls);
     return tr;

@@ -6,7 +6,6 @@
 #define CONCORD_RANKS_LEARNER_STEP_H
 
 #include "ranks/learner.h"
-#include "util/progress.h"
 
 #define DOUBLES(sums) ((int)(sizeof(sums) / sizeof(double)))  // a sums struct as a double array
 
@@ -40,15 +39,15 @@ void sft_batch_free(SftBatch *b);
    the same shifts. Zero for the other position encodings. */
 void sft_batch_shift(SftBatch *b, const RunCtx *rc, int64_t s);
 
-/* One likelihood step on b's rows (packed to width S): forward/backward, the gradient
-   all-reduce and AdamW. Returns the step's sums over the learners; *applied: the step was taken. */
-SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied);
+/* Gathers this learner's examples of step s into b, packed to (nb, S) rows; returns S. ctx: the
+   caller's data source. */
+typedef int (*BatchGatherFn)(SftBatch *b, RunCtx *rc, int64_t s, void *ctx);
 
-/* Stop poll and periodic checkpoint at step cursor of total in phase; returns the stop reason
-   (after saving). */
-StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total);
+/* The step loop of a likelihood phase (SFT, or training on kept labels: phase PHASE_TRAIN) from
+   rc->state.round_step to total, rows from gather: stop polls, mid-phase checkpoints, SFT's
+   early stop, and the phase totals (restored on a resume). Fills tr (loss, steps, cursor, ...). */
+void learner_likelihood_loop(RunCtx *rc, Phase phase, SftBatch *b, int64_t total,
+                             BatchGatherFn gather, void *ctx, TrainResult *tr);
 
-/* The end of a phase's step loop at step cursor s (the resume point). */
-void learner_phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr);
 
 #endif

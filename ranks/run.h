@@ -41,6 +41,18 @@ typedef enum {
     REFERENCE_ROUND_START,  // "round_start": θ_{r-1}, rc->round_start
 } Reference;
 
+/* Running totals of a training phase, summed over the learners: what its metrics line reports.
+   A mid-phase checkpoint saves them (/state/totals) and a resume restores them, so the line of a
+   resumed phase covers all its steps, as if it had never stopped. */
+typedef struct {
+    double steps, skipped;  // optimizer steps applied / skipped (non-finite loss or gradient)
+    double loss;            // likelihood: sum of applied steps' mean NLL; preference: loss x pairs
+    double margin, accuracy, reward_c, reward_r, logratio;  // preference: each x pairs
+    double pairs;           // preference: pairs of applied steps
+    double scir_penalty, scir_dropped, scir_pairs;  // SCIR: L_con x pairs, pairs dropped, pairs
+    double validation_acc, validation_judge_acc;    // SFT: last validation (NaN: none yet)
+} PhaseTotals;
+
 typedef struct RunCtx {
     Config cfg;                 // resolved config (run.run_dir: this model's directory)
     Ensemble ens;               // the models and this rank's group; comms is built on the group
@@ -62,6 +74,7 @@ typedef struct RunCtx {
     ParamSlab grads;            // learners: gradient slab
     GradReducer reducer;        // learners: bucketed all-reduce of grads, overlapped with backward
     AdamW opt;                  // learners: optimizer of the current phase
+    PhaseTotals totals;         // learners: running totals of the training phase in progress
     Activations train_acts;     // learners: training activations (batch capacity below)
     Activations infer_acts;     // forward-only activations for scoring and evaluation
     Activations judge_acts;     // learners, SCIR only: training activations of the judge pass

@@ -46,7 +46,7 @@
 #   -w DIR    work directory (default a new /tmp/concord-soak.XXXXXX); kept on failure
 #   -t SEC    hang limit of one attempt (default 300): an attempt running longer fails
 #   -K        keep the work directory after success too
-#   -M        compare metrics.jsonl's phase means and step counts too (see PARTIAL below)
+#   -M        accepted for old command lines: metrics are always compared in full now
 # Both runs get --set rounds.count=R --set task.prompts_per_round=12 --set checkpoint.every=3
 # --set sft.steps=40 --set train.epochs=4 before the extra arguments (which win): checkpoints
 # every 3 steps inside SFT and inside each round's 12 training steps, and an SFT short enough that
@@ -56,7 +56,7 @@ set -uo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 N=20 NP=2 SEED=${CONCORD_SOAK_SEED:-} ROUNDS=10 KINDS=kill,term,usr1,mpiterm,stop,fault DELAYS=5%-80%
-CONFIG=$SRC/configs/tiny.json BUILD=${CONCORD_BUILD_DIR:-$SRC/build} HANG=300 KEEP=0 WORK='' STRICT_METRICS=0
+CONFIG=$SRC/configs/tiny.json BUILD=${CONCORD_BUILD_DIR:-$SRC/build} HANG=300 KEEP=0 WORK=''
 
 usage() {
     sed -n '/^# Usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -79,7 +79,7 @@ while getopts "n:p:s:r:k:d:c:b:w:t:KMh" opt; do
     w) WORK=$OPTARG ;;
     t) HANG=$OPTARG ;;
     K) KEEP=1 ;;
-    M) STRICT_METRICS=1 ;;
+    M) ;;
     *) usage ;;
     esac
 done
@@ -286,22 +286,16 @@ for ((i = 0; i < N; i++)); do say "  #$((i + 1)) $(describe $i)"; done
 diff_h5() { # diff_h5 A B [OBJECT]: the first lines of h5diff's report
     h5diff -r "$1" "$2" ${3:+"$3"} 2>&1 | head -n 12 | sed 's/^/    /' | tee -a "$LOG"
 }
-# The phase means and counts of a metrics line (PARTIAL) are sums over the steps the last process
-# ran, so after a mid-phase resume they cover only the resumed part (ranks/learner.c keeps no
-# running sums in the checkpoint): they are compared only with -M, otherwise a difference in them
-# is a note.
-PARTIAL='loss|reward_margin|pref_accuracy|reward_chosen|reward_rejected|kl_to_ref|train_steps'
-PARTIAL+='|skipped_steps|scir_penalty|scir_dropped_fraction'
-metrics_values() { # metrics_values FILE [strict]: the lines without timings (and PARTIAL)
+# A metrics line's phase means and step counts survive a mid-phase resume (the checkpoint carries
+# the phase's running totals), so everything but timings must equal the reference's.
+metrics_values() { # metrics_values FILE: the lines without timings
     local drop='"(seconds":\{[^}]*\}|[a-z_]*(_per_s|_share)":[^,}]*)'
-    [ "${2:-}" = strict ] ||
-        drop='"(seconds":\{[^}]*\}|[a-z_]*(_per_s|_share)":[^,}]*|('"$PARTIAL"')":[^,}]*)'
     sed -E "s/$drop,?//g" "$1"
 }
-NOTES=0 EARLY_SIGNALS=0
+EARLY_SIGNALS=0
 # compare_run DIR: fails (and says what differed) unless DIR's results equal the reference's.
 compare_run() {
-    local d=$1 f b g ref_prefs run_prefs ref_lines run_lines mode partial left_tmp fails0=$FAILS
+    local d=$1 f b g ref_prefs run_prefs ref_lines run_lines left_tmp fails0=$FAILS
     for f in "$REF"/ckpt/round_[0-9][0-9][0-9][0-9].h5; do
         b=$(basename "$f")
         [ -e "$d/ckpt/$b" ] || continue
@@ -328,9 +322,7 @@ compare_run() {
     run_lines=$(wc -l <"$d/metrics.jsonl" 2>/dev/null || echo 0)
     [ "$ref_lines" -eq "$run_lines" ] ||
         fail "$d: metrics.jsonl has $run_lines lines, the uninterrupted run's $ref_lines"
-    mode=loose
-    [ "$STRICT_METRICS" = 1 ] && mode=strict
-    if ! diff <(metrics_values "$REF/metrics.jsonl" $mode) <(metrics_values "$d/metrics.jsonl" $mode) \
+    if ! diff <(metrics_values "$REF/metrics.jsonl") <(metrics_values "$d/metrics.jsonl") \
         >"$d.metrics.diff"; then
         fail "$d: metrics.jsonl values differ from the uninterrupted run's (timings left out):"
         awk 'NR == FNR { ref[FNR] = $0; next }
@@ -339,16 +331,8 @@ compare_run() {
                  for (i = 1; i <= (n > m ? n : m); i++)
                      if (a[i] != b[i]) print "    line " FNR ": reference " a[i] ", soak " b[i]
                  if (++shown == 3) exit
-             }' <(metrics_values "$REF/metrics.jsonl" $mode) <(metrics_values "$d/metrics.jsonl" $mode) |
+             }' <(metrics_values "$REF/metrics.jsonl") <(metrics_values "$d/metrics.jsonl") |
             head -n 12 | tee -a "$LOG"
-    elif [ $mode = loose ]; then
-        partial=$(diff <(metrics_values "$REF/metrics.jsonl" strict) \
-            <(metrics_values "$d/metrics.jsonl" strict) | grep -c '^<')
-        if [ "$partial" -ne 0 ]; then
-            say "note: $partial metrics.jsonl lines differ only in phase means or step counts" \
-                "(resumed mid-phase; -M compares them)"
-            NOTES=$((NOTES + partial))
-        fi
     fi
     left_tmp=$(find "$d" -name '*.tmp')
     [ -z "$left_tmp" ] || fail "$d: temporary files remain after the run completed: $(oneline "$left_tmp")"
@@ -522,7 +506,6 @@ if [ "$FAILS" -ne 0 ]; then
     exit 1
 fi
 notes=()
-[ "$NOTES" -eq 0 ] || notes+=("$NOTES metrics.jsonl lines differed only in phase means or step counts")
 [ "$EARLY_SIGNALS" -eq 0 ] || notes+=("$EARLY_SIGNALS signals reached a rank before its handlers")
 note=
 if [ ${#notes[@]} -gt 0 ]; then

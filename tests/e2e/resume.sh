@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kill -9 during each phase (and inside checkpoint writes), re-run the same command, and get final
-# checkpoints bit-identical to an uninterrupted run.
+# checkpoints bit-identical to an uninterrupted run, and the same metrics (timings aside).
 source "$(dirname "$0")/lib.sh"
 OPTS=(--set checkpoint.every=3)
 check 'run 2 "$WORK/ref" "${OPTS[@]}"' "reference run failed"
@@ -18,6 +18,8 @@ for p in $POINTS; do
     check 'run 2 "$D" "${OPTS[@]}"' "resume after $p failed: $(tail -3 "$D.err")"
     check 'same_ckpt "$WORK/ref/ckpt/round_0002.h5" "$D/ckpt/round_0002.h5"' "after $p the final checkpoint differs"
     check '[ "$(wc -l <"$D/metrics.jsonl")" -eq 3 ]' "after $p metrics.jsonl has $(wc -l <"$D/metrics.jsonl") lines"
+    # a phase resumed mid-way reports all its steps (its running totals are in the checkpoint)
+    check 'same_metrics "$WORK/ref/metrics.jsonl" "$D/metrics.jsonl"' "after $p metrics.jsonl differs (diff above)"
 done
 # abacus positions: the digit-row shifts of SFT steps are drawn from (seed, phase, round, example),
 # so a kill mid-SFT resumes to the same final checkpoint
