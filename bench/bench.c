@@ -1,25 +1,31 @@
 /* bench/bench.c — concord-bench: speed of the two hot loops of a round on this machine.
    Prints one JSON line per measurement with the keys
      impl, what, config, params, batch_pairs, seq, threads, s_per_step, tokens_per_s, gflops,
-     peak_gflops
+     peak_gflops, peak_rss_mb, model_mb, flop_params
    what = dpo_step: policy forward+backward on chosen and rejected, reference forward, AdamW.
           tokens_per_s counts policy tokens (2 * pairs * seq); gflops counts 6·params·tokens for the
           policy and 2·params·tokens for the reference (attention FLOPs not counted, as in the
-          usual 6N rule), so it is comparable with bench/torch_ref.py.
+          usual 6N rule), so it is comparable with bench/torch_ref.py. params here is
+          flop_params: the weights a token is multiplied by (every matrix of every layer, and the
+          LM head), i.e. the whole slab less the tables that are only looked up (GPT-2's wpe;
+          wte when a LLaMA head is untied). The weight shapes make it architecture-aware: GQA's
+          narrower k/v rows, SwiGLU's three F-wide matrices, an untied head.
    what = sample: 16 sequences, prompt of seq/2 tokens, 32 new tokens with the KV cache
           (temperature 1, no EOS stop); tokens_per_s counts new tokens; gflops = 2·params·(all
           positions processed).
    what = decode1: one sequence, a 16-token prompt, 64 greedy new tokens with the KV cache;
           tokens_per_s counts new tokens. Decoding one sequence reads every weight once per token,
-          so its limit is memory bandwidth: bw_limit_tokens_per_s = mem_gbs / weight bytes, with
+          so its limit is memory bandwidth: bw_limit_tokens_per_s = mem_gbs / 2 / weight bytes
+          (the flop_params weights, 4 bytes each), with
           mem_gbs a large memcpy's rate (read + write bytes) on this machine, same run.
    Every line also has peak_rss_mb (the process's peak resident memory so far) and model_mb: the
    bytes the measurement's buffers need by their shapes (weights, reference, gradients, AdamW
    moments and activations for dpo_step; weights, KV cache and activations for sampling).
    peak_gflops is one large cblas_sgemm (2048³) on the same threads, best of 3.
-   Usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|all] [--repeats K]
-                        [--what dpo|sample|decode1|all] [--profile]
-   "all" configs are tiny and small; gpt2-124m (GPT-2 small's shape) runs when named.
+   Usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|smollm2-135m|all]
+                        [--repeats K] [--what dpo|sample|decode1|all] [--profile]
+   "all" configs are tiny and small; gpt2-124m (GPT-2 small's shape) and smollm2-135m
+   (SmolLM2-135M's LlamaForCausalLM shape: GQA, SwiGLU, RoPE, RMSNorm, tied head) run when named.
    --profile prints, on stderr, where a dpo_step's time goes by kind of kernel. */
 #include <cblas.h>
 #include <stdio.h>
@@ -47,6 +53,11 @@ static const BenchConfig CONFIGS[] = {
     {"tiny", {.V = 64, .Vp = 64, .T = 128, .C = 128, .L = 4, .NH = 4}, 8, 64},
     {"small", {.V = 64, .Vp = 64, .T = 256, .C = 384, .L = 6, .NH = 6}, 8, 128},
     {"gpt2-124m", {.V = 50257, .Vp = 50304, .T = 1024, .C = 768, .L = 12, .NH = 12}, 2, 256},
+    // T only sizes the rotary tables and buffers here (no wpe): 512 covers every measurement
+    {"smollm2-135m",
+     {.arch = GPT_ARCH_LLAMA, .V = 49152, .Vp = 49152, .T = 512, .C = 576, .L = 30, .NH = 9,
+      .KV = 3, .F = 1536, .rope_theta = 100000.0f, .norm_eps = 1e-5f, .untied = 0},
+     2, 256},
 };
 #define N_ALL_CONFIGS 2  // "all" = tiny and small
 
@@ -120,16 +131,35 @@ static double peak_gflops(void) {
 }
 
 // One JSON line; extra ("" or ", \"key\": value...") is appended before the closing brace.
-static void print_line(const BenchConfig *bc, const char *what, size_t params, int threads,
+static void print_line(const BenchConfig *bc, const char *what, size_t params, size_t fparams,
+                       int threads,
                        double s, double tokens, double flops, double peak, double model_mb,
                        const char *extra) {
     printf("{\"impl\": \"concord\", \"what\": \"%s\", \"config\": \"%s\", \"params\": %zu, "
            "\"batch_pairs\": %d, \"seq\": %d, \"threads\": %d, \"s_per_step\": %.6f, "
            "\"tokens_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.2f, "
-           "\"peak_rss_mb\": %.1f, \"model_mb\": %.1f%s}\n",
+           "\"peak_rss_mb\": %.1f, \"model_mb\": %.1f, \"flop_params\": %zu%s}\n",
            what, bc->name, params, bc->pairs, bc->seq, threads, s, tokens / s, flops / s / 1e9, peak,
-           peak_rss_mb(), model_mb, extra);
+           peak_rss_mb(), model_mb, fparams, extra);
     fflush(stdout);
+}
+
+// Weights a token is multiplied by (see the opening comment): the slab less the lookup-only tables.
+static size_t flop_params(const ParamSlab *w) {
+    size_t n = w->n;
+    for (int i = 0; i < w->ntensors; i++) {
+        const TensorSpec *t = &w->table[i];
+        int lookup_only = strcmp(t->name, "wpe") == 0 ||
+                          (strcmp(t->name, "wte") == 0 && w->cfg.arch == GPT_ARCH_LLAMA &&
+                           w->cfg.untied);
+        if (lookup_only) n -= t->count;
+    }
+    return n;
+}
+
+// Floats of a KV cache of n slots x positions (keys and values of every layer, KV heads only).
+static double kv_cache_floats(const GPTConfig *cfg, int n, int positions) {
+    return 2.0 * cfg->L * n * positions * gpt_kv_heads(cfg) * gpt_head_size(cfg);
 }
 
 #define MB(floats) ((double)(floats) * sizeof(float) / (1024.0 * 1024.0))
@@ -186,8 +216,9 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
     }
     // weights, reference, gradients, AdamW m and v, and both activation slabs
     double model_mb = MB(5.0 * w.n + train.slab_floats + infer.slab_floats);
-    print_line(bc, "dpo_step", w.n, threads, s, tok, 6.0 * w.n * tok + 2.0 * w.n * tok, peak,
-               model_mb, "");
+    double fp = (double)flop_params(&w);
+    print_line(bc, "dpo_step", w.n, flop_params(&w), threads, s, tok, 6.0 * fp * tok + 2.0 * fp * tok,
+               peak, model_mb, "");
     xfree(tokens), xfree(start), xfree(len), xfree(ref_logp);
     acts_free(&train), acts_free(&infer), adamw_free(&opt);
     param_slab_free(&w), param_slab_free(&ref), param_slab_free(&g);
@@ -219,10 +250,10 @@ static void bench_sample(const BenchConfig *bc, int threads, int repeats, double
         if (it >= 2) times[it - 2] = timer_now() - t0;
     }
     double s = median(times, repeats);
-    double kv_floats = 2.0 * cfg->L * n * (P + new_tokens) * cfg->C;
-    print_line(bc, "sample", w.n, threads, s, (double)n * new_tokens,
-               2.0 * w.n * (double)n * (P + new_tokens), peak, MB(w.n + kv_floats + a.slab_floats),
-               "");
+    double kv_floats = kv_cache_floats(cfg, n, P + new_tokens);
+    print_line(bc, "sample", w.n, flop_params(&w), threads, s, (double)n * new_tokens,
+               2.0 * (double)flop_params(&w) * n * (P + new_tokens), peak,
+               MB(w.n + kv_floats + a.slab_floats), "");
     xfree(prompts), xfree(plen), xfree(resp), xfree(rlen), xfree(pid), xfree(sid);
     kv_free(&kv), acts_free(&a), param_slab_free(&w);
 }
@@ -255,21 +286,22 @@ static void bench_decode1(const BenchConfig *bc, int threads, int repeats, doubl
     double s = median(times, repeats);
     // the prefill is one pass over the weights too: P + new_tokens - 1 passes in all would
     // overcount it, so the limit counts one read of the weights per new token
-    double weight_gb = (double)w.n * sizeof(float) / 1e9;
+    double weight_gb = (double)flop_params(&w) * sizeof(float) / 1e9;
     double limit = mem_gbs / 2.0 / weight_gb;  // memcpy moves 2 bytes per byte read
     char extra[160];
     snprintf(extra, sizeof extra,
              ", \"mem_gbs\": %.2f, \"bw_limit_tokens_per_s\": %.2f, \"share_of_bw_limit\": %.3f",
              mem_gbs, limit, new_tokens / s / limit);
-    double kv_floats = 2.0 * cfg->L * (P + new_tokens) * cfg->C;
-    print_line(bc, "decode1", w.n, threads, s, new_tokens, 2.0 * w.n * (P + new_tokens), peak,
+    double kv_floats = kv_cache_floats(cfg, 1, P + new_tokens);
+    print_line(bc, "decode1", w.n, flop_params(&w), threads, s, new_tokens,
+               2.0 * (double)flop_params(&w) * (P + new_tokens), peak,
                MB(w.n + kv_floats + a.slab_floats), extra);
     kv_free(&kv), acts_free(&a), param_slab_free(&w);
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|all] "
-                    "[--repeats K] [--what dpo|sample|decode1|all] [--profile]\n");
+    fprintf(stderr, "usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|"
+                    "smollm2-135m|all] [--repeats K] [--what dpo|sample|decode1|all] [--profile]\n");
     exit(2);
 }
 
@@ -289,6 +321,9 @@ int main(int argc, char **argv) {
         else usage();
     }
     if (threads < 1 || repeats < 1) usage();
+    if (strcmp(what, "all") != 0 && strcmp(what, "dpo") != 0 && strcmp(what, "sample") != 0 &&
+        strcmp(what, "decode1") != 0)
+        usage();
     matmul_set_threads(threads);
     char advice[400];
     fprintf(stderr, "OpenBLAS kernels: %s\n", matmul_blas_core());
