@@ -29,4 +29,11 @@ int io_comm_size(MPI_Comm comm);
    rank returns -1 and e holds the message of the lowest failing rank; else returns 0. */
 int io_agree(int rc, ErrMsg *e, MPI_Comm comm) WARN_UNUSED_RESULT;
 
+/* Collective(comm), after io_agree said a parallel write of path failed (a full disk): rank 0
+   truncates path to zero bytes, then every rank waits for it. The file is removed afterwards
+   anyway; truncating it first gives back the space its data took, so that closing it (which
+   writes HDF5's metadata, collectively) cannot fail on one rank and not another: parallel HDF5
+   does not survive that, its ranks hang in different collectives. */
+void io_discard_failed(const char *path, MPI_Comm comm);
+
 #endif

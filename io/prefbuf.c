@@ -501,6 +501,10 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
     h5_close(&dxpl);
     h5_close(&label_type);
     fault_point("prefs.before_complete");
+    // The completion flag and the flush are collective: every rank takes them or none does (a
+    // full disk may fail one rank's share of a collective write and not another's).
+    rc = io_agree(rc, e, comm);
+    if (rc < 0) io_discard_failed(tmp, comm);
     if (rc == 0) h5_attr_write_u8(file, "complete", 1);
     if (rc == 0 && h5_flush(file, tmp, e) < 0) rc = -1;
     if (h5_file_close(&file, tmp, rc < 0 ? NULL : e) < 0) rc = -1;

@@ -5,12 +5,14 @@
 # space left on device", a non-zero status, no temporary file left, LATEST still naming
 # round_0001.h5 and that checkpoint identical to an uninterrupted run's. Once the filler is
 # removed, the same command resumes and its round-2 checkpoint, round file and metrics equal the
-# uninterrupted run's (wall-clock fields aside). Two ways to fail:
+# uninterrupted run's (wall-clock fields aside). Three ways to fail, each on 1 and 2 ranks:
 #   A. the round file, refused by the free-space check before anything is written;
 #   B. the checkpoint, with that check skipped (fault flag io.skip_space_check@2: the round file
 #      is the first write of the resumed run, the checkpoint the second), so the tensor writes
-#      themselves hit ENOSPC (1 rank: sec2 + direct writes). On 2 ranks only case A runs: a
-#      collective MPI-IO write that hits ENOSPC does not end cleanly yet (see docs/design.md).
+#      themselves hit ENOSPC (1 rank: sec2 + direct writes; 2 ranks: collective MPI-IO writes,
+#      where one rank's share can fail and the other's not);
+#   C. the round file with the check skipped (io.skip_space_check@1): its collective row writes
+#      hit ENOSPC.
 #   test_enospc.sh CONCORD
 set -u
 concord=${1:?usage: test_enospc.sh CONCORD}
@@ -63,8 +65,7 @@ fill() {
 for np in 1 2; do
     ref=$work/ref$np
     check 'run $np "$ref"' "uninterrupted run (np $np) failed"
-    for case in A B; do
-        [ $np = 2 ] && [ $case = B ] && continue  # MPI-IO write errors: not handled cleanly yet
+    for case in A B C; do
         mount -t tmpfs -o size=2m tmpfs "$mnt" || { fail "mount"; continue; }
         d=$mnt/run
         check 'run $np "$d" --set rounds.count=1' "round 1 on the tmpfs ($case, np $np) failed"
@@ -72,6 +73,10 @@ for np in 1 2; do
             fill "$mnt" $((16 << 10))
             what=prefs/round_0002.h5.tmp
             run $np "$d"
+        elif [ $case = C ]; then
+            fill "$mnt" $((16 << 10))
+            what=prefs/round_0002.h5.tmp
+            CONCORD_FAULT=io.skip_space_check@1 CONCORD_FAULT_ACTION=flag run $np "$d"
         else
             fill "$mnt" $((300 << 10))  # the round file fits, the checkpoint (~370 KB) does not
             what=ckpt/round_0002.h5.tmp
