@@ -10,6 +10,22 @@
 #include "ranks/cli.h"
 #include "ranks/commands.h"
 
+// The config's "model" keys that start a run from the checkpoint (model.init), ready to paste;
+// a LLaMA run may choose its own max_seq_len (no tensor depends on it).
+static void print_model_keys(const GPTConfig *c, int pad) {
+    printf("config keys for model.init = this checkpoint:\n  \"model\": {\"arch\": \"%s\", "
+           "\"n_layer\": %d, \"n_head\": %d, \"n_embd\": %d, ",
+           gpt_arch_name(c->arch), c->L, c->NH, c->C);
+    if (c->arch == GPT_ARCH_LLAMA)
+        printf("\"n_kv_head\": %d, \"ffn_hidden\": %d, \"rope_theta\": %.9g, \"norm_eps\": %.9g, "
+               "\"tie_embeddings\": %s, \"max_seq_len\": %d (or shorter), ",
+               c->KV, c->F, (double)c->rope_theta, (double)c->norm_eps,
+               c->untied ? "false" : "true", c->T);
+    else
+        printf("\"max_seq_len\": %d, ", c->T);
+    printf("\"vocab_pad_to\": %d}\n", pad);
+}
+
 static void usage(FILE *out) {
     fprintf(out,
             "usage: concord import-hf DIR OUT.h5 [--vocab-pad-to N]\n"
@@ -79,5 +95,6 @@ int cmd_import_hf(int argc, char **argv) {
     else
         printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
                pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, n_params);
+    print_model_keys(&cfg, (int)pad);
     return 0;
 }

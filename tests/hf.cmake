@@ -9,3 +9,7 @@ concord_script_test(NAME test_hf SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/hf/test_hf.s
 concord_script_test(NAME test_hf_llama SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/hf/test_hf_llama.sh
                     ARGS $<TARGET_FILE:concord> $<TARGET_FILE:test_safetensors> LABELS io
                     TIMEOUT 300)
+# A LLaMA from Hugging Face files through a whole run: import-hf, SFT + 2 rounds at np 2 with
+# ChatML prompts, a kill -9 mid-round resumed identically, export-hf of the final policy.
+concord_script_test(NAME e2e_hf_llama SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/hf/test_hf_llama_run.sh
+                    LABELS e2e mpi TIMEOUT 600)

@@ -10,28 +10,8 @@
 source "$(dirname "$0")/e2e/lib.sh"
 TEXT=$SRC/configs/text-tiny.json
 mkdir -p "$WORK/chat"
-/usr/bin/python3 - "$SRC/tests/text/bpe" "$WORK/chat/tokenizer.json" <<'PY'
-import json, sys
-src, out = sys.argv[1], sys.argv[2]
-vocab = json.load(open(f"{src}/vocab.json", encoding="utf-8"))
-merges = [l for l in open(f"{src}/merges.txt", encoding="utf-8").read().split("\n")
-          if l and not l.startswith("#version")]
-added = []
-for name in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]:
-    vocab.setdefault(name, len(vocab))
-    added.append({"id": vocab[name], "content": name, "single_word": False, "lstrip": False,
-                  "rstrip": False, "normalized": False, "special": True})
-bl = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
-json.dump({"version": "1.0", "added_tokens": added, "normalizer": None,
-           "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-               {"type": "Digits", "individual_digits": True}, bl]},
-           "post_processor": bl, "decoder": bl,
-           "model": {"type": "BPE", "dropout": None, "vocab": vocab, "merges": merges}},
-          open(out, "w", encoding="utf-8"), ensure_ascii=False)
-PY
-read -r V IM_START IM_END < <(/usr/bin/python3 -c "
-import json; t = json.load(open('$WORK/chat/tokenizer.json'))
-print(len(t['model']['vocab']), t['model']['vocab']['<|im_start|>'], t['model']['vocab']['<|im_end|>'])")
+read -r V IM_START IM_END < <(/usr/bin/python3 "$SRC/tests/text/make_chat_tokenizer.py" \
+    "$SRC/tests/text/bpe" "$WORK/chat/tokenizer.json")
 PATHS=(--set "task.prompts_file=\"$SRC/tests/text/prompts.jsonl\""
        --set "task.eval_file=\"$SRC/tests/text/eval.jsonl\""
        --set "task.sft_file=\"$SRC/tests/text/sft.jsonl\""
