@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +125,21 @@ static int for_each_line(const char *path, LineFn fn, void *ctx, ErrMsg *e) {
     return rc;
 }
 
+// A number item's value, NaN for anything else. A literal beyond double's range (1e999) parses
+// as an infinity; writers store non-finite values as null, so it reads as null does.
+static double value_of(const cJSON *v) {
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
+}
+
 static double num_of(const cJSON *obj, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    return value_of(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+// A line's "round" as an int: -1 when absent, not a number or beyond int's range (converting
+// such a double to int is undefined behaviour).
+static int round_of(const cJSON *obj) {
+    double r = num_of(obj, "round");
+    return r >= INT_MIN && r <= INT_MAX ? (int)r : -1;
 }
 
 typedef struct {
@@ -239,7 +252,7 @@ static int take_value(void *ctx, const cJSON *obj, const char *raw) {
     ColumnCtx *c = ctx;
     (void)raw;
     if (c->n < c->cap) {
-        c->rounds[c->n] = (int)num_of(obj, "round");
+        c->rounds[c->n] = round_of(obj);
         c->values[c->n] = num_of(obj, c->key);
         c->n++;
     }
@@ -273,11 +286,11 @@ static int take_list(void *ctx, const cJSON *obj, const char *raw) {
     if (cJSON_IsArray(list)) {
         cJSON_ArrayForEach(it, list) {
             if (j >= c->max_len) break;
-            row[j++] = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+            row[j++] = value_of(it);
         }
     }
     if (j > c->len) c->len = j;
-    c->rounds[c->n++] = (int)num_of(obj, "round");
+    c->rounds[c->n++] = round_of(obj);
     return 0;
 }
 
@@ -328,10 +341,10 @@ static int take_levels(void *ctx, const cJSON *obj, const char *raw) {
             long l = strtol(it->string, &end, 10);
             if (end == it->string || *end) continue;  // not a level number
             int j = level_column(c, (int)l);
-            if (j >= 0) row[j] = cJSON_IsNumber(it) ? it->valuedouble : NAN;
+            if (j >= 0) row[j] = value_of(it);
         }
     }
-    c->rounds[c->n++] = (int)num_of(obj, "round");
+    c->rounds[c->n++] = round_of(obj);
     return 0;
 }
 

@@ -36,7 +36,9 @@ int metrics_print_summary(const char *path, FILE *out, ErrMsg *e) WARN_UNUSED_RE
 int metrics_print_ensemble_summary(const char *path, FILE *out, ErrMsg *e) WARN_UNUSED_RESULT;
 
 /* Reads every line's value of key (top level) into values (max n); returns the count read, with
-   rounds[i] the line's "round". NaN for null or absent. -1 with e on a malformed file. */
+   rounds[i] the line's "round" (-1 when absent, not a number or beyond int's range). NaN for
+   null, absent, not a number, or a number beyond double's range (the readers below alike). -1
+   with e on a malformed file. */
 int metrics_read_column(const char *path, const char *key, int *rounds, double *values, int n,
                         ErrMsg *e);
 
