@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 tree=${CONCORD_FUZZ_BUILD_DIR:-build-fuzz}
-harnesses=(config jsonl llmc ckpt prefbuf safetensors bpe)
+harnesses=(config jsonl llmc ckpt prefbuf safetensors bpe hf_config small)
 
 cc=${CC:-}
 if [ -z "$cc" ]; then
@@ -70,6 +70,8 @@ campaign() {
             jsonl) opts+=(-dict=tests/fuzz/jsonl.dict) ;;
             llmc) opts+=(-max_len=8192) ;;
             bpe) opts+=(-max_len=16384) ;;
+            hf_config) opts+=(-dict=tests/fuzz/hf_config.dict -max_len=4096) ;;
+            small) opts+=(-dict=tests/fuzz/small.dict -max_len=4096) ;;
             ckpt | prefbuf) opts+=(-max_len=128 -len_control=0) ;;
         esac
         local inputs=()

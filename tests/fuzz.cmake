@@ -70,3 +70,5 @@ concord_fuzz(NAME ckpt SOURCES fuzz/fuzz_ckpt.c fuzz/h5mutate.c MAX_LEN 128 FULL
 concord_fuzz(NAME prefbuf SOURCES fuzz/fuzz_prefbuf.c fuzz/h5mutate.c MAX_LEN 128 FULL_LEN)
 concord_fuzz(NAME safetensors SOURCES fuzz/fuzz_safetensors.c)
 concord_fuzz(NAME bpe SOURCES fuzz/fuzz_bpe.c MAX_LEN 16384)
+concord_fuzz(NAME hf_config SOURCES fuzz/fuzz_hf_config.c DICT hf_config.dict MAX_LEN 4096)
+concord_fuzz(NAME small SOURCES fuzz/fuzz_small.c DICT small.dict MAX_LEN 4096)
