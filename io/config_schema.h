@@ -45,6 +45,7 @@ typedef struct {
 } ConfigField;
 
 /* Judge names, '|'-separated; prev_round's options.of must name one of CONFIG_JUDGE_OF_NAMES. */
+#define KEY_MAX 256  // longest dotted config key handled (longer keys are unknown)
 #define CONFIG_JUDGE_NAMES "llm_judge|implicit|self_consistency|likelihood|prev_round|oracle|ensemble_vote"
 #define CONFIG_JUDGE_OF_NAMES "llm_judge|implicit|likelihood"
 

@@ -67,7 +67,10 @@ void h5_close(hid_t *id);
 /* Writes "<file>:<object path>" of obj into buf (for messages); returns buf. */
 const char *h5_describe(hid_t obj, char *buf, size_t size);
 
-/* ---- attributes: writers die on failure (collective, same value on every rank) ---- */
+/* A fixed-length, NUL-terminated string type of len characters (caller closes it). */
+hid_t h5_str_type(size_t len);
+
+/* ---- attributes (io/h5attr.c): writers die on failure (collective, same value on every rank) ---- */
 
 void h5_attr_write_str(hid_t obj, const char *name, const char *value);
 /* n fixed-length strings (width = longest + 1) as a 1-D attribute of length n (n >= 1). */

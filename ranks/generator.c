@@ -1,8 +1,8 @@
-/* ranks/generator.c — round prompts and the generator role; see samples.h. */
+/* ranks/generator.c — round prompts (samples.h) and the generator role (generator.h). */
 #include <string.h>
 
 #include "comm/exchange.h"
-#include "ranks/samples.h"
+#include "ranks/generator.h"
 #include "train/generate.h"
 #include "util/alloc.h"
 #include "util/log.h"

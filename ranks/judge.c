@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "comm/exchange.h"
-#include "ranks/samples.h"
+#include "ranks/judge.h"
 #include "train/judges.h"
 #include "train/prefstep.h"
 #include "util/alloc.h"

@@ -1,7 +1,8 @@
 /* ranks/samples.h — one round's prompts, sampled responses and judge scores, as the generator,
    judge and aggregator roles pass them along (prompt-major: the K samples of prompt p are rows
    p*K .. p*K+K-1). Every rank of the policy communicator holds the prompts and responses after
-   generation; the scores are complete on world rank 0 (the aggregator root) after judging. */
+   generation; the scores are complete on world rank 0 (the aggregator root) after judging.
+   The roles that fill it: ranks/generator.h, ranks/judge.h, ranks/aggregator.h. */
 #ifndef CONCORD_RANKS_SAMPLES_H
 #define CONCORD_RANKS_SAMPLES_H
 
@@ -30,14 +31,5 @@ void samples_init(RoundSamples *s, RunCtx *rc, int round);
 void samples_free(RoundSamples *s);
 /* Decoded text of response i without its EOS (for answer extraction and the judge template). */
 void samples_response_text(const RoundSamples *s, const Tokenizer *tok, int i, char *out, int size);
-
-/* Generator role, collective over the policy communicator: prompt indices are scattered to the
-   generators, each samples K responses per prompt with rc->policy, and every member of the
-   policy communicator receives all responses. Ranks outside it return at once. */
-void generator_run(RunCtx *rc, RoundSamples *s);
-
-/* Judge role, collective over the policy communicator: judges split the prompts, score every
-   response with every configured judge, and the votes are gathered on world rank 0. */
-void judge_run(RunCtx *rc, RoundSamples *s);
 
 #endif

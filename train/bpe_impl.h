@@ -1,6 +1,7 @@
-/* train/bpe_impl.h — what the file loaders (train/bpe_load.c) need from the tokenizer core
-   (train/bpe.c) beyond the public header: building in two steps, so that a loader can look merge
-   parts up in the vocabulary it has just built and report a bad merge by its line. */
+/* train/bpe_impl.h — what the tokenizer's files share beyond the public header: the file loaders
+   (train/bpe_load.c) build through the core (train/bpe.c) in two steps, so that a loader can look
+   merge parts up in the vocabulary it has just built and report a bad merge by its line; the
+   core encodes the pieces of the pre-tokenizer (train/bpe_split.c). */
 #ifndef CONCORD_TRAIN_BPE_IMPL_H
 #define CONCORD_TRAIN_BPE_IMPL_H
 
@@ -25,5 +26,13 @@ int bpe_set_merges(Bpe *b, const int32_t *pairs, int32_t n, const char *source,
 /* Writes bytes as they appear in vocabulary files (byte-level characters, UTF-8), in quotes,
    shortened to fit size. Returns buf. */
 const char *bpe_quote_bytes(const uint8_t *bytes, size_t len, char *buf, size_t size);
+
+/* Pre-tokenization (train/bpe_split.c) as the encoder uses it: calls piece(ctx, ...) for each
+   piece of text[0..n) in order (the pieces tile the text); stops at the first non-zero return. */
+typedef int (*BpePieceFn)(void *ctx, const uint8_t *piece, size_t len, ErrMsg *e);
+int bpe_split_text(BpeSplitter *s, const uint8_t *text, size_t n, BpePieceFn piece, void *ctx,
+                   ErrMsg *e);
+/* The splitter's digit setting. */
+BpeDigits bpe_splitter_digits(const BpeSplitter *s);
 
 #endif
