@@ -10,7 +10,7 @@
 
 // Consensus groups responses by their answer (two texts with one answer are one vote): the index
 // of the first response of the prompt with the same extracted answer (no answer: its own group).
-static int32_t *answer_groups(const RoundSamples *s, const RunCtx *rc) {
+static int32_t *answer_groups(const RoundSamples *s, const RunCtx *ctx) {
     int n = s->P * s->K;
     int32_t *g = xmalloc("agg.groups", (size_t)n * sizeof(int32_t));
     char(*ans)[TASK_TEXT_MAX] = xmalloc("agg.groups", (size_t)s->K * TASK_TEXT_MAX);
@@ -19,8 +19,8 @@ static int32_t *answer_groups(const RoundSamples *s, const RunCtx *rc) {
     for (int p = 0; p < s->P; p++)
         for (int k = 0; k < s->K; k++) {
             int i = p * s->K + k;
-            samples_response_text(s, &rc->tok, i, text, sizeof text);
-            has[k] = task_extract(&rc->task, text, ans[k], TASK_TEXT_MAX) == 0;
+            samples_response_text(s, &ctx->tok, i, text, sizeof text);
+            has[k] = task_extract(&ctx->task, text, ans[k], TASK_TEXT_MAX) == 0;
             g[i] = k;
             for (int q = 0; q < k && has[k]; q++)
                 if (has[q] && strcmp(ans[q], ans[k]) == 0) {
@@ -106,22 +106,22 @@ static void fill_rows(PrefRows *rows, const AggPairs *ap, const RoundSamples *s)
     }
 }
 
-void aggregator_run(RunCtx *rc, const RoundSamples *s, AggStats *stats) {
-    const Config *c = &rc->cfg;
-    const Comms *cm = &rc->comms;
+void aggregator_run(RunCtx *ctx, const RoundSamples *s, AggStats *stats) {
+    const Config *c = &ctx->cfg;
+    const Comms *cm = &ctx->comms;
     memset(stats, 0, sizeof *stats);
     PrefMeta meta;
     prefbuf_meta_init(&meta, s->round, s->W, s->R, s->J);
     for (int j = 0; j < s->J; j++)
         snprintf(meta.judge_names[j], sizeof meta.judge_names[j], "%s", c->judges[j].name);
-    snprintf(meta.charset, sizeof meta.charset, "%s", rc->tok.charset);
+    snprintf(meta.charset, sizeof meta.charset, "%s", ctx->tok.charset);
     snprintf(meta.aggregation, sizeof meta.aggregation, "%s", c->aggregate.mode);
     PrefRows rows = {0};
     if (cm->rank == 0) {
         float weights[CONFIG_MAX_JUDGES];
         const char *names[CONFIG_MAX_JUDGES];
         for (int j = 0; j < s->J; j++) weights[j] = (float)c->judges[j].weight, names[j] = c->judges[j].name;
-        int32_t *group = strcmp(c->aggregate.mode, "consensus") == 0 ? answer_groups(s, rc)
+        int32_t *group = strcmp(c->aggregate.mode, "consensus") == 0 ? answer_groups(s, ctx)
                                                                      : response_groups(s);
         AggInput in = {.P = s->P, .K = s->K, .J = s->J, .scores = s->scores, .weights = weights,
                        .group = group, .correct = s->correct, .judge_names = names};

@@ -11,6 +11,6 @@
 
 /* Collective over world (the aggregator ranks write; everyone learns the outcome). stats is
    filled on world rank 0. */
-void aggregator_run(RunCtx *rc, const RoundSamples *s, AggStats *stats);
+void aggregator_run(RunCtx *ctx, const RoundSamples *s, AggStats *stats);
 
 #endif

@@ -71,21 +71,21 @@ int cmd_eval(int argc, char **argv) {
     }
     sets[n_sets++] = "ensemble.models=1";  // one checkpoint is one model, and no rounds run
     sets[n_sets++] = "rounds.count=0";
-    RunCtx rc;
-    int status = run_ctx_init(&rc, config ? config : ckpt, config ? NULL : info.config_json, NULL,
+    RunCtx ctx;
+    int status = run_ctx_init(&ctx, config ? config : ckpt, config ? NULL : info.config_json, NULL,
                               sets, n_sets);
     ckpt_info_free(&info);
     if (status == 0) {
-        CkptContents c = {.model = &rc.policy};
-        if (ckpt_read(ckpt, &rc.model, &c, rc.comms.world, &e) != 0) {
-            if (rc.comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+        CkptContents c = {.model = &ctx.policy};
+        if (ckpt_read(ckpt, &ctx.model, &c, ctx.comms.world, &e) != 0) {
+            if (ctx.comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
             status = EXIT_BAD_INPUT;
-        } else if (rc.comms.roles & ROLE_LEARNER) {
-            rc.state.seed = (uint64_t)rc.cfg.run.seed;
-            EvalSummary s = learner_eval(&rc, NULL, NULL);
-            if (rc.comms.rank == 0) print_json(ckpt, rc.cfg.task.maj_k, &s);
+        } else if (ctx.comms.roles & ROLE_LEARNER) {
+            ctx.state.seed = (uint64_t)ctx.cfg.run.seed;
+            EvalSummary s = learner_eval(&ctx, NULL, NULL);
+            if (ctx.comms.rank == 0) print_json(ckpt, ctx.cfg.task.maj_k, &s);
         }
     }
-    run_ctx_free(&rc);
+    run_ctx_free(&ctx);
     return status;
 }

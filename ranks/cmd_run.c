@@ -49,33 +49,33 @@ static int run_command(int argc, char **argv, const char *cmd, int sft_only) {
         usage(stderr, cmd);
         return EXIT_BAD_INPUT;
     }
-    RunCtx rc;
-    int status = run_ctx_init(&rc, config, NULL, run_dir, sets, n_sets);
+    RunCtx ctx;
+    int status = run_ctx_init(&ctx, config, NULL, run_dir, sets, n_sets);
     if (status == 0) {
-        if (rc.comms.rank == 0) {
-            log_root("concord %s: %d ranks, run directory %s", cmd, rc.comms.size,
-                     rc.cfg.run.run_dir);
+        if (ctx.comms.rank == 0) {
+            log_root("concord %s: %d ranks, run directory %s", cmd, ctx.comms.size,
+                     ctx.cfg.run.run_dir);
             alloc_report(stderr);
         }
         char roles[COMMS_ROLE_LABEL_MAX], label[COMMS_ROLE_LABEL_MAX + 16];
-        comms_role_label(rc.comms.roles, roles);
-        if (rc.ens.K > 1) snprintf(label, sizeof label, "m%d %s", rc.ens.model, roles);
+        comms_role_label(ctx.comms.roles, roles);
+        if (ctx.ens.K > 1) snprintf(label, sizeof label, "m%d %s", ctx.ens.model, roles);
         else snprintf(label, sizeof label, "%s", roles);
-        double stuck = rc.cfg.run.stuck_timeout;
-        if (watchdog_start(rc.ens.base_dir, stuck, rc.ens.all, label) != 0) {
+        double stuck = ctx.cfg.run.stuck_timeout;
+        if (watchdog_start(ctx.ens.base_dir, stuck, ctx.ens.all, label) != 0) {
             status = EXIT_BAD_INPUT;
         } else {
             if (stuck > 0)
                 log_root("watchdog: a rank without a heartbeat for %g s ends the job "
-                         "(run.stuck_timeout; files in %s/.heartbeat)", stuck, rc.ens.base_dir);
+                         "(run.stuck_timeout; files in %s/.heartbeat)", stuck, ctx.ens.base_dir);
             if (stuck > 0 && !comms_thread_multiple())
                 log_root("watchdog: MPI lacks MPI_THREAD_MULTIPLE, so a stuck rank is ended by "
                          "exiting the watching rank: under srun, pass --kill-on-bad-exit=1");
-            status = round_main(&rc, sft_only);
-            watchdog_stop(rc.ens.all);
+            status = round_main(&ctx, sft_only);
+            watchdog_stop(ctx.ens.all);
         }
     }
-    run_ctx_free(&rc);
+    run_ctx_free(&ctx);
     return status;
 }
 

@@ -79,12 +79,12 @@ int ensemble_first_failing(const Ensemble *en, int failed) {
 
 // ---- 1. responses of every model --------------------------------------------------------------
 
-void ensemble_gather_responses(RunCtx *rc, RoundSamples *s) {
-    const Ensemble *en = &rc->ens;
+void ensemble_gather_responses(RunCtx *ctx, RoundSamples *s) {
+    const Ensemble *en = &ctx->ens;
     int P = s->P, S = s->K, R = s->R;
     // the group's first rank holds its model's responses after generation (and every rank of a
     // one-rank group); it alone contributes them, in prompt-major order
-    int mine = rc->comms.rank == 0 && s->resp != NULL;
+    int mine = ctx->comms.rank == 0 && s->resp != NULL;
     int64_t n = mine ? (int64_t)P * S : 0;
     int32_t *packed = xmalloc("ens.resp", (size_t)(n > 0 ? n : 1) * R * sizeof(int32_t));
     int64_t off = 0;
@@ -141,18 +141,18 @@ static double mean_over(const EnsembleModelStats *st, int K, size_t offset) {
 #define STAT_DOUBLES ((int)(sizeof(EnsembleModelStats) / sizeof(double)))
 
 // World rank 0: the plurality vote's accuracy on the held-out prompts, overall and by level.
-static double vote_accuracy(const RunCtx *rc, const char *const *model_answers, int K,
+static double vote_accuracy(const RunCtx *ctx, const char *const *model_answers, int K,
                             double *by_level /* (TASK_MAX_LEVELS + 1) */) {
-    int64_t E = task_split_size(&rc->task, TASK_SPLIT_EVAL), n = 0, right = 0;
+    int64_t E = task_split_size(&ctx->task, TASK_SPLIT_EVAL), n = 0, right = 0;
     int64_t lv_n[TASK_MAX_LEVELS + 1] = {0}, lv_right[TASK_MAX_LEVELS + 1] = {0};
     const char *ans[ENSEMBLE_MAX_MODELS];
     for (int64_t i = 0; i < E; i++) {
         TaskItem it;
-        task_item(&rc->task, TASK_SPLIT_EVAL, 0, (int)i, &it);
+        task_item(&ctx->task, TASK_SPLIT_EVAL, 0, (int)i, &it);
         if (!it.has_answer) continue;
         for (int k = 0; k < K; k++) ans[k] = model_answers[k] + (size_t)i * EVAL_ANSWER_MAX;
         int w = ensemble_plurality(ans, K);
-        int ok = w >= 0 && task_verify(&rc->task, &it, ans[w]) == 1;
+        int ok = w >= 0 && task_verify(&ctx->task, &it, ans[w]) == 1;
         n++, right += ok;
         int lv = it.level >= 0 && it.level <= TASK_MAX_LEVELS ? it.level : 0;
         lv_n[lv]++, lv_right[lv] += ok;
@@ -171,16 +171,16 @@ static void set_by_level(MetricsRecord *m, const char *group, const double *acc)
         }
 }
 
-void ensemble_report(RunCtx *rc, int round, const EnsembleModelStats *mine, const char *answers,
+void ensemble_report(RunCtx *ctx, int round, const EnsembleModelStats *mine, const char *answers,
                      MetricsRecord *own) {
-    const Ensemble *en = &rc->ens;
+    const Ensemble *en = &ctx->ens;
     int K = en->K, root = en->all_rank == 0;
     // every rank sends its stats (only each group's first rank's count) and its group's answers
     EnsembleModelStats *all = root ? xmalloc("ens.stats", (size_t)en->all_size * sizeof *all) : NULL;
     EnsembleModelStats blank = {0};
     MPI_CHECK(MPI_Gather(mine ? mine : &blank, STAT_DOUBLES, MPI_DOUBLE, all, STAT_DOUBLES,
                          MPI_DOUBLE, 0, en->all));
-    int64_t E = task_split_size(&rc->task, TASK_SPLIT_EVAL);
+    int64_t E = task_split_size(&ctx->task, TASK_SPLIT_EVAL);
     int64_t n = answers ? E * EVAL_ANSWER_MAX : 0;
     ExchGathered g;
     exchange_gatherv(&g, answers, n, EXCH_I8, 0, en->all);
@@ -195,7 +195,7 @@ void ensemble_report(RunCtx *rc, int round, const EnsembleModelStats *mine, cons
             model_answers[k] = (const char *)g.data + g.displs[r];
         }
         double vote_by_level[TASK_MAX_LEVELS + 1], acc_by_level[TASK_MAX_LEVELS + 1];
-        double vote = vote_accuracy(rc, model_answers, K, vote_by_level);
+        double vote = vote_accuracy(ctx, model_answers, K, vote_by_level);
         double by_model[ENSEMBLE_MAX_MODELS], labels_by_model[ENSEMBLE_MAX_MODELS], secs = 0.0;
         for (int k = 0; k < K; k++) {
             by_model[k] = st[k].greedy_acc;

@@ -78,7 +78,7 @@ typedef struct {
    appends the ensemble's line to run_dir/metrics.jsonl and logs it; with K = 1 it adds the same
    keys (greedy_acc_by_model, vote_acc, accuracy_by_level) to own, the model's line. */
 struct MetricsRecord;
-void ensemble_report(struct RunCtx *rc, int round, const EnsembleModelStats *mine,
+void ensemble_report(struct RunCtx *ctx, int round, const EnsembleModelStats *mine,
                      const char *answers, struct MetricsRecord *own);
 
 /* Collective over every rank: the lowest model whose group reports failed = 1, or K when none
@@ -90,6 +90,6 @@ int ensemble_first_failing(const Ensemble *en, int failed);
    judges and aggregator see them: for prompt p, the responses of the voting models
    (ensemble_voters), model-major, each model's samples_per_prompt side by side (s->K = voters x
    samples_per_prompt). */
-void ensemble_gather_responses(struct RunCtx *rc, struct RoundSamples *s);
+void ensemble_gather_responses(struct RunCtx *ctx, struct RoundSamples *s);
 
 #endif

@@ -8,23 +8,23 @@
 #include "util/log.h"
 #include "util/progress.h"
 
-void samples_init(RoundSamples *s, RunCtx *rc, int round) {
+void samples_init(RoundSamples *s, RunCtx *ctx, int round) {
     memset(s, 0, sizeof *s);
-    const Config *c = &rc->cfg;
+    const Config *c = &ctx->cfg;
     s->round = round;
-    s->P = (int)task_split_size(&rc->task, TASK_SPLIT_ROUND);
+    s->P = (int)task_split_size(&ctx->task, TASK_SPLIT_ROUND);
     s->K = c->generate.samples_per_prompt;
     s->R = c->generate.max_new_tokens;
     s->J = c->n_judges;
-    int T = rc->model.T, P = s->P;
+    int T = ctx->model.T, P = s->P;
     s->items = xmalloc("samples", (size_t)P * sizeof(TaskItem));
     int32_t *enc = xmalloc("samples", (size_t)P * T * sizeof(int32_t));
     s->prompt_len = xmalloc("samples", (size_t)P * sizeof(int32_t));
     s->W = 1;
     for (int p = 0; p < P; p++) {
-        task_item(&rc->task, TASK_SPLIT_ROUND, round, p, &s->items[p]);
+        task_item(&ctx->task, TASK_SPLIT_ROUND, round, p, &s->items[p]);
         ErrMsg e;
-        int n = task_encode_prompt(&rc->tok, s->items[p].prompt, s->R, enc + (size_t)p * T, T, &e);
+        int n = task_encode_prompt(&ctx->tok, s->items[p].prompt, s->R, enc + (size_t)p * T, T, &e);
         CHECKF(n > 0, "round %d prompt %d: %s", round, p, e.msg);  // validated at load
         s->prompt_len[p] = n;
         s->W = n > s->W ? n : s->W;
@@ -49,10 +49,10 @@ void samples_response_text(const RoundSamples *s, const Tokenizer *tok, int i, c
     tokenizer_decode(tok, r, n, out, size);
 }
 
-void generator_run(RunCtx *rc, RoundSamples *s) {
-    const Comms *cm = &rc->comms;
+void generator_run(RunCtx *ctx, RoundSamples *s) {
+    const Comms *cm = &ctx->comms;
     if (cm->policy == MPI_COMM_NULL) return;
-    const Config *c = &rc->cfg;
+    const Config *c = &ctx->cfg;
     int K = s->K, R = s->R, W = s->W;
     // scatter contiguous blocks of prompt indices from the first generator to the generators
     int64_t n_mine = 0, *mine = NULL;
@@ -86,19 +86,19 @@ void generator_run(RunCtx *rc, RoundSamples *s) {
     }
     const char *stops[CONFIG_LIST_MAX];
     for (int i = 0; i < c->generate.stop.n; i++) stops[i] = c->generate.stop.text[i];
-    GenParams gp = {.seed = rc->state.seed, .round = (uint32_t)s->round, .max_new = R,
-                    .eos = rc->tok.eos,
+    GenParams gp = {.seed = ctx->state.seed, .round = (uint32_t)s->round, .max_new = R,
+                    .eos = ctx->tok.eos,
                     .sample = {.temperature = (float)c->generate.temperature,
                                .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
                                .greedy = c->generate.temperature <= 0},
-                    .stop_tok = &rc->tok, .stop_str = stops, .n_stop_str = c->generate.stop.n};
+                    .stop_tok = &ctx->tok, .stop_str = stops, .n_stop_str = c->generate.stop.n};
     Progress prog;
     progress_start(&prog, "generate", n);
     int chunk = c->generate.batch_size;
     for (int i0 = 0; i0 < n; i0 += chunk) {
         int nb = n - i0 < chunk ? n - i0 : chunk;
-        generate(resp + (size_t)i0 * R, rlen + i0, logp + i0, &rc->kv, &rc->infer_acts,
-                 &rc->policy, prompts + (size_t)i0 * W, plen + i0, nb, W, pid + i0, sid + i0, &gp);
+        generate(resp + (size_t)i0 * R, rlen + i0, logp + i0, &ctx->kv, &ctx->infer_acts,
+                 &ctx->policy, prompts + (size_t)i0 * W, plen + i0, nb, W, pid + i0, sid + i0, &gp);
         progress_update(&prog, i0 + nb, NULL);
     }
     progress_end(&prog);

@@ -5,8 +5,8 @@
 #include "ranks/samples.h"
 
 /* Collective over the policy communicator: prompt indices are scattered to the generators, each
-   samples K responses per prompt with rc->policy, and every member of the policy communicator
+   samples K responses per prompt with ctx->policy, and every member of the policy communicator
    receives all responses. Ranks outside it return at once. */
-void generator_run(RunCtx *rc, RoundSamples *s);
+void generator_run(RunCtx *ctx, RoundSamples *s);
 
 #endif

@@ -1,7 +1,7 @@
 /* ranks/judge.c — the judge role: every configured judge scores every response of the judge's
    share of the prompts (README "Judges"); votes are gathered on world rank 0. Abstentions are
    NaN. Models: the policy π_t (θ_{r-1}, which generated the responses), the SFT model θ_0 and the
-   previous round's policy θ_{r-2} (rc->previous). */
+   previous round's policy θ_{r-2} (ctx->previous). */
 #include <math.h>
 #include <string.h>
 
@@ -50,8 +50,8 @@ typedef struct {
     char (*text)[TASK_TEXT_MAX];  // (n) response texts
 } Share;
 
-static void share_init(Share *sh, const RoundSamples *s, RunCtx *rc) {
-    const Comms *cm = &rc->comms;
+static void share_init(Share *sh, const RoundSamples *s, RunCtx *ctx) {
+    const Comms *cm = &ctx->comms;
     sh->p0 = (int)((int64_t)cm->judge_rank * s->P / cm->judge_size);
     sh->p1 = (int)((int64_t)(cm->judge_rank + 1) * s->P / cm->judge_size);
     sh->n = (sh->p1 - sh->p0) * s->K;
@@ -68,7 +68,7 @@ static void share_init(Share *sh, const RoundSamples *s, RunCtx *rc) {
         memcpy(row + s->prompt_len[p], s->resp + (size_t)g * s->R, (size_t)s->resp_len[g] * sizeof(int32_t));
         sh->start[i] = s->prompt_len[p];
         sh->len[i] = s->prompt_len[p] + s->resp_len[g];
-        samples_response_text(s, &rc->tok, g, sh->text[i], TASK_TEXT_MAX);
+        samples_response_text(s, &ctx->tok, g, sh->text[i], TASK_TEXT_MAX);
     }
 }
 
@@ -79,43 +79,43 @@ static void share_free(Share *sh) {
 
 #define SCORE_MAX_NEW_DEFAULT 128  // evaluation tokens of the score judge without max_new_tokens
 
-// llm_judge in score mode under model w: the judge prompt of every response (rc->score_template),
+// llm_judge in score mode under model w: the judge prompt of every response (ctx->score_template),
 // a greedy evaluation, and N / JUDGE_SCORE_MAX from its last "Score: N" (NaN: the judge abstains,
 // also when the judge prompt leaves no room to write in model.max_seq_len).
-static void llm_judge_score_mode(float *out, const Share *sh, const RoundSamples *s, RunCtx *rc,
+static void llm_judge_score_mode(float *out, const Share *sh, const RoundSamples *s, RunCtx *ctx,
                                  const ParamSlab *w) {
-    int T = rc->model.T, n1 = sh->n > 0 ? sh->n : 1;
-    const JudgeSpec *js = &rc->cfg.judges[config_judge_index(&rc->cfg, "llm_judge")];
+    int T = ctx->model.T, n1 = sh->n > 0 ? sh->n : 1;
+    const JudgeSpec *js = &ctx->cfg.judges[config_judge_index(&ctx->cfg, "llm_judge")];
     int max_new = js->max_new_tokens > 0 ? js->max_new_tokens : SCORE_MAX_NEW_DEFAULT;
     int32_t *seqs = xcalloc("judge.score", (size_t)n1 * T, sizeof(int32_t));
     int32_t *lens = xmalloc("judge.score", (size_t)n1 * 2 * sizeof(int32_t));
     int32_t *start = lens + n1;
     int *idx = xmalloc("judge.score", (size_t)n1 * sizeof(int));
-    size_t cap = strlen(rc->score_template) + 2 * TASK_TEXT_MAX;
+    size_t cap = strlen(ctx->score_template) + 2 * TASK_TEXT_MAX;
     char *text = xmalloc("judge.score", cap);
     int m = 0;
     for (int i = 0; i < sh->n; i++) {
         out[i] = NAN;
         const char *prompt = s->items[(sh->p0 * s->K + i) / s->K].prompt;
-        if (judge_fill_score_template(rc->score_template, prompt, sh->text[i], text, (int)cap) < 0)
+        if (judge_fill_score_template(ctx->score_template, prompt, sh->text[i], text, (int)cap) < 0)
             continue;
         int32_t *row = seqs + (size_t)m * T;
         ErrMsg e;
         // BOS + text, or its chat turns (task.chat_template); room for 1+ token
-        int n = tokenizer_encode_turn(&rc->tok, text, row, T - 1, &e);
+        int n = tokenizer_encode_turn(&ctx->tok, text, row, T - 1, &e);
         if (n < 0) continue;  // does not fit: abstain
         lens[m] = start[m] = n;
         idx[m++] = i;
     }
     int room = max_new < T ? max_new : T;
     // greedy; ends at EOS (not kept), after room tokens or at T
-    judge_write_rationale(seqs, lens, m, T, &rc->kv, &rc->infer_acts, w, room, rc->tok.eos,
-                          rc->tok.eos, rc->tok.eos);
-    const char *tail = judge_score_template_tail(rc->score_template);
+    judge_write_rationale(seqs, lens, m, T, &ctx->kv, &ctx->infer_acts, w, room, ctx->tok.eos,
+                          ctx->tok.eos, ctx->tok.eos);
+    const char *tail = judge_score_template_tail(ctx->score_template);
     size_t nt = strlen(tail);
     for (int k = 0; k < m; k++) {
         memcpy(text, tail, nt);  // the score may follow the template's own "Score:"
-        tokenizer_decode(&rc->tok, seqs + (size_t)k * T + start[k], lens[k] - start[k], text + nt,
+        tokenizer_decode(&ctx->tok, seqs + (size_t)k * T + start[k], lens[k] - start[k], text + nt,
                          (int)(cap - nt));
         int score = judge_parse_score(text, JUDGE_SCORE_MAX);
         if (score >= 0) out[idx[k]] = (float)score / JUDGE_SCORE_MAX;
@@ -125,19 +125,19 @@ static void llm_judge_score_mode(float *out, const Share *sh, const RoundSamples
 
 // σ(u) of llm_judge under model w for every response of the share (after its rationale, if any);
 // in score mode the Self-Rewarding judge's score instead.
-static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s, RunCtx *rc,
+static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s, RunCtx *ctx,
                              const ParamSlab *w) {
-    if (rc->score_template) {
-        llm_judge_score_mode(out, sh, s, rc, w);
+    if (ctx->score_template) {
+        llm_judge_score_mode(out, sh, s, ctx, w);
         return;
     }
-    int T = rc->model.T;
+    int T = ctx->model.T;
     int32_t *seqs = xcalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * T, sizeof(int32_t));
     int32_t *lens = xmalloc("judge.llm", (size_t)(sh->n > 0 ? sh->n : 1) * sizeof(int32_t));
     for (int i = 0; i < sh->n; i++) {
         int p = (sh->p0 * s->K + i) / s->K;
         ErrMsg e;
-        lens[i] = task_encode_judge(&rc->task, &rc->tok, s->items[p].prompt, sh->text[i],
+        lens[i] = task_encode_judge(&ctx->task, &ctx->tok, s->items[p].prompt, sh->text[i],
                                     seqs + (size_t)i * T, T, &e);
         if (lens[i] < 0) lens[i] = 0;  // a response too long for the template: abstain
     }
@@ -152,19 +152,19 @@ static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s,
         idx[m++] = i;
     }
     float *u = xmalloc("judge.llm", (size_t)(m > 0 ? m : 1) * sizeof(float));
-    int rationale = task_rationale_tokens(&rc->task, rc->cfg.generate.max_new_tokens);
-    judge_write_rationale(seqs, lens, m, T, &rc->kv, &rc->infer_acts, w, rationale, rc->yes, rc->no,
-                          rc->tok.eos);
-    if (m > 0) judge_llm_logits(u, &rc->infer_acts, w, seqs, lens, m, T, rc->yes, rc->no);
+    int rationale = task_rationale_tokens(&ctx->task, ctx->cfg.generate.max_new_tokens);
+    judge_write_rationale(seqs, lens, m, T, &ctx->kv, &ctx->infer_acts, w, rationale, ctx->yes, ctx->no,
+                          ctx->tok.eos);
+    if (m > 0) judge_llm_logits(u, &ctx->infer_acts, w, seqs, lens, m, T, ctx->yes, ctx->no);
     for (int k = 0; k < m; k++) out[idx[k]] = 1.0f / (1.0f + expf(-u[k]));
     xfree(seqs), xfree(lens), xfree(idx), xfree(u);
 }
 
 // Summed response log-probs of the share under w.
-static double *share_logprobs(const Share *sh, RunCtx *rc, const ParamSlab *w) {
+static double *share_logprobs(const Share *sh, RunCtx *ctx, const ParamSlab *w) {
     double *lp = xmalloc("judge.logp", (size_t)(sh->n > 0 ? sh->n : 1) * sizeof(double));
     if (sh->n > 0)
-        prefstep_logprobs(lp, &rc->infer_acts, w, sh->seq, sh->start, sh->len, sh->n, sh->S);
+        prefstep_logprobs(lp, &ctx->infer_acts, w, sh->seq, sh->start, sh->len, sh->n, sh->S);
     return lp;
 }
 
@@ -175,62 +175,62 @@ typedef struct {
 } LogpCache;
 
 static const double *cached_logp(LogpCache *cache, int *n, const ParamSlab *w, const Share *sh,
-                                 RunCtx *rc) {
+                                 RunCtx *ctx) {
     for (int i = 0; i < *n; i++)
         if (cache[i].w == w) return cache[i].lp;
     cache[*n].w = w;
-    cache[*n].lp = share_logprobs(sh, rc, w);
+    cache[*n].lp = share_logprobs(sh, ctx, w);
     return cache[(*n)++].lp;
 }
 
-void judge_run(RunCtx *rc, RoundSamples *s) {
-    const Comms *cm = &rc->comms;
+void judge_run(RunCtx *ctx, RoundSamples *s) {
+    const Comms *cm = &ctx->comms;
     if (cm->policy == MPI_COMM_NULL) return;
-    const Config *c = &rc->cfg;
+    const Config *c = &ctx->cfg;
     int J = s->J, K = s->K, r = s->round;
     Share sh = {0};
-    if (cm->judge != MPI_COMM_NULL) share_init(&sh, s, rc);
+    if (cm->judge != MPI_COMM_NULL) share_init(&sh, s, ctx);
     int n = sh.n, n1 = n > 0 ? n : 1;
     float *votes = xmalloc("judge.votes", (size_t)n1 * J * sizeof(float));
     float *col = xmalloc("judge.votes", (size_t)n1 * sizeof(float));
     int8_t *correct = xmalloc("judge.votes", (size_t)n1);
     LogpCache cache[4];
     int n_cache = 0;
-    const ParamSlab *base = rc->reference == REFERENCE_SFT ? &rc->sft : &rc->previous;
-    int base_ok = r >= 2 && (base == &rc->sft || rc->has_previous);
+    const ParamSlab *base = ctx->reference == REFERENCE_SFT ? &ctx->sft : &ctx->previous;
+    int base_ok = r >= 2 && (base == &ctx->sft || ctx->has_previous);
     Progress prog;
     progress_start(&prog, "judge", (int64_t)J);
     for (int j = 0; j < J && n > 0; j++) {
         const JudgeSpec *js = &c->judges[j];
         JudgeKind kind = judge_kind(js->name);
-        const ParamSlab *model = &rc->policy;
+        const ParamSlab *model = &ctx->policy;
         int prev = kind == JUDGE_PREV_ROUND;
         if (prev) {  // the partner judge recomputed with the previous round's policy
-            if (r == 1 || !rc->has_previous) kind = JUDGE_LIKELIHOOD, model = &rc->sft;
-            else kind = judge_kind(js->of), model = &rc->previous;
+            if (r == 1 || !ctx->has_previous) kind = JUDGE_LIKELIHOOD, model = &ctx->sft;
+            else kind = judge_kind(js->of), model = &ctx->previous;
         }
         switch (kind) {
         case JUDGE_LLM:
-            llm_judge_scores(col, &sh, s, rc, model);
+            llm_judge_scores(col, &sh, s, ctx, model);
             break;
         case JUDGE_LIKELIHOOD: {
-            const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
+            const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
             for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
             break;
         }
         case JUDGE_IMPLICIT: {
             // β(ℓ_θ − ℓ_base) with the base the model's last training used; for prev_round the
             // previous policy against the SFT model (length-normalised likelihood before that)
-            const ParamSlab *b = prev ? &rc->sft : base;
+            const ParamSlab *b = prev ? &ctx->sft : base;
             int ok = prev ? r >= 3 : base_ok;
             if (prev && !ok) {
-                const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
+                const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
                 for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
             } else if (!ok) {
                 for (int i = 0; i < n; i++) col[i] = NAN;  // round 1: nothing trained yet
             } else {
-                const double *lp = cached_logp(cache, &n_cache, model, &sh, rc);
-                const double *lb = cached_logp(cache, &n_cache, b, &sh, rc);
+                const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
+                const double *lb = cached_logp(cache, &n_cache, b, &sh, ctx);
                 for (int i = 0; i < n; i++) col[i] = (float)(c->train.beta * (lp[i] - lb[i]));
             }
             break;
@@ -240,7 +240,7 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
                 char answers[K][TASK_TEXT_MAX];
                 const char *ptr[K];
                 for (int k = 0; k < K; k++)
-                    ptr[k] = task_extract(&rc->task, sh.text[p * K + k], answers[k], TASK_TEXT_MAX) == 0
+                    ptr[k] = task_extract(&ctx->task, sh.text[p * K + k], answers[k], TASK_TEXT_MAX) == 0
                                  ? answers[k]
                                  : NULL;
                 judge_self_consistency(col + p * K, ptr, K);
@@ -254,17 +254,17 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
                 const TaskItem *it = &s->items[sh.p0 + p];
                 for (int k = 0; k < K; k++) {
                     const char *text = sh.text[p * K + k];
-                    ptr[k] = task_extract(&rc->task, text, answers[k], TASK_TEXT_MAX) == 0
+                    ptr[k] = task_extract(&ctx->task, text, answers[k], TASK_TEXT_MAX) == 0
                                  ? answers[k]
                                  : NULL;
-                    well_formed[k] = (int8_t)task_format_ok(&rc->task, it, text);
+                    well_formed[k] = (int8_t)task_format_ok(&ctx->task, it, text);
                 }
                 judge_ensemble_vote(col + p * K, ptr, well_formed, K);
             }
             break;
         case JUDGE_ORACLE:
             for (int i = 0; i < n; i++) {
-                int v = task_verify(&rc->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
+                int v = task_verify(&ctx->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
                 col[i] = v < 0 ? NAN : (float)v;
             }
             break;
@@ -276,7 +276,7 @@ void judge_run(RunCtx *rc, RoundSamples *s) {
     }
     progress_end(&prog);
     for (int i = 0; i < n; i++)
-        correct[i] = (int8_t)task_verify(&rc->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
+        correct[i] = (int8_t)task_verify(&ctx->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
     ExchGathered gv, gc;
     exchange_gather_votes(&gv, votes, (int64_t)n * J, 0, cm->policy);
     exchange_gatherv(&gc, correct, n, EXCH_I8, 0, cm->policy);

@@ -6,6 +6,6 @@
 
 /* Collective over the policy communicator: judges split the prompts, score every response with
    every configured judge, and the votes are gathered on world rank 0. */
-void judge_run(RunCtx *rc, RoundSamples *s);
+void judge_run(RunCtx *ctx, RoundSamples *s);
 
 #endif

@@ -26,8 +26,8 @@
 
 // ---- one data-parallel optimizer step ----------------------------------------------------------
 
-static void on_grad_ready(void *ctx, int layer) {
-    GradReducer *r = ctx;
+static void on_grad_ready(void *arg, int layer) {
+    GradReducer *r = arg;
     if (layer < 0)
         grad_reducer_ready_head(r);
     else
@@ -35,49 +35,49 @@ static void on_grad_ready(void *ctx, int layer) {
 }
 
 // Zeroes the gradient and arms the overlapped all-reduce for the coming backward.
-static void step_begin(RunCtx *rc) {
-    memset(rc->grads.data, 0, rc->grads.n * sizeof(float));
-    rc->train_acts.grad_ready = on_grad_ready;
-    rc->train_acts.grad_ready_ctx = &rc->reducer;
+static void step_begin(RunCtx *ctx) {
+    memset(ctx->grads.data, 0, ctx->grads.n * sizeof(float));
+    ctx->train_acts.grad_ready = on_grad_ready;
+    ctx->train_acts.grad_ready_ctx = &ctx->reducer;
 }
 
 // Finishes the all-reduce and applies AdamW unless the step is bad anywhere (non-finite loss on
 // some learner, or a non-finite gradient norm). fb_seconds: this learner's forward+backward time
 // of the step. Returns 1 when applied.
-static int step_end(RunCtx *rc, int local_bad, double fb_seconds, TrainResult *tr) {
+static int step_end(RunCtx *ctx, int local_bad, double fb_seconds, TrainResult *tr) {
     double t0 = timer_now();
-    if (fault_flag(rc->phase == PHASE_SFT ? "sft.nan" : "train.nan"))
-        rc->grads.data[0] = NAN;  // tests: a non-finite gradient
-    grad_reducer_finish(&rc->reducer);
+    if (fault_flag(ctx->phase == PHASE_SFT ? "sft.nan" : "train.nan"))
+        ctx->grads.data[0] = NAN;  // tests: a non-finite gradient
+    grad_reducer_finish(&ctx->reducer);
     tr->allreduce_wait += timer_now() - t0;
     tr->backward_seconds += fb_seconds;
     // One MAX over (bad, forward+backward time): the slowest learner's time tells how much of
     // this learner's wait was waiting for it rather than for communication.
     double mine[2] = {local_bad ? 1.0 : 0.0, fb_seconds}, most[2];
-    MPI_CHECK(MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, rc->comms.learn));
+    MPI_CHECK(MPI_Allreduce(mine, most, 2, MPI_DOUBLE, MPI_MAX, ctx->comms.learn));
     tr->imbalance_seconds += most[1] - fb_seconds;
     int bad = most[0] != 0.0;
-    float norm = adamw_grad_norm(&rc->grads);  // identical on every learner
+    float norm = adamw_grad_norm(&ctx->grads);  // identical on every learner
     if (bad || !isfinite(norm)) {
-        rc->totals.skipped++;
+        ctx->totals.skipped++;
         log_root("step skipped: non-finite %s (%.0f skipped so far)", bad ? "loss" : "gradient",
-                 rc->totals.skipped);
+                 ctx->totals.skipped);
         return 0;
     }
-    adamw_step(&rc->opt, &rc->policy, &rc->grads);
-    rc->state.step++;
-    rc->totals.steps++;
+    adamw_step(&ctx->opt, &ctx->policy, &ctx->grads);
+    ctx->state.step++;
+    ctx->totals.steps++;
     return 1;
 }
 
 // The shared end of a training step: applies or skips it (step_end), sums the step's metrics v
 // (n doubles) over the learners in place, and counts skips: tr->failed = 1 once more than
 // train.max_nan_skips steps were skipped. Returns 1 when the step was applied.
-static int step_finish(RunCtx *rc, int local_bad, double fb_seconds, double *v, int n,
+static int step_finish(RunCtx *ctx, int local_bad, double fb_seconds, double *v, int n,
                        TrainResult *tr) {
-    int applied = step_end(rc, local_bad, fb_seconds, tr);
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
-    if (rc->totals.skipped > rc->cfg.train.max_nan_skips) tr->failed = 1;
+    int applied = step_end(ctx, local_bad, fb_seconds, tr);
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, ctx->comms.learn));
+    if (ctx->totals.skipped > ctx->cfg.train.max_nan_skips) tr->failed = 1;
     return applied;
 }
 
@@ -93,74 +93,74 @@ _Static_assert(sizeof(PhaseTotals) == sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0]
                "TOTAL_NAMES must name every PhaseTotals field");
 _Static_assert(sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0] <= CKPT_MAX_TOTALS, "totals fit /state");
 
-// Starts the totals of a phase at step rc->state.round_step: zero at its first step, else (a
+// Starts the totals of a phase at step ctx->state.round_step: zero at its first step, else (a
 // resume) the ones its checkpoint saved.
-static void learner_totals_begin(RunCtx *rc) {
-    double *v = (double *)&rc->totals;
-    int resumed = rc->state.round_step > 0;
-    if (resumed && rc->state.n_totals == 0)
+static void learner_totals_begin(RunCtx *ctx) {
+    double *v = (double *)&ctx->totals;
+    int resumed = ctx->state.round_step > 0;
+    if (resumed && ctx->state.n_totals == 0)
         log_root("the checkpoint has no phase totals (written by an older concord): this phase's "
                  "metrics count its steps after the resume only");
     for (int i = 0; i < N_TOTALS; i++) {
         double fresh = strncmp(TOTAL_NAMES[i], "validation", 10) == 0 ? NAN : 0.0;
-        v[i] = resumed ? ckpt_state_total(&rc->state, TOTAL_NAMES[i], fresh) : fresh;
+        v[i] = resumed ? ckpt_state_total(&ctx->state, TOTAL_NAMES[i], fresh) : fresh;
     }
-    ckpt_state_clear_totals(&rc->state);
+    ckpt_state_clear_totals(&ctx->state);
 }
 
 // The end of a phase's step loop at step cursor s (of the phase; the resume point).
-static void learner_phase_end(RunCtx *rc, Progress *prog, int64_t s, double t0, TrainResult *tr) {
+static void learner_phase_end(RunCtx *ctx, Progress *prog, int64_t s, double t0, TrainResult *tr) {
     if (tr->stop == STOP_NONE && !tr->failed) progress_end(prog);
-    rc->state.round_step = s;
+    ctx->state.round_step = s;
     tr->cursor = s;
     tr->seconds = timer_now() - t0;
-    tr->steps = (int64_t)rc->totals.steps;
-    tr->skipped = (int64_t)rc->totals.skipped;
+    tr->steps = (int64_t)ctx->totals.steps;
+    tr->skipped = (int64_t)ctx->totals.skipped;
 }
 
-void learner_reset_optimizer(RunCtx *rc, const AdamWConfig *oc) {
-    if (rc->opt.m.data) adamw_free(&rc->opt);
-    adamw_init(&rc->opt, oc, &rc->model);
+void learner_reset_optimizer(RunCtx *ctx, const AdamWConfig *oc) {
+    if (ctx->opt.m.data) adamw_free(&ctx->opt);
+    adamw_init(&ctx->opt, oc, &ctx->model);
 }
 
 // A checkpoint inside a training phase at step cursor, with the phase's totals so far.
-static void mid_checkpoint(RunCtx *rc, Phase phase, int64_t cursor) {
+static void mid_checkpoint(RunCtx *ctx, Phase phase, int64_t cursor) {
     char name[CKPT_NAME_MAX];
-    rc->phase = phase;
-    rc->state.round_step = cursor;
-    ckpt_name_step(name, sizeof name, rc->state.round, cursor);
-    const double *v = (const double *)&rc->totals;
+    ctx->phase = phase;
+    ctx->state.round_step = cursor;
+    ckpt_name_step(name, sizeof name, ctx->state.round, cursor);
+    const double *v = (const double *)&ctx->totals;
     if (cursor > 0 && (phase == PHASE_SFT || phase == PHASE_TRAIN))
-        for (int i = 0; i < N_TOTALS; i++) ckpt_state_set_total(&rc->state, TOTAL_NAMES[i], v[i]);
-    run_checkpoint(rc, name, 1);
-    ckpt_state_clear_totals(&rc->state);
+        for (int i = 0; i < N_TOTALS; i++) ckpt_state_set_total(&ctx->state, TOTAL_NAMES[i], v[i]);
+    run_checkpoint(ctx, name, 1);
+    ckpt_state_clear_totals(&ctx->state);
 }
 
-void learner_checkpoint_position(RunCtx *rc) {
-    if (rc->comms.roles & ROLE_LEARNER) mid_checkpoint(rc, rc->phase, rc->state.round_step);
+void learner_checkpoint_position(RunCtx *ctx) {
+    if (ctx->comms.roles & ROLE_LEARNER) mid_checkpoint(ctx, ctx->phase, ctx->state.round_step);
 }
 
 // Stop poll + periodic checkpoint at a step boundary; returns the stop reason (after saving).
-static StopReason learner_boundary(RunCtx *rc, Phase phase, int64_t cursor, int64_t total) {
-    StopReason st = stop_poll(rc->comms.learn);
-    int every = rc->cfg.checkpoint.every;
+static StopReason learner_boundary(RunCtx *ctx, Phase phase, int64_t cursor, int64_t total) {
+    StopReason st = stop_poll(ctx->comms.learn);
+    int every = ctx->cfg.checkpoint.every;
     if (st != STOP_NONE || (every > 0 && cursor > 0 && cursor < total && cursor % every == 0))
-        mid_checkpoint(rc, phase, cursor);
+        mid_checkpoint(ctx, phase, cursor);
     return st;
 }
 
-static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj);
+static EvalSummary eval_split(RunCtx *ctx, TaskSplit split, int with_judge, int with_maj);
 
 // SFT's early stop: 1 when the validation numbers reach every configured target.
-static int sft_targets_reached(RunCtx *rc, int64_t step) {
-    const Config *c = &rc->cfg;
+static int sft_targets_reached(RunCtx *ctx, int64_t step) {
+    const Config *c = &ctx->cfg;
     double want_acc = c->sft.stop_at_accuracy, want_judge = c->sft.stop_at_judge_accuracy;
     // the same decision on every learner: the accuracies come from summed counts
-    EvalSummary v = eval_split(rc, TASK_SPLIT_VALID, want_judge > 0, 0);
-    rc->totals.validation_acc = v.greedy_acc;
-    rc->totals.validation_judge_acc = want_judge > 0 ? v.judge_acc : NAN;
+    EvalSummary v = eval_split(ctx, TASK_SPLIT_VALID, want_judge > 0, 0);
+    ctx->totals.validation_acc = v.greedy_acc;
+    ctx->totals.validation_judge_acc = want_judge > 0 ? v.judge_acc : NAN;
     log_root("sft step %lld: validation greedy accuracy %.3f (stop at %.3f), judge %.3f (stop at "
-             "%.3f)", (long long)step, v.greedy_acc, want_acc, rc->totals.validation_judge_acc,
+             "%.3f)", (long long)step, v.greedy_acc, want_acc, ctx->totals.validation_judge_acc,
              want_judge);
     return v.greedy_acc >= want_acc && (want_judge <= 0 || v.judge_acc >= want_judge);
 }
@@ -178,33 +178,33 @@ void sft_batch_alloc(SftBatch *b) {
     b->offset = xcalloc("sft.batch", (size_t)n1, sizeof(int32_t));
 }
 
-void sft_batch_shift(SftBatch *b, const RunCtx *rc, int64_t s) {
-    int top = rc->model.position == GPT_POS_ABACUS ? rc->model.abacus_offset : 0;
+void sft_batch_shift(SftBatch *b, const RunCtx *ctx, int64_t s) {
+    int top = ctx->model.position == GPT_POS_ABACUS ? ctx->model.abacus_offset : 0;
     if (top == 0) {  // nothing to draw (the other encodings, or no shift configured)
         memset(b->offset, 0, (size_t)b->nb * sizeof *b->offset);
         return;
     }
     for (int i = 0; i < b->nb; i++) {
         uint64_t g = (uint64_t)(s * b->B + b->lo + i);
-        float u = rng_uniform_at(rc->state.seed, ABACUS_SHIFT_DRAW, (uint32_t)rc->phase,
-                                 (uint32_t)rc->state.round, (uint32_t)g);
+        float u = rng_uniform_at(ctx->state.seed, ABACUS_SHIFT_DRAW, (uint32_t)ctx->phase,
+                                 (uint32_t)ctx->state.round, (uint32_t)g);
         int k = (int)(u * (float)(top + 1));
         b->offset[i] = k < top ? k : top;
     }
 }
 
-static void sft_batch_init(SftBatch *b, RunCtx *rc) {
-    const Config *c = &rc->cfg;
-    int L = rc->comms.learn_size, li = rc->comms.learn_rank;
+static void sft_batch_init(SftBatch *b, RunCtx *ctx) {
+    const Config *c = &ctx->cfg;
+    int L = ctx->comms.learn_size, li = ctx->comms.learn_rank;
     b->B = c->sft.batch_size;
     int64_t lo, nb;
     plan_slice(b->B, L, li, &lo, &nb);
     b->lo = (int)lo, b->nb = (int)nb;
-    b->T = rc->model.T;
-    b->N = task_split_size(&rc->task, TASK_SPLIT_SFT);
+    b->T = ctx->model.T;
+    b->N = task_split_size(&ctx->task, TASK_SPLIT_SFT);
     sft_batch_alloc(b);
     int64_t n_yes, n_no;
-    task_sft_verdict_counts(&rc->task, &n_yes, &n_no);
+    task_sft_verdict_counts(&ctx->task, &n_yes, &n_no);
     sft_verdict_weights(n_yes, n_no, c->sft.judge_weight, b->verdict_weight);
 }
 
@@ -216,16 +216,16 @@ void sft_batch_free(SftBatch *b) {
 
 // Encodes this learner's examples of step s (global examples s*B + lo ..) into (nb, S) rows;
 // returns S, the longest. (Each row is encoded afresh at the (nb, T) stride, then packed.)
-static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s, void *unused) {
+static int sft_batch_gather(SftBatch *b, RunCtx *ctx, int64_t s, void *unused) {
     (void)unused;
     int S = 1, T = b->T;
     for (int i = 0; i < b->nb; i++) {
         int64_t g = s * b->B + b->lo + i, epoch = g / b->N;
-        TaskPerm perm = task_perm_make((uint64_t)b->N, rc->state.seed, STREAM_SFT_ORDER + epoch);
+        TaskPerm perm = task_perm_make((uint64_t)b->N, ctx->state.seed, STREAM_SFT_ORDER + epoch);
         TaskSftExample ex;
-        task_sft_example(&rc->task, (int64_t)task_perm_apply(&perm, (uint64_t)(g % b->N)), &ex);
+        task_sft_example(&ctx->task, (int64_t)task_perm_apply(&perm, (uint64_t)(g % b->N)), &ex);
         ErrMsg e;
-        int rs, n = task_encode_sft(&rc->task, &rc->tok, &ex, b->row, T, &rs, &e);
+        int rs, n = task_encode_sft(&ctx->task, &ctx->tok, &ex, b->row, T, &rs, &e);
         CHECKF(n > 0, "SFT example %lld: %s", (long long)g, e.msg);  // validated at load
         memcpy(b->tokens + (size_t)i * T, b->row, (size_t)n * sizeof(int32_t));
         b->start[i] = rs, b->len[i] = n;
@@ -234,78 +234,78 @@ static int sft_batch_gather(SftBatch *b, RunCtx *rc, int64_t s, void *unused) {
     }
     for (int i = 0; i < b->nb; i++)  // repack (nb, T) rows into (nb, S)
         memmove(b->tokens + (size_t)i * S, b->tokens + (size_t)i * T, (size_t)S * sizeof(int32_t));
-    sft_batch_shift(b, rc, s);
+    sft_batch_shift(b, ctx, s);
     return S;
 }
 
 // One likelihood step on b's rows (packed to width S), the loss normalised by all learners'
 // response tokens: forward/backward, the gradient all-reduce and AdamW (step_finish). Returns the
 // step's sums over the learners; *applied says whether the step was taken.
-static SftSums learner_sft_step(RunCtx *rc, SftBatch *b, int S, TrainResult *tr, int *applied) {
+static SftSums learner_sft_step(RunCtx *ctx, SftBatch *b, int S, TrainResult *tr, int *applied) {
     SftSums v = {.tokens = sft_response_tokens(b->start, b->len, b->weight, b->nb)};
     double global_tokens = v.tokens;
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, rc->comms.learn));
-    step_begin(rc);
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, ctx->comms.learn));
+    step_begin(ctx);
     double tb = timer_now();
     // abacus: this step's digit-row shifts (the other encodings ignore them)
-    rc->train_acts.pos_offset = b->offset;
+    ctx->train_acts.pos_offset = b->offset;
     if (b->nb > 0)
-        v.nll = sft_train_batch(&rc->train_acts, &rc->policy, &rc->grads, b->tokens, b->start,
+        v.nll = sft_train_batch(&ctx->train_acts, &ctx->policy, &ctx->grads, b->tokens, b->start,
                                 b->len, b->weight, b->nb, S, global_tokens);
-    rc->train_acts.pos_offset = NULL;
+    ctx->train_acts.pos_offset = NULL;
     double fb = timer_now() - tb;
-    *applied = step_finish(rc, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), tr);
+    *applied = step_finish(ctx, !isfinite(v.nll), fb, (double *)&v, DOUBLES(v), tr);
     return v;
 }
 
 // 1 when SFT checks its validation targets (and the task has validation prompts to check).
-static int sft_early_stops(RunCtx *rc) {
-    const Config *c = &rc->cfg;
+static int sft_early_stops(RunCtx *ctx) {
+    const Config *c = &ctx->cfg;
     if (!config_sft_early_stop(c)) return 0;
-    if (task_split_size(&rc->task, TASK_SPLIT_VALID) > 0) return 1;
-    if (rc->comms.learn_rank == 0)
+    if (task_split_size(&ctx->task, TASK_SPLIT_VALID) > 0) return 1;
+    if (ctx->comms.learn_rank == 0)
         log_warn("sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
                  "validation prompts, so SFT runs all sft.steps (%lld)", (long long)c->sft.steps);
     return 0;
 }
 
-void learner_likelihood_loop(RunCtx *rc, Phase phase, SftBatch *b, int64_t total,
-                             BatchGatherFn gather, void *ctx, TrainResult *tr) {
-    int stops = phase == PHASE_SFT && sft_early_stops(rc);
+void learner_likelihood_loop(RunCtx *ctx, Phase phase, SftBatch *b, int64_t total,
+                             BatchGatherFn gather, void *source, TrainResult *tr) {
+    int stops = phase == PHASE_SFT && sft_early_stops(ctx);
     Progress prog;
     progress_start(&prog, phase == PHASE_SFT ? "sft step" : "train step", total);
     double t0 = timer_now(), tokens = 0.0;  // all learners' tokens since this call began
-    int64_t s = rc->state.round_step;
-    learner_totals_begin(rc);
+    int64_t s = ctx->state.round_step;
+    learner_totals_begin(ctx);
     for (; s < total; s++) {
-        tr->stop = learner_boundary(rc, phase, s, total);
+        tr->stop = learner_boundary(ctx, phase, s, total);
         if (tr->stop != STOP_NONE) break;
-        if (stops && s > 0 && s % rc->cfg.sft.check_every == 0 && sft_targets_reached(rc, s)) break;
+        if (stops && s > 0 && s % ctx->cfg.sft.check_every == 0 && sft_targets_reached(ctx, s)) break;
         fault_point(phase == PHASE_SFT ? "sft.step" : "train.step");
-        int S = gather(b, rc, s, ctx), applied;
-        SftSums v = learner_sft_step(rc, b, S, tr, &applied);
-        if (applied) rc->totals.loss += v.nll / v.tokens;
+        int S = gather(b, ctx, s, source), applied;
+        SftSums v = learner_sft_step(ctx, b, S, tr, &applied);
+        if (applied) ctx->totals.loss += v.nll / v.tokens;
         tokens += v.tokens;
         if (tr->failed) break;
         progress_update(&prog, s + 1, "loss %.4f", v.nll / v.tokens);
     }
-    learner_phase_end(rc, &prog, s, t0, tr);
-    tr->loss = rc->totals.steps > 0 ? rc->totals.loss / rc->totals.steps : NAN;
+    learner_phase_end(ctx, &prog, s, t0, tr);
+    tr->loss = ctx->totals.steps > 0 ? ctx->totals.loss / ctx->totals.steps : NAN;
     tr->tokens_per_s = tokens / (tr->seconds > 0 ? tr->seconds : 1);
-    tr->validation_acc = rc->totals.validation_acc;
-    tr->validation_judge_acc = rc->totals.validation_judge_acc;
+    tr->validation_acc = ctx->totals.validation_acc;
+    tr->validation_judge_acc = ctx->totals.validation_judge_acc;
 }
 
-TrainResult learner_sft(RunCtx *rc) {
+TrainResult learner_sft(RunCtx *ctx) {
     TrainResult tr = {.scir_penalty = NAN, .scir_dropped_fraction = NAN};
-    if (rc->state.round_step == 0) {
+    if (ctx->state.round_step == 0) {
         AdamWConfig oc;
-        config_adamw_sft(&rc->cfg, &oc);
-        learner_reset_optimizer(rc, &oc);
+        config_adamw_sft(&ctx->cfg, &oc);
+        learner_reset_optimizer(ctx, &oc);
     }
     SftBatch b;
-    sft_batch_init(&b, rc);
-    learner_likelihood_loop(rc, PHASE_SFT, &b, rc->cfg.sft.steps, sft_batch_gather, NULL, &tr);
+    sft_batch_init(&b, ctx);
+    learner_likelihood_loop(ctx, PHASE_SFT, &b, ctx->cfg.sft.steps, sft_batch_gather, NULL, &tr);
     sft_batch_free(&b);
     return tr;
 }
@@ -371,29 +371,29 @@ static void build_pairs(PairSet *ps, const PrefRows *rows) {
 }
 
 // SCIR: the judge template of every (prompt, response) of the pairs, as token sequences.
-static void build_judge_sequences(PairSet *ps, RunCtx *rc) {
-    int T = rc->model.T;
+static void build_judge_sequences(PairSet *ps, RunCtx *ctx) {
+    int T = ctx->model.T;
     ps->judge = xcalloc("pairs.judge", (size_t)2 * ps->n * T, sizeof(int32_t));
     ps->judge_len = xmalloc("pairs.judge", (size_t)2 * ps->n * sizeof(int32_t));
     char prompt[TASK_TEXT_MAX], resp[TASK_TEXT_MAX];
     for (int q = 0; q < 2 * ps->n; q++) {
         const int32_t *seq = ps->tokens + (size_t)q * ps->S;
         int st = ps->start[q], len = ps->len[q];
-        if (len > st && seq[len - 1] == rc->tok.eos) len--;
-        tokenizer_decode(&rc->tok, seq + 1, st - 1, prompt, sizeof prompt);  // skip BOS
-        tokenizer_decode(&rc->tok, seq + st, len - st, resp, sizeof resp);
-        int n = task_encode_judge(&rc->task, &rc->tok, prompt, resp, ps->judge + (size_t)q * T, T, NULL);
+        if (len > st && seq[len - 1] == ctx->tok.eos) len--;
+        tokenizer_decode(&ctx->tok, seq + 1, st - 1, prompt, sizeof prompt);  // skip BOS
+        tokenizer_decode(&ctx->tok, seq + st, len - st, resp, sizeof resp);
+        int n = task_encode_judge(&ctx->task, &ctx->tok, prompt, resp, ps->judge + (size_t)q * T, T, NULL);
         ps->judge_len[q] = n > 0 ? n : 0;
     }
 }
 
-// SCIR: judge logits u of the minibatch's pairs (forward on rc->judge_acts), u = 0 where a judge
+// SCIR: judge logits u of the minibatch's pairs (forward on ctx->judge_acts), u = 0 where a judge
 // sequence does not fit. With task.judge_rationale the current policy first writes its rationale
 // (greedy, no gradient: the penalty's gradient flows through the verdict logits only); jlen (2n)
 // receives the judge sequences' lengths for scir_backward.
-static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, int64_t lo,
+static void scir_forward(RunCtx *ctx, const PairSet *ps, const int32_t *order, int64_t lo,
                          int64_t n, double *u, int32_t *stage, int32_t *jlen) {
-    int T = rc->model.T, Sj = 1, m = 0;
+    int T = ctx->model.T, Sj = 1, m = 0;
     int32_t *full = xmalloc("pairs.scir", (size_t)2 * n * T * sizeof(int32_t));  // (m, T) fitting
     int32_t *full_len = xmalloc("pairs.scir", (size_t)2 * n * sizeof(int32_t));
     for (int64_t k = 0; k < 2 * n; k++) {
@@ -403,9 +403,9 @@ static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, in
         memcpy(full + (size_t)m * T, ps->judge + (size_t)q * T, (size_t)T * sizeof(int32_t));
         full_len[m++] = jlen[k];
     }
-    int rationale = task_rationale_tokens(&rc->task, rc->cfg.generate.max_new_tokens);
-    judge_write_rationale(full, full_len, m, T, &rc->kv, &rc->infer_acts, &rc->policy, rationale,
-                          rc->yes, rc->no, rc->tok.eos);
+    int rationale = task_rationale_tokens(&ctx->task, ctx->cfg.generate.max_new_tokens);
+    judge_write_rationale(full, full_len, m, T, &ctx->kv, &ctx->infer_acts, &ctx->policy, rationale,
+                          ctx->yes, ctx->no, ctx->tok.eos);
     m = 0;
     for (int64_t k = 0; k < 2 * n; k++)
         if (jlen[k] > 0) jlen[k] = full_len[m++], Sj = jlen[k] > Sj ? jlen[k] : Sj;
@@ -416,8 +416,8 @@ static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, in
         else memset(row, 0, (size_t)Sj * sizeof(int32_t));  // not penalised; any valid ids
     }
     xfree(full), xfree(full_len);
-    const float *lg = gpt_forward(&rc->judge_acts, &rc->policy, stage, (int)(2 * n), Sj);
-    int Vp = rc->model.Vp;
+    const float *lg = gpt_forward(&ctx->judge_acts, &ctx->policy, stage, (int)(2 * n), Sj);
+    int Vp = ctx->model.Vp;
     for (int64_t i = 0; i < n; i++) {
         double v[2] = {0, 0};
         int ok = 1;
@@ -426,7 +426,7 @@ static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, in
             ok &= L > 0;
             if (L > 0) {
                 const float *row = lg + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
-                v[side] = (double)row[rc->yes] - (double)row[rc->no];
+                v[side] = (double)row[ctx->yes] - (double)row[ctx->no];
             }
         }
         u[i] = ok ? v[0] - v[1] : 0.0;
@@ -434,9 +434,9 @@ static void scir_forward(RunCtx *rc, const PairSet *ps, const int32_t *order, in
 }
 
 // SCIR: backward of the penalty through the verdict logits (du from prefstep_train).
-static void scir_backward(RunCtx *rc, int64_t n, const int32_t *jlen, const double *du) {
-    Activations *ja = &rc->judge_acts;
-    int Vp = rc->model.Vp, Sj = ja->S;
+static void scir_backward(RunCtx *ctx, int64_t n, const int32_t *jlen, const double *du) {
+    Activations *ja = &ctx->judge_acts;
+    int Vp = ctx->model.Vp, Sj = ja->S;
     memset(ja->dlogits, 0, (size_t)ja->B * Sj * Vp * sizeof(float));
     for (int64_t i = 0; i < n; i++)
         for (int side = 0; side < 2; side++) {
@@ -444,10 +444,10 @@ static void scir_backward(RunCtx *rc, int64_t n, const int32_t *jlen, const doub
             if (L <= 0 || jlen[2 * i + 1 - side] <= 0) continue;
             float g = (float)(side == 0 ? du[i] : -du[i]);  // u = u_chosen − u_rejected
             float *row = ja->dlogits + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
-            row[rc->yes] += g;
-            row[rc->no] -= g;
+            row[ctx->yes] += g;
+            row[ctx->no] -= g;
         }
-    gpt_backward(&rc->grads, ja, &rc->policy);
+    gpt_backward(&ctx->grads, ja, &ctx->policy);
 }
 
 static void free_pairs(PairSet *ps) {
@@ -457,16 +457,16 @@ static void free_pairs(PairSet *ps) {
 }
 
 // Log-probs of all 2n sequences under w: each learner scores a contiguous share, then all-gather.
-static double *shared_logprobs(RunCtx *rc, const PairSet *ps, const ParamSlab *w) {
+static double *shared_logprobs(RunCtx *ctx, const PairSet *ps, const ParamSlab *w) {
     int64_t B = 2 * (int64_t)ps->n, lo, n;
-    plan_slice(B, rc->comms.learn_size, rc->comms.learn_rank, &lo, &n);
+    plan_slice(B, ctx->comms.learn_size, ctx->comms.learn_rank, &lo, &n);
     int64_t hi = lo + n;
     double *mine = xmalloc("pairs.logp", (size_t)(hi - lo > 0 ? hi - lo : 1) * sizeof(double));
     if (hi > lo)
-        prefstep_logprobs(mine, &rc->infer_acts, w, ps->tokens + (size_t)lo * ps->S, ps->start + lo,
+        prefstep_logprobs(mine, &ctx->infer_acts, w, ps->tokens + (size_t)lo * ps->S, ps->start + lo,
                           ps->len + lo, (int)(hi - lo), ps->S);
     ExchGathered g;
-    exchange_allgatherv(&g, mine, hi - lo, EXCH_F64, rc->comms.learn);
+    exchange_allgatherv(&g, mine, hi - lo, EXCH_F64, ctx->comms.learn);
     double *all = xmalloc("pairs.logp", (size_t)(B > 0 ? B : 1) * sizeof(double));
     memcpy(all, g.data, (size_t)B * sizeof(double));
     exchange_gathered_free(&g);
@@ -474,9 +474,9 @@ static double *shared_logprobs(RunCtx *rc, const PairSet *ps, const ParamSlab *w
     return all;
 }
 
-static LossParams loss_params_of(const RunCtx *rc) {
-    const Config *c = &rc->cfg;
-    LossParams lp = loss_params_default(rc->loss_kind);
+static LossParams loss_params_of(const RunCtx *ctx) {
+    const Config *c = &ctx->cfg;
+    LossParams lp = loss_params_default(ctx->loss_kind);
     lp.beta = c->train.beta;
     lp.eps = c->train.eps;
     lp.ipo_tau = c->train.ipo_tau;
@@ -540,10 +540,10 @@ static PairSlice pair_slice(int64_t n_pairs, int Bg, int64_t m, int L, int li) {
 }
 
 // The order of the pairs in an epoch; it depends only on (seed, round, epoch).
-static void epoch_order(int32_t *order, int n, const RunCtx *rc, int64_t epoch) {
+static void epoch_order(int32_t *order, int n, const RunCtx *ctx, int64_t epoch) {
     for (int i = 0; i < n; i++) order[i] = i;
-    Rng r = rng_stream(rc->state.seed,
-                       STREAM_PAIR_ORDER + ((uint64_t)rc->state.round << 20) + (uint64_t)epoch);
+    Rng r = rng_stream(ctx->state.seed,
+                       STREAM_PAIR_ORDER + ((uint64_t)ctx->state.round << 20) + (uint64_t)epoch);
     rng_shuffle_i32(&r, order, n);
 }
 
@@ -607,98 +607,98 @@ static void pref_totals_add(PhaseTotals *t, const PrefSums *v, int applied) {
     t->scir_pairs += v->scir_pairs;
 }
 
-// This learner's forward and backward of one step into rc->grads (the all-reduce is armed by
+// This learner's forward and backward of one step into ctx->grads (the all-reduce is armed by
 // step_begin). SCIR needs two backward passes, so its all-reduce starts after both (no overlap).
 // Returns prefstep_train's count of bad pairs.
-static int pref_forward_backward(RunCtx *rc, const PairSet *ps, const LossParams *lp,
+static int pref_forward_backward(RunCtx *ctx, const PairSet *ps, const LossParams *lp,
                                  PairBuffers *b, PairBatch *pb, const int32_t *order, PairSlice sl,
                                  LossMetrics *lm, PrefSums *scir) {
     int on = lp->scir_weight > 0, bad = 0;
     if (on) {
-        rc->train_acts.grad_ready = NULL;
+        ctx->train_acts.grad_ready = NULL;
         if (sl.n_local > 0)
-            scir_forward(rc, ps, order, sl.lo, sl.n_local, b->scir_u, b->judge_stage, b->judge_len);
+            scir_forward(ctx, ps, order, sl.lo, sl.n_local, b->scir_u, b->judge_stage, b->judge_len);
     }
     if (sl.n_local > 0)
-        bad = prefstep_train(&rc->train_acts, &rc->policy, &rc->grads, lp, pb,
+        bad = prefstep_train(&ctx->train_acts, &ctx->policy, &ctx->grads, lp, pb,
                              (double)sl.n_local / (double)sl.n_global, NULL, lm);
     if (on && sl.n_local > 0) {
-        scir_backward(rc, sl.n_local, b->judge_len, b->scir_du);
+        scir_backward(ctx, sl.n_local, b->judge_len, b->scir_du);
         scir->scir_penalty = pb->scir_mean * sl.n_local, scir->scir_dropped = pb->scir_dropped;
         scir->scir_pairs = (double)sl.n_local;
     }
     return bad;
 }
 
-TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
+TrainResult learner_train_round(RunCtx *ctx, const PrefRows *rows) {
     TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
                       .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
                       .scir_dropped_fraction = NAN};  // NaN (null in metrics) when nothing trains
-    const Config *c = &rc->cfg;
+    const Config *c = &ctx->cfg;
     PairSet ps;
     build_pairs(&ps, rows);
     if (ps.n == 0) {
-        log_root("round %d: no kept pairs, nothing to train", rc->state.round);
+        log_root("round %d: no kept pairs, nothing to train", ctx->state.round);
         free_pairs(&ps);
         return tr;
     }
-    LossParams lp = loss_params_of(rc);
+    LossParams lp = loss_params_of(ctx);
     int need_prev = lp.kind == LOSS_INPO || lp.kind == LOSS_SPPO;
     int scir = lp.scir_weight > 0;
     if (scir) {
-        build_judge_sequences(&ps, rc);
-        if (!rc->judge_acts.slab)
-            acts_init(&rc->judge_acts, &rc->model, rc->train_batch, rc->model.T, 1);
+        build_judge_sequences(&ps, ctx);
+        if (!ctx->judge_acts.slab)
+            acts_init(&ctx->judge_acts, &ctx->model, ctx->train_batch, ctx->model.T, 1);
     }
-    const ParamSlab *ref = rc->reference == REFERENCE_SFT ? &rc->sft : &rc->round_start;
+    const ParamSlab *ref = ctx->reference == REFERENCE_SFT ? &ctx->sft : &ctx->round_start;
     double t0 = timer_now();
-    ps.ref_logp = shared_logprobs(rc, &ps, ref);
-    if (need_prev) ps.prev_logp = shared_logprobs(rc, &ps, &rc->round_start);
+    ps.ref_logp = shared_logprobs(ctx, &ps, ref);
+    if (need_prev) ps.prev_logp = shared_logprobs(ctx, &ps, &ctx->round_start);
 
-    int Bg = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int Bg = c->train.batch_pairs, L = ctx->comms.learn_size, li = ctx->comms.learn_rank;
     int64_t per_epoch = (ps.n + Bg - 1) / Bg;
     int64_t total = c->train.steps > 0 ? c->train.steps : per_epoch * c->train.epochs;
-    if (rc->state.round_step == 0) {
+    if (ctx->state.round_step == 0) {
         AdamWConfig oc;
         config_adamw(c, &oc);
         oc.total_steps = total;
-        learner_reset_optimizer(rc, &oc);
+        learner_reset_optimizer(ctx, &oc);
     }
     int32_t *order = xmalloc("pairs.order", (size_t)ps.n * sizeof(int32_t));  // (n) pair indices
     PairBuffers b;
-    pair_buffers_init(&b, rc->train_batch / 2, ps.S, rc->model.T, scir);
+    pair_buffers_init(&b, ctx->train_batch / 2, ps.S, ctx->model.T, scir);
     Progress prog;
     progress_start(&prog, "train step", total);
-    int64_t s = rc->state.round_step, epoch_of_order = -1;
+    int64_t s = ctx->state.round_step, epoch_of_order = -1;
     double tokens_here = 0.0;  // all learners' tokens since this call began (throughput)
-    learner_totals_begin(rc);
+    learner_totals_begin(ctx);
     for (; s < total; s++) {
-        tr.stop = learner_boundary(rc, PHASE_TRAIN, s, total);
+        tr.stop = learner_boundary(ctx, PHASE_TRAIN, s, total);
         if (tr.stop != STOP_NONE) break;
         fault_point("train.step");
         int64_t epoch = s / per_epoch;
-        if (epoch != epoch_of_order) epoch_order(order, ps.n, rc, epoch), epoch_of_order = epoch;
+        if (epoch != epoch_of_order) epoch_order(order, ps.n, ctx, epoch), epoch_of_order = epoch;
         PairSlice sl = pair_slice(ps.n, Bg, s % per_epoch, L, li);
         double tokens;
         PairBatch pb = pair_gather(&b, &ps, order, sl, need_prev, scir, &tokens);
         LossMetrics lm = {0};
         PrefSums scir_step = {0};
-        step_begin(rc);
+        step_begin(ctx);
         double tb = timer_now();
-        int bad = pref_forward_backward(rc, &ps, &lp, &b, &pb, order, sl, &lm, &scir_step);
+        int bad = pref_forward_backward(ctx, &ps, &lp, &b, &pb, order, sl, &lm, &scir_step);
         double fb = timer_now() - tb;
         PrefSums v = pref_sums_of(&lm, sl.n_local, tokens);
         v.scir_penalty = scir_step.scir_penalty, v.scir_dropped = scir_step.scir_dropped;
         v.scir_pairs = scir_step.scir_pairs;
-        int applied = step_finish(rc, bad > 0, fb, (double *)&v, DOUBLES(v), &tr);
-        pref_totals_add(&rc->totals, &v, applied);
+        int applied = step_finish(ctx, bad > 0, fb, (double *)&v, DOUBLES(v), &tr);
+        pref_totals_add(&ctx->totals, &v, applied);
         tokens_here += v.tokens;
         if (tr.failed) break;
         progress_update(&prog, s + 1, "loss %.4f margin %.3f acc %.2f", v.loss / v.pairs,
                         v.margin / v.pairs, v.accuracy / v.pairs);
     }
-    learner_phase_end(rc, &prog, s, t0, &tr);
-    const PhaseTotals *t = &rc->totals;
+    learner_phase_end(ctx, &prog, s, t0, &tr);
+    const PhaseTotals *t = &ctx->totals;
     double n = t->pairs > 0 ? t->pairs : NAN;
     tr.loss = t->loss / n, tr.margin = t->margin / n, tr.accuracy = t->accuracy / n;
     tr.reward_c = t->reward_c / n, tr.reward_r = t->reward_r / n, tr.kl = t->logratio / n;
@@ -715,18 +715,18 @@ TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows) {
 
 // ---- evaluation -------------------------------------------------------------------------------
 
-// Evaluation of rc->policy on a split (EVAL or VALID), its prompts split across the learners.
+// Evaluation of ctx->policy on a split (EVAL or VALID), its prompts split across the learners.
 // answers: NULL, or this learner's prompts' greedy answers ((hi - lo, EVAL_ANSWER_MAX) bytes,
 // allocated here) with *first receiving lo.
-static EvalSummary eval_split_answers(RunCtx *rc, TaskSplit split, int with_judge, int with_maj,
+static EvalSummary eval_split_answers(RunCtx *ctx, TaskSplit split, int with_judge, int with_maj,
                                       char **answers, int64_t *count) {
-    const Config *c = &rc->cfg;
-    int64_t E = task_split_size(&rc->task, split);
+    const Config *c = &ctx->cfg;
+    int64_t E = task_split_size(&ctx->task, split);
     int64_t lo, n;
-    plan_slice(E, rc->comms.learn_size, rc->comms.learn_rank, &lo, &n);
+    plan_slice(E, ctx->comms.learn_size, ctx->comms.learn_rank, &lo, &n);
     int64_t hi = lo + n;
     EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = with_maj ? c->task.maj_k : 0,
-                     .seed = rc->state.seed, .stream = EVAL_STREAM_BASE + (uint32_t)rc->state.round,
+                     .seed = ctx->state.seed, .stream = EVAL_STREAM_BASE + (uint32_t)ctx->state.round,
                      .batch = c->generate.batch_size,
                      .maj_sample = {.temperature = (float)c->generate.temperature,
                                     .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
@@ -743,30 +743,30 @@ static EvalSummary eval_split_answers(RunCtx *rc, TaskSplit split, int with_judg
     }
     EvalCounts counts;
     ErrMsg e;
-    if (eval_range(&counts, &rc->task, &rc->tok, &rc->policy, lo, hi - lo, &ep, &e) != 0)
+    if (eval_range(&counts, &ctx->task, &ctx->tok, &ctx->policy, lo, hi - lo, &ep, &e) != 0)
         die("evaluation: %s", e.msg);  // prompts were validated when the task was loaded
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &counts, (int)(sizeof counts / sizeof(int64_t)),
-                            MPI_INT64_T, MPI_SUM, rc->comms.learn));
+                            MPI_INT64_T, MPI_SUM, ctx->comms.learn));
     return eval_summary(&counts);
 }
 
-static EvalSummary eval_split(RunCtx *rc, TaskSplit split, int with_judge, int with_maj) {
-    return eval_split_answers(rc, split, with_judge, with_maj, NULL, NULL);
+static EvalSummary eval_split(RunCtx *ctx, TaskSplit split, int with_judge, int with_maj) {
+    return eval_split_answers(ctx, split, with_judge, with_maj, NULL, NULL);
 }
 
-EvalSummary learner_eval(RunCtx *rc, double *seconds, char **answers) {
+EvalSummary learner_eval(RunCtx *ctx, double *seconds, char **answers) {
     double t0 = timer_now();
     // judge accuracy only means something with the generative judge; maj@1 is the greedy answer
-    int with_judge = config_judge_index(&rc->cfg, "llm_judge") >= 0;
-    int with_maj = rc->cfg.task.maj_k > 1;
+    int with_judge = config_judge_index(&ctx->cfg, "llm_judge") >= 0;
+    int with_maj = ctx->cfg.task.maj_k > 1;
     char *mine = NULL;
     int64_t n = 0;
-    EvalSummary s = eval_split_answers(rc, TASK_SPLIT_EVAL, with_judge, with_maj,
+    EvalSummary s = eval_split_answers(ctx, TASK_SPLIT_EVAL, with_judge, with_maj,
                                        answers ? &mine : NULL, &n);
     if (answers) {  // the learners' slices are consecutive: gather them in rank order
         ExchGathered g;
-        exchange_gatherv(&g, mine, n * EVAL_ANSWER_MAX, EXCH_I8, 0, rc->comms.learn);
-        *answers = rc->comms.learn_rank == 0 ? g.data : NULL;
+        exchange_gatherv(&g, mine, n * EVAL_ANSWER_MAX, EXCH_I8, 0, ctx->comms.learn);
+        *answers = ctx->comms.learn_rank == 0 ? g.data : NULL;
         g.data = NULL;
         exchange_gathered_free(&g);
         xfree(mine);

@@ -38,32 +38,32 @@ typedef struct {
     int failed;           // 1 when too many steps were skipped (train.max_nan_skips)
 } TrainResult;
 
-/* SFT warm-up from the current policy for sft.steps steps, resuming at rc->state.round_step.
+/* SFT warm-up from the current policy for sft.steps steps, resuming at ctx->state.round_step.
    Writes mid-phase checkpoints every checkpoint.every steps and one when stopped. */
-TrainResult learner_sft(RunCtx *rc);
+TrainResult learner_sft(RunCtx *ctx);
 
-/* Preference training of round rc->state.round on the kept pairs of rows (every learner holds all
-   rows), resuming at rc->state.round_step. */
-TrainResult learner_train_round(RunCtx *rc, const PrefRows *rows);
+/* Preference training of round ctx->state.round on the kept pairs of rows (every learner holds all
+   rows), resuming at ctx->state.round_step. */
+TrainResult learner_train_round(RunCtx *ctx, const PrefRows *rows);
 
 /* Replaces the optimizer with a fresh one of config oc (zero moments, step 0): at the start of a
    training phase, and on resume before a checkpoint's moments are read into it. Not collective. */
-void learner_reset_optimizer(RunCtx *rc, const AdamWConfig *oc);
+void learner_reset_optimizer(RunCtx *ctx, const AdamWConfig *oc);
 
-/* Likelihood training (train.loss "sft") of round rc->state.round on the kept labels of n_rounds
+/* Likelihood training (train.loss "sft") of round ctx->state.round on the kept labels of n_rounds
    round files (every learner holds all rows): the chosen (consensus) answer of every PREFERRED or
    CHOSEN_ONLY row is a target, train.batch_pairs of them per step, in an order seeded by (seed,
-   round, epoch), for train.steps steps (0: train.epochs passes); resumes at rc->state.round_step. */
-TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int n_rounds);
+   round, epoch), for train.steps steps (0: train.epochs passes); resumes at ctx->state.round_step. */
+TrainResult learner_train_labels(RunCtx *ctx, const PrefRows *const *rounds, int n_rounds);
 
 /* Saves a checkpoint at the current phase and step (a group that must stop because another
    model's group stopped). Collective over the learners; other ranks return at once. */
-void learner_checkpoint_position(RunCtx *rc);
+void learner_checkpoint_position(RunCtx *ctx);
 
-/* Held-out evaluation of rc->policy (EVAL prompts split across learners); every learner gets the
+/* Held-out evaluation of ctx->policy (EVAL prompts split across learners); every learner gets the
    summary. seconds: wall time. answers: NULL, or receives on the first learner the greedy answer
    of every EVAL prompt ((E, EVAL_ANSWER_MAX) bytes, "" for none; caller xfree()s), NULL
    elsewhere. */
-EvalSummary learner_eval(RunCtx *rc, double *seconds, char **answers);
+EvalSummary learner_eval(RunCtx *ctx, double *seconds, char **answers);
 
 #endif

@@ -52,63 +52,64 @@ static void label_set_free(LabelSet *ls) {
 
 // The label set's index of global example g: each epoch visits every label once, in an order that
 // depends only on (seed, round, epoch).
-static int64_t label_pick(const LabelSet *ls, const RunCtx *rc, int64_t g) {
+static int64_t label_pick(const LabelSet *ls, const RunCtx *ctx, int64_t g) {
     int64_t epoch = g / ls->n;
-    TaskPerm perm = task_perm_make((uint64_t)ls->n, rc->state.seed,
-                                   STREAM_LABEL_ORDER + ((uint64_t)rc->state.round << 20) +
+    TaskPerm perm = task_perm_make((uint64_t)ls->n, ctx->state.seed,
+                                   STREAM_LABEL_ORDER + ((uint64_t)ctx->state.round << 20) +
                                        (uint64_t)epoch);
     return (int64_t)task_perm_apply(&perm, (uint64_t)(g % ls->n));
 }
 
-// This learner's examples of step s (global examples s*B + lo ..) of the LabelSet ctx as (nb, S)
+// This learner's examples of step s (global examples s*B + lo ..) of the LabelSet source as (nb,
+// S)
 // rows; returns S.
-static int label_batch_gather(SftBatch *b, RunCtx *rc, int64_t s, void *ctx) {
-    const LabelSet *ls = ctx;
+static int label_batch_gather(SftBatch *b, RunCtx *ctx, int64_t s, void *source) {
+    const LabelSet *ls = source;
     int S = 1;
     for (int i = 0; i < b->nb; i++) {
-        int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
+        int64_t k = label_pick(ls, ctx, s * b->B + b->lo + i);
         b->len[i] = (int32_t)(ls->offset[k + 1] - ls->offset[k]);
         b->start[i] = ls->start[k];
         b->weight[i] = 1.0f;
         S = b->len[i] > S ? b->len[i] : S;
     }
     for (int i = 0; i < b->nb; i++) {
-        int64_t k = label_pick(ls, rc, s * b->B + b->lo + i);
+        int64_t k = label_pick(ls, ctx, s * b->B + b->lo + i);
         int32_t *row = b->tokens + (size_t)i * S;
         memcpy(row, ls->tokens + ls->offset[k], (size_t)b->len[i] * sizeof(int32_t));
         memset(row + b->len[i], 0, (size_t)(S - b->len[i]) * sizeof(int32_t));
     }
-    sft_batch_shift(b, rc, s);
+    sft_batch_shift(b, ctx, s);
     return S;
 }
 
-TrainResult learner_train_labels(RunCtx *rc, const PrefRows *const *rounds, int n_rounds) {
+TrainResult learner_train_labels(RunCtx *ctx, const PrefRows *const *rounds, int n_rounds) {
     TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
                       .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
                       .scir_dropped_fraction = NAN, .validation_acc = NAN,
                       .validation_judge_acc = NAN};
-    const Config *c = &rc->cfg;
+    const Config *c = &ctx->cfg;
     LabelSet ls = {0};
     for (int i = 0; i < n_rounds; i++) label_set_add(&ls, rounds[i]);
     if (ls.n == 0) {
-        log_root("round %d: no kept labels, nothing to train", rc->state.round);
+        log_root("round %d: no kept labels, nothing to train", ctx->state.round);
         label_set_free(&ls);
         return tr;
     }
     tr.examples = ls.n;
-    int B = c->train.batch_pairs, L = rc->comms.learn_size, li = rc->comms.learn_rank;
+    int B = c->train.batch_pairs, L = ctx->comms.learn_size, li = ctx->comms.learn_rank;
     int64_t total = c->train.steps > 0 ? c->train.steps : (ls.n + B - 1) / B * c->train.epochs;
-    if (rc->state.round_step == 0) {
+    if (ctx->state.round_step == 0) {
         AdamWConfig oc;
         config_adamw(c, &oc);
         oc.total_steps = total;
-        learner_reset_optimizer(rc, &oc);
+        learner_reset_optimizer(ctx, &oc);
     }
     int64_t lo, nb;
     plan_slice(B, L, li, &lo, &nb);
-    SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = rc->model.T, .N = ls.n};
+    SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = ctx->model.T, .N = ls.n};
     sft_batch_alloc(&b);
-    learner_likelihood_loop(rc, PHASE_TRAIN, &b, total, label_batch_gather, &ls, &tr);
+    learner_likelihood_loop(ctx, PHASE_TRAIN, &b, total, label_batch_gather, &ls, &tr);
     tr.validation_acc = tr.validation_judge_acc = NAN;
     sft_batch_free(&b);
     label_set_free(&ls);

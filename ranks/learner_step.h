@@ -37,17 +37,17 @@ void sft_batch_free(SftBatch *b);
 /* Abacus positions: draws the digit-row shift of each row of step s (0..model.abacus_offset), a
    pure function of (seed, phase, round, global example index): resumes and any learner count draw
    the same shifts. Zero for the other position encodings. */
-void sft_batch_shift(SftBatch *b, const RunCtx *rc, int64_t s);
+void sft_batch_shift(SftBatch *b, const RunCtx *ctx, int64_t s);
 
-/* Gathers this learner's examples of step s into b, packed to (nb, S) rows; returns S. ctx: the
-   caller's data source. */
-typedef int (*BatchGatherFn)(SftBatch *b, RunCtx *rc, int64_t s, void *ctx);
+/* Gathers this learner's examples of step s into b, packed to (nb, S) rows; returns S. source: the
+   caller's data. */
+typedef int (*BatchGatherFn)(SftBatch *b, RunCtx *ctx, int64_t s, void *source);
 
 /* The step loop of a likelihood phase (SFT, or training on kept labels: phase PHASE_TRAIN) from
-   rc->state.round_step to total, rows from gather: stop polls, mid-phase checkpoints, SFT's
+   ctx->state.round_step to total, rows from gather: stop polls, mid-phase checkpoints, SFT's
    early stop, and the phase totals (restored on a resume). Fills tr (loss, steps, cursor, ...). */
-void learner_likelihood_loop(RunCtx *rc, Phase phase, SftBatch *b, int64_t total,
-                             BatchGatherFn gather, void *ctx, TrainResult *tr);
+void learner_likelihood_loop(RunCtx *ctx, Phase phase, SftBatch *b, int64_t total,
+                             BatchGatherFn gather, void *source, TrainResult *tr);
 
 
 #endif

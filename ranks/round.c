@@ -24,18 +24,18 @@
 #include "util/timer.h"
 
 // Rank 0's status reaches every rank (after phases that only learners or rank 0 run).
-static int share_status(RunCtx *rc, int status) {
-    MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, rc->comms.world));
+static int share_status(RunCtx *ctx, int status) {
+    MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, ctx->comms.world));
     return status;
 }
 
 // Outcome of a learner phase, decided on world rank 0 (a learner) and shared with every rank:
 // returns 1 when the run must end now, with *status its exit status.
-static int share_halt(RunCtx *rc, const TrainResult *tr, int *status) {
+static int share_halt(RunCtx *ctx, const TrainResult *tr, int *status) {
     int v[2] = {0, 0};  // halt, status
-    if (rc->comms.rank == 0 && tr->stop != STOP_NONE) v[0] = 1, v[1] = stop_exit_status(tr->stop);
-    if (rc->comms.rank == 0 && tr->failed) v[0] = 1, v[1] = EXIT_FAILURE_RUN;
-    MPI_CHECK(MPI_Bcast(v, 2, MPI_INT, 0, rc->comms.world));
+    if (ctx->comms.rank == 0 && tr->stop != STOP_NONE) v[0] = 1, v[1] = stop_exit_status(tr->stop);
+    if (ctx->comms.rank == 0 && tr->failed) v[0] = 1, v[1] = EXIT_FAILURE_RUN;
+    MPI_CHECK(MPI_Bcast(v, 2, MPI_INT, 0, ctx->comms.world));
     *status = v[1];
     return v[0];
 }
@@ -43,65 +43,65 @@ static int share_halt(RunCtx *rc, const TrainResult *tr, int *status) {
 // Every model's group ends together: a halt in one group (a stop, a failure) halts them all, and
 // a group that was not stopped saves its position first, so that a re-run resumes every model in
 // the same phase. Returns the halt decision over all groups, with *status set.
-static int halt_together(RunCtx *rc, int halted, int *status) {
-    if (rc->ens.K == 1) return halted;
+static int halt_together(RunCtx *ctx, int halted, int *status) {
+    if (ctx->ens.K == 1) return halted;
     // a failure outranks a requeue or a clean stop
     int mine[2] = {halted, halted ? (*status == EXIT_FAILURE_RUN ? 1000 : *status) : 0}, all[2];
-    MPI_CHECK(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, rc->ens.all));
+    MPI_CHECK(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, ctx->ens.all));
     if (!all[0]) return 0;
     if (!halted) {
         log_root("stopping with the other models");
-        learner_checkpoint_position(rc);
+        learner_checkpoint_position(ctx);
     }
     *status = all[1] == 1000 ? EXIT_FAILURE_RUN : all[1];
     return 1;
 }
 
-static void metrics_path(const RunCtx *rc, char *out, size_t size) {
-    snprintf(out, size, "%s/metrics.jsonl", rc->cfg.run.run_dir);
+static void metrics_path(const RunCtx *ctx, char *out, size_t size) {
+    snprintf(out, size, "%s/metrics.jsonl", ctx->cfg.run.run_dir);
 }
 
 // ---- start: fresh run or resume --------------------------------------------------------------
 
 // Rank 0: creates the run directory and writes config.json (fresh runs).
-static int prepare_run_dir(RunCtx *rc, ErrMsg *e) {
-    const char *dir = rc->cfg.run.run_dir;
+static int prepare_run_dir(RunCtx *ctx, ErrMsg *e) {
+    const char *dir = ctx->cfg.run.run_dir;
     char path[CONFIG_PATH_MAX + 32];
     ErrMsg why;
     if (fs_mkdir_p(dir, &why) != 0) return err_set(e, "run.run_dir: %s", why.msg);
     snprintf(path, sizeof path, "%s/config.json", dir);
-    return config_save(&rc->cfg, path, e);
+    return config_save(&ctx->cfg, path, e);
 }
 
 // Loads the initial weights: random from the model's seed, or model.init (a concord checkpoint;
 // "{k}" in it becomes the model's index, so that each model of an ensemble starts from its own).
-static int init_weights(RunCtx *rc, ErrMsg *e) {
+static int init_weights(RunCtx *ctx, ErrMsg *e) {
     char init[CONFIG_PATH_MAX + 16];
-    const char *mark = strstr(rc->cfg.model.init, "{k}");
+    const char *mark = strstr(ctx->cfg.model.init, "{k}");
     if (mark)
-        snprintf(init, sizeof init, "%.*s%d%s", (int)(mark - rc->cfg.model.init),
-                 rc->cfg.model.init, rc->ens.model, mark + 3);
+        snprintf(init, sizeof init, "%.*s%d%s", (int)(mark - ctx->cfg.model.init),
+                 ctx->cfg.model.init, ctx->ens.model, mark + 3);
     else
-        snprintf(init, sizeof init, "%s", rc->cfg.model.init);
+        snprintf(init, sizeof init, "%s", ctx->cfg.model.init);
     if (!init[0]) {
-        gpt_init_weights(&rc->policy, rc->state.seed);
+        gpt_init_weights(&ctx->policy, ctx->state.seed);
         return 0;
     }
-    CkptContents c = {.model = &rc->policy};
-    if (ckpt_read(init, &rc->model, &c, rc->comms.world, e) != 0) return -1;
+    CkptContents c = {.model = &ctx->policy};
+    if (ckpt_read(init, &ctx->model, &c, ctx->comms.world, e) != 0) return -1;
     log_root("initial weights from %s", init);
     return 0;
 }
 
 // Which round the metrics file may keep lines for when resuming at the current state.
-static int completed_round(const RunCtx *rc) {
-    return plan_completed_round(rc->state.round, rc->phase);
+static int completed_round(const RunCtx *ctx) {
+    return plan_completed_round(ctx->state.round, ctx->phase);
 }
 
 // Loads the run's position from checkpoint `path` after checking that it was written with this
 // config (only resumable keys may differ). Collective over the group; 0, or -1 with e filled on
 // the group's first rank.
-static int resume_from(RunCtx *rc, const char *path, ErrMsg *e) {
+static int resume_from(RunCtx *ctx, const char *path, ErrMsg *e) {
     CkptInfo info;
     Phase phase = PHASE_SFT;
     int peeked = ckpt_peek(path, &info, e) == 0, st = !peeked;
@@ -116,7 +116,7 @@ static int resume_from(RunCtx *rc, const char *path, ErrMsg *e) {
             st = 1;
         } else {
             char diff[2048];
-            if (config_diff(&old, &rc->cfg, 1, diff, sizeof diff) > 0) {
+            if (config_diff(&old, &ctx->cfg, 1, diff, sizeof diff) > 0) {
                 err_set(e, "%s was written with a different config; these keys differ: %s\nHINT: "
                         "resume with the original config (only rounds.count and run-time keys "
                         "may change), or use a new run.run_dir", path, diff);
@@ -125,7 +125,7 @@ static int resume_from(RunCtx *rc, const char *path, ErrMsg *e) {
         }
     }
     int any = st;
-    MPI_CHECK(MPI_Allreduce(&st, &any, 1, MPI_INT, MPI_MAX, rc->comms.world));
+    MPI_CHECK(MPI_Allreduce(&st, &any, 1, MPI_INT, MPI_MAX, ctx->comms.world));
     if (any) {
         if (!st) err_set(e, "resume failed on another rank");
         if (peeked) ckpt_info_free(&info);
@@ -133,61 +133,61 @@ static int resume_from(RunCtx *rc, const char *path, ErrMsg *e) {
     }
     int round = info.state.round;
     int mid = phase == PHASE_SFT || phase == PHASE_TRAIN;
-    CkptContents c = {.model = &rc->policy, .state = &rc->state,
-                      .optim = mid ? &rc->opt : NULL,
-                      .ref = round > 0 ? &rc->sft : NULL,
-                      .prev = round > 0 ? &rc->round_start : NULL};
+    CkptContents c = {.model = &ctx->policy, .state = &ctx->state,
+                      .optim = mid ? &ctx->opt : NULL,
+                      .ref = round > 0 ? &ctx->sft : NULL,
+                      .prev = round > 0 ? &ctx->round_start : NULL};
     ckpt_info_free(&info);
     if (mid) {  // ckpt_read fills the moments into slabs of the model's layout
         AdamWConfig oc;
-        config_adamw(&rc->cfg, &oc);
-        learner_reset_optimizer(rc, &oc);
+        config_adamw(&ctx->cfg, &oc);
+        learner_reset_optimizer(ctx, &oc);
     }
-    if (ckpt_read(path, &rc->model, &c, rc->comms.world, e) != 0) return -1;
-    rc->phase = phase;
-    if (round == 0) param_slab_copy(&rc->sft, &rc->policy);
-    if (round == 0) param_slab_copy(&rc->round_start, &rc->policy);
-    if (rc->comms.rank == 0) {
+    if (ckpt_read(path, &ctx->model, &c, ctx->comms.world, e) != 0) return -1;
+    ctx->phase = phase;
+    if (round == 0) param_slab_copy(&ctx->sft, &ctx->policy);
+    if (round == 0) param_slab_copy(&ctx->round_start, &ctx->policy);
+    if (ctx->comms.rank == 0) {
         char mp[CONFIG_PATH_MAX + 32];
-        metrics_path(rc, mp, sizeof mp);
-        if (metrics_truncate(mp, completed_round(rc), e) != 0) log_warn("metrics: %s", e->msg);
+        metrics_path(ctx, mp, sizeof mp);
+        if (metrics_truncate(mp, completed_round(ctx), e) != 0) log_warn("metrics: %s", e->msg);
     }
-    log_root("resuming from %s: round %d, phase %s, step %lld", path, rc->state.round,
-             phase_name(rc->phase), (long long)rc->state.round_step);
+    log_root("resuming from %s: round %d, phase %s, step %lld", path, ctx->state.round,
+             phase_name(ctx->phase), (long long)ctx->state.round_step);
     return 0;
 }
 
 // Resumes from LATEST when there is one; returns 1 resumed, 0 fresh, -1 error (e filled).
-static int resume(RunCtx *rc, ErrMsg *e) {
+static int resume(RunCtx *ctx, ErrMsg *e) {
     char path[CKPT_PATH_MAX] = "";
     int have = 0;
-    if (rc->comms.rank == 0) have = ckpt_latest(rc->cfg.run.run_dir, path, sizeof path, e) == 0;
-    MPI_CHECK(MPI_Bcast(&have, 1, MPI_INT, 0, rc->comms.world));
+    if (ctx->comms.rank == 0) have = ckpt_latest(ctx->cfg.run.run_dir, path, sizeof path, e) == 0;
+    MPI_CHECK(MPI_Bcast(&have, 1, MPI_INT, 0, ctx->comms.world));
     if (!have) return 0;
-    char *shared = exchange_bcast_text(path, 0, rc->comms.world);
+    char *shared = exchange_bcast_text(path, 0, ctx->comms.world);
     snprintf(path, sizeof path, "%s", shared);
     xfree(shared);
-    return resume_from(rc, path, e) != 0 ? -1 : 1;
+    return resume_from(ctx, path, e) != 0 ? -1 : 1;
 }
 
 // A fresh start: the run directory, the initial weights, phase SFT. 0, or -1 with e filled.
-static int start_fresh(RunCtx *rc, ErrMsg *e) {
-    int st = rc->comms.rank == 0 ? prepare_run_dir(rc, e) != 0 : 0;
-    if (share_status(rc, st)) return -1;
-    st = init_weights(rc, e) != 0;
-    if (share_status(rc, st)) {
-        if (rc->comms.rank == 0) {
+static int start_fresh(RunCtx *ctx, ErrMsg *e) {
+    int st = ctx->comms.rank == 0 ? prepare_run_dir(ctx, e) != 0 : 0;
+    if (share_status(ctx, st)) return -1;
+    st = init_weights(ctx, e) != 0;
+    if (share_status(ctx, st)) {
+        if (ctx->comms.rank == 0) {
             ErrMsg why = *e;
             err_set(e, "model.init: %s", why.msg);
         }
         return -1;
     }
-    rc->phase = PHASE_SFT;
-    rc->state.round = 0;
-    rc->state.round_step = 0;
-    if (rc->comms.rank == 0) {  // lines of an earlier start that was given up
+    ctx->phase = PHASE_SFT;
+    ctx->state.round = 0;
+    ctx->state.round_step = 0;
+    if (ctx->comms.rank == 0) {  // lines of an earlier start that was given up
         char mp[CONFIG_PATH_MAX + 32];
-        metrics_path(rc, mp, sizeof mp);
+        metrics_path(ctx, mp, sizeof mp);
         if (metrics_truncate(mp, -1, e) != 0) log_warn("metrics: %s", e->msg);
     }
     return 0;
@@ -197,9 +197,9 @@ static int start_fresh(RunCtx *rc, ErrMsg *e) {
 // differ: the groups only meet at its end). After a kill between two groups' checkpoints they do
 // not; then every model goes back to the last round all of them completed (or starts afresh).
 // Returns 0, or -1 with e filled on the group's first rank.
-static int align_models(RunCtx *rc, int resumed, ErrMsg *e) {
-    const Ensemble *en = &rc->ens;
-    int mine[3] = {resumed, rc->state.round, (int)rc->phase};
+static int align_models(RunCtx *ctx, int resumed, ErrMsg *e) {
+    const Ensemble *en = &ctx->ens;
+    int mine[3] = {resumed, ctx->state.round, (int)ctx->phase};
     int *all = xmalloc("align.positions", (size_t)en->all_size * sizeof mine);
     MPI_CHECK(MPI_Allgather(mine, 3, MPI_INT, all, 3, MPI_INT, en->all));
     PlanPos *pos = xmalloc("align.positions", (size_t)en->all_size * sizeof *pos);
@@ -214,12 +214,12 @@ static int align_models(RunCtx *rc, int resumed, ErrMsg *e) {
                  "%s", plan.lo_round, plan.hi_round,
                  plan.action == PLAN_FRESH ? "a fresh start" : "its last common round");
         if (plan.action == PLAN_FRESH) {
-            if (start_fresh(rc, e) != 0) return -1;
+            if (start_fresh(ctx, e) != 0) return -1;
         } else {
             char name[CKPT_NAME_MAX], path[CKPT_PATH_MAX];
             ckpt_name_round(name, sizeof name, plan.common);
-            snprintf(path, sizeof path, "%s/%s.h5", rc->ckpt_dir, name);
-            if (resume_from(rc, path, e) != 0) return -1;
+            snprintf(path, sizeof path, "%s/%s.h5", ctx->ckpt_dir, name);
+            if (resume_from(ctx, path, e) != 0) return -1;
         }
     }
     if (en->all_rank == 0 && en->K > 1) {  // the ensemble's lines beyond the common point go
@@ -296,11 +296,11 @@ static void model_stats(EnsembleModelStats *ms, const EvalSummary *ev, const Pre
         ms->level_acc[l] = ev->level_prompts[l] > 0 ? ev->level_greedy_acc[l] : NAN;
 }
 
-static void write_metrics(RunCtx *rc, MetricsRecord *m) {
-    if (rc->comms.rank == 0) {
+static void write_metrics(RunCtx *ctx, MetricsRecord *m) {
+    if (ctx->comms.rank == 0) {
         char mp[CONFIG_PATH_MAX + 32];
         ErrMsg e;
-        metrics_path(rc, mp, sizeof mp);
+        metrics_path(ctx, mp, sizeof mp);
         // a line that cannot be written (a full disk) ends the run: the round is redone on resume
         if (metrics_append(mp, m, &e) != 0) die("metrics: %s", e.msg);
     }
@@ -311,25 +311,25 @@ static void write_metrics(RunCtx *rc, MetricsRecord *m) {
 
 // SFT warm-up (phase "sft"), then its evaluation and ckpt/round_0000.h5. Returns 1 when the run
 // must end now (stopped or failed), with *status set.
-static int run_sft(RunCtx *rc, int *status) {
+static int run_sft(RunCtx *ctx, int *status) {
     TrainResult tr = {0};
     watchdog_phase("sft");
-    if (rc->comms.roles & ROLE_LEARNER) {
-        tr = learner_sft(rc);
+    if (ctx->comms.roles & ROLE_LEARNER) {
+        tr = learner_sft(ctx);
         if (tr.stop != STOP_NONE) log_root("stopped during SFT (%s)", stop_reason_name(tr.stop));
         if (tr.failed) log_root("SFT stopped: more than train.max_nan_skips non-finite steps");
     }
-    if (halt_together(rc, share_halt(rc, &tr, status), status)) return 1;
+    if (halt_together(ctx, share_halt(ctx, &tr, status), status)) return 1;
     MetricsRecord *m = metrics_record_new();
     metrics_set_int(m, NULL, "round", 0);
     metrics_set_str(m, NULL, "phase", phase_name(PHASE_SFT));
     char *answers = NULL;
     EnsembleModelStats ms;
     watchdog_phase("eval");
-    if (rc->comms.roles & ROLE_LEARNER) {
+    if (ctx->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
-        EvalSummary ev = learner_eval(rc, &secs, &answers);
+        EvalSummary ev = learner_eval(ctx, &secs, &answers);
         add_eval(m, &ev);
         add_train(m, &tr);
         metrics_set_int(m, NULL, "sft_steps", tr.cursor);
@@ -338,120 +338,120 @@ static int run_sft(RunCtx *rc, int *status) {
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
         log_root("SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "
-                 "%.3f (%.1fs)", (long long)tr.steps, tr.loss, ev.greedy_acc, rc->cfg.task.maj_k,
+                 "%.3f (%.1fs)", (long long)tr.steps, tr.loss, ev.greedy_acc, ctx->cfg.task.maj_k,
                  ev.maj_acc, ev.judge_acc, tr.seconds);
         model_stats(&ms, &ev, NULL, tr.seconds + secs);
     }
-    ensemble_report(rc, 0, rc->comms.rank == 0 ? &ms : NULL, answers, m);
+    ensemble_report(ctx, 0, ctx->comms.rank == 0 ? &ms : NULL, answers, m);
     xfree(answers);
-    write_metrics(rc, m);
-    rc->state.round = 0;
-    rc->state.round_step = 0;
-    rc->phase = PHASE_DONE;
+    write_metrics(ctx, m);
+    ctx->state.round = 0;
+    ctx->state.round_step = 0;
+    ctx->phase = PHASE_DONE;
     watchdog_phase("checkpoint");
     fault_point("phase.checkpoint");
-    run_checkpoint(rc, "round_0000", 0);
-    run_bcast_slab(rc, &rc->policy);
-    param_slab_copy(&rc->sft, &rc->policy);
-    param_slab_copy(&rc->round_start, &rc->policy);
+    run_checkpoint(ctx, "round_0000", 0);
+    run_bcast_slab(ctx, &ctx->policy);
+    param_slab_copy(&ctx->sft, &ctx->policy);
+    param_slab_copy(&ctx->round_start, &ctx->policy);
     return 0;
 }
 
-// Generation, judging and aggregation of round rc->state.round + 1; ends in phase "train".
-static void run_collect(RunCtx *rc, double seconds[3]) {
-    if (rc->state.round >= 1) {  // θ_{r-1} becomes the previous policy of round r + 1
-        param_slab_copy(&rc->previous, &rc->round_start);
-        rc->has_previous = 1;
+// Generation, judging and aggregation of round ctx->state.round + 1; ends in phase "train".
+static void run_collect(RunCtx *ctx, double seconds[3]) {
+    if (ctx->state.round >= 1) {  // θ_{r-1} becomes the previous policy of round r + 1
+        param_slab_copy(&ctx->previous, &ctx->round_start);
+        ctx->has_previous = 1;
     }
-    param_slab_copy(&rc->round_start, &rc->policy);
-    rc->state.round++;
-    int r = rc->state.round;
+    param_slab_copy(&ctx->round_start, &ctx->policy);
+    ctx->state.round++;
+    int r = ctx->state.round;
     RoundSamples s;
-    samples_init(&s, rc, r);
+    samples_init(&s, ctx, r);
     double t0 = timer_now();
     watchdog_phase("generate");
     fault_point("phase.generate");
-    generator_run(rc, &s);
-    if (rc->ens.K > 1) ensemble_gather_responses(rc, &s);
+    generator_run(ctx, &s);
+    if (ctx->ens.K > 1) ensemble_gather_responses(ctx, &s);
     double t1 = timer_now();
     watchdog_phase("judge");
     fault_point("phase.judge");
-    judge_run(rc, &s);
+    judge_run(ctx, &s);
     double t2 = timer_now();
     watchdog_phase("aggregate");
     fault_point("phase.aggregate");
     AggStats stats;
-    aggregator_run(rc, &s, &stats);
+    aggregator_run(ctx, &s, &stats);
     double t3 = timer_now();
     seconds[0] = t1 - t0, seconds[1] = t2 - t1, seconds[2] = t3 - t2;
     samples_free(&s);
-    rc->phase = PHASE_TRAIN;
-    rc->state.round_step = 0;
+    ctx->phase = PHASE_TRAIN;
+    ctx->state.round_step = 0;
 }
 
 // Training, evaluation and the round's checkpoint. Returns 1 when the run must end now (stopped
 // or failed), with *status set.
 // This model's round file of round r, loaded on every learner (dies on a damaged file: it was
 // written by this run).
-static void load_round(RunCtx *rc, int r, PrefMeta *meta, PrefRows *rows) {
+static void load_round(RunCtx *ctx, int r, PrefMeta *meta, PrefRows *rows) {
     char path[CONFIG_PATH_MAX + 64];
-    prefbuf_path(path, sizeof path, rc->cfg.run.run_dir, r, 0);
+    prefbuf_path(path, sizeof path, ctx->cfg.run.run_dir, r, 0);
     ErrMsg e;
-    if (prefbuf_load(path, rc->comms.learn, meta, rows, &e) != 0) die("round %d: %s", r, e.msg);
+    if (prefbuf_load(path, ctx->comms.learn, meta, rows, &e) != 0) die("round %d: %s", r, e.msg);
 }
 
 // The round's training: pairwise losses on round r's pairs, or likelihood on its kept labels
 // (and, with train.replay, every earlier round's).
-static TrainResult train_round(RunCtx *rc, int r, PrefMeta *meta) {
+static TrainResult train_round(RunCtx *ctx, int r, PrefMeta *meta) {
     PrefRows rows;
-    load_round(rc, r, meta, &rows);
-    if (rc->loss_kind != LOSS_SFT) {
-        TrainResult tr = learner_train_round(rc, &rows);
+    load_round(ctx, r, meta, &rows);
+    if (ctx->loss_kind != LOSS_SFT) {
+        TrainResult tr = learner_train_round(ctx, &rows);
         prefbuf_rows_free(&rows);
         return tr;
     }
-    int first = rc->cfg.train.replay ? 1 : r;
+    int first = ctx->cfg.train.replay ? 1 : r;
     int n = r - first + 1;
     PrefRows *earlier = xcalloc("replay", (size_t)n, sizeof(PrefRows));
     const PrefRows **all = xmalloc("replay", (size_t)n * sizeof *all);
     for (int q = first; q < r; q++) {
         PrefMeta old;
-        load_round(rc, q, &old, &earlier[q - first]);
+        load_round(ctx, q, &old, &earlier[q - first]);
         all[q - first] = &earlier[q - first];
     }
     all[n - 1] = &rows;
-    TrainResult tr = learner_train_labels(rc, all, n);
+    TrainResult tr = learner_train_labels(ctx, all, n);
     for (int q = 0; q < n - 1; q++) prefbuf_rows_free(&earlier[q]);
     prefbuf_rows_free(&rows);
     xfree(earlier), xfree(all);
     return tr;
 }
 
-static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
-    int r = rc->state.round;
+static int run_train(RunCtx *ctx, const double collect_seconds[3], int *status) {
+    int r = ctx->state.round;
     TrainResult tr = {0};
     PrefMeta meta = {0};
     watchdog_phase("train");
     fault_point("phase.train");
-    if (rc->comms.roles & ROLE_LEARNER) {
-        tr = train_round(rc, r, &meta);
+    if (ctx->comms.roles & ROLE_LEARNER) {
+        tr = train_round(ctx, r, &meta);
         if (tr.stop != STOP_NONE) log_root("stopped in round %d (%s)", r, stop_reason_name(tr.stop));
         if (tr.failed)
             log_root("round %d stopped: more than train.max_nan_skips (%d) non-finite steps; the "
-                     "last good checkpoint is kept", r, rc->cfg.train.max_nan_skips);
+                     "last good checkpoint is kept", r, ctx->cfg.train.max_nan_skips);
     }
-    if (halt_together(rc, share_halt(rc, &tr, status), status)) return 1;
+    if (halt_together(ctx, share_halt(ctx, &tr, status), status)) return 1;
     MetricsRecord *m = metrics_record_new();
     metrics_set_int(m, NULL, "round", r);
-    metrics_set_str(m, NULL, "loss_kind", rc->cfg.train.loss);
-    metrics_set_str(m, NULL, "aggregate_mode", rc->cfg.aggregate.mode);
+    metrics_set_str(m, NULL, "loss_kind", ctx->cfg.train.loss);
+    metrics_set_str(m, NULL, "aggregate_mode", ctx->cfg.aggregate.mode);
     char *answers = NULL;
     EnsembleModelStats ms;
     watchdog_phase("eval");
-    if (rc->comms.roles & ROLE_LEARNER) {
+    if (ctx->comms.roles & ROLE_LEARNER) {
         fault_point("phase.eval");
         double secs;
-        EvalSummary ev = learner_eval(rc, &secs, &answers);
+        EvalSummary ev = learner_eval(ctx, &secs, &answers);
         add_eval(m, &ev);
         add_train(m, &tr);
         add_round_stats(m, &meta);
@@ -464,86 +464,86 @@ static int run_train(RunCtx *rc, const double collect_seconds[3], int *status) {
         }
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
-        if (rc->ens.K == 1)
+        if (ctx->ens.K == 1)
             log_root("round %d: loss %.4f, margin %.3f, greedy accuracy %.3f, maj@%d %.3f, judge "
-                     "accuracy %.3f", r, tr.loss, tr.margin, ev.greedy_acc, rc->cfg.task.maj_k,
+                     "accuracy %.3f", r, tr.loss, tr.margin, ev.greedy_acc, ctx->cfg.task.maj_k,
                      ev.maj_acc, ev.judge_acc);
         model_stats(&ms, &ev, &meta, collected + tr.seconds + secs);
     }
-    ensemble_report(rc, r, rc->comms.rank == 0 ? &ms : NULL, answers, m);
+    ensemble_report(ctx, r, ctx->comms.rank == 0 ? &ms : NULL, answers, m);
     xfree(answers);
-    write_metrics(rc, m);
-    rc->phase = PHASE_DONE;
-    rc->state.round_step = 0;
+    write_metrics(ctx, m);
+    ctx->phase = PHASE_DONE;
+    ctx->state.round_step = 0;
     watchdog_phase("checkpoint");
     fault_point("phase.checkpoint");
     char name[CKPT_NAME_MAX];
     ckpt_name_round(name, sizeof name, r);
-    run_checkpoint(rc, name, 0);
-    run_bcast_slab(rc, &rc->policy);  // generators and judges of the next round
+    run_checkpoint(ctx, name, 0);
+    run_bcast_slab(ctx, &ctx->policy);  // generators and judges of the next round
     return 0;
 }
 
 // Fresh start or resume, the same point for every model. 0, or an exit status (message printed
 // once).
-static int start(RunCtx *rc) {
+static int start(RunCtx *ctx) {
     ErrMsg e = {{0}};
-    int resumed = resume(rc, &e);
+    int resumed = resume(ctx, &e);
     int st = resumed >= 0 ? 0 : -1;
-    if (st == 0 && !resumed) st = start_fresh(rc, &e);
-    if (st == 0) st = align_models(rc, resumed > 0, &e);
-    int who = ensemble_first_failing(&rc->ens, st != 0);
-    if (who < rc->ens.K) {
-        if (rc->ens.model == who && rc->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
+    if (st == 0 && !resumed) st = start_fresh(ctx, &e);
+    if (st == 0) st = align_models(ctx, resumed > 0, &e);
+    int who = ensemble_first_failing(&ctx->ens, st != 0);
+    if (who < ctx->ens.K) {
+        if (ctx->ens.model == who && ctx->comms.rank == 0) fprintf(stderr, "error: %s\n", e.msg);
         return EXIT_BAD_INPUT;
     }
-    if (!resumed && rc->ens.K > 1 && rc->ens.all_rank == 0) {  // the ensemble's own config.json
-        Config base = rc->cfg;
+    if (!resumed && ctx->ens.K > 1 && ctx->ens.all_rank == 0) {  // the ensemble's own config.json
+        Config base = ctx->cfg;
         char path[CONFIG_PATH_MAX + 32];
-        snprintf(base.run.run_dir, sizeof base.run.run_dir, "%s", rc->ens.base_dir);
-        snprintf(path, sizeof path, "%s/config.json", rc->ens.base_dir);
+        snprintf(base.run.run_dir, sizeof base.run.run_dir, "%s", ctx->ens.base_dir);
+        snprintf(path, sizeof path, "%s/config.json", ctx->ens.base_dir);
         if (config_save(&base, path, &e) != 0) log_warn("%s", e.msg);
     }
     return 0;
 }
 
-static void print_summary(RunCtx *rc) {
+static void print_summary(RunCtx *ctx) {
     ErrMsg e = {{0}};
-    const Ensemble *en = &rc->ens;
+    const Ensemble *en = &ctx->ens;
     if (en->all_rank != 0) return;
     char mp[CONFIG_PATH_MAX + 32];
     snprintf(mp, sizeof mp, "%s/metrics.jsonl", en->base_dir);
-    printf("\nrun %s: %d round%s complete\n", en->base_dir, rc->state.round,
-           rc->state.round == 1 ? "" : "s");
+    printf("\nrun %s: %d round%s complete\n", en->base_dir, ctx->state.round,
+           ctx->state.round == 1 ? "" : "s");
     int bad = en->K > 1 ? metrics_print_ensemble_summary(mp, stdout, &e)
                         : metrics_print_summary(mp, stdout, &e);
     if (bad) log_warn("metrics: %s", e.msg);
     fflush(stdout);
 }
 
-int round_main(RunCtx *rc, int sft_only) {
-    stop_init(rc->ens.base_dir, rc->cfg.run.max_wall_seconds);  // one STOP file for all models
-    int status = start(rc);
+int round_main(RunCtx *ctx, int sft_only) {
+    stop_init(ctx->ens.base_dir, ctx->cfg.run.max_wall_seconds);  // one STOP file for all models
+    int status = start(ctx);
     if (status != 0) return status;
-    if (rc->phase == PHASE_SFT && run_sft(rc, &status)) return status;
-    int R = sft_only ? 0 : rc->cfg.rounds.count;
+    if (ctx->phase == PHASE_SFT && run_sft(ctx, &status)) return status;
+    int R = sft_only ? 0 : ctx->cfg.rounds.count;
     while (1) {
         double secs[3];
         const double *collect = NULL;
-        if (rc->phase == PHASE_DONE) {
-            if (rc->state.round >= R) break;
+        if (ctx->phase == PHASE_DONE) {
+            if (ctx->state.round >= R) break;
             watchdog_phase("between rounds");
-            StopReason st = stop_poll(rc->ens.all);  // every model stops or none
+            StopReason st = stop_poll(ctx->ens.all);  // every model stops or none
             if (st != STOP_NONE) {
-                log_root("stopping before round %d (%s)", rc->state.round + 1, stop_reason_name(st));
+                log_root("stopping before round %d (%s)", ctx->state.round + 1, stop_reason_name(st));
                 return stop_exit_status(st);
             }
-            run_collect(rc, secs);
+            run_collect(ctx, secs);
             collect = secs;
         }
-        if (run_train(rc, collect, &status)) return status;
+        if (run_train(ctx, collect, &status)) return status;
     }
     watchdog_phase("summary");
-    print_summary(rc);
+    print_summary(ctx);
     return EXIT_OK;
 }

@@ -9,6 +9,6 @@
 /* Collective over world. Runs until rounds.count rounds are complete (or only the SFT warm-up
    when sft_only), resuming where the run directory's LATEST checkpoint stopped. Returns the
    process exit status (EXIT_OK, EXIT_REQUEUE, EXIT_BAD_INPUT, EXIT_FAILURE_RUN). */
-int round_main(RunCtx *rc, int sft_only);
+int round_main(RunCtx *ctx, int sft_only);
 
 #endif

@@ -52,7 +52,7 @@ static int root_decides(int status, const ErrMsg *e, MPI_Comm world) {
     return worst;
 }
 
-static int load_config(RunCtx *rc, const char *path, const char *given_text, const char *run_dir,
+static int load_config(RunCtx *ctx, const char *path, const char *given_text, const char *run_dir,
                        const char *const *sets, int n_sets, MPI_Comm world, int rank) {
     ErrMsg e = {{0}};
     char *text = NULL;
@@ -74,27 +74,27 @@ static int load_config(RunCtx *rc, const char *path, const char *given_text, con
         snprintf(dir_set, sizeof dir_set, "run.run_dir=\"%s\"", run_dir);
         all[n++] = dir_set;
     }
-    snprintf(rc->config_source, sizeof rc->config_source, "%s", path);
-    status = config_parse(&rc->cfg, shared, path, all, n, &e) != 0;
+    snprintf(ctx->config_source, sizeof ctx->config_source, "%s", path);
+    status = config_parse(&ctx->cfg, shared, path, all, n, &e) != 0;
     xfree(shared);
     if (status) {  // same text everywhere, so every rank fails alike; rank 0 speaks
         if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
         return EXIT_BAD_INPUT;
     }
-    rc->config_json = config_to_json(&rc->cfg);
+    ctx->config_json = config_to_json(&ctx->cfg);
     return 0;
 }
 
 // tokenizer.kind "bpe": the BPE of model.init's checkpoint (model k's with "{k}") when it holds
 // one, else of tokenizer.files; with both, the two must be the same vocabulary. A run being
 // resumed must have written its checkpoints with the same tokenizer. 0, or -1 with e filled.
-static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
-    const Config *c = &rc->cfg;
+static int bpe_tokenizer(RunCtx *ctx, ErrMsg *e) {
+    const Config *c = &ctx->cfg;
     char init[CONFIG_PATH_MAX + 16] = "";
     const char *mark = strstr(c->model.init, "{k}");
     if (mark)
         snprintf(init, sizeof init, "%.*s%d%s", (int)(mark - c->model.init), c->model.init,
-                 rc->ens.model, mark + 3);
+                 ctx->ens.model, mark + 3);
     else
         snprintf(init, sizeof init, "%s", c->model.init);
     Bpe *from_init = NULL, *from_files = NULL;
@@ -117,15 +117,15 @@ static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
         }
         from_files = NULL;
     }
-    if (tokenizer_init_bpe(&rc->tok, from_init ? from_init : from_files, &why) != 0) {
+    if (tokenizer_init_bpe(&ctx->tok, from_init ? from_init : from_files, &why) != 0) {
         tokenizer_free(&other);
         return err_set(e, "%s: %s", from_init ? "model.init" : "tokenizer.files", why.msg);
     }
-    if (other.bpe && !tokenizer_same(&rc->tok, &other)) {
+    if (other.bpe && !tokenizer_same(&ctx->tok, &other)) {
         err_set(e, "tokenizer.files: \"%s\" is not the tokenizer stored in model.init's "
                 "checkpoint \"%s\" (%d against %d tokens, or other merges); give the model's own "
                 "files or leave tokenizer.files \"\"", c->tokenizer.files, init,
-                tokenizer_vocab_size(&other), tokenizer_vocab_size(&rc->tok));
+                tokenizer_vocab_size(&other), tokenizer_vocab_size(&ctx->tok));
         tokenizer_free(&other);
         return -1;
     }
@@ -138,7 +138,7 @@ static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
             return err_set(e, "resume: %s", why.msg);
         Tokenizer was = {0};
         int same = 0;
-        if (stored && tokenizer_init_bpe(&was, stored, &why) == 0) same = tokenizer_same(&was, &rc->tok);
+        if (stored && tokenizer_init_bpe(&was, stored, &why) == 0) same = tokenizer_same(&was, &ctx->tok);
         tokenizer_free(&was);
         if (!same)
             return err_set(e, "resume: %s was written with another tokenizer than this run's "
@@ -151,10 +151,10 @@ static int bpe_tokenizer(RunCtx *rc, ErrMsg *e) {
 
 // llm_judge options.mode "score": its judge prompt, from options.template or the built-in rubric,
 // checked for its placeholders. 0, or -1 with e naming the file and the field.
-static int load_score_template(RunCtx *rc, ErrMsg *e) {
-    int j = config_judge_index(&rc->cfg, "llm_judge");
-    if (j < 0 || strcmp(rc->cfg.judges[j].mode, "score") != 0) return 0;
-    const char *path = rc->cfg.judges[j].template_file;
+static int load_score_template(RunCtx *ctx, ErrMsg *e) {
+    int j = config_judge_index(&ctx->cfg, "llm_judge");
+    if (j < 0 || strcmp(ctx->cfg.judges[j].mode, "score") != 0) return 0;
+    const char *path = ctx->cfg.judges[j].template_file;
     char why[160];
     ErrMsg inner;
     char *text = path[0] ? read_text(path, &inner) : xstrdup("judge.template", JUDGE_SCORE_RUBRIC);
@@ -168,9 +168,9 @@ static int load_score_template(RunCtx *rc, ErrMsg *e) {
     char *bare = xmalloc("judge.template", n + 1);
     int32_t *ids = xmalloc("judge.template", (n + 1) * sizeof(int32_t));
     int st = judge_fill_score_template(text, "", "", bare, (int)n + 1);
-    int k = st < 0 ? -1 : tokenizer_encode(&rc->tok, bare, ids, (int)n + 1, &inner);
+    int k = st < 0 ? -1 : tokenizer_encode(&ctx->tok, bare, ids, (int)n + 1, &inner);
     // with a chat template the judge prompt is a chat turn: count the turn less the BOS it replaces
-    if (k >= 0 && rc->tok.chat != TOKENIZER_CHAT_NONE) k = tokenizer_count_turn(&rc->tok, bare) - 1;
+    if (k >= 0 && ctx->tok.chat != TOKENIZER_CHAT_NONE) k = tokenizer_count_turn(&ctx->tok, bare) - 1;
     xfree(bare), xfree(ids);
     const char *name = path[0] ? path : "the built-in rubric";
     if (k < 0) {
@@ -178,48 +178,48 @@ static int load_score_template(RunCtx *rc, ErrMsg *e) {
         return err_set(e, "judges[%d].options.template: %s: %s (the judge prompt must be written "
                        "in the run's tokenizer)", j, name, inner.msg);
     }
-    if (k + 2 > rc->cfg.model.max_seq_len) {
+    if (k + 2 > ctx->cfg.model.max_seq_len) {
         xfree(text);
         return err_set(e, "judges[%d].options.template: %s is %d tokens without the prompt and the "
                        "response; expected fewer than model.max_seq_len %d - 1 so that the judge "
-                       "can write", j, name, k, rc->cfg.model.max_seq_len);
+                       "can write", j, name, k, ctx->cfg.model.max_seq_len);
     }
-    rc->score_template = text;
+    ctx->score_template = text;
     return 0;
 }
 
-static void alloc_slabs(RunCtx *rc) {
-    const Config *c = &rc->cfg;
-    param_slab_init(&rc->policy, &rc->model, "policy");
-    param_slab_init(&rc->round_start, &rc->model, "round_start");
-    param_slab_init(&rc->sft, &rc->model, "sft");
-    param_slab_init(&rc->previous, &rc->model, "previous");
-    int L = rc->comms.learn_size;
-    int T = rc->model.T;
+static void alloc_slabs(RunCtx *ctx) {
+    const Config *c = &ctx->cfg;
+    param_slab_init(&ctx->policy, &ctx->model, "policy");
+    param_slab_init(&ctx->round_start, &ctx->model, "round_start");
+    param_slab_init(&ctx->sft, &ctx->model, "sft");
+    param_slab_init(&ctx->previous, &ctx->model, "previous");
+    int L = ctx->comms.learn_size;
+    int T = ctx->model.T;
     int gen_batch = c->generate.batch_size;
     int pairs_local = (c->train.batch_pairs + L - 1) / L;
     int sft_local = (c->sft.batch_size + L - 1) / L;
-    rc->train_batch = 2 * pairs_local > sft_local ? 2 * pairs_local : sft_local;
-    if (rc->comms.roles & ROLE_LEARNER) {
-        param_slab_init(&rc->grads, &rc->model, "grads");
-        grad_reducer_init(&rc->reducer, &rc->grads, 0, 0, rc->comms.learn);
-        acts_init(&rc->train_acts, &rc->model, rc->train_batch, T, 1);
+    ctx->train_batch = 2 * pairs_local > sft_local ? 2 * pairs_local : sft_local;
+    if (ctx->comms.roles & ROLE_LEARNER) {
+        param_slab_init(&ctx->grads, &ctx->model, "grads");
+        grad_reducer_init(&ctx->reducer, &ctx->grads, 0, 0, ctx->comms.learn);
+        acts_init(&ctx->train_acts, &ctx->model, ctx->train_batch, T, 1);
     }
-    acts_init(&rc->infer_acts, &rc->model, gen_batch, T, 0);
-    kv_init(&rc->kv, &rc->model, gen_batch, T);
+    acts_init(&ctx->infer_acts, &ctx->model, gen_batch, T, 0);
+    kv_init(&ctx->kv, &ctx->model, gen_batch, T);
 }
 
-int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
+int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text,
                  const char *run_dir, const char *const *sets, int n_sets) {
-    memset(rc, 0, sizeof *rc);
-    rc->t_start = timer_now();
+    memset(ctx, 0, sizeof *ctx);
+    ctx->t_start = timer_now();
     MPI_Comm world = MPI_COMM_WORLD;
     int rank, W;
     MPI_Comm_rank(world, &rank);
     MPI_Comm_size(world, &W);
-    int st = load_config(rc, config_path, config_text, run_dir, sets, n_sets, world, rank);
+    int st = load_config(ctx, config_path, config_text, run_dir, sets, n_sets, world, rank);
     if (st) return st;
-    const Config *c = &rc->cfg;
+    const Config *c = &ctx->cfg;
     matmul_set_threads(c->run.blas_threads);
     char advice[400];
     if (rank == 0 && matmul_blas_core_advice(advice, sizeof advice)) log_warn("%s", advice);
@@ -228,14 +228,14 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
         if (rank == 0)
             fprintf(stderr, "error: %s: ensemble.models: expected at most the number of ranks (%d), "
                     "since each model needs ranks of its own, got %d\nHINT: start more ranks "
-                    "(mpirun -np %d) or lower ensemble.models\n", rc->config_source, W, K, K);
+                    "(mpirun -np %d) or lower ensemble.models\n", ctx->config_source, W, K, K);
         return EXIT_BAD_INPUT;
     }
     // From here on `world` is this model's group: every phase runs inside it.
-    ensemble_init(&rc->ens, K, strcmp(c->ensemble.labels, "others") == 0, c->run.run_dir);
-    ensemble_model_dir(rc->cfg.run.run_dir, sizeof rc->cfg.run.run_dir, rc->ens.base_dir, K,
-                       rc->ens.model);
-    world = rc->ens.group;
+    ensemble_init(&ctx->ens, K, strcmp(c->ensemble.labels, "others") == 0, c->run.run_dir);
+    ensemble_model_dir(ctx->cfg.run.run_dir, sizeof ctx->cfg.run.run_dir, ctx->ens.base_dir, K,
+                       ctx->ens.model);
+    world = ctx->ens.group;
     MPI_CHECK(MPI_Comm_rank(world, &rank));
     MPI_CHECK(MPI_Comm_size(world, &W));
 
@@ -244,11 +244,11 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     st = comms_layout(c->layout.generators, c->layout.judges, c->layout.learners,
                       c->layout.aggregators, W, roles, &e) != 0;
     if (st) {  // the same on every rank
-        if (rank == 0) fprintf(stderr, "error: %s: %s\n", rc->config_source, e.msg);
+        if (rank == 0) fprintf(stderr, "error: %s: %s\n", ctx->config_source, e.msg);
         xfree(roles);
         return EXIT_BAD_INPUT;
     }
-    if (comms_create(&rc->comms, world, roles, &e) != 0) {
+    if (comms_create(&ctx->comms, world, roles, &e) != 0) {
         if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
         xfree(roles);
         return EXIT_BAD_INPUT;
@@ -256,91 +256,91 @@ int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
     xfree(roles);
     if (K > 1) {  // messages name the model too
         char label[COMMS_ROLE_LABEL_MAX], who[COMMS_ROLE_LABEL_MAX + 16];
-        snprintf(who, sizeof who, "m%d %s", rc->ens.model, comms_role_label(rc->comms.roles, label));
-        err_set_identity(rc->ens.all_rank, who);
+        snprintf(who, sizeof who, "m%d %s", ctx->ens.model, comms_role_label(ctx->comms.roles, label));
+        err_set_identity(ctx->ens.all_rank, who);
     }
 
     if (strcmp(c->tokenizer.kind, "bpe") == 0) {
-        st = bpe_tokenizer(rc, &e) != 0;
+        st = bpe_tokenizer(ctx, &e) != 0;
         // the chat template first: prompt lengths are checked with it at load
-        if (!st && tokenizer_set_chat(&rc->tok, c->task.chat_template, c->task.system_prompt,
+        if (!st && tokenizer_set_chat(&ctx->tok, c->task.chat_template, c->task.system_prompt,
                                       &e) != 0)
             st = 1;
-        if (!st && jsonl_task_load_bpe(&rc->task, c, &rc->tok, &e) != 0) st = 1;
+        if (!st && jsonl_task_load_bpe(&ctx->task, c, &ctx->tok, &e) != 0) st = 1;
     } else {
         char charset[TOKENIZER_MAX_CHARS + 1];
-        st = jsonl_task_load(&rc->task, c, charset, &e) != 0;
-        if (!st && tokenizer_init(&rc->tok, charset, &e) != 0) st = 1;
+        st = jsonl_task_load(&ctx->task, c, charset, &e) != 0;
+        if (!st && tokenizer_init(&ctx->tok, charset, &e) != 0) st = 1;
     }
-    if (!st && task_verdict_ids(&rc->tok, &rc->yes, &rc->no, &e) != 0) st = 1;
-    if (!st && load_score_template(rc, &e) != 0) st = 1;
+    if (!st && task_verdict_ids(&ctx->tok, &ctx->yes, &ctx->no, &e) != 0) st = 1;
+    if (!st && load_score_template(ctx, &e) != 0) st = 1;
     if (root_decides(st, &e, world)) return EXIT_BAD_INPUT;
-    config_model(c, tokenizer_vocab_size(&rc->tok), &rc->model);
-    if (rc->model.position == GPT_POS_ABACUS) rc->model.digit0 = tokenizer_digit0(&rc->tok);
-    if (rc->model.position == GPT_POS_ABACUS && rc->model.digit0 < 0) {
+    config_model(c, tokenizer_vocab_size(&ctx->tok), &ctx->model);
+    if (ctx->model.position == GPT_POS_ABACUS) ctx->model.digit0 = tokenizer_digit0(&ctx->tok);
+    if (ctx->model.position == GPT_POS_ABACUS && ctx->model.digit0 < 0) {
         if (rank == 0)
             fprintf(stderr, "error: %s: model.position \"abacus\": the tokenizer's characters (\"%s\") "
-                    "must hold \"0123456789\" together and in order\n", rc->config_source,
-                    rc->tok.charset);
+                    "must hold \"0123456789\" together and in order\n", ctx->config_source,
+                    ctx->tok.charset);
         return EXIT_BAD_INPUT;
     }
-    if (gpt_config_check(&rc->model, &e) != 0) {
-        if (rank == 0) fprintf(stderr, "error: %s: %s\n", rc->config_source, e.msg);
+    if (gpt_config_check(&ctx->model, &e) != 0) {
+        if (rank == 0) fprintf(stderr, "error: %s: %s\n", ctx->config_source, e.msg);
         return EXIT_BAD_INPUT;
     }
-    snprintf(rc->ckpt_dir, sizeof rc->ckpt_dir, "%s/ckpt", c->run.run_dir);
-    ckpt_state_init(&rc->state, W);
-    rc->state.seed = ensemble_model_seed((uint64_t)c->run.seed, rc->ens.model);
-    rc->phase = PHASE_SFT;  // ckpt_state_init's phase
+    snprintf(ctx->ckpt_dir, sizeof ctx->ckpt_dir, "%s/ckpt", c->run.run_dir);
+    ckpt_state_init(&ctx->state, W);
+    ctx->state.seed = ensemble_model_seed((uint64_t)c->run.seed, ctx->ens.model);
+    ctx->phase = PHASE_SFT;  // ckpt_state_init's phase
     // config_parse checked both names
-    rc->reference = strcmp(c->train.reference, "sft") == 0 ? REFERENCE_SFT : REFERENCE_ROUND_START;
-    rc->loss_kind = (LossKind)loss_kind_from_name(c->train.loss);
-    alloc_slabs(rc);
+    ctx->reference = strcmp(c->train.reference, "sft") == 0 ? REFERENCE_SFT : REFERENCE_ROUND_START;
+    ctx->loss_kind = (LossKind)loss_kind_from_name(c->train.loss);
+    alloc_slabs(ctx);
     return 0;
 }
 
-void run_ctx_free(RunCtx *rc) {
-    xfree(rc->config_json);
-    task_free(&rc->task);
-    tokenizer_free(&rc->tok);
-    xfree(rc->score_template);
-    param_slab_free(&rc->policy);
-    param_slab_free(&rc->round_start);
-    param_slab_free(&rc->sft);
-    param_slab_free(&rc->previous);
-    if (rc->grads.data) {
-        grad_reducer_free(&rc->reducer);
-        param_slab_free(&rc->grads);
+void run_ctx_free(RunCtx *ctx) {
+    xfree(ctx->config_json);
+    task_free(&ctx->task);
+    tokenizer_free(&ctx->tok);
+    xfree(ctx->score_template);
+    param_slab_free(&ctx->policy);
+    param_slab_free(&ctx->round_start);
+    param_slab_free(&ctx->sft);
+    param_slab_free(&ctx->previous);
+    if (ctx->grads.data) {
+        grad_reducer_free(&ctx->reducer);
+        param_slab_free(&ctx->grads);
     }
-    if (rc->opt.m.data) adamw_free(&rc->opt);
-    if (rc->train_acts.slab) acts_free(&rc->train_acts);
-    if (rc->infer_acts.slab) acts_free(&rc->infer_acts);
-    if (rc->judge_acts.slab) acts_free(&rc->judge_acts);
-    if (rc->kv.k) kv_free(&rc->kv);
-    ckpt_state_free(&rc->state);
-    if (rc->comms.roles_all) comms_free(&rc->comms);
-    if (rc->ens.K) ensemble_free(&rc->ens);  // created (a failed start may not have)
-    memset(rc, 0, sizeof *rc);
+    if (ctx->opt.m.data) adamw_free(&ctx->opt);
+    if (ctx->train_acts.slab) acts_free(&ctx->train_acts);
+    if (ctx->infer_acts.slab) acts_free(&ctx->infer_acts);
+    if (ctx->judge_acts.slab) acts_free(&ctx->judge_acts);
+    if (ctx->kv.k) kv_free(&ctx->kv);
+    ckpt_state_free(&ctx->state);
+    if (ctx->comms.roles_all) comms_free(&ctx->comms);
+    if (ctx->ens.K) ensemble_free(&ctx->ens);  // created (a failed start may not have)
+    memset(ctx, 0, sizeof *ctx);
 }
 
-void run_bcast_slab(RunCtx *rc, ParamSlab *s) {
+void run_bcast_slab(RunCtx *ctx, ParamSlab *s) {
     // learners hold the weights already; generators and judges get them from the learner root
-    if (rc->comms.policy != MPI_COMM_NULL) exchange_bcast_slab(s, 0, rc->comms.policy);
+    if (ctx->comms.policy != MPI_COMM_NULL) exchange_bcast_slab(s, 0, ctx->comms.policy);
 }
 
-void run_checkpoint(RunCtx *rc, const char *name, int with_optim) {
-    if (!(rc->comms.roles & ROLE_LEARNER)) return;
-    snprintf(rc->state.phase, sizeof rc->state.phase, "%s", phase_name(rc->phase));
-    CkptContents c = {.model = &rc->policy,
-                      .optim = with_optim ? &rc->opt : NULL,
-                      .ref = rc->state.round > 0 || rc->phase == PHASE_TRAIN ? &rc->sft : NULL,
-                      .prev = rc->state.round > 0 ? &rc->round_start : NULL,
-                      .state = &rc->state,
-                      .config_json = rc->config_json,
-                      .charset = rc->tok.charset,
-                      .bpe = rc->tok.bpe};
+void run_checkpoint(RunCtx *ctx, const char *name, int with_optim) {
+    if (!(ctx->comms.roles & ROLE_LEARNER)) return;
+    snprintf(ctx->state.phase, sizeof ctx->state.phase, "%s", phase_name(ctx->phase));
+    CkptContents c = {.model = &ctx->policy,
+                      .optim = with_optim ? &ctx->opt : NULL,
+                      .ref = ctx->state.round > 0 || ctx->phase == PHASE_TRAIN ? &ctx->sft : NULL,
+                      .prev = ctx->state.round > 0 ? &ctx->round_start : NULL,
+                      .state = &ctx->state,
+                      .config_json = ctx->config_json,
+                      .charset = ctx->tok.charset,
+                      .bpe = ctx->tok.bpe};
     ErrMsg e;
-    if (ckpt_write(rc->cfg.run.run_dir, name, &c, rc->cfg.checkpoint.keep, rc->comms.learn, &e) != 0)
+    if (ckpt_write(ctx->cfg.run.run_dir, name, &c, ctx->cfg.checkpoint.keep, ctx->comms.learn, &e) != 0)
         die("checkpoint %s: %s", name, e.msg);
-    log_root("checkpoint %s/%s.h5", rc->ckpt_dir, name);
+    log_root("checkpoint %s/%s.h5", ctx->ckpt_dir, name);
 }

@@ -37,8 +37,8 @@ enum {
 
 /* train.reference: the model preference training measures its log-ratios against. */
 typedef enum {
-    REFERENCE_SFT,          // "sft": θ_0, rc->sft
-    REFERENCE_ROUND_START,  // "round_start": θ_{r-1}, rc->round_start
+    REFERENCE_SFT,          // "sft": θ_0, ctx->sft
+    REFERENCE_ROUND_START,  // "round_start": θ_{r-1}, ctx->round_start
 } Reference;
 
 /* Running totals of a training phase, summed over the learners: what its metrics line reports.
@@ -93,16 +93,16 @@ typedef struct RunCtx {
    applies --set overrides and an optional run directory override, builds the layout and
    communicators, the task and tokenizer, and allocates the slabs. Bad input: one message from
    rank 0 and EXIT_BAD_INPUT from every rank (returned, nothing started). */
-int run_ctx_init(RunCtx *rc, const char *config_path, const char *config_text,
+int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text,
                  const char *run_dir, const char *const *sets, int n_sets);
-void run_ctx_free(RunCtx *rc);
+void run_ctx_free(RunCtx *ctx);
 
 /* Broadcasts a slab from world rank 0 (the learner root) to the generators and judges (collective
    over the policy communicator; ranks outside it, all learners, already hold the same values). */
-void run_bcast_slab(RunCtx *rc, ParamSlab *s);
+void run_bcast_slab(RunCtx *ctx, ParamSlab *s);
 
 /* Writes a checkpoint named `name` (collective over the learners) with the current state and
-   rc->phase as its phase name. */
-void run_checkpoint(RunCtx *rc, const char *name, int with_optim);
+   ctx->phase as its phase name. */
+void run_checkpoint(RunCtx *ctx, const char *name, int with_optim);
 
 #endif

@@ -27,7 +27,7 @@ typedef struct RoundSamples {
 } RoundSamples;
 
 /* Builds the round's prompts (every rank, deterministic). */
-void samples_init(RoundSamples *s, RunCtx *rc, int round);
+void samples_init(RoundSamples *s, RunCtx *ctx, int round);
 void samples_free(RoundSamples *s);
 /* Decoded text of response i without its EOS (for answer extraction and the judge template). */
 void samples_response_text(const RoundSamples *s, const Tokenizer *tok, int i, char *out, int size);
