@@ -195,10 +195,10 @@ void sft_batch_shift(SftBatch *b, const RunCtx *ctx, int64_t s) {
 
 static void sft_batch_init(SftBatch *b, RunCtx *ctx) {
     const Config *c = &ctx->cfg;
-    int L = ctx->comms.learn_size, li = ctx->comms.learn_rank;
+    int n_learners = ctx->comms.learn_size, li = ctx->comms.learn_rank;
     b->B = c->sft.batch_size;
     int64_t lo, nb;
-    plan_slice(b->B, L, li, &lo, &nb);
+    plan_slice(b->B, n_learners, li, &lo, &nb);
     b->lo = (int)lo, b->nb = (int)nb;
     b->T = ctx->model.T;
     b->N = task_split_size(&ctx->task, TASK_SPLIT_SFT);
@@ -422,10 +422,10 @@ static void scir_forward(RunCtx *ctx, const PairSet *ps, const int32_t *order, i
         double v[2] = {0, 0};
         int ok = 1;
         for (int side = 0; side < 2; side++) {
-            int L = jlen[2 * i + side];
-            ok &= L > 0;
-            if (L > 0) {
-                const float *row = lg + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
+            int len = jlen[2 * i + side];
+            ok &= len > 0;
+            if (len > 0) {
+                const float *row = lg + ((size_t)(2 * i + side) * Sj + len - 1) * Vp;
                 v[side] = (double)row[ctx->yes] - (double)row[ctx->no];
             }
         }
@@ -440,10 +440,10 @@ static void scir_backward(RunCtx *ctx, int64_t n, const int32_t *jlen, const dou
     memset(ja->dlogits, 0, (size_t)ja->B * Sj * Vp * sizeof(float));
     for (int64_t i = 0; i < n; i++)
         for (int side = 0; side < 2; side++) {
-            int L = jlen[2 * i + side];
-            if (L <= 0 || jlen[2 * i + 1 - side] <= 0) continue;
+            int len = jlen[2 * i + side];
+            if (len <= 0 || jlen[2 * i + 1 - side] <= 0) continue;
             float g = (float)(side == 0 ? du[i] : -du[i]);  // u = u_chosen − u_rejected
-            float *row = ja->dlogits + ((size_t)(2 * i + side) * Sj + L - 1) * Vp;
+            float *row = ja->dlogits + ((size_t)(2 * i + side) * Sj + len - 1) * Vp;
             row[ctx->yes] += g;
             row[ctx->no] -= g;
         }
@@ -655,7 +655,7 @@ TrainResult learner_train_round(RunCtx *ctx, const PrefRows *rows) {
     ps.ref_logp = shared_logprobs(ctx, &ps, ref);
     if (need_prev) ps.prev_logp = shared_logprobs(ctx, &ps, &ctx->round_start);
 
-    int Bg = c->train.batch_pairs, L = ctx->comms.learn_size, li = ctx->comms.learn_rank;
+    int Bg = c->train.batch_pairs, n_learners = ctx->comms.learn_size, li = ctx->comms.learn_rank;
     int64_t per_epoch = (ps.n + Bg - 1) / Bg;
     int64_t total = c->train.steps > 0 ? c->train.steps : per_epoch * c->train.epochs;
     if (ctx->state.round_step == 0) {
@@ -678,7 +678,7 @@ TrainResult learner_train_round(RunCtx *ctx, const PrefRows *rows) {
         fault_point("train.step");
         int64_t epoch = s / per_epoch;
         if (epoch != epoch_of_order) epoch_order(order, ps.n, ctx, epoch), epoch_of_order = epoch;
-        PairSlice sl = pair_slice(ps.n, Bg, s % per_epoch, L, li);
+        PairSlice sl = pair_slice(ps.n, Bg, s % per_epoch, n_learners, li);
         double tokens;
         PairBatch pb = pair_gather(&b, &ps, order, sl, need_prev, scir, &tokens);
         LossMetrics lm = {0};

@@ -97,7 +97,7 @@ TrainResult learner_train_labels(RunCtx *ctx, const PrefRows *const *rounds, int
         return tr;
     }
     tr.examples = ls.n;
-    int B = c->train.batch_pairs, L = ctx->comms.learn_size, li = ctx->comms.learn_rank;
+    int B = c->train.batch_pairs, n_learners = ctx->comms.learn_size, li = ctx->comms.learn_rank;
     int64_t total = c->train.steps > 0 ? c->train.steps : (ls.n + B - 1) / B * c->train.epochs;
     if (ctx->state.round_step == 0) {
         AdamWConfig oc;
@@ -106,7 +106,7 @@ TrainResult learner_train_labels(RunCtx *ctx, const PrefRows *const *rounds, int
         learner_reset_optimizer(ctx, &oc);
     }
     int64_t lo, nb;
-    plan_slice(B, L, li, &lo, &nb);
+    plan_slice(B, n_learners, li, &lo, &nb);
     SftBatch b = {.B = B, .lo = (int)lo, .nb = (int)nb, .T = ctx->model.T, .N = ls.n};
     sft_batch_alloc(&b);
     learner_likelihood_loop(ctx, PHASE_TRAIN, &b, total, label_batch_gather, &ls, &tr);

@@ -194,11 +194,11 @@ static void alloc_slabs(RunCtx *ctx) {
     param_slab_init(&ctx->round_start, &ctx->model, "round_start");
     param_slab_init(&ctx->sft, &ctx->model, "sft");
     param_slab_init(&ctx->previous, &ctx->model, "previous");
-    int L = ctx->comms.learn_size;
+    int n_learners = ctx->comms.learn_size;
     int T = ctx->model.T;
     int gen_batch = c->generate.batch_size;
-    int pairs_local = (c->train.batch_pairs + L - 1) / L;
-    int sft_local = (c->sft.batch_size + L - 1) / L;
+    int pairs_local = (c->train.batch_pairs + n_learners - 1) / n_learners;
+    int sft_local = (c->sft.batch_size + n_learners - 1) / n_learners;
     ctx->train_batch = 2 * pairs_local > sft_local ? 2 * pairs_local : sft_local;
     if (ctx->comms.roles & ROLE_LEARNER) {
         param_slab_init(&ctx->grads, &ctx->model, "grads");
