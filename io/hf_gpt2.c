@@ -14,14 +14,13 @@
 #include <unistd.h>
 
 #include "io/ckpt.h"
-#include "io/import_note.h"
+#include "io/hf_common.h"
 #include "io/ckpt_tokenizer.h"
 #include "io/hf_tokenizer.h"
 #include "io/safetensors.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 
-#define HF_PATH_MAX 4096
 #define HF_NAME_MAX 96                   // longest tensor name built here, prefix included
 #define CONFIG_MAX_BYTES (16 << 20)      // a GPT-2 config.json is a few KiB
 #define GPT2_EOS 50256                   // GPT-2's <|endoftext|>, its BOS and EOS
@@ -90,12 +89,6 @@ static void shape_text(char *buf, size_t size, HfShape s) {
 
 // ---- config.json --------------------------------------------------------------------------
 
-static const char *json_kind(const cJSON *v) {
-    return cJSON_IsObject(v) ? "an object" : cJSON_IsArray(v) ? "an array"
-         : cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number"
-         : cJSON_IsBool(v) ? "a boolean" : "null";
-}
-
 // Required positive integer field.
 static int get_size(const char *path, const cJSON *root, const char *field, const char *what,
                     int *out, ErrMsg *e) {
@@ -104,7 +97,7 @@ static int get_size(const char *path, const cJSON *root, const char *field, cons
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
         return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path,
-                       field, what, json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
+                       field, what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
     *out = (int)d;
     return 0;
 }
@@ -115,7 +108,7 @@ static int check_bool(const char *path, const cJSON *root, const char *field, in
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
     if (!v) return 0;
     if (!cJSON_IsBool(v))
-        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field, json_kind(v));
+        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field, hf_json_kind(v));
     if (cJSON_IsTrue(v) != want)
         return err_set(e, "%s: field \"%s\" is %s, expected %s: %s", path, field,
                        want ? "false" : "true", want ? "true" : "false", why);
@@ -124,13 +117,13 @@ static int check_bool(const char *path, const cJSON *root, const char *field, in
 
 static int check_config(const char *path, const cJSON *root, int pad, GPTConfig *cfg, ErrMsg *e) {
     if (!cJSON_IsObject(root))
-        return err_set(e, "%s: the file is %s, expected a JSON object", path, json_kind(root));
+        return err_set(e, "%s: the file is %s, expected a JSON object", path, hf_json_kind(root));
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     if (!type) return err_set(e, "%s: missing field \"model_type\" (expected \"gpt2\")", path);
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "gpt2") != 0)
         return err_set(e, "%s: field \"model_type\" is %s%.64s%s, expected \"gpt2\" (only GPT-2 "
                        "models can be imported)", path, cJSON_IsString(type) ? "\"" : "",
-                       cJSON_IsString(type) ? type->valuestring : json_kind(type),
+                       cJSON_IsString(type) ? type->valuestring : hf_json_kind(type),
                        cJSON_IsString(type) ? "\"" : "");
     int V, C, L, NH, T, ctx;
     if (get_size(path, root, "vocab_size", "vocabulary size", &V, e) < 0 ||
@@ -159,7 +152,7 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
     if (!cJSON_IsNumber(eps) || fabs(eps->valuedouble - LAYER_NORM_EPS) > 1e-12)
         return err_set(e, "%s: field \"layer_norm_epsilon\" is %s%.6g, expected 1e-05, the "
                        "epsilon of concord's LayerNorm", path,
-                       cJSON_IsNumber(eps) ? "" : json_kind(eps),
+                       cJSON_IsNumber(eps) ? "" : hf_json_kind(eps),
                        cJSON_IsNumber(eps) ? eps->valuedouble : 0.0);
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "activation_function");
     if (!act)
@@ -170,7 +163,7 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
         return err_set(e, "%s: field \"activation_function\" is %s%.64s%s, expected \"gelu_new\" "
                        "(the tanh GELU, the only one concord computes)", path,
                        cJSON_IsString(act) ? "\"" : "",
-                       cJSON_IsString(act) ? act->valuestring : json_kind(act),
+                       cJSON_IsString(act) ? act->valuestring : hf_json_kind(act),
                        cJSON_IsString(act) ? "\"" : "");
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(root, "n_inner");
     if (inner && !cJSON_IsNull(inner) &&
@@ -385,8 +378,6 @@ int hf_gpt2_load(const char *dir, int vocab_pad_to, ParamSlab *w, ErrMsg *e) {
     return rc;
 }
 
-static int write_text(const char *path, const char *text, ErrMsg *e);
-
 int hf_gpt2_import_tokenizer(const char *dir, int V, Bpe **out, ErrMsg *e) {
     *out = NULL;
     static const char *const files[] = {"tokenizer.json", "vocab.json", "merges.txt",
@@ -410,21 +401,6 @@ int hf_gpt2_import_tokenizer(const char *dir, int V, Bpe **out, ErrMsg *e) {
     return 0;
 }
 
-// A token's bytes in GPT-2's byte-to-unicode characters, as UTF-8 (out holds 2 bytes per byte + 1).
-static void token_text(char *out, const uint8_t *bytes, size_t n) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t cp = bpe_byte_to_unicode(bytes[i]);  // below U+0800: one or two UTF-8 bytes
-        if (cp < 0x80) {
-            out[k++] = (char)cp;
-        } else {
-            out[k++] = (char)(0xC0 | (cp >> 6));
-            out[k++] = (char)(0x80 | (cp & 0x3F));
-        }
-    }
-    out[k] = '\0';
-}
-
 int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
     BpeArrays a;
     bpe_arrays(b, &a);
@@ -433,7 +409,7 @@ int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
     for (int32_t i = 0; i < a.n_tokens; i++) {
         size_t n = (size_t)(a.token_offsets[i + 1] - a.token_offsets[i]);
         text[i] = xmalloc("hf.tokenizer", 2 * n + 1);
-        token_text(text[i], a.token_bytes + a.token_offsets[i], n);
+        hf_byte_level_text(text[i], a.token_bytes + a.token_offsets[i], n);
     }
     cJSON *vocab = cJSON_CreateObject();
     for (int32_t i = 0; i < a.n_tokens; i++) cJSON_AddNumberToObject(vocab, text[i], i);
@@ -449,9 +425,9 @@ int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
     char vocab_path[HF_PATH_MAX], merges_path[HF_PATH_MAX];
     snprintf(vocab_path, sizeof vocab_path, "%s/vocab.json", dir);
     snprintf(merges_path, sizeof merges_path, "%s/merges.txt", dir);
-    int rc = vocab_text ? write_text(vocab_path, vocab_text, e)
+    int rc = vocab_text ? hf_write_text(vocab_path, vocab_text, e)
                         : err_set(e, "%s: cannot format vocab.json (out of memory)", dir);
-    if (rc == 0) rc = write_text(merges_path, merges, e);
+    if (rc == 0) rc = hf_write_text(merges_path, merges, e);
     // tokenizer.json too: the one form that keeps every special token and digit splitting, and
     // the one bpe_load reads first from a directory
     char *json = rc == 0 ? hf_tokenizer_json(b, e) : NULL;
@@ -459,7 +435,7 @@ int hf_gpt2_export_tokenizer(const char *dir, const Bpe *b, ErrMsg *e) {
     if (rc == 0) {
         char json_path[HF_PATH_MAX];
         snprintf(json_path, sizeof json_path, "%s/tokenizer.json", dir);
-        rc = write_text(json_path, json, e);
+        rc = hf_write_text(json_path, json, e);
     }
     xfree(json);
     for (int32_t i = 0; i < a.n_tokens; i++) xfree(text[i]);
@@ -474,40 +450,10 @@ int hf_gpt2_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTCon
     ParamSlab w;
     if (hf_gpt2_load(dir, vocab_pad_to, &w, e) < 0) return -1;
     if (cfg) *cfg = w.cfg;
-    CkptState st;
-    ckpt_state_init(&st, 1);  // round 0, phase "sft", step 0
-    char *json = import_note_json(dir);
-    Bpe *bpe = NULL;
-    int rc = hf_gpt2_import_tokenizer(dir, w.cfg.V, &bpe, e);
-    CkptContents c = {.model = &w, .state = &st, .config_json = json, .charset = "", .bpe = bpe};
-    if (rc == 0) rc = ckpt_write_file(out_h5, &c, MPI_COMM_SELF, e);
-    bpe_free(bpe);
-    xfree(json);
-    ckpt_state_free(&st);
-    param_slab_free(&w);
-    return rc;
+    return hf_import_checkpoint(dir, out_h5, &w, e);
 }
 
 // ---- checkpoint -> directory --------------------------------------------------------------
-
-// Writes text to exactly path through path.tmp (fsync, rename).
-static int write_text(const char *path, const char *text, ErrMsg *e) {
-    char tmp[HF_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
-    int err = ok ? 0 : errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        err = errno;
-    }
-    int rc = ok ? fs_publish(tmp, path, NULL, e)
-                : err_set(e, "cannot write %s: %s", tmp, strerror(err ? err : EIO));
-    if (rc < 0) remove(tmp);
-    return rc;
-}
 
 static void config_text(char *out, size_t size, const GPTConfig *c) {
     char tokens[96] = "";
@@ -609,7 +555,7 @@ int hf_gpt2_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMsg
     if (rc == 0) {
         char text[2048];
         config_text(text, sizeof text, &cfg);
-        rc = write_text(config_path, text, e);
+        rc = hf_write_text(config_path, text, e);
     }
     Bpe *bpe = NULL;
     if (rc == 0) rc = ckpt_tokenizer_read_bpe(ckpt, &bpe, e);

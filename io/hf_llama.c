@@ -16,13 +16,12 @@
 
 #include "io/ckpt.h"
 #include "io/ckpt_tokenizer.h"
+#include "io/hf_common.h"
 #include "io/hf_gpt2.h"
-#include "io/import_note.h"
 #include "io/safetensors.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 
-#define HF_PATH_MAX 4096
 #define HF_NAME_MAX 96               // longest tensor name built here
 #define JSON_MAX_BYTES (64 << 20)    // a config.json is a few KiB, an index a few hundred KiB
 #define MAX_SHARDS 4096              // shard files an index may name
@@ -103,12 +102,6 @@ static int in_model(const LlamaName *m, const GPTConfig *cfg) {
 
 // ---- JSON files ---------------------------------------------------------------------------
 
-static const char *json_kind(const cJSON *v) {
-    return cJSON_IsObject(v) ? "an object" : cJSON_IsArray(v) ? "an array"
-         : cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number"
-         : cJSON_IsBool(v) ? "a boolean" : "null";
-}
-
 /* Parses the JSON file at path into *root (caller cJSON_Delete()s). Returns 0, or -1 with e
    naming the file (missing, not a regular file, too large, unreadable, not JSON). */
 static int read_json(const char *path, cJSON **root, ErrMsg *e) {
@@ -137,7 +130,7 @@ static int read_json(const char *path, cJSON **root, ErrMsg *e) {
                              end ? (long long)(end - text) : 0LL);
             else if (!cJSON_IsObject(*root))
                 rc = err_set(e, "%s: the file is %s, expected a JSON object", path,
-                             json_kind(*root));
+                             hf_json_kind(*root));
         }
     }
     fclose(f);
@@ -199,7 +192,7 @@ static int get_size(const char *path, const cJSON *root, const char *field, cons
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
         return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path,
-                       field, what, json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
+                       field, what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
     *out = (int)d;
     return 0;
 }
@@ -215,7 +208,7 @@ static int get_positive(const char *path, const cJSON *root, const char *field, 
     if (!v) return err_set(e, "%s: missing field \"%s\" (%s) of " WHAT_LLAMA, path, field, what);
     if (!cJSON_IsNumber(v))
         return err_set(e, "%s: field \"%s\" (%s) is %s, expected a number > 0", path, field, what,
-                       json_kind(v));
+                       hf_json_kind(v));
     double d = v->valuedouble;
     if (!(d > 0) || d > FLT_MAX || !((float)d > 0))
         return err_set(e, "%s: field \"%s\" (%s) is %g, expected a number > 0 that float32 "
@@ -232,7 +225,7 @@ static int get_bool(const char *path, const cJSON *root, const char *field, int 
     *out = dflt;
     if (!v) return 0;
     if (!cJSON_IsBool(v))
-        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field, json_kind(v));
+        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field, hf_json_kind(v));
     *out = cJSON_IsTrue(v);
     return 0;
 }
@@ -275,7 +268,7 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
         (!cJSON_IsNumber(head_dim) || head_dim->valuedouble != (double)hs)) {
         char got[48];
         if (cJSON_IsNumber(head_dim)) snprintf(got, sizeof got, "%g", head_dim->valuedouble);
-        else snprintf(got, sizeof got, "%s", json_kind(head_dim));
+        else snprintf(got, sizeof got, "%s", hf_json_kind(head_dim));
         return err_set(e, "%s: field \"head_dim\" is %s, expected null or hidden_size / "
                        "num_attention_heads = %d: concord's head size is C / NH", path, got, hs);
     }
@@ -283,13 +276,13 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
     if (act && (!cJSON_IsString(act) || strcmp(act->valuestring, "silu") != 0))
         return err_set(e, "%s: field \"hidden_act\" is %s%.64s%s, expected \"silu\" (SwiGLU, the "
                        "only LLaMA MLP concord computes)", path, cJSON_IsString(act) ? "\"" : "",
-                       cJSON_IsString(act) ? act->valuestring : json_kind(act),
+                       cJSON_IsString(act) ? act->valuestring : hf_json_kind(act),
                        cJSON_IsString(act) ? "\"" : "");
     const cJSON *scaling = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
     if (scaling && !cJSON_IsNull(scaling))
         return err_set(e, "%s: field \"rope_scaling\" is %s, expected null: scaled rotary "
                        "embeddings (linear, dynamic, yarn, llama3, ...) are not supported",
-                       path, json_kind(scaling));
+                       path, hf_json_kind(scaling));
     if (attn_bias)
         return err_set(e, "%s: field \"attention_bias\" is true, expected false: concord's LLaMA "
                        "attention has no biases", path);
@@ -366,14 +359,14 @@ static int open_shards(const char *dir, const char *index, Weights *ws, ErrMsg *
         rc = err_set(e, "%s: missing field \"weight_map\" (tensor name -> shard file)", index);
     else if (!cJSON_IsObject(map))
         rc = err_set(e, "%s: field \"weight_map\" is %s, expected an object", index,
-                     json_kind(map));
+                     hf_json_kind(map));
     const cJSON *entry;
     cJSON_ArrayForEach(entry, (rc == 0 ? map : NULL)) {
         if (!cJSON_IsString(entry) || !shard_name_ok(entry->valuestring)) {
             rc = err_set(e, "%s: weight_map[\"%.200s\"] is %s%.200s%s, expected the name of a "
                          "shard file in the directory", index, entry->string,
                          cJSON_IsString(entry) ? "\"" : "",
-                         cJSON_IsString(entry) ? entry->valuestring : json_kind(entry),
+                         cJSON_IsString(entry) ? entry->valuestring : hf_json_kind(entry),
                          cJSON_IsString(entry) ? "\"" : "");
             break;
         }
@@ -559,40 +552,10 @@ int hf_llama_import(const char *dir, const char *out_h5, int vocab_pad_to, GPTCo
     ParamSlab w;
     if (hf_llama_load(dir, vocab_pad_to, &w, e) < 0) return -1;
     if (cfg) *cfg = w.cfg;
-    CkptState st;
-    ckpt_state_init(&st, 1);  // round 0, phase "sft", step 0
-    char *json = import_note_json(dir);
-    Bpe *bpe = NULL;
-    int rc = hf_gpt2_import_tokenizer(dir, w.cfg.V, &bpe, e);
-    CkptContents c = {.model = &w, .state = &st, .config_json = json, .charset = "", .bpe = bpe};
-    if (rc == 0) rc = ckpt_write_file(out_h5, &c, MPI_COMM_SELF, e);
-    bpe_free(bpe);
-    xfree(json);
-    ckpt_state_free(&st);
-    param_slab_free(&w);
-    return rc;
+    return hf_import_checkpoint(dir, out_h5, &w, e);
 }
 
 // ---- checkpoint -> directory --------------------------------------------------------------
-
-// Writes text to exactly path through path.tmp (fsync, rename).
-static int write_text(const char *path, const char *text, ErrMsg *e) {
-    char tmp[HF_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return err_set(e, "cannot create %s: %s", tmp, strerror(errno));
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
-    int err = ok ? 0 : errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        err = errno;
-    }
-    int rc = ok ? fs_publish(tmp, path, NULL, e)
-                : err_set(e, "cannot write %s: %s", tmp, strerror(err ? err : EIO));
-    if (rc < 0) remove(tmp);
-    return rc;
-}
 
 // The shortest decimal text that reads back as exactly v (so 1e-05, not 9.99999975e-06), whole
 // numbers as Python writes floats (100000.0, not 1e+05).
@@ -691,7 +654,7 @@ int hf_llama_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMs
     if (rc == 0) {
         char text[2048];
         config_text(text, sizeof text, &cfg);
-        rc = write_text(config_out, text, e);
+        rc = hf_write_text(config_out, text, e);
     }
     if (rc == 0) rc = export_tokenizer(ckpt, dir, e);
     param_slab_free(&w);

@@ -5,22 +5,8 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#include "io/hf_common.h"
 #include "util/alloc.h"
-
-// A token's bytes in GPT-2's byte-to-unicode characters, as UTF-8 (out holds 2 bytes per byte + 1).
-static void byte_level_text(char *out, const uint8_t *bytes, size_t n) {
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t cp = bpe_byte_to_unicode(bytes[i]);  // below U+0800: one or two UTF-8 bytes
-        if (cp < 0x80) {
-            out[k++] = (char)cp;
-        } else {
-            out[k++] = (char)(0xC0 | (cp >> 6));
-            out[k++] = (char)(0x80 | (cp & 0x3F));
-        }
-    }
-    out[k] = '\0';
-}
 
 // 1 when s[0..n) is well-formed UTF-8 without NUL (what a JSON string key can carry as is).
 static int valid_utf8(const uint8_t *s, size_t n) {
@@ -75,7 +61,7 @@ char *hf_tokenizer_json(const Bpe *b, ErrMsg *e) {
         size_t n = (size_t)(a.token_offsets[i + 1] - a.token_offsets[i]);
         text[i] = xmalloc("hf.tokenizer_json", 2 * n + 1);
         if (!special[i]) {
-            byte_level_text(text[i], bytes, n);
+            hf_byte_level_text(text[i], bytes, n);
         } else if (valid_utf8(bytes, n)) {  // Hugging Face keys added tokens by their text
             memcpy(text[i], bytes, n);
             text[i][n] = '\0';
