@@ -188,6 +188,21 @@ static int load_score_template(RunCtx *ctx, ErrMsg *e) {
     return 0;
 }
 
+// Rows of the forward-only activations: generate.batch_size, unless their logits (rows, T, Vp)
+// would pass INFER_LOGITS_BYTES (a 49152-token vocabulary at T = 256 takes 48 MiB a row).
+// Scoring then runs in smaller chunks; decoding is row-invariant, so samples do not change.
+#define INFER_LOGITS_BYTES ((size_t)512 << 20)
+static int infer_rows(const RunCtx *ctx, int gen_batch) {
+    size_t row = (size_t)ctx->model.T * (size_t)ctx->model.Vp * sizeof(float);
+    size_t fit = INFER_LOGITS_BYTES / row;
+    int rows = fit < (size_t)gen_batch ? (fit > 0 ? (int)fit : 1) : gen_batch;
+    if (rows < gen_batch && ctx->comms.rank == 0)
+        log_info("inference activations hold %d rows, not generate.batch_size %d: their logits "
+                 "(T %d x Vp %d) would take %.1f GiB", rows, gen_batch, ctx->model.T,
+                 ctx->model.Vp, (double)row * gen_batch / (1 << 30));
+    return rows;
+}
+
 static void alloc_slabs(RunCtx *ctx) {
     const Config *c = &ctx->cfg;
     param_slab_init(&ctx->policy, &ctx->model, "policy");
@@ -205,7 +220,7 @@ static void alloc_slabs(RunCtx *ctx) {
         grad_reducer_init(&ctx->reducer, &ctx->grads, 0, 0, ctx->comms.learn);
         acts_init(&ctx->train_acts, &ctx->model, ctx->train_batch, T, 1);
     }
-    acts_init(&ctx->infer_acts, &ctx->model, gen_batch, T, 0);
+    acts_init(&ctx->infer_acts, &ctx->model, infer_rows(ctx, gen_batch), T, 0);
     kv_init(&ctx->kv, &ctx->model, gen_batch, T);
 }
 
