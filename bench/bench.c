@@ -26,7 +26,8 @@
                         [--repeats K] [--what dpo|sample|decode1|all] [--profile]
    "all" configs are tiny and small; gpt2-124m (GPT-2 small's shape) and smollm2-135m
    (SmolLM2-135M's LlamaForCausalLM shape: GQA, SwiGLU, RoPE, RMSNorm, tied head) run when named.
-   --profile prints, on stderr, where a dpo_step's time goes by kind of kernel. */
+   --profile prints, on stderr, where a dpo_step's time goes by kind of kernel (mean seconds per
+   timed step, warm-ups left out). */
 #include <cblas.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -194,6 +195,8 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
     double times[64];
     if (repeats > 64) repeats = 64;
     for (int it = 0; it < repeats + 2; it++) {
+        if (it == 2)  // the profile covers the timed steps only, not the two warm-ups
+            memset(train.prof, 0, sizeof train.prof), memset(infer.prof, 0, sizeof infer.prof);
         double t0 = timer_now();
         prefstep_logprobs(ref_logp, &infer, &ref, tokens, start, len, B, S);
         memset(g.data, 0, g.n * sizeof(float));
@@ -208,11 +211,12 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
         fprintf(stderr, "profile %s dpo_step (s/step):", bc->name);
         double total = 0.0;
         for (int k = 0; k < PROF_COUNT; k++) {
-            double t = (train.prof[k] + infer.prof[k]) / (repeats + 2);
+            double t = (train.prof[k] + infer.prof[k]) / repeats;
             total += t;
             fprintf(stderr, " %s %.4f", PROF_OP_NAMES[k], t);
         }
-        fprintf(stderr, " | kernels %.4f of %.4f\n", total, s);
+        fprintf(stderr, " | kernels %.4f of %.4f (mean over the timed steps; median step)\n",
+                total, s);
     }
     // weights, reference, gradients, AdamW m and v, and both activation slabs
     double model_mb = MB(5.0 * w.n + train.slab_floats + infer.slab_floats);

@@ -4,6 +4,7 @@
 #include "train/ops_llama.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "train/parallel.h"
@@ -189,6 +190,32 @@ void rope_backward_ref(float *dqkv, const int *pos, int B, int T, int NH, int KV
 // ----------------------------------------------------------------------------------------------
 // SwiGLU
 
+// e^x for x <= 0 (0 below -87, where e^x is under FLT_MIN, as libm's expf flushes it there soon
+// after): x = n·ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^6 (relative error ~1e-7),
+// times 2^n built in the exponent bits. Branch-free, unlike libm's expf, so the SwiGLU row loops vectorise: with
+// expf they took ~6% of a SmolLM2-135M DPO step (bench/README.md).
+static inline float exp_nonpositive(float x) {
+    int under = x < -87.0f;
+    x = under ? -87.0f : x;
+    float n = rintf(x * 1.44269504088896341f);             // x / ln2, rounded
+    float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-6f;  // ln2 in two parts
+    float p = 1.0f + r * (1.0f + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 +
+                              r * (1.0f / 120 + r * (1.0f / 720))))));
+    union {
+        float f;
+        int32_t i;
+    } two_n = {.i = ((int32_t)n + 127) << 23};
+    return under ? 0.0f : p * two_n.f;
+}
+
+// σ(g) = 1 / (1 + e^-g) from e = e^-|g| <= 1, so no exponential overflows: σ(|g|) = 1 / (1 + e)
+// and σ(-|g|) = e / (1 + e).
+static inline float sigmoid(float g) {
+    float e = exp_nonpositive(g < 0.0f ? g : -g);
+    float s = 1.0f / (1.0f + e);
+    return g < 0.0f ? e * s : s;
+}
+
 typedef struct {
     float *out;
     const float *inp, *dout;
@@ -201,7 +228,7 @@ static void swiglu_forward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
     for (int64_t n = n0; n < n1; n++) {
         const float *gate = j->inp + (size_t)n * 2 * F, *up = gate + F;
         float *o = j->out + (size_t)n * F;
-        for (int i = 0; i < F; i++) o[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+        for (int i = 0; i < F; i++) o[i] = gate[i] * sigmoid(gate[i]) * up[i];
     }
 }
 
@@ -225,7 +252,7 @@ static void swiglu_backward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
         const float *gate = j->inp + (size_t)n * 2 * F, *up = gate + F, *d = j->dout + (size_t)n * F;
         float *dgate = j->out + (size_t)n * 2 * F, *dup = dgate + F;
         for (int i = 0; i < F; i++) {
-            float g = gate[i], sig = 1.0f / (1.0f + expf(-g));
+            float g = gate[i], sig = sigmoid(g);
             dgate[i] = d[i] * up[i] * sig * (1.0f + g * (1.0f - sig));
             dup[i] = d[i] * g * sig;
         }
