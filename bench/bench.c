@@ -56,9 +56,20 @@ static const BenchConfig CONFIGS[] = {
     {"gpt2-124m", {.V = 50257, .Vp = 50304, .T = 1024, .C = 768, .L = 12, .NH = 12}, 2, 256},
     // T only sizes the rotary tables and buffers here (no wpe): 512 covers every measurement
     {"smollm2-135m",
-     {.arch = GPT_ARCH_LLAMA, .V = 49152, .Vp = 49152, .T = 512, .C = 576, .L = 30, .NH = 9,
-      .KV = 3, .F = 1536, .rope_theta = 100000.0f, .norm_eps = 1e-5f, .untied = 0},
-     2, 256},
+     {.arch = GPT_ARCH_LLAMA,
+      .V = 49152,
+      .Vp = 49152,
+      .T = 512,
+      .C = 576,
+      .L = 30,
+      .NH = 9,
+      .KV = 3,
+      .F = 1536,
+      .rope_theta = 100000.0f,
+      .norm_eps = 1e-5f,
+      .untied = 0},
+     2,
+     256},
 };
 #define N_ALL_CONFIGS 2  // "all" = tiny and small
 
@@ -123,7 +134,8 @@ static double peak_gflops(void) {
     double best = 1e30;
     for (int rep = 0; rep < 4; rep++) {
         double t0 = timer_now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n);
         double dt = timer_now() - t0;
         if (rep > 0 && dt < best) best = dt;  // first run warms up
     }
@@ -133,15 +145,15 @@ static double peak_gflops(void) {
 
 // One JSON line; extra ("" or ", \"key\": value...") is appended before the closing brace.
 static void print_line(const BenchConfig *bc, const char *what, size_t params, size_t fparams,
-                       int threads,
-                       double s, double tokens, double flops, double peak, double model_mb,
-                       const char *extra) {
-    printf("{\"impl\": \"concord\", \"what\": \"%s\", \"config\": \"%s\", \"params\": %zu, "
-           "\"batch_pairs\": %d, \"seq\": %d, \"threads\": %d, \"s_per_step\": %.6f, "
-           "\"tokens_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.2f, "
-           "\"peak_rss_mb\": %.1f, \"model_mb\": %.1f, \"flop_params\": %zu%s}\n",
-           what, bc->name, params, bc->pairs, bc->seq, threads, s, tokens / s, flops / s / 1e9, peak,
-           peak_rss_mb(), model_mb, fparams, extra);
+                       int threads, double s, double tokens, double flops, double peak,
+                       double model_mb, const char *extra) {
+    printf(
+        "{\"impl\": \"concord\", \"what\": \"%s\", \"config\": \"%s\", \"params\": %zu, "
+        "\"batch_pairs\": %d, \"seq\": %d, \"threads\": %d, \"s_per_step\": %.6f, "
+        "\"tokens_per_s\": %.1f, \"gflops\": %.2f, \"peak_gflops\": %.2f, "
+        "\"peak_rss_mb\": %.1f, \"model_mb\": %.1f, \"flop_params\": %zu%s}\n",
+        what, bc->name, params, bc->pairs, bc->seq, threads, s, tokens / s, flops / s / 1e9, peak,
+        peak_rss_mb(), model_mb, fparams, extra);
     fflush(stdout);
 }
 
@@ -150,9 +162,9 @@ static size_t flop_params(const ParamSlab *w) {
     size_t n = w->n;
     for (int i = 0; i < w->ntensors; i++) {
         const TensorSpec *t = &w->table[i];
-        int lookup_only = strcmp(t->name, "wpe") == 0 ||
-                          (strcmp(t->name, "wte") == 0 && w->cfg.arch == GPT_ARCH_LLAMA &&
-                           w->cfg.untied);
+        int lookup_only =
+            strcmp(t->name, "wpe") == 0 ||
+            (strcmp(t->name, "wte") == 0 && w->cfg.arch == GPT_ARCH_LLAMA && w->cfg.untied);
         if (lookup_only) n -= t->count;
     }
     return n;
@@ -176,8 +188,14 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
     param_slab_init(&g, cfg, "bench.grads");
     gpt_init_weights(&w, 1);
     param_slab_copy(&ref, &w);
-    AdamWConfig oc = {.lr = 1e-5f, .warmup_steps = 0, .total_steps = 0, .beta1 = 0.9f,
-                      .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.0f, .grad_clip = 1.0f};
+    AdamWConfig oc = {.lr = 1e-5f,
+                      .warmup_steps = 0,
+                      .total_steps = 0,
+                      .beta1 = 0.9f,
+                      .beta2 = 0.999f,
+                      .eps = 1e-8f,
+                      .weight_decay = 0.0f,
+                      .grad_clip = 1.0f};
     AdamW opt;
     adamw_init(&opt, &oc, cfg);
     Activations train, infer;
@@ -190,7 +208,11 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
     for (int i = 0; i < B * S; i++) tokens[i] = (int32_t)rng_below(&r, (uint32_t)cfg->V);
     for (int b = 0; b < B; b++) start[b] = S / 2, len[b] = S;
     LossParams lp = loss_params_default(LOSS_DPO);
-    PairBatch pb = {.n_pairs = n, .S = S, .tokens = tokens, .resp_start = start, .len = len,
+    PairBatch pb = {.n_pairs = n,
+                    .S = S,
+                    .tokens = tokens,
+                    .resp_start = start,
+                    .len = len,
                     .ref_logp = ref_logp};
     double times[64];
     if (repeats > 64) repeats = 64;
@@ -215,14 +237,14 @@ static void bench_dpo(const BenchConfig *bc, int threads, int repeats, double pe
             total += t;
             fprintf(stderr, " %s %.4f", PROF_OP_NAMES[k], t);
         }
-        fprintf(stderr, " | kernels %.4f of %.4f (mean over the timed steps; median step)\n",
-                total, s);
+        fprintf(stderr, " | kernels %.4f of %.4f (mean over the timed steps; median step)\n", total,
+                s);
     }
     // weights, reference, gradients, AdamW m and v, and both activation slabs
     double model_mb = MB(5.0 * w.n + train.slab_floats + infer.slab_floats);
     double fp = (double)flop_params(&w);
-    print_line(bc, "dpo_step", w.n, flop_params(&w), threads, s, tok, 6.0 * fp * tok + 2.0 * fp * tok,
-               peak, model_mb, "");
+    print_line(bc, "dpo_step", w.n, flop_params(&w), threads, s, tok,
+               6.0 * fp * tok + 2.0 * fp * tok, peak, model_mb, "");
     xfree(tokens), xfree(start), xfree(len), xfree(ref_logp);
     acts_free(&train), acts_free(&infer), adamw_free(&opt);
     param_slab_free(&w), param_slab_free(&ref), param_slab_free(&g);
@@ -239,13 +261,17 @@ static void bench_sample(const BenchConfig *bc, int threads, int repeats, double
     Activations a;
     acts_init(&a, cfg, n, P, 0);
     int32_t *prompts = xmalloc("bench", (size_t)n * P * 4), *plen = xmalloc("bench", (size_t)n * 4);
-    int32_t *resp = xmalloc("bench", (size_t)n * new_tokens * 4), *rlen = xmalloc("bench", (size_t)n * 4);
+    int32_t *resp = xmalloc("bench", (size_t)n * new_tokens * 4),
+            *rlen = xmalloc("bench", (size_t)n * 4);
     uint32_t *pid = xmalloc("bench", (size_t)n * 4), *sid = xmalloc("bench", (size_t)n * 4);
     Rng r = rng_stream(5, 6);
     for (int i = 0; i < n * P; i++) prompts[i] = (int32_t)rng_below(&r, (uint32_t)cfg->V);
     for (int i = 0; i < n; i++) plen[i] = P, pid[i] = (uint32_t)i, sid[i] = 0;
-    GenParams gp = {.seed = 7, .round = 0, .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
-                    .max_new = new_tokens, .eos = -1};
+    GenParams gp = {.seed = 7,
+                    .round = 0,
+                    .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
+                    .max_new = new_tokens,
+                    .eos = -1};
     double times[64];
     if (repeats > 64) repeats = 64;
     for (int it = 0; it < repeats + 2; it++) {
@@ -278,8 +304,11 @@ static void bench_decode1(const BenchConfig *bc, int threads, int repeats, doubl
     uint32_t pid = 0, sid = 0;
     Rng r = rng_stream(5, 7);
     for (int i = 0; i < P; i++) prompt[i] = (int32_t)rng_below(&r, (uint32_t)cfg->V);
-    GenParams gp = {.seed = 7, .round = 0, .sample = {.temperature = 0.0f, .top_k = 0, .top_p = 1.0f},
-                    .max_new = new_tokens, .eos = -1};
+    GenParams gp = {.seed = 7,
+                    .round = 0,
+                    .sample = {.temperature = 0.0f, .top_k = 0, .top_p = 1.0f},
+                    .max_new = new_tokens,
+                    .eos = -1};
     double times[64];
     if (repeats > 64) repeats = 64;
     for (int it = 0; it < repeats + 2; it++) {
@@ -304,8 +333,9 @@ static void bench_decode1(const BenchConfig *bc, int threads, int repeats, doubl
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|"
-                    "smollm2-135m|all] [--repeats K] [--what dpo|sample|decode1|all] [--profile]\n");
+    fprintf(stderr,
+            "usage: concord-bench [--threads N] [--config tiny|small|gpt2-124m|"
+            "smollm2-135m|all] [--repeats K] [--what dpo|sample|decode1|all] [--profile]\n");
     exit(2);
 }
 
@@ -318,11 +348,16 @@ int main(int argc, char **argv) {
             continue;
         }
         if (i + 1 >= argc) usage();
-        if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--config") == 0) config = argv[++i];
-        else if (strcmp(argv[i], "--repeats") == 0) repeats = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--what") == 0) what = argv[++i];
-        else usage();
+        if (strcmp(argv[i], "--threads") == 0)
+            threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--config") == 0)
+            config = argv[++i];
+        else if (strcmp(argv[i], "--repeats") == 0)
+            repeats = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--what") == 0)
+            what = argv[++i];
+        else
+            usage();
     }
     if (threads < 1 || repeats < 1) usage();
     if (strcmp(what, "all") != 0 && strcmp(what, "dpo") != 0 && strcmp(what, "sample") != 0 &&

@@ -27,8 +27,8 @@
 #include "train/params.h"
 
 #define GRAD_BUCKET_BYTES_DEFAULT ((size_t)2 << 20)  // 2 MiB per bucket
-#define GRAD_BUCKET_BYTES_MAX ((size_t)1 << 30)  // 1 GiB: every bucket stays under INT_MAX floats
-#define GRAD_MAX_INFLIGHT 8                      // buckets communicating at once (staging memory)
+#define GRAD_BUCKET_BYTES_MAX     ((size_t)1 << 30)  // 1 GiB: every bucket stays under INT_MAX floats
+#define GRAD_MAX_INFLIGHT         8  // buckets communicating at once (staging memory)
 
 /* One bucket: a contiguous range of the slab reduced by one collective pair. */
 typedef struct {
@@ -60,7 +60,7 @@ typedef struct {
     int *order;              // (n_buckets) bucket indices in start order (owned)
     int ntensors;            // entries of table
     TensorSpec table[MAX_TENSORS];  // the gradient slab's tensor table (copy)
-    int next_start;          // buckets order[0 .. next_start) have started
+    int next_start;                 // buckets order[0 .. next_start) have started
     int next_gather;         // buckets order[0 .. next_gather) have finished their reduce-scatter
     int next_done;           // buckets order[0 .. next_done) are complete
     struct GradSlot *slots;  // (GRAD_MAX_INFLIGHT) (owned)

@@ -31,7 +31,7 @@ typedef enum {
     ROLE_LEARNER = 8,     // trains; world rank 0 is the learner root
 } Role;
 
-#define ROLE_ALL (ROLE_GENERATOR | ROLE_JUDGE | ROLE_AGGREGATOR | ROLE_LEARNER)
+#define ROLE_ALL             (ROLE_GENERATOR | ROLE_JUDGE | ROLE_AGGREGATOR | ROLE_LEARNER)
 #define COMMS_ROLE_LABEL_MAX 16  // bytes for comms_role_label, e.g. "gen+jdg+agg+lrn"
 
 /* Checks an MPI return code; on failure dies naming the call and MPI_Error_string's text. */

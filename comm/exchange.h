@@ -16,8 +16,8 @@
 
 #include "train/params.h"
 
-#define EXCH_MAGIC 0x434F4E43524Dll  // "CONCRM": concord message
-#define EXCH_VERSION 1               // bumped when a header or payload layout changes
+#define EXCH_MAGIC   0x434F4E43524Dll  // "CONCRM": concord message
+#define EXCH_VERSION 1                 // bumped when a header or payload layout changes
 
 /* Element type of a column. */
 typedef enum { EXCH_I8, EXCH_I32, EXCH_I64, EXCH_F32, EXCH_F64, EXCH_NUM_TYPES } ExchType;

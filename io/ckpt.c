@@ -30,15 +30,16 @@
 #endif
 _Static_assert(sizeof(Rng) == 2 * sizeof(uint64_t), "Rng must be (key, counter) u64 pairs");
 
-
 static const H5FileKind CKPT_KIND = {
     .kind = "checkpoint",
     .format = CKPT_FORMAT,
     .max_version = CKPT_FORMAT_VERSION,
-    .hint_wrong = "HINT: pass a checkpoint written by concord (run_dir/ckpt/round_NNNN.h5); other "
-                  "HDF5 files, such as preference buffers, cannot be loaded as checkpoints.",
-    .hint_incomplete = "HINT: resume from the checkpoint that ckpt/LATEST names; it is always a "
-                       "complete one",
+    .hint_wrong =
+        "HINT: pass a checkpoint written by concord (run_dir/ckpt/round_NNNN.h5); other "
+        "HDF5 files, such as preference buffers, cannot be loaded as checkpoints.",
+    .hint_incomplete =
+        "HINT: resume from the checkpoint that ckpt/LATEST names; it is always a "
+        "complete one",
 };
 
 /* ---- writing ---- */
@@ -96,8 +97,7 @@ static void slab_crcs(const ParamSlab *s, MPI_Comm comm, uint32_t crc[MAX_TENSOR
 // extents. what is a printf format with one %s (the model description), e.g. "AdamW first moment
 // of: %s". Returns 0 or -1 with e filled after a failed write (every write is still made).
 static int write_slab(hid_t file, const char *group, const ParamSlab *s, const char *what,
-                      const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan,
-                      ErrMsg *e) {
+                      const char *group_desc, hid_t dxpl, MPI_Comm comm, RawPlan *plan, ErrMsg *e) {
     int rank = io_comm_rank(comm), nranks = io_comm_size(comm), rc = 0;
     uint32_t crc[MAX_TENSORS];
     slab_crcs(s, comm, crc);
@@ -162,7 +162,8 @@ static int write_config(hid_t file, const CkptContents *c, int is_root, hid_t dx
                              : "character tokenizer: ids 0-3 are PAD, BOS, EOS, SEP; id 4+i is "
                                "charset[i]");
     h5_attr_write_str(g, "charset", c->charset);
-    if (c->bpe && ckpt_tokenizer_write_bpe(g, c->bpe, is_root, dxpl, rc < 0 ? &(ErrMsg){{0}} : e) < 0)
+    if (c->bpe &&
+        ckpt_tokenizer_write_bpe(g, c->bpe, is_root, dxpl, rc < 0 ? &(ErrMsg){{0}} : e) < 0)
         rc = -1;
     h5_close(&g);
     return rc;
@@ -184,8 +185,8 @@ static int write_optim(hid_t file, const AdamW *o, hid_t dxpl, MPI_Comm comm, Ra
     h5_attr_write_f32(g, "weight_decay", o->cfg.weight_decay);
     h5_attr_write_f32(g, "grad_clip", o->cfg.grad_clip);
     h5_close(&g);
-    int rc = write_slab(file, "optim/m", &o->m, "AdamW first moment of: %s",
-                        "AdamW first moments", dxpl, comm, plan, e);
+    int rc = write_slab(file, "optim/m", &o->m, "AdamW first moment of: %s", "AdamW first moments",
+                        dxpl, comm, plan, e);
     if (write_slab(file, "optim/v", &o->v, "AdamW second moment of: %s", "AdamW second moments",
                    dxpl, comm, plan, rc < 0 ? NULL : e) < 0)
         rc = -1;
@@ -250,8 +251,8 @@ static int write_file(const char *tmp, const CkptContents *c, MPI_Comm comm, Err
     h5_attr_write_f64(file, "wall_time", wall);
     h5_mark_checksummed(file);
 // Every step runs even after a failure (they are collective); the first failure's message stays.
-#define KEEP_FIRST(call)    \
-    do {                    \
+#define KEEP_FIRST(call)         \
+    do {                         \
         if ((call) < 0) rc = -1; \
     } while (0)
 #define FIRST_E (rc < 0 ? NULL : e)
@@ -367,7 +368,6 @@ int ckpt_write_file(const char *path, const CkptContents *c, MPI_Comm comm, ErrM
 
 /* ---- reading ---- */
 
-
 // The architecture attributes of /config (g): absent = gpt2.
 static int read_arch_attrs(hid_t g, const char *path, GPTConfig *cfg, ErrMsg *e) {
     char arch[16] = "gpt2";
@@ -377,7 +377,8 @@ static int read_arch_attrs(hid_t g, const char *path, GPTConfig *cfg, ErrMsg *e)
         return err_set(e, "%s: /config arch is '%s', expected gpt2 or llama", path, arch);
     if (cfg->arch == GPT_ARCH_GPT2) return 0;
     int32_t kv, f, tied;
-    if (h5_attr_read_i32(g, "n_kv_head", &kv, e) < 0 || h5_attr_read_i32(g, "ffn_hidden", &f, e) < 0 ||
+    if (h5_attr_read_i32(g, "n_kv_head", &kv, e) < 0 ||
+        h5_attr_read_i32(g, "ffn_hidden", &f, e) < 0 ||
         h5_attr_read_f32(g, "rope_theta", &cfg->rope_theta, e) < 0 ||
         h5_attr_read_f32(g, "norm_eps", &cfg->norm_eps, e) < 0 ||
         h5_attr_read_i32(g, "tie_embeddings", &tied, e) < 0)
@@ -400,7 +401,8 @@ static int read_config_attrs(hid_t f, const char *path, GPTConfig *cfg, ErrMsg *
         rc = h5_attr_read_str(g, "position", pos, sizeof pos, e);
     *cfg = (GPTConfig){.L = v[0], .NH = v[1], .C = v[2], .V = v[3], .Vp = v[4], .T = v[5]};
     if (rc == 0 && gpt_position_parse(pos, &cfg->position) < 0)
-        rc = err_set(e, "%s: /config position is '%s', expected learned, none or abacus", path, pos);
+        rc =
+            err_set(e, "%s: /config position is '%s', expected learned, none or abacus", path, pos);
     int32_t digit0 = 0, offset = 0;
     if (rc == 0 && cfg->position == GPT_POS_ABACUS)
         rc = h5_attr_read_i32(g, "digit0", &digit0, e) < 0 ||
@@ -540,26 +542,28 @@ static int check_model_kind(hid_t f, const char *path, const GPTConfig *expect, 
     GPTConfig got;
     if (read_config_attrs(f, path, &got, e) < 0) return -1;
     if (got.arch != expect->arch)
-        return err_set(e,
-                       "%s: the checkpoint's architecture is '%s', the config's model.arch is '%s'"
-                       "\nHINT: set model.arch to '%s' (concord inspect shows the checkpoint's model "
-                       "settings)", path, gpt_arch_name(got.arch), gpt_arch_name(expect->arch),
-                       gpt_arch_name(got.arch));
+        return err_set(
+            e,
+            "%s: the checkpoint's architecture is '%s', the config's model.arch is '%s'"
+            "\nHINT: set model.arch to '%s' (concord inspect shows the checkpoint's model "
+            "settings)",
+            path, gpt_arch_name(got.arch), gpt_arch_name(expect->arch), gpt_arch_name(got.arch));
     if (got.arch == GPT_ARCH_LLAMA &&
         (got.KV != expect->KV || got.F != expect->F || got.rope_theta != expect->rope_theta ||
          got.norm_eps != expect->norm_eps || got.untied != expect->untied))
-        return err_set(e,
-                       "%s: the checkpoint's llama settings (n_kv_head %d, ffn_hidden %d, rope_theta "
-                       "%g, norm_eps %g, tie_embeddings %s) differ from the config's (%d, %d, %g, %g, "
-                       "%s)\nHINT: use the checkpoint's model settings (concord inspect shows them)",
-                       path, got.KV, got.F, (double)got.rope_theta, (double)got.norm_eps,
-                       got.untied ? "false" : "true", expect->KV, expect->F,
-                       (double)expect->rope_theta, (double)expect->norm_eps,
-                       expect->untied ? "false" : "true");
+        return err_set(
+            e,
+            "%s: the checkpoint's llama settings (n_kv_head %d, ffn_hidden %d, rope_theta "
+            "%g, norm_eps %g, tie_embeddings %s) differ from the config's (%d, %d, %g, %g, "
+            "%s)\nHINT: use the checkpoint's model settings (concord inspect shows them)",
+            path, got.KV, got.F, (double)got.rope_theta, (double)got.norm_eps,
+            got.untied ? "false" : "true", expect->KV, expect->F, (double)expect->rope_theta,
+            (double)expect->norm_eps, expect->untied ? "false" : "true");
     if (got.position == expect->position && got.digit0 != expect->digit0)
-        return err_set(e, "%s: /config digit0 is %d, expected %d: the checkpoint's digits have "
-                       "other token ids than the configured tokenizer's", path, got.digit0,
-                       expect->digit0);
+        return err_set(e,
+                       "%s: /config digit0 is %d, expected %d: the checkpoint's digits have "
+                       "other token ids than the configured tokenizer's",
+                       path, got.digit0, expect->digit0);
     if (got.position == expect->position) return 0;
     return err_set(e,
                    "%s: the checkpoint's position encoding is '%s', the config's model.position "

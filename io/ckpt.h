@@ -43,15 +43,15 @@
 #include "train/tokenizer.h"
 #include "util/err.h"
 
-#define CKPT_FORMAT "concord.ckpt"
-#define CKPT_FORMAT_VERSION 1
-#define CKPT_PATH_MAX 4096       // longest checkpoint path handled
-#define CKPT_NAME_MAX 64         // longest checkpoint name, e.g. "round_0003-step_00000120.h5"
-#define CKPT_PHASE_MAX 16        // longest phase name + NUL
-#define CKPT_MAX_CURSORS 16      // named data cursors per checkpoint
-#define CKPT_MAX_TOTALS 16       // named phase totals per checkpoint
-#define CKPT_CURSOR_NAME_MAX 32  // longest cursor name + NUL
-#define CKPT_CREATED_BY_MAX 256  // longest created_by string + NUL
+#define CKPT_FORMAT          "concord.ckpt"
+#define CKPT_FORMAT_VERSION  1
+#define CKPT_PATH_MAX        4096  // longest checkpoint path handled
+#define CKPT_NAME_MAX        64    // longest checkpoint name, e.g. "round_0003-step_00000120.h5"
+#define CKPT_PHASE_MAX       16    // longest phase name + NUL
+#define CKPT_MAX_CURSORS     16    // named data cursors per checkpoint
+#define CKPT_MAX_TOTALS      16    // named phase totals per checkpoint
+#define CKPT_CURSOR_NAME_MAX 32    // longest cursor name + NUL
+#define CKPT_CREATED_BY_MAX  256   // longest created_by string + NUL
 
 /* Run state besides tensors. rng and role are owned arrays of world_size entries. */
 typedef struct {
@@ -70,7 +70,7 @@ typedef struct {
     // boundary): what the phase's metrics line sums, so a resumed phase reports all its steps.
     int n_totals;
     char total_name[CKPT_MAX_TOTALS][CKPT_CURSOR_NAME_MAX];  // e.g. "loss"
-    double total[CKPT_MAX_TOTALS];                          // value of each total
+    double total[CKPT_MAX_TOTALS];                           // value of each total
 } CkptState;
 
 /* What ckpt_write stores and ckpt_read fills. Pointers are borrowed from the caller. */
@@ -83,8 +83,8 @@ typedef struct {
                               // replaced by the file's state (old arrays freed)
     const char *config_json;  // write: resolved config text (required). read: unused, see ckpt_peek
     const char *charset;      // write: tokenizer charset (required). read: unused, see ckpt_peek
-    const Bpe *bpe;           // write: optional GPT-2 BPE tokenizer in /tokenizer (io/ckpt_tokenizer.h;
-                              // charset "" then). read: unused, see ckpt_tokenizer_read_bpe
+    const Bpe *bpe;  // write: optional GPT-2 BPE tokenizer in /tokenizer (io/ckpt_tokenizer.h;
+                     // charset "" then). read: unused, see ckpt_tokenizer_read_bpe
 } CkptContents;
 
 /* Everything about a checkpoint except its tensors, from ckpt_peek. */

@@ -15,9 +15,8 @@ typedef struct {
     int max;              // capacity (CKPT_MAX_CURSORS / CKPT_MAX_TOTALS)
 } NamedTable;
 
-static const NamedTable CURSORS = {"cursors",
-                                   "named data cursors (next item to use); names in attribute names",
-                                   CKPT_MAX_CURSORS};
+static const NamedTable CURSORS = {
+    "cursors", "named data cursors (next item to use); names in attribute names", CKPT_MAX_CURSORS};
 static const NamedTable TOTALS = {"totals",
                                   "running totals of the phase in progress (what its metrics line "
                                   "sums); names in attribute names",
@@ -114,14 +113,14 @@ static int read_named(hid_t g, const char *path, const NamedTable *t, hid_t type
                      t->dataset, (unsigned long long)rows, t->max);
     if (rc == 0 && rows > 0) {
         int got = 0;
-        rc = h5_attr_read_str_array(d, "names", &names[0][0], CKPT_CURSOR_NAME_MAX, t->max, &got, e);
+        rc =
+            h5_attr_read_str_array(d, "names", &names[0][0], CKPT_CURSOR_NAME_MAX, t->max, &got, e);
         if (rc == 0 && (hsize_t)got != rows)
             rc = err_set(e, "%s: /state/%s has %llu entries but %d names", path, t->dataset,
                          (unsigned long long)rows, got);
     }
     if (rc == 0) rc = h5_read_rows(d, type, 0, rows, values, dxpl, e);
-    if (rc == 0)
-        rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, values, rows * 8), e);
+    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, values, rows * 8), e);
     if (rc == 0) *n = (int)rows;
     h5_close(&d);
     return rc;
@@ -143,7 +142,8 @@ int ckpt_state_read_group(hid_t f, const char *path, CkptState *s, hid_t dxpl, E
         ckpt_state_init(&st, (int)W);
         rc = h5_read_rows(d, H5T_STD_U64LE, 0, W, st.rng, dxpl, e);
     }
-    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st.rng, W * sizeof(Rng)), e);
+    if (rc == 0)
+        rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, st.rng, W * sizeof(Rng)), e);
     h5_close(&d);
     if (rc == 0) rc = read_state_attrs(g, path, &st, e);
     if (rc == 0 && (d = open_table(g, path, "role", 0, &W2, e)) < 0) rc = -1;

@@ -8,7 +8,7 @@
 #include "util/alloc.h"
 
 // Far above any real vocabulary; bounds what a damaged file can make us allocate.
-#define MAX_TOKENS (1 << 24)
+#define MAX_TOKENS      (1 << 24)
 #define MAX_TOKEN_BYTES ((int64_t)1 << 30)
 
 // One dataset of n rows (cols 0: 1-D, else (n, cols)) written by the root, with its crc32.
@@ -62,16 +62,15 @@ static int read_array(hid_t g, const char *path, const char *name, hid_t type, s
     hsize_t dims[4];
     int nd = h5_dataset_shape(d, dims, 4, e), rc = nd < 0 ? -1 : 0;
     if (rc == 0 && (nd != (cols ? 2 : 1) || (cols && dims[1] != cols) || dims[0] > max_rows))
-        rc = err_set(e, "%s: /tokenizer/%s should have shape %s with at most %llu rows", path,
-                     name, cols ? "(n, 2)" : "(n)", (unsigned long long)max_rows);
+        rc = err_set(e, "%s: /tokenizer/%s should have shape %s with at most %llu rows", path, name,
+                     cols ? "(n, 2)" : "(n)", (unsigned long long)max_rows);
     size_t bytes = rc == 0 ? (size_t)dims[0] * (cols ? (size_t)cols : 1) * elem : 0;
     if (rc == 0) {
         *rows = dims[0];
         *out = xmalloc("ckpt.tokenizer", bytes ? bytes : 1);
         rc = h5_read_rows(d, type, 0, dims[0], *out, H5P_DEFAULT, e) < 0 ? -1 : 0;
     }
-    if (rc == 0)
-        rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, *out, bytes), e);
+    if (rc == 0) rc = h5_crc_verify(d, path, h5_is_checksummed(g), h5_crc(0, *out, bytes), e);
     h5_close(&d);
     if (rc < 0) {
         xfree(*out);
@@ -96,8 +95,10 @@ int ckpt_tokenizer_read_bpe_group(hid_t g, const char *path, Bpe **out, ErrMsg *
         return err_set(e, "%s: /tokenizer attribute %s: %s", path, CKPT_TOKENIZER_DIGITS_ATTR,
                        why.msg);
     if (digits != BPE_DIGITS_NONE && digits != BPE_DIGITS_INDIVIDUAL && digits != BPE_DIGITS_RUNS)
-        return err_set(e, "%s: /tokenizer attribute %s is %d, expected 0 (none), 1 (each digit) "
-                       "or 2 (runs of digits)", path, CKPT_TOKENIZER_DIGITS_ATTR, (int)digits);
+        return err_set(e,
+                       "%s: /tokenizer attribute %s is %d, expected 0 (none), 1 (each digit) "
+                       "or 2 (runs of digits)",
+                       path, CKPT_TOKENIZER_DIGITS_ATTR, (int)digits);
     void *bytes = NULL, *offsets = NULL, *merges = NULL, *specials = NULL;
     hsize_t n_bytes = 0, n_off = 0, n_merges = 0, n_specials = 0;
     int rc = read_array(g, path, "token_bytes", H5T_STD_U8LE, 1, 0, (hsize_t)MAX_TOKEN_BYTES,
@@ -118,16 +119,24 @@ int ckpt_tokenizer_read_bpe_group(hid_t g, const char *path, Bpe **out, ErrMsg *
                      (unsigned long long)n_off);
     for (hsize_t i = 0; rc == 0 && i + 1 < n_off; i++)
         if (off[i] < 0 || off[i + 1] < off[i])
-            rc = err_set(e, "%s: /tokenizer/token_offsets[%llu] = %lld: expected non-decreasing "
-                         "offsets from 0", path, (unsigned long long)i + 1, (long long)off[i + 1]);
+            rc = err_set(e,
+                         "%s: /tokenizer/token_offsets[%llu] = %lld: expected non-decreasing "
+                         "offsets from 0",
+                         path, (unsigned long long)i + 1, (long long)off[i + 1]);
     if (rc == 0 && (off[0] != 0 || (hsize_t)off[n_off - 1] != n_bytes))
-        rc = err_set(e, "%s: /tokenizer/token_offsets: expected 0 .. %llu (the length of "
-                     "token_bytes), found %lld .. %lld", path, (unsigned long long)n_bytes,
-                     (long long)off[0], (long long)off[n_off - 1]);
+        rc = err_set(e,
+                     "%s: /tokenizer/token_offsets: expected 0 .. %llu (the length of "
+                     "token_bytes), found %lld .. %lld",
+                     path, (unsigned long long)n_bytes, (long long)off[0],
+                     (long long)off[n_off - 1]);
     if (rc == 0) {
-        BpeArrays a = {.n_tokens = (int32_t)(n_off - 1), .token_bytes = bytes,
-                       .token_offsets = offsets, .n_merges = (int32_t)n_merges, .merges = merges,
-                       .n_specials = (int32_t)n_specials, .special_ids = specials,
+        BpeArrays a = {.n_tokens = (int32_t)(n_off - 1),
+                       .token_bytes = bytes,
+                       .token_offsets = offsets,
+                       .n_merges = (int32_t)n_merges,
+                       .merges = merges,
+                       .n_specials = (int32_t)n_specials,
+                       .special_ids = specials,
                        .split_digits = digits};
         if (bpe_from_arrays(out, &a, &why) < 0)
             rc = err_set(e, "%s: /tokenizer: %s", path, why.msg);

@@ -19,7 +19,7 @@
 #include "train/bpe.h"
 #include "util/err.h"
 
-#define CKPT_TOKENIZER_BPE_KIND "gpt2_bpe"
+#define CKPT_TOKENIZER_BPE_KIND    "gpt2_bpe"
 #define CKPT_TOKENIZER_DIGITS_ATTR "pre_split_digits"
 
 /* Writes b into the open group g (collective: every rank passes the same tokenizer; ranks with

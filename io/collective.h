@@ -10,11 +10,11 @@
 #include "util/err.h"
 
 /* Checks an MPI return code; on failure dies naming the call and MPI_Error_string's text. */
-#define IO_MPI_CHECK(call)                                                   \
-    do {                                                                     \
-        int io_mpi_rc_ = (call);                                             \
-        if (io_mpi_rc_ != MPI_SUCCESS)                                       \
-            io_mpi_fail(#call, io_mpi_rc_, __FILE__, __LINE__, __func__);    \
+#define IO_MPI_CHECK(call)                                                \
+    do {                                                                  \
+        int io_mpi_rc_ = (call);                                          \
+        if (io_mpi_rc_ != MPI_SUCCESS)                                    \
+            io_mpi_fail(#call, io_mpi_rc_, __FILE__, __LINE__, __func__); \
     } while (0)
 
 /* Dies with "call failed: <MPI error string>" at the caller's location (used by IO_MPI_CHECK). */

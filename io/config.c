@@ -16,7 +16,7 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 
-#define CONFIG_FILE_MAX (4 << 20)      // a config file larger than this is refused
+#define CONFIG_FILE_MAX (4 << 20)  // a config file larger than this is refused
 
 typedef struct {
     Config *cfg;      // being filled
@@ -39,7 +39,8 @@ static int edit_distance(const char *a, const char *b) {
             int v = prev[j - 1] + cost;
             if (prev[j] + 1 < v) v = prev[j] + 1;
             if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                prev2[j - 2] + 1 < v)
                 v = prev2[j - 2] + 1;
             cur[j] = v;
         }
@@ -48,9 +49,9 @@ static int edit_distance(const char *a, const char *b) {
 }
 
 typedef struct {
-    const char *word;       // unknown word
-    char best[KEY_MAX];     // best candidate so far
-    int best_dist;          // its distance
+    const char *word;    // unknown word
+    char best[KEY_MAX];  // best candidate so far
+    int best_dist;       // its distance
 } Suggest;
 
 static void suggest_try(Suggest *s, const char *cand) {
@@ -168,8 +169,10 @@ static int apply_strlist(ParseCtx *x, const ConfigField *f, const cJSON *v, Conf
         const cJSON *it = cJSON_GetArrayItem(v, i);
         if (!cJSON_IsString(it) || !it->valuestring[0] ||
             strlen(it->valuestring) >= CONFIG_LIST_LEN)
-            return err_set(x->e, "%s: %s[%d]: expected a non-empty string of at most %d bytes, "
-                           "got %s", x->src, f->key, i, CONFIG_LIST_LEN - 1,
+            return err_set(x->e,
+                           "%s: %s[%d]: expected a non-empty string of at most %d bytes, "
+                           "got %s",
+                           x->src, f->key, i, CONFIG_LIST_LEN - 1,
                            cJSON_IsString(it) ? (it->valuestring[0] ? "a longer string" : "\"\"")
                                               : "another JSON type");
         memcpy(tmp.text[i], it->valuestring, strlen(it->valuestring));
@@ -188,45 +191,47 @@ static int in_range(const ConfigField *f, double v) {
 static int apply_field(ParseCtx *x, const ConfigField *f, const cJSON *v) {
     char *p = (char *)x->cfg + f->offset;
     switch (f->type) {
-    case CF_INT:
-    case CF_I64:
-    case CF_NUM: {
-        if (!cJSON_IsNumber(v)) return field_error(x, f, v);
-        double d = v->valuedouble;
-        if (!in_range(f, d) || (f->type != CF_NUM && d != floor(d))) return field_error(x, f, v);
-        if (f->type == CF_INT) *(int *)(void *)p = (int)d;
-        if (f->type == CF_I64) *(int64_t *)(void *)p = (int64_t)d;
-        if (f->type == CF_NUM) *(double *)(void *)p = d;
-        return 0;
-    }
-    case CF_BOOL:
-        if (!cJSON_IsBool(v)) return field_error(x, f, v);
-        *(int *)(void *)p = cJSON_IsTrue(v) ? 1 : 0;
-        return 0;
-    case CF_STR:
-    case CF_ENUM: {
-        if (!cJSON_IsString(v)) return field_error(x, f, v);
-        const char *s = v->valuestring;
-        char got[160], why[256], hint[KEY_MAX + 32];
-        if (strlen(s) >= f->size)
-            return err_set(x->e, "%s: %s: expected a string of at most %d characters, got %d", x->src,
-                           f->key, (int)f->size - 1, (int)strlen(s));
-        if (f->type == CF_ENUM && !config_enum_has(f->allowed, s)) {
-            suggest_enum(s, f->allowed, hint, sizeof hint);
-            config_field_expect(f, why, sizeof why);
-            describe(v, got, sizeof got);
-            return err_set(x->e, "%s: %s: expected %s, got %s%s", x->src, f->key, why, got, hint);
+        case CF_INT:
+        case CF_I64:
+        case CF_NUM: {
+            if (!cJSON_IsNumber(v)) return field_error(x, f, v);
+            double d = v->valuedouble;
+            if (!in_range(f, d) || (f->type != CF_NUM && d != floor(d)))
+                return field_error(x, f, v);
+            if (f->type == CF_INT) *(int *)(void *)p = (int)d;
+            if (f->type == CF_I64) *(int64_t *)(void *)p = (int64_t)d;
+            if (f->type == CF_NUM) *(double *)(void *)p = d;
+            return 0;
         }
-        if (f->check && f->check(s, why, sizeof why)) {
-            describe(v, got, sizeof got);
-            return err_set(x->e, "%s: %s: %s, got %s", x->src, f->key, why, got);
+        case CF_BOOL:
+            if (!cJSON_IsBool(v)) return field_error(x, f, v);
+            *(int *)(void *)p = cJSON_IsTrue(v) ? 1 : 0;
+            return 0;
+        case CF_STR:
+        case CF_ENUM: {
+            if (!cJSON_IsString(v)) return field_error(x, f, v);
+            const char *s = v->valuestring;
+            char got[160], why[256], hint[KEY_MAX + 32];
+            if (strlen(s) >= f->size)
+                return err_set(x->e, "%s: %s: expected a string of at most %d characters, got %d",
+                               x->src, f->key, (int)f->size - 1, (int)strlen(s));
+            if (f->type == CF_ENUM && !config_enum_has(f->allowed, s)) {
+                suggest_enum(s, f->allowed, hint, sizeof hint);
+                config_field_expect(f, why, sizeof why);
+                describe(v, got, sizeof got);
+                return err_set(x->e, "%s: %s: expected %s, got %s%s", x->src, f->key, why, got,
+                               hint);
+            }
+            if (f->check && f->check(s, why, sizeof why)) {
+                describe(v, got, sizeof got);
+                return err_set(x->e, "%s: %s: %s, got %s", x->src, f->key, why, got);
+            }
+            memset(p, 0, f->size);  // canonical bytes: equal configs compare equal with memcmp
+            memcpy(p, s, strlen(s));
+            return 0;
         }
-        memset(p, 0, f->size);  // canonical bytes: equal configs compare equal with memcmp
-        memcpy(p, s, strlen(s));
-        return 0;
-    }
-    case CF_JUDGES: return apply_judges(x, v);
-    case CF_STRLIST: return apply_strlist(x, f, v, (ConfigStrList *)(void *)p);
+        case CF_JUDGES: return apply_judges(x, v);
+        case CF_STRLIST: return apply_strlist(x, f, v, (ConfigStrList *)(void *)p);
     }
     return 0;
 }
@@ -241,8 +246,10 @@ static int is_section(const char *key) {
 static int unknown_key(ParseCtx *x, const char *key) {
     char hint[KEY_MAX + 32];
     if (strncmp(key, "judges.", 7) == 0 || strncmp(key, "judges[", 7) == 0)
-        return err_set(x->e, "%s: unknown key \"%s\" (judges are set as a whole list, e.g. "
-                       "judges=[{\"name\": \"llm_judge\"}])", x->src, key);
+        return err_set(x->e,
+                       "%s: unknown key \"%s\" (judges are set as a whole list, e.g. "
+                       "judges=[{\"name\": \"llm_judge\"}])",
+                       x->src, key);
     suggest_key(key, hint, sizeof hint);
     return err_set(x->e, "%s: unknown key \"%s\"%s", x->src, key, hint);
 }
@@ -257,8 +264,10 @@ static int check_members(ParseCtx *x, const char *prefix, const cJSON *obj) {
         if (!name[0] || odd || strchr(name, '.') || strlen(prefix) + strlen(name) + 2 > KEY_MAX) {
             char esc[128];
             escape(name, esc, sizeof esc);
-            return err_set(x->e, "%s: unknown key \"%s%s%s\" (keys are nested objects of short "
-                           "names of printable characters without dots)", x->src, prefix, sep, esc);
+            return err_set(x->e,
+                           "%s: unknown key \"%s%s%s\" (keys are nested objects of short "
+                           "names of printable characters without dots)",
+                           x->src, prefix, sep, esc);
         }
         for (const cJSON *d = obj->child; d != c; d = d->next)
             if (strcmp(d->string, name) == 0)
@@ -333,7 +342,8 @@ static int apply_judge_option(ParseCtx *x, int i, const cJSON *o, JudgeSpec *j) 
 static int apply_judge(ParseCtx *x, int i, const cJSON *el, JudgeSpec *j) {
     char key[64], hint[96];
     snprintf(key, sizeof key, "judges[%d]", i);
-    if (!cJSON_IsObject(el)) return type_error(x, key, "an object {\"name\", \"weight\", \"options\"}", el);
+    if (!cJSON_IsObject(el))
+        return type_error(x, key, "an object {\"name\", \"weight\", \"options\"}", el);
     if (check_members(x, key, el)) return -1;
     memset(j, 0, sizeof *j);
     j->weight = 1;
@@ -344,12 +354,14 @@ static int apply_judge(ParseCtx *x, int i, const cJSON *el, JudgeSpec *j) {
             name = c;
             if (!cJSON_IsString(c) || !config_enum_has(CONFIG_JUDGE_NAMES, c->valuestring)) {
                 hint[0] = 0;
-                if (cJSON_IsString(c)) suggest_enum(c->valuestring, CONFIG_JUDGE_NAMES, hint, sizeof hint);
+                if (cJSON_IsString(c))
+                    suggest_enum(c->valuestring, CONFIG_JUDGE_NAMES, hint, sizeof hint);
                 char got[160];
                 describe(c, got, sizeof got);
                 return err_set(x->e, "%s: %s: expected one of \"%s\", got %s%s", x->src, key,
                                "llm_judge\", \"implicit\", \"self_consistency\", \"likelihood\", "
-                               "\"prev_round\", \"oracle", got, hint);
+                               "\"prev_round\", \"oracle",
+                               got, hint);
             }
             snprintf(j->name, sizeof j->name, "%s", c->valuestring);
         } else if (strcmp(c->string, "weight") == 0) {
@@ -368,15 +380,17 @@ static int apply_judge(ParseCtx *x, int i, const cJSON *el, JudgeSpec *j) {
     }
     if (!name) return err_set(x->e, "%s: judges[%d]: missing \"name\"", x->src, i);
     if (j->of[0] && strcmp(j->name, "prev_round") != 0)
-        return err_set(x->e, "%s: judges[%d].options.of: only prev_round takes options.of", x->src, i);
+        return err_set(x->e, "%s: judges[%d].options.of: only prev_round takes options.of", x->src,
+                       i);
     int llm = strcmp(j->name, "llm_judge") == 0, score = strcmp(j->mode, "score") == 0;
     if (j->mode[0] && !llm)
         return err_set(x->e, "%s: judges[%d].options.mode: only llm_judge takes options.mode",
                        x->src, i);
     if ((j->template_file[0] || j->max_new_tokens) && !score)
-        return err_set(x->e, "%s: judges[%d].options.%s: applies to llm_judge with options.mode "
-                       "\"score\" only", x->src, i,
-                       j->template_file[0] ? "template" : "max_new_tokens");
+        return err_set(x->e,
+                       "%s: judges[%d].options.%s: applies to llm_judge with options.mode "
+                       "\"score\" only",
+                       x->src, i, j->template_file[0] ? "template" : "max_new_tokens");
     return 0;
 }
 
@@ -402,41 +416,41 @@ void config_defaults(Config *cfg) {
         const ConfigField *f = &config_fields[i];
         char *p = (char *)cfg + f->offset;
         switch (f->type) {
-        case CF_INT:
-        case CF_BOOL: *(int *)(void *)p = (int)f->def_num; break;
-        case CF_I64: *(int64_t *)(void *)p = (int64_t)f->def_num; break;
-        case CF_NUM: *(double *)(void *)p = f->def_num; break;
-        case CF_STR:
-        case CF_ENUM:
-            CHECKF(strlen(f->def_str) < f->size, "config default of %s too long", f->key);
-            memcpy(p, f->def_str, strlen(f->def_str) + 1);
-            break;
-        case CF_JUDGES: {
-            cJSON *j = cJSON_Parse(f->def_str);
-            ErrMsg e = {{0}};
-            ParseCtx x = {cfg, "defaults", &e};
-            CHECKF(j && apply_judges(&x, j) == 0, "config default judges invalid: %s", e.msg);
-            cJSON_Delete(j);
-            break;
-        }
-        case CF_STRLIST: {
-            cJSON *j = cJSON_Parse(f->def_str);
-            ErrMsg e = {{0}};
-            ParseCtx x = {cfg, "defaults", &e};
-            CHECKF(j && apply_strlist(&x, f, j, (ConfigStrList *)(void *)p) == 0,
-                   "config default of %s invalid: %s", f->key, e.msg);
-            cJSON_Delete(j);
-            break;
-        }
+            case CF_INT:
+            case CF_BOOL: *(int *)(void *)p = (int)f->def_num; break;
+            case CF_I64: *(int64_t *)(void *)p = (int64_t)f->def_num; break;
+            case CF_NUM: *(double *)(void *)p = f->def_num; break;
+            case CF_STR:
+            case CF_ENUM:
+                CHECKF(strlen(f->def_str) < f->size, "config default of %s too long", f->key);
+                memcpy(p, f->def_str, strlen(f->def_str) + 1);
+                break;
+            case CF_JUDGES: {
+                cJSON *j = cJSON_Parse(f->def_str);
+                ErrMsg e = {{0}};
+                ParseCtx x = {cfg, "defaults", &e};
+                CHECKF(j && apply_judges(&x, j) == 0, "config default judges invalid: %s", e.msg);
+                cJSON_Delete(j);
+                break;
+            }
+            case CF_STRLIST: {
+                cJSON *j = cJSON_Parse(f->def_str);
+                ErrMsg e = {{0}};
+                ParseCtx x = {cfg, "defaults", &e};
+                CHECKF(j && apply_strlist(&x, f, j, (ConfigStrList *)(void *)p) == 0,
+                       "config default of %s invalid: %s", f->key, e.msg);
+                cJSON_Delete(j);
+                break;
+            }
         }
     }
 }
 
 // Message for text that cJSON could not parse: "src:line:col: malformed JSON near '...'".
 static int malformed(const char *src, const char *text, const char *at, ErrMsg *e) {
-    size_t len = strlen(text), pos = at && at >= text && at <= text + len ? (size_t)(at - text) : len;
-    if (strspn(text, " \t\r\n") == len)
-        return err_set(e, "%s: empty, expected a JSON object", src);
+    size_t len = strlen(text),
+           pos = at && at >= text && at <= text + len ? (size_t)(at - text) : len;
+    if (strspn(text, " \t\r\n") == len) return err_set(e, "%s: empty, expected a JSON object", src);
     // cJSON reports a missing object key one character after the offending character.
     if (pos > 0 && !strchr(" \t\r\n\"", text[pos - 1])) {
         size_t j = pos - 1;
@@ -539,23 +553,23 @@ int config_load(Config *cfg, const char *path, const char *const *sets, int n_se
 static int field_equal(const Config *a, const Config *b, const ConfigField *f) {
     const char *p = (const char *)a + f->offset, *q = (const char *)b + f->offset;
     switch (f->type) {
-    case CF_INT:
-    case CF_BOOL: return *(const int *)(const void *)p == *(const int *)(const void *)q;
-    case CF_I64: return *(const int64_t *)(const void *)p == *(const int64_t *)(const void *)q;
-    case CF_NUM: return *(const double *)(const void *)p == *(const double *)(const void *)q;
-    case CF_STR:
-    case CF_ENUM: return strncmp(p, q, f->size) == 0;
-    case CF_STRLIST: return memcmp(p, q, sizeof(ConfigStrList)) == 0;
-    case CF_JUDGES:
-        if (a->n_judges != b->n_judges) return 0;
-        for (int i = 0; i < a->n_judges; i++) {
-            const JudgeSpec *x = &a->judges[i], *y = &b->judges[i];
-            if (strcmp(x->name, y->name) || x->weight != y->weight || strcmp(x->of, y->of) ||
-                strcmp(x->mode, y->mode) || strcmp(x->template_file, y->template_file) ||
-                x->max_new_tokens != y->max_new_tokens)
-                return 0;
-        }
-        return 1;
+        case CF_INT:
+        case CF_BOOL: return *(const int *)(const void *)p == *(const int *)(const void *)q;
+        case CF_I64: return *(const int64_t *)(const void *)p == *(const int64_t *)(const void *)q;
+        case CF_NUM: return *(const double *)(const void *)p == *(const double *)(const void *)q;
+        case CF_STR:
+        case CF_ENUM: return strncmp(p, q, f->size) == 0;
+        case CF_STRLIST: return memcmp(p, q, sizeof(ConfigStrList)) == 0;
+        case CF_JUDGES:
+            if (a->n_judges != b->n_judges) return 0;
+            for (int i = 0; i < a->n_judges; i++) {
+                const JudgeSpec *x = &a->judges[i], *y = &b->judges[i];
+                if (strcmp(x->name, y->name) || x->weight != y->weight || strcmp(x->of, y->of) ||
+                    strcmp(x->mode, y->mode) || strcmp(x->template_file, y->template_file) ||
+                    x->max_new_tokens != y->max_new_tokens)
+                    return 0;
+            }
+            return 1;
     }
     return 0;
 }

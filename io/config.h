@@ -16,10 +16,10 @@
 #include "train/tokenizer.h"
 #include "util/err.h"
 
-#define CONFIG_PATH_MAX 512  // capacity of path strings, NUL included
-#define CONFIG_NAME_MAX 32   // capacity of enum and judge-name strings, NUL included
-#define CONFIG_TEXT_MAX 256  // capacity of regex and template strings, NUL included
-#define CONFIG_MAX_JUDGES 8  // most judges in the ensemble
+#define CONFIG_PATH_MAX   512  // capacity of path strings, NUL included
+#define CONFIG_NAME_MAX   32   // capacity of enum and judge-name strings, NUL included
+#define CONFIG_TEXT_MAX   256  // capacity of regex and template strings, NUL included
+#define CONFIG_MAX_JUDGES 8    // most judges in the ensemble
 
 typedef struct {
     char run_dir[CONFIG_PATH_MAX];  // run directory: config.json, ckpt/, prefs/, metrics.jsonl
@@ -32,40 +32,41 @@ typedef struct {
 } ConfigRun;
 
 typedef struct {
-    int n_layer;                 // L
-    int n_head;                  // NH; divides n_embd
-    int n_embd;                  // C
-    int max_seq_len;             // T
-    int vocab_pad_to;            // Vp = V rounded up to a multiple of this
+    int n_layer;                     // L
+    int n_head;                      // NH; divides n_embd
+    int n_embd;                      // C
+    int max_seq_len;                 // T
+    int vocab_pad_to;                // Vp = V rounded up to a multiple of this
     char position[CONFIG_NAME_MAX];  // "learned" (wpe) | "none" (NoPE) | "abacus" (digit positions)
     int abacus_offset;           // abacus: largest random shift of a training sequence's digit rows
     char arch[CONFIG_NAME_MAX];  // "gpt2" | "llama"
     int n_kv_head;               // llama: key/value heads KV (0 = n_head); divides n_head
-    int ffn_hidden;              // llama: MLP width F (0 = 8·n_embd/3 rounded up to a multiple of 64)
-    double rope_theta;           // llama: rotary base
-    double norm_eps;             // llama: RMSNorm epsilon
-    int tie_embeddings;          // llama: 1 = the LM head is wte; 0 = a separate lm_head
+    int ffn_hidden;      // llama: MLP width F (0 = 8·n_embd/3 rounded up to a multiple of 64)
+    double rope_theta;   // llama: rotary base
+    double norm_eps;     // llama: RMSNorm epsilon
+    int tie_embeddings;  // llama: 1 = the LM head is wte; 0 = a separate lm_head
     char init[CONFIG_PATH_MAX];  // "" = random init from run.seed, else a checkpoint to start from
 } ConfigModel;
 
 typedef struct {
-    char kind[CONFIG_NAME_MAX];             // "char" | "bpe" (GPT-2 byte-level BPE)
-    char charset[TOKENIZER_MAX_CHARS + 1];  // char: tokenizer characters, or "auto" (from JSONL data)
-    char files[CONFIG_PATH_MAX];            // bpe: directory, tokenizer.json or "VOCAB.json,MERGES"
+    char kind[CONFIG_NAME_MAX];  // "char" | "bpe" (GPT-2 byte-level BPE)
+    char charset[TOKENIZER_MAX_CHARS +
+                 1];              // char: tokenizer characters, or "auto" (from JSONL data)
+    char files[CONFIG_PATH_MAX];  // bpe: directory, tokenizer.json or "VOCAB.json,MERGES"
 } ConfigTokenizer;
 
 typedef struct {
-    int digits;          // operand digits, 1..9
-    char operators[4];   // distinct characters from "+-*"
-    int reversed;        // digits least-significant first, answer zero-padded ("+" only)
-    int fresh_rounds;    // SFT/validation prompts are never round prompts (limits rounds.count)
+    int digits;         // operand digits, 1..9
+    char operators[4];  // distinct characters from "+-*"
+    int reversed;       // digits least-significant first, answer zero-padded ("+" only)
+    int fresh_rounds;   // SFT/validation prompts are never round prompts (limits rounds.count)
 } ConfigArith;
 
 typedef struct {
-    int sft_min, sft_max;             // operand lengths of SFT examples and validation (0 = off)
-    char schedule[CONFIG_TEXT_MAX];   // "1,2,3": level of each round's prompts ("" = off)
-    double replay;                    // share of round prompts from lower levels, [0, 1)
-    int eval_max;                     // highest evaluated level (0 = highest SFT/schedule level)
+    int sft_min, sft_max;            // operand lengths of SFT examples and validation (0 = off)
+    char schedule[CONFIG_TEXT_MAX];  // "1,2,3": level of each round's prompts ("" = off)
+    double replay;                   // share of round prompts from lower levels, [0, 1)
+    int eval_max;                    // highest evaluated level (0 = highest SFT/schedule level)
 } ConfigLevels;
 
 typedef struct {
@@ -87,27 +88,29 @@ typedef struct {
 } ConfigTask;
 
 typedef struct {
-    int steps;                   // SFT warm-up optimizer steps (0 = skip SFT)
-    int batch_size;              // sequences per SFT step
-    double lr;                   // SFT peak learning rate
-    int warmup_steps;            // SFT linear warmup steps
-    int n_instruction;           // generated instruction (answering) examples
-    int n_evaluation;            // generated evaluation (judging) examples
-    double eval_wrong_fraction;  // fraction of evaluation examples showing a wrong answer
-    double judge_weight;         // loss weight of evaluation examples' tokens (instruction: 1)
-    double stop_at_accuracy;     // end SFT once validation greedy accuracy reaches it (0 = off)
+    int steps;                      // SFT warm-up optimizer steps (0 = skip SFT)
+    int batch_size;                 // sequences per SFT step
+    double lr;                      // SFT peak learning rate
+    int warmup_steps;               // SFT linear warmup steps
+    int n_instruction;              // generated instruction (answering) examples
+    int n_evaluation;               // generated evaluation (judging) examples
+    double eval_wrong_fraction;     // fraction of evaluation examples showing a wrong answer
+    double judge_weight;            // loss weight of evaluation examples' tokens (instruction: 1)
+    double stop_at_accuracy;        // end SFT once validation greedy accuracy reaches it (0 = off)
     double stop_at_judge_accuracy;  // ... and validation judge balanced accuracy reaches it
-    int check_every;             // steps between validation checks
-    int n_validation;            // validation prompts (arith: never instruction examples)
+    int check_every;                // steps between validation checks
+    int n_validation;               // validation prompts (arith: never instruction examples)
 } ConfigSft;
 
-typedef struct { int count; } ConfigRounds;  // count: R, self-rewarding rounds after SFT
+typedef struct {
+    int count;
+} ConfigRounds;  // count: R, self-rewarding rounds after SFT
 
 /* A JSON list of short non-empty strings (generate.stop). */
-#define CONFIG_LIST_MAX 8    // entries
-#define CONFIG_LIST_LEN 64   // capacity of one entry, NUL included
+#define CONFIG_LIST_MAX 8   // entries
+#define CONFIG_LIST_LEN 64  // capacity of one entry, NUL included
 typedef struct {
-    int n;                                       // entries used
+    int n;                                        // entries used
     char text[CONFIG_LIST_MAX][CONFIG_LIST_LEN];  // (n) NUL-terminated, unused bytes zero
 } ConfigStrList;
 
@@ -126,12 +129,12 @@ typedef struct {
     double weight;               // weight in aggregate.mode = "mean"
     char of[CONFIG_NAME_MAX];    // prev_round only: the judge recomputed with π_{t-1}; else ""
     // llm_judge only (options.mode, options.template, options.max_new_tokens):
-    char mode[CONFIG_NAME_MAX];          // "" or "verdict": P(Y) after task.judge_template;
-                                         // "score": the judge writes an evaluation ending
-                                         // "Score: N" (0..5, train/judges.h judge_parse_score)
-    char template_file[CONFIG_PATH_MAX]; // score: judge prompt file with {prompt}, {response}
-                                         // ("" = the built-in additive 5-point rubric)
-    int max_new_tokens;                  // score: evaluation length limit (0 = 128)
+    char mode[CONFIG_NAME_MAX];           // "" or "verdict": P(Y) after task.judge_template;
+                                          // "score": the judge writes an evaluation ending
+                                          // "Score: N" (0..5, train/judges.h judge_parse_score)
+    char template_file[CONFIG_PATH_MAX];  // score: judge prompt file with {prompt}, {response}
+                                          // ("" = the built-in additive 5-point rubric)
+    int max_new_tokens;                   // score: evaluation length limit (0 = 128)
 } JudgeSpec;
 
 typedef struct {
@@ -183,9 +186,9 @@ typedef struct {
 } ConfigLayout;
 
 typedef struct {
-    int models;                   // K independently seeded models, one per group of ranks
-    char labels[CONFIG_NAME_MAX]; // all: every model learns the vote of all K; others: of the
-                                  // other K - 1 (co-training keeps the models diverse)
+    int models;                    // K independently seeded models, one per group of ranks
+    char labels[CONFIG_NAME_MAX];  // all: every model learns the vote of all K; others: of the
+                                   // other K - 1 (co-training keeps the models diverse)
 } ConfigEnsemble;
 
 typedef struct {
@@ -202,8 +205,8 @@ typedef struct {
     ConfigSft sft;
     ConfigRounds rounds;
     ConfigGenerate generate;
-    int n_judges;                            // judges in use, 1..CONFIG_MAX_JUDGES
-    JudgeSpec judges[CONFIG_MAX_JUDGES];     // the judge ensemble, in configured order
+    int n_judges;                         // judges in use, 1..CONFIG_MAX_JUDGES
+    JudgeSpec judges[CONFIG_MAX_JUDGES];  // the judge ensemble, in configured order
     ConfigAggregate aggregate;
     ConfigTrain train;
     ConfigLayout layout;

@@ -61,52 +61,53 @@ static void sb_number(Sb *s, double v) {
 static void sb_value(Sb *s, const Config *cfg, const ConfigField *f, int indent) {
     const char *p = (const char *)cfg + f->offset;
     switch (f->type) {
-    case CF_INT: sb_printf(s, "%d", *(const int *)(const void *)p); break;
-    case CF_I64: sb_printf(s, "%lld", (long long)*(const int64_t *)(const void *)p); break;
-    case CF_NUM: sb_number(s, *(const double *)(const void *)p); break;
-    case CF_BOOL: sb_printf(s, "%s", *(const int *)(const void *)p ? "true" : "false"); break;
-    case CF_STR:
-    case CF_ENUM: sb_string(s, p); break;
-    case CF_STRLIST: {
-        const ConfigStrList *l = (const ConfigStrList *)(const void *)p;
-        sb_printf(s, "[");
-        for (int i = 0; i < l->n; i++) {
-            if (i) sb_printf(s, ", ");
-            sb_string(s, l->text[i]);
+        case CF_INT: sb_printf(s, "%d", *(const int *)(const void *)p); break;
+        case CF_I64: sb_printf(s, "%lld", (long long)*(const int64_t *)(const void *)p); break;
+        case CF_NUM: sb_number(s, *(const double *)(const void *)p); break;
+        case CF_BOOL: sb_printf(s, "%s", *(const int *)(const void *)p ? "true" : "false"); break;
+        case CF_STR:
+        case CF_ENUM: sb_string(s, p); break;
+        case CF_STRLIST: {
+            const ConfigStrList *l = (const ConfigStrList *)(const void *)p;
+            sb_printf(s, "[");
+            for (int i = 0; i < l->n; i++) {
+                if (i) sb_printf(s, ", ");
+                sb_string(s, l->text[i]);
+            }
+            sb_printf(s, "]");
+            break;
         }
-        sb_printf(s, "]");
-        break;
-    }
-    case CF_JUDGES:
-        sb_printf(s, "[");
-        for (int i = 0; i < cfg->n_judges; i++) {
-            const JudgeSpec *j = &cfg->judges[i];
-            sb_printf(s, "%s\n%*s{\"name\": ", i ? "," : "", indent + 2, "");
-            sb_string(s, j->name);
-            sb_printf(s, ", \"weight\": ");
-            sb_number(s, j->weight);
-            sb_printf(s, ", \"options\": {");
-            const char *sep = "";
-            if (j->of[0]) {
-                sb_printf(s, "\"of\": ");
-                sb_string(s, j->of);
-                sep = ", ";
+        case CF_JUDGES:
+            sb_printf(s, "[");
+            for (int i = 0; i < cfg->n_judges; i++) {
+                const JudgeSpec *j = &cfg->judges[i];
+                sb_printf(s, "%s\n%*s{\"name\": ", i ? "," : "", indent + 2, "");
+                sb_string(s, j->name);
+                sb_printf(s, ", \"weight\": ");
+                sb_number(s, j->weight);
+                sb_printf(s, ", \"options\": {");
+                const char *sep = "";
+                if (j->of[0]) {
+                    sb_printf(s, "\"of\": ");
+                    sb_string(s, j->of);
+                    sep = ", ";
+                }
+                if (j->mode[0]) {  // only when given: configs without them keep their text
+                    sb_printf(s, "%s\"mode\": ", sep);
+                    sb_string(s, j->mode);
+                    sep = ", ";
+                }
+                if (j->template_file[0]) {
+                    sb_printf(s, "%s\"template\": ", sep);
+                    sb_string(s, j->template_file);
+                    sep = ", ";
+                }
+                if (j->max_new_tokens)
+                    sb_printf(s, "%s\"max_new_tokens\": %d", sep, j->max_new_tokens);
+                sb_printf(s, "}}");
             }
-            if (j->mode[0]) {  // only when given: configs without them keep their text
-                sb_printf(s, "%s\"mode\": ", sep);
-                sb_string(s, j->mode);
-                sep = ", ";
-            }
-            if (j->template_file[0]) {
-                sb_printf(s, "%s\"template\": ", sep);
-                sb_string(s, j->template_file);
-                sep = ", ";
-            }
-            if (j->max_new_tokens) sb_printf(s, "%s\"max_new_tokens\": %d", sep, j->max_new_tokens);
-            sb_printf(s, "}}");
-        }
-        sb_printf(s, "\n%*s]", indent, "");
-        break;
+            sb_printf(s, "\n%*s]", indent, "");
+            break;
     }
 }
 
@@ -127,7 +128,8 @@ char *config_to_json(const Config *cfg) {
         }
         CHECKF(m <= 4, "config key %s nests too deep", f->key);
         int common = 0;
-        while (common < n_open && common < m - 1 && strcmp(open[common], comps[common]) == 0) common++;
+        while (common < n_open && common < m - 1 && strcmp(open[common], comps[common]) == 0)
+            common++;
         for (; n_open > common; n_open--) sb_printf(&s, "\n%*s}", 2 * n_open, "");
         for (; n_open < m - 1; n_open++) {
             sb_printf(&s, "%s\n%*s\"%s\": {", first[n_open] ? "" : ",", 2 * (n_open + 1), "",
@@ -136,7 +138,8 @@ char *config_to_json(const Config *cfg) {
             snprintf(open[n_open], KEY_MAX, "%s", comps[n_open]);
             first[n_open + 1] = 1;
         }
-        sb_printf(&s, "%s\n%*s\"%s\": ", first[n_open] ? "" : ",", 2 * (n_open + 1), "", comps[m - 1]);
+        sb_printf(&s, "%s\n%*s\"%s\": ", first[n_open] ? "" : ",", 2 * (n_open + 1), "",
+                  comps[m - 1]);
         first[n_open] = 0;
         sb_value(&s, cfg, f, 2 * (n_open + 1));
     }

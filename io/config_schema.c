@@ -27,13 +27,13 @@ static int check_charset(const char *s, char *why, int n) {
     for (int i = 0; s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c > 0x7e) {
-            snprintf(why, (size_t)n, "expected printable ASCII characters (byte 0x%02x at position %d)",
-                     c, i + 1);
+            snprintf(why, (size_t)n,
+                     "expected printable ASCII characters (byte 0x%02x at position %d)", c, i + 1);
             return -1;
         }
         if (strchr(s + i + 1, c)) {
-            snprintf(why, (size_t)n, "expected distinct characters ('%c' repeats at position %d)", c,
-                     i + 1);
+            snprintf(why, (size_t)n, "expected distinct characters ('%c' repeats at position %d)",
+                     c, i + 1);
             return -1;
         }
     }
@@ -93,21 +93,28 @@ static int check_schedule(const char *s, char *why, int n) {
 // ---- the table ----
 
 #define FLD(f) offsetof(Config, f), sizeof(((Config *)0)->f)
-#define K_INT(k, f, d, lo, hi, fl, doc) {k, CF_INT, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc}
-#define K_I64(k, f, d, lo, hi, fl, doc) {k, CF_I64, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc}
-#define K_NUM(k, f, d, lo, hi, fl, doc) {k, CF_NUM, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc}
-#define K_BOOL(k, f, d, fl, doc) {k, CF_BOOL, FLD(f), d, NULL, 0, 1, fl, NULL, NULL, doc}
-#define K_STR(k, f, d, chk, fl, doc) {k, CF_STR, FLD(f), 0, d, 0, 0, fl, NULL, chk, doc}
-#define K_ENUM(k, f, d, al, fl, doc) {k, CF_ENUM, FLD(f), 0, d, 0, 0, fl, al, NULL, doc}
+#define K_INT(k, f, d, lo, hi, fl, doc) \
+    { k, CF_INT, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc }
+#define K_I64(k, f, d, lo, hi, fl, doc) \
+    { k, CF_I64, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc }
+#define K_NUM(k, f, d, lo, hi, fl, doc) \
+    { k, CF_NUM, FLD(f), d, NULL, lo, hi, fl, NULL, NULL, doc }
+#define K_BOOL(k, f, d, fl, doc) \
+    { k, CF_BOOL, FLD(f), d, NULL, 0, 1, fl, NULL, NULL, doc }
+#define K_STR(k, f, d, chk, fl, doc) \
+    { k, CF_STR, FLD(f), 0, d, 0, 0, fl, NULL, chk, doc }
+#define K_ENUM(k, f, d, al, fl, doc) \
+    { k, CF_ENUM, FLD(f), 0, d, 0, 0, fl, al, NULL, doc }
 
-#define BIG 1e9                  // "practically unbounded" integer limit
+#define BIG      1e9                 // "practically unbounded" integer limit
 #define SEED_MAX 9007199254740991.0  // 2^53 - 1: the largest integer a JSON number holds exactly
-#define R CF_RESUME_OK
+#define R        CF_RESUME_OK
 
 const ConfigField config_fields[] = {
     K_STR("run.run_dir", run.run_dir, "runs/default", check_nonempty, R,
           "run directory (config.json, ckpt/, prefs/, metrics.jsonl, log.txt)"),
-    K_I64("run.seed", run.seed, 1234, 0, SEED_MAX, 0, "run seed; every random stream derives from it"),
+    K_I64("run.seed", run.seed, 1234, 0, SEED_MAX, 0,
+          "run seed; every random stream derives from it"),
     K_INT("run.blas_threads", run.blas_threads, 1, 1, 256, R, "OpenBLAS threads per rank"),
     K_NUM("run.max_wall_seconds", run.max_wall_seconds, 0, 0, INFINITY, R,
           "checkpoint and stop after this many seconds (0 = unlimited)"),
@@ -133,8 +140,9 @@ const ConfigField config_fields[] = {
     K_ENUM("model.arch", model.arch, "gpt2", "gpt2|llama", 0,
            "architecture: gpt2 = LayerNorm, learned positions, GELU MLP, biases; llama = RMSNorm, "
            "rotary positions, SwiGLU MLP, grouped-query attention, no biases (SmolLM2, LLaMA)"),
-    K_INT("model.n_kv_head", model.n_kv_head, 0, 0, 256, 0,
-          "llama: key/value heads KV, a divisor of n_head (0 = n_head: plain multi-head attention)"),
+    K_INT(
+        "model.n_kv_head", model.n_kv_head, 0, 0, 256, 0,
+        "llama: key/value heads KV, a divisor of n_head (0 = n_head: plain multi-head attention)"),
     K_INT("model.ffn_hidden", model.ffn_hidden, 0, 0, 1 << 20, 0,
           "llama: MLP width F (Hugging Face's intermediate_size; 0 = 8*n_embd/3 rounded up to a "
           "multiple of 64)"),
@@ -255,12 +263,13 @@ const ConfigField config_fields[] = {
      "strings that end a response, cut before the first one (checked on the decoded text)"},
 
     {"judges", CF_JUDGES, 0, 0, 0,
-     "[{\"name\": \"llm_judge\"}, {\"name\": \"implicit\"}, {\"name\": \"self_consistency\"}]",
-     1, CONFIG_MAX_JUDGES, 0, NULL, NULL,
+     "[{\"name\": \"llm_judge\"}, {\"name\": \"implicit\"}, {\"name\": \"self_consistency\"}]", 1,
+     CONFIG_MAX_JUDGES, 0, NULL, NULL,
      "judge ensemble: [{name, weight, options}]; names " CONFIG_JUDGE_NAMES
      "; prev_round needs options.of"},
 
-    K_ENUM("aggregate.mode", aggregate.mode, "unanimous", "single|mean|majority|unanimous|cream|consensus", 0,
+    K_ENUM("aggregate.mode", aggregate.mode, "unanimous",
+           "single|mean|majority|unanimous|cream|consensus", 0,
            "how judges' rankings become pairs (consensus: keep the answer aggregate.judge's vote "
            "share puts on top when it reaches aggregate.min_agreement)"),
     K_ENUM("aggregate.judge", aggregate.judge, "llm_judge", CONFIG_JUDGE_NAMES, 0,
@@ -321,7 +330,8 @@ const ConfigField config_fields[] = {
     K_NUM("train.optimizer.grad_clip", train.optimizer.grad_clip, 1, 0, INFINITY, 0,
           "global gradient-norm clip (0 = off)"),
 
-    K_INT("layout.generators", layout.generators, 0, 0, 1 << 20, R, "generator ranks (0 = every rank)"),
+    K_INT("layout.generators", layout.generators, 0, 0, 1 << 20, R,
+          "generator ranks (0 = every rank)"),
     K_INT("layout.judges", layout.judges, 0, 0, 1 << 20, R, "judge ranks (0 = every rank)"),
     K_INT("layout.learners", layout.learners, 0, 0, 1 << 20, R, "learner ranks (0 = every rank)"),
     K_INT("layout.aggregators", layout.aggregators, 1, 1, 1 << 20, R, "aggregator ranks"),
@@ -375,35 +385,36 @@ void config_field_expect(const ConfigField *f, char *buf, int size) {
     size_t n = (size_t)size;
     const char *kind = f->type == CF_NUM ? "a number" : "an integer";
     switch (f->type) {
-    case CF_INT:
-    case CF_I64:
-    case CF_NUM: {
-        char lo[40], hi[40];
-        config_format_number(f->lo, lo, sizeof lo);
-        config_format_number(f->hi, hi, sizeof hi);
-        if (isinf(f->hi))
-            snprintf(buf, n, "%s %s %s", kind, (f->flags & CF_LO_OPEN) ? ">" : ">=", lo);
-        else
-            snprintf(buf, n, "%s in %c%s, %s%c", kind, (f->flags & CF_LO_OPEN) ? '(' : '[', lo, hi,
-                     (f->flags & CF_HI_OPEN) ? ')' : ']');
-        break;
-    }
-    case CF_BOOL: snprintf(buf, n, "true or false"); break;
-    case CF_STR: snprintf(buf, n, "a string of at most %d characters", (int)f->size - 1); break;
-    case CF_ENUM: {
-        int k = snprintf(buf, n, "one of \"");
-        for (const char *p = f->allowed; *p && k < size - 8; p++)
-            k += snprintf(buf + k, n - (size_t)k, *p == '|' ? "\", \"" : "%c", *p);
-        if (k < size - 1) snprintf(buf + k, n - (size_t)k, "\"");
-        break;
-    }
-    case CF_STRLIST:
-        snprintf(buf, n, "an array of at most %d non-empty strings", CONFIG_LIST_MAX);
-        break;
-    case CF_JUDGES:
-        snprintf(buf, n, "an array of 1 to %d judge objects {\"name\", \"weight\", \"options\"}",
-                 CONFIG_MAX_JUDGES);
-        break;
+        case CF_INT:
+        case CF_I64:
+        case CF_NUM: {
+            char lo[40], hi[40];
+            config_format_number(f->lo, lo, sizeof lo);
+            config_format_number(f->hi, hi, sizeof hi);
+            if (isinf(f->hi))
+                snprintf(buf, n, "%s %s %s", kind, (f->flags & CF_LO_OPEN) ? ">" : ">=", lo);
+            else
+                snprintf(buf, n, "%s in %c%s, %s%c", kind, (f->flags & CF_LO_OPEN) ? '(' : '[', lo,
+                         hi, (f->flags & CF_HI_OPEN) ? ')' : ']');
+            break;
+        }
+        case CF_BOOL: snprintf(buf, n, "true or false"); break;
+        case CF_STR: snprintf(buf, n, "a string of at most %d characters", (int)f->size - 1); break;
+        case CF_ENUM: {
+            int k = snprintf(buf, n, "one of \"");
+            for (const char *p = f->allowed; *p && k < size - 8; p++)
+                k += snprintf(buf + k, n - (size_t)k, *p == '|' ? "\", \"" : "%c", *p);
+            if (k < size - 1) snprintf(buf + k, n - (size_t)k, "\"");
+            break;
+        }
+        case CF_STRLIST:
+            snprintf(buf, n, "an array of at most %d non-empty strings", CONFIG_LIST_MAX);
+            break;
+        case CF_JUDGES:
+            snprintf(buf, n,
+                     "an array of 1 to %d judge objects {\"name\", \"weight\", \"options\"}",
+                     CONFIG_MAX_JUDGES);
+            break;
     }
 }
 
@@ -414,22 +425,23 @@ static int check_field(const Config *c, const ConfigField *f, const char *src, E
     char exp[256], why[256];
     double v = 0;
     switch (f->type) {
-    case CF_INT: v = *(const int *)(const void *)p; break;
-    case CF_I64: v = (double)*(const int64_t *)(const void *)p; break;
-    case CF_NUM: v = *(const double *)(const void *)p; break;
-    case CF_BOOL: v = *(const int *)(const void *)p; break;
-    case CF_JUDGES:
-    case CF_STRLIST: return 0;
-    case CF_STR:
-    case CF_ENUM:
-        config_field_expect(f, exp, sizeof exp);
-        if (!memchr(p, 0, f->size))
-            return err_set(e, "%s: %s: expected %s, got an unterminated string", src, f->key, exp);
-        if (f->type == CF_ENUM && !config_enum_has(f->allowed, p))
-            return err_set(e, "%s: %s: expected %s, got \"%s\"", src, f->key, exp, p);
-        if (f->check && f->check(p, why, sizeof why))
-            return err_set(e, "%s: %s: %s, got \"%s\"", src, f->key, why, p);
-        return 0;
+        case CF_INT: v = *(const int *)(const void *)p; break;
+        case CF_I64: v = (double)*(const int64_t *)(const void *)p; break;
+        case CF_NUM: v = *(const double *)(const void *)p; break;
+        case CF_BOOL: v = *(const int *)(const void *)p; break;
+        case CF_JUDGES:
+        case CF_STRLIST: return 0;
+        case CF_STR:
+        case CF_ENUM:
+            config_field_expect(f, exp, sizeof exp);
+            if (!memchr(p, 0, f->size))
+                return err_set(e, "%s: %s: expected %s, got an unterminated string", src, f->key,
+                               exp);
+            if (f->type == CF_ENUM && !config_enum_has(f->allowed, p))
+                return err_set(e, "%s: %s: expected %s, got \"%s\"", src, f->key, exp, p);
+            if (f->check && f->check(p, why, sizeof why))
+                return err_set(e, "%s: %s: %s, got \"%s\"", src, f->key, why, p);
+            return 0;
     }
     int lo_ok = (f->flags & CF_LO_OPEN) ? v > f->lo : v >= f->lo;
     int hi_ok = (f->flags & CF_HI_OPEN) ? v < f->hi : v <= f->hi;
@@ -448,7 +460,8 @@ static int check_judges(const Config *c, const char *src, ErrMsg *e) {
     for (int i = 0; i < c->n_judges; i++) {
         const JudgeSpec *j = &c->judges[i];
         if (!memchr(j->name, 0, sizeof j->name) || !config_enum_has(CONFIG_JUDGE_NAMES, j->name))
-            return err_set(e, "%s: judges[%d].name: expected one of %s", src, i, CONFIG_JUDGE_NAMES);
+            return err_set(e, "%s: judges[%d].name: expected one of %s", src, i,
+                           CONFIG_JUDGE_NAMES);
         if (!(j->weight >= 0 && j->weight <= 1000))
             return err_set(e, "%s: judges[%d].weight: expected a number in [0, 1000], got %.17g",
                            src, i, j->weight);
@@ -461,16 +474,19 @@ static int check_judges(const Config *c, const char *src, ErrMsg *e) {
             return err_set(e, "%s: judges[%d].options.of: unterminated string", src, i);
         int is_prev = strcmp(j->name, "prev_round") == 0;
         if (!is_prev && j->of[0])
-            return err_set(e, "%s: judges[%d].options.of: only prev_round takes options.of", src, i);
+            return err_set(e, "%s: judges[%d].options.of: only prev_round takes options.of", src,
+                           i);
         if (is_prev && !config_enum_has(CONFIG_JUDGE_OF_NAMES, j->of))
             return err_set(e,
                            "%s: judges[%d].options.of: prev_round needs options.of naming one of "
-                           "llm_judge, implicit, likelihood, got \"%s\"", src, i, j->of);
-        if (is_prev && config_judge_index(c, j->of) < 0)
-            return err_set(e,
-                           "%s: judges[%d].options.of: \"%s\" is not a configured judge (prev_round "
-                           "recomputes a configured judge with the previous round's policy)",
+                           "llm_judge, implicit, likelihood, got \"%s\"",
                            src, i, j->of);
+        if (is_prev && config_judge_index(c, j->of) < 0)
+            return err_set(
+                e,
+                "%s: judges[%d].options.of: \"%s\" is not a configured judge (prev_round "
+                "recomputes a configured judge with the previous round's policy)",
+                src, i, j->of);
         if (strcmp(j->name, "oracle") == 0 && !c->aggregate.allow_oracle)
             return err_set(e,
                            "%s: judges[%d].name: the oracle judge uses ground truth and is refused "
@@ -486,18 +502,24 @@ static int check_aggregate(const Config *c, const char *src, ErrMsg *e) {
     const ConfigAggregate *a = &c->aggregate;
     int single = strcmp(a->mode, "single") == 0, cream = strcmp(a->mode, "cream") == 0;
     if ((single || cream) && config_judge_index(c, a->judge) < 0)
-        return err_set(e, "%s: aggregate.judge: \"%s\" is not a configured judge (mode \"%s\" needs "
-                       "one of the judges list)", src, a->judge, a->mode);
+        return err_set(e,
+                       "%s: aggregate.judge: \"%s\" is not a configured judge (mode \"%s\" needs "
+                       "one of the judges list)",
+                       src, a->judge, a->mode);
     if (cream && strcmp(a->judge, "prev_round") == 0)
-        return err_set(e, "%s: aggregate.judge: mode \"cream\" needs a current-round judge, got "
-                       "\"prev_round\"", src);
+        return err_set(e,
+                       "%s: aggregate.judge: mode \"cream\" needs a current-round judge, got "
+                       "\"prev_round\"",
+                       src);
     if (cream) {
         for (int i = 0; i < c->n_judges; i++)
             if (strcmp(c->judges[i].name, "prev_round") == 0 &&
                 strcmp(c->judges[i].of, a->judge) == 0)
                 return 0;
-        return err_set(e, "%s: aggregate.mode: \"cream\" needs a prev_round judge with options.of "
-                       "= \"%s\" (the aggregate.judge) in the judges list", src, a->judge);
+        return err_set(e,
+                       "%s: aggregate.mode: \"cream\" needs a prev_round judge with options.of "
+                       "= \"%s\" (the aggregate.judge) in the judges list",
+                       src, a->judge);
     }
     return 0;
 }
@@ -509,22 +531,32 @@ static int check_ensemble(const Config *c, const char *src, ErrMsg *e) {
     int voters = (others ? K - 1 : K) * S;
     // rounds compare responses (SFT and eval do not); consensus of one voter is self-training
     if (voters < 2 && c->rounds.count > 0 && strcmp(c->aggregate.mode, "consensus") != 0)
-        return err_set(e, "%s: generate.samples_per_prompt: expected at least 2 responses per "
+        return err_set(e,
+                       "%s: generate.samples_per_prompt: expected at least 2 responses per "
                        "prompt to compare (ensemble.models %d x samples_per_prompt %d%s; only "
                        "aggregate.mode \"consensus\" takes one), got %d",
-                       src, K, S, others ? ", less the model's own with ensemble.labels "
-                       "\"others\"" : "", voters);
-    if (strcmp(c->aggregate.mode, "consensus") == 0 && config_judge_index(c, c->aggregate.judge) < 0)
-        return err_set(e, "%s: aggregate.judge: \"%s\" is not a configured judge (mode "
-                       "\"consensus\" keeps the answer this judge's votes put on top)", src,
-                       c->aggregate.judge);
+                       src, K, S,
+                       others ? ", less the model's own with ensemble.labels "
+                                "\"others\""
+                              : "",
+                       voters);
+    if (strcmp(c->aggregate.mode, "consensus") == 0 &&
+        config_judge_index(c, c->aggregate.judge) < 0)
+        return err_set(e,
+                       "%s: aggregate.judge: \"%s\" is not a configured judge (mode "
+                       "\"consensus\" keeps the answer this judge's votes put on top)",
+                       src, c->aggregate.judge);
     if (c->train.replay && strcmp(c->train.loss, "sft") != 0)
-        return err_set(e, "%s: train.replay: replays earlier rounds' labels for train.loss "
-                       "\"sft\" only, got train.loss \"%s\"", src, c->train.loss);
+        return err_set(e,
+                       "%s: train.replay: replays earlier rounds' labels for train.loss "
+                       "\"sft\" only, got train.loss \"%s\"",
+                       src, c->train.loss);
     if (K > 1 && c->checkpoint.keep < 2)
-        return err_set(e, "%s: checkpoint.keep: expected at least 2 with ensemble.models > 1 (a "
+        return err_set(e,
+                       "%s: checkpoint.keep: expected at least 2 with ensemble.models > 1 (a "
                        "resume may go back one round so that every model restarts at the same "
-                       "point), got %d", src, c->checkpoint.keep);
+                       "point), got %d",
+                       src, c->checkpoint.keep);
     return 0;
 }
 
@@ -534,30 +566,43 @@ static int check_tokenizer_kind(const Config *c, const char *src, ErrMsg *e) {
     int bpe = strcmp(c->tokenizer.kind, "bpe") == 0;
     int jsonl = strcmp(c->task.name, "jsonl") == 0;
     if (!bpe && c->tokenizer.files[0])
-        return err_set(e, "%s: tokenizer.files: applies to tokenizer.kind \"bpe\" only, expected "
-                       "\"\" with kind \"%s\", got \"%s\"", src, c->tokenizer.kind,
-                       c->tokenizer.files);
+        return err_set(e,
+                       "%s: tokenizer.files: applies to tokenizer.kind \"bpe\" only, expected "
+                       "\"\" with kind \"%s\", got \"%s\"",
+                       src, c->tokenizer.kind, c->tokenizer.files);
     if (bpe && !c->tokenizer.files[0] && !c->model.init[0])
-        return err_set(e, "%s: tokenizer.files: tokenizer.kind \"bpe\" needs the BPE from "
+        return err_set(e,
+                       "%s: tokenizer.files: tokenizer.kind \"bpe\" needs the BPE from "
                        "model.init's checkpoint or from tokenizer.files, and both are \"\" (set "
                        "tokenizer.files to a directory with tokenizer.json, vocab.json + "
-                       "merges.txt or encoder.json + vocab.bpe)", src);
+                       "merges.txt or encoder.json + vocab.bpe)",
+                       src);
     if (bpe && !jsonl)
-        return err_set(e, "%s: tokenizer.kind: \"bpe\" serves JSONL text tasks, expected "
-                       "task.name \"jsonl\", got \"%s\"", src, c->task.name);
+        return err_set(e,
+                       "%s: tokenizer.kind: \"bpe\" serves JSONL text tasks, expected "
+                       "task.name \"jsonl\", got \"%s\"",
+                       src, c->task.name);
     if (bpe && strcmp(c->model.position, "abacus") == 0)
-        return err_set(e, "%s: model.position: \"abacus\" counts single-digit tokens and needs "
-                       "tokenizer.kind \"char\", got \"bpe\"", src);
+        return err_set(e,
+                       "%s: model.position: \"abacus\" counts single-digit tokens and needs "
+                       "tokenizer.kind \"char\", got \"bpe\"",
+                       src);
     if (!jsonl && strcmp(c->task.prompt_template, "{prompt}") != 0)
-        return err_set(e, "%s: task.prompt_template: applies to task.name \"jsonl\" only, "
-                       "expected \"{prompt}\" with \"%s\"", src, c->task.name);
+        return err_set(e,
+                       "%s: task.prompt_template: applies to task.name \"jsonl\" only, "
+                       "expected \"{prompt}\" with \"%s\"",
+                       src, c->task.name);
     int chatml = strcmp(c->task.chat_template, "chatml") == 0;
     if (chatml && !bpe)
-        return err_set(e, "%s: task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\" (its "
-                       "turns are special tokens), got \"%s\"", src, c->tokenizer.kind);
+        return err_set(e,
+                       "%s: task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\" (its "
+                       "turns are special tokens), got \"%s\"",
+                       src, c->tokenizer.kind);
     if (!chatml && c->task.system_prompt[0])
-        return err_set(e, "%s: task.system_prompt: applies to task.chat_template \"chatml\" only, "
-                       "expected \"\" with \"%s\"", src, c->task.chat_template);
+        return err_set(e,
+                       "%s: task.system_prompt: applies to task.chat_template \"chatml\" only, "
+                       "expected \"\" with \"%s\"",
+                       src, c->task.chat_template);
     return 0;
 }
 
@@ -568,9 +613,11 @@ static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
     int arith = strcmp(c->task.name, "arith") == 0;
     if (strcmp(cs, "auto") == 0) {
         if (arith)
-            return err_set(e, "%s: tokenizer.charset: \"auto\" collects characters from JSONL data "
-                           "and needs task.name \"jsonl\"; the arith task needs an explicit charset",
-                           src);
+            return err_set(
+                e,
+                "%s: tokenizer.charset: \"auto\" collects characters from JSONL data "
+                "and needs task.name \"jsonl\"; the arith task needs an explicit charset",
+                src);
         return 0;
     }
     char need[CONFIG_TEXT_MAX + 32];
@@ -587,7 +634,8 @@ static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
         }
     }
     need[k] = 0;
-    if (arith) snprintf(need + k, sizeof need - (size_t)k, "0123456789=%s", c->task.arith.operators);
+    if (arith)
+        snprintf(need + k, sizeof need - (size_t)k, "0123456789=%s", c->task.arith.operators);
     for (const char *p = need; *p; p++)
         if (!strchr(cs, *p))
             return err_set(e, "%s: tokenizer.charset: missing '%c', which %s needs", src, *p,
@@ -601,25 +649,30 @@ static int check_charset_covers(const Config *c, const char *src, ErrMsg *e) {
 static int check_abacus(const Config *c, const char *src, ErrMsg *e) {
     int abacus = strcmp(c->model.position, "abacus") == 0;
     if (!abacus && c->model.abacus_offset != 0)
-        return err_set(e, "%s: model.abacus_offset: applies to model.position \"abacus\" only, "
-                       "expected 0 with \"%s\", got %d", src, c->model.position,
-                       c->model.abacus_offset);
+        return err_set(e,
+                       "%s: model.abacus_offset: applies to model.position \"abacus\" only, "
+                       "expected 0 with \"%s\", got %d",
+                       src, c->model.position, c->model.abacus_offset);
     if (!abacus) return 0;
     if (c->model.abacus_offset > c->model.max_seq_len - 2)
-        return err_set(e, "%s: model.abacus_offset: expected at most model.max_seq_len - 2 = %d, "
-                       "got %d", src, c->model.max_seq_len - 2, c->model.abacus_offset);
+        return err_set(e,
+                       "%s: model.abacus_offset: expected at most model.max_seq_len - 2 = %d, "
+                       "got %d",
+                       src, c->model.max_seq_len - 2, c->model.abacus_offset);
     if (strcmp(c->tokenizer.kind, "char") == 0 && strcmp(c->tokenizer.charset, "auto") != 0 &&
         !strstr(c->tokenizer.charset, "0123456789"))
-        return err_set(e, "%s: tokenizer.charset: model.position \"abacus\" needs the digits "
-                       "\"0123456789\" together and in order in the charset", src);
+        return err_set(e,
+                       "%s: tokenizer.charset: model.position \"abacus\" needs the digits "
+                       "\"0123456789\" together and in order in the charset",
+                       src);
     return 0;
 }
 
 // Highest arith level of the config (SFT, schedule, eval_max), 0 without levels.
 static int levels_top(const Config *c) {
     const ConfigLevels *l = &c->task.levels;
-    int levels[TASK_SCHEDULE_MAX], n = task_parse_schedule(l->schedule, TASK_MAX_LEVELS, levels,
-                                                          (char[8]){0}, 8);
+    int levels[TASK_SCHEDULE_MAX],
+        n = task_parse_schedule(l->schedule, TASK_MAX_LEVELS, levels, (char[8]){0}, 8);
     int top = l->sft_max > l->eval_max ? l->sft_max : l->eval_max;
     for (int i = 0; i < n; i++) top = levels[i] > top ? levels[i] : top;
     if (top > 0 && l->sft_max == 0 && c->task.arith.digits > top) top = c->task.arith.digits;
@@ -631,26 +684,34 @@ static int check_task_levels(const Config *c, const char *src, ErrMsg *e) {
     const ConfigLevels *l = &c->task.levels;
     int arith = strcmp(c->task.name, "arith") == 0;
     if (c->task.arith.reversed && strcmp(c->task.arith.operators, "+") != 0)
-        return err_set(e, "%s: task.arith.reversed: true needs task.arith.operators \"+\" (the "
-                       "reversed format is defined for addition), got \"%s\"", src,
-                       c->task.arith.operators);
+        return err_set(e,
+                       "%s: task.arith.reversed: true needs task.arith.operators \"+\" (the "
+                       "reversed format is defined for addition), got \"%s\"",
+                       src, c->task.arith.operators);
     if (l->sft_min > 0 && l->sft_max == 0)
         return err_set(e, "%s: task.levels.sft_min: %d needs task.levels.sft_max (0 = off)", src,
                        l->sft_min);
     if (l->sft_min > l->sft_max)
-        return err_set(e, "%s: task.levels.sft_min: expected at most task.levels.sft_max (%d), "
-                       "got %d", src, l->sft_max, l->sft_min);
+        return err_set(e,
+                       "%s: task.levels.sft_min: expected at most task.levels.sft_max (%d), "
+                       "got %d",
+                       src, l->sft_max, l->sft_min);
     if (l->replay > 0 && !l->schedule[0])
-        return err_set(e, "%s: task.levels.replay: %.15g needs task.levels.schedule (replay draws "
-                       "part of each scheduled round from lower levels)", src, l->replay);
+        return err_set(e,
+                       "%s: task.levels.replay: %.15g needs task.levels.schedule (replay draws "
+                       "part of each scheduled round from lower levels)",
+                       src, l->replay);
     int top = levels_top(c);
     if (arith && top > TASK_ARITH_MAX_LEVEL)
-        return err_set(e, "%s: task.levels.schedule: arith levels are operand lengths 1..%d, got "
-                       "%d", src, TASK_ARITH_MAX_LEVEL, top);
+        return err_set(e,
+                       "%s: task.levels.schedule: arith levels are operand lengths 1..%d, got "
+                       "%d",
+                       src, TASK_ARITH_MAX_LEVEL, top);
     if (arith && top > 9 && strchr(c->task.arith.operators, '*'))
-        return err_set(e, "%s: task.levels: level %d with task.arith.operators \"%s\": products "
-                       "of operands above 9 digits overflow; drop '*' or stay at 9 digits", src,
-                       top, c->task.arith.operators);
+        return err_set(e,
+                       "%s: task.levels: level %d with task.arith.operators \"%s\": products "
+                       "of operands above 9 digits overflow; drop '*' or stay at 9 digits",
+                       src, top, c->task.arith.operators);
     return 0;
 }
 
@@ -664,18 +725,23 @@ static int check_arith_room(const Config *c, const char *src, ErrMsg *e) {
     int prompt = 2 * d + 2;
     int answer = strchr(c->task.arith.operators, '*') ? 2 * d : d + 1;
     if (mnt < answer + 1)
-        return err_set(e, "%s: generate.max_new_tokens: expected at least %d for %d-digit \"%s\" "
+        return err_set(e,
+                       "%s: generate.max_new_tokens: expected at least %d for %d-digit \"%s\" "
                        "arithmetic (answers up to %d characters plus the end token), got %d",
                        src, answer + 1, d, c->task.arith.operators, answer, mnt);
     if (1 + prompt + mnt > T)
-        return err_set(e, "%s: model.max_seq_len: expected at least %d (1 + prompt %d + "
-                       "generate.max_new_tokens %d), got %d", src, 1 + prompt + mnt, prompt, mnt, T);
+        return err_set(e,
+                       "%s: model.max_seq_len: expected at least %d (1 + prompt %d + "
+                       "generate.max_new_tokens %d), got %d",
+                       src, 1 + prompt + mnt, prompt, mnt, T);
     int rationale = c->task.judge_rationale ? mnt - 1 : 0;
     int judge = 1 + (int)strlen(c->task.judge_template) - 16 + prompt + (mnt - 1) + rationale + 1;
     if (config_judge_index(c, "llm_judge") >= 0 && judge > T)
-        return err_set(e, "%s: model.max_seq_len: expected at least %d for the llm_judge template "
+        return err_set(e,
+                       "%s: model.max_seq_len: expected at least %d for the llm_judge template "
                        "with a %d-character prompt, a %d-token response and a %d-token rationale, "
-                       "got %d", src, judge, prompt, mnt - 1, rationale, T);
+                       "got %d",
+                       src, judge, prompt, mnt - 1, rationale, T);
     return 0;
 }
 
@@ -684,21 +750,26 @@ static int check_arch(const Config *c, const char *src, ErrMsg *e) {
     const ConfigModel *m = &c->model;
     if (strcmp(m->arch, "llama") != 0) {
         if (m->n_kv_head != 0 || m->ffn_hidden != 0)
-            return err_set(e, "%s: model.%s: applies to model.arch \"llama\" only, expected 0 with "
-                           "\"%s\", got %d", src, m->n_kv_head ? "n_kv_head" : "ffn_hidden", m->arch,
+            return err_set(e,
+                           "%s: model.%s: applies to model.arch \"llama\" only, expected 0 with "
+                           "\"%s\", got %d",
+                           src, m->n_kv_head ? "n_kv_head" : "ffn_hidden", m->arch,
                            m->n_kv_head ? m->n_kv_head : m->ffn_hidden);
         return 0;
     }
     if (strcmp(m->position, "learned") != 0)
-        return err_set(e, "%s: model.position: llama encodes positions with rotary embeddings, "
-                       "expected the default \"learned\" (unused), got \"%s\"", src, m->position);
+        return err_set(e,
+                       "%s: model.position: llama encodes positions with rotary embeddings, "
+                       "expected the default \"learned\" (unused), got \"%s\"",
+                       src, m->position);
     if (m->n_kv_head != 0 && m->n_head % m->n_kv_head != 0)
         return err_set(e, "%s: model.n_kv_head: expected a divisor of model.n_head (%d), got %d",
                        src, m->n_head, m->n_kv_head);
     if ((m->n_embd / m->n_head) % 2 != 0)
-        return err_set(e, "%s: model.n_head: rotary embeddings rotate pairs of channels, so the head "
-                       "size n_embd / n_head must be even, got %d / %d = %d", src, m->n_embd,
-                       m->n_head, m->n_embd / m->n_head);
+        return err_set(e,
+                       "%s: model.n_head: rotary embeddings rotate pairs of channels, so the head "
+                       "size n_embd / n_head must be even, got %d / %d = %d",
+                       src, m->n_embd, m->n_head, m->n_embd / m->n_head);
     return 0;
 }
 

@@ -10,12 +10,12 @@
 #include "io/config.h"
 
 typedef enum {
-    CF_INT,    // int, integral JSON number in [lo, hi]
-    CF_I64,    // int64_t, integral JSON number in [lo, hi] (|x| <= 2^53)
-    CF_NUM,    // double, finite JSON number in the range
-    CF_BOOL,   // int 0/1, JSON true/false
-    CF_STR,    // char[size], JSON string shorter than size, optional validator
-    CF_ENUM,   // char[size], JSON string, one of allowed
+    CF_INT,     // int, integral JSON number in [lo, hi]
+    CF_I64,     // int64_t, integral JSON number in [lo, hi] (|x| <= 2^53)
+    CF_NUM,     // double, finite JSON number in the range
+    CF_BOOL,    // int 0/1, JSON true/false
+    CF_STR,     // char[size], JSON string shorter than size, optional validator
+    CF_ENUM,    // char[size], JSON string, one of allowed
     CF_JUDGES,  // the judges array (Config.n_judges, Config.judges)
     CF_STRLIST  // ConfigStrList: a JSON array of non-empty strings (def_str: its JSON text)
 } ConfigFieldType;
@@ -30,23 +30,24 @@ enum {
 typedef int (*ConfigStrCheck)(const char *s, char *why, int why_size);
 
 typedef struct {
-    const char *key;        // dotted key, e.g. "train.optimizer.lr"
-    ConfigFieldType type;   // storage and JSON type
-    size_t offset;          // offsetof(Config, ...)
-    size_t size;            // bytes of the field (capacity for strings)
-    double def_num;         // default of numbers and booleans
-    const char *def_str;    // default of strings and enums; JSON text of the default for CF_JUDGES
-                            // and CF_STRLIST
-    double lo, hi;          // range of numbers (hi may be INFINITY)
-    int flags;              // CF_LO_OPEN | CF_HI_OPEN | CF_RESUME_OK
-    const char *allowed;    // CF_ENUM: allowed values separated by '|'
-    ConfigStrCheck check;   // CF_STR: extra validation, or NULL
-    const char *doc;        // one-line meaning, shown by config_help_text
+    const char *key;       // dotted key, e.g. "train.optimizer.lr"
+    ConfigFieldType type;  // storage and JSON type
+    size_t offset;         // offsetof(Config, ...)
+    size_t size;           // bytes of the field (capacity for strings)
+    double def_num;        // default of numbers and booleans
+    const char *def_str;   // default of strings and enums; JSON text of the default for CF_JUDGES
+                           // and CF_STRLIST
+    double lo, hi;         // range of numbers (hi may be INFINITY)
+    int flags;             // CF_LO_OPEN | CF_HI_OPEN | CF_RESUME_OK
+    const char *allowed;   // CF_ENUM: allowed values separated by '|'
+    ConfigStrCheck check;  // CF_STR: extra validation, or NULL
+    const char *doc;       // one-line meaning, shown by config_help_text
 } ConfigField;
 
 /* Judge names, '|'-separated; prev_round's options.of must name one of CONFIG_JUDGE_OF_NAMES. */
 #define KEY_MAX 256  // longest dotted config key handled (longer keys are unknown)
-#define CONFIG_JUDGE_NAMES "llm_judge|implicit|self_consistency|likelihood|prev_round|oracle|ensemble_vote"
+#define CONFIG_JUDGE_NAMES \
+    "llm_judge|implicit|self_consistency|likelihood|prev_round|oracle|ensemble_vote"
 #define CONFIG_JUDGE_OF_NAMES "llm_judge|implicit|likelihood"
 
 extern const ConfigField config_fields[];

@@ -9,7 +9,6 @@
 
 /* ---- attributes: writers ---- */
 
-
 // Creates (replacing any old one) attribute name on obj with type and space, and writes value.
 static void attr_write(hid_t obj, const char *name, hid_t type, hid_t space, const void *value) {
     if (h5_attr_exists(obj, name)) H5_CHECK(H5Adelete(obj, name), name);

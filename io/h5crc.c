@@ -9,7 +9,7 @@
 #include "util/alloc.h"
 
 #define CRC_MAX_NDIM 8
-#define CRC_BLOCK ((hsize_t)16 << 20)  // bytes read per block when checksumming
+#define CRC_BLOCK    ((hsize_t)16 << 20)  // bytes read per block when checksumming
 
 _Static_assert(sizeof(z_off_t) >= 8, "crc32_combine needs 64-bit lengths");
 
@@ -24,8 +24,7 @@ void h5_crc_combine(uint32_t *crc, uint64_t *len, int n, MPI_Comm comm) {
     uint64_t *mine = xmalloc("h5util.crc", (size_t)n * 2 * sizeof *mine);
     uint64_t *all = xmalloc("h5util.crc", (size_t)n * 2 * (size_t)nranks * sizeof *all);
     for (int i = 0; i < n; i++) mine[2 * i] = crc[i], mine[2 * i + 1] = len[i];
-    IO_MPI_CHECK(
-        MPI_Allgather(mine, 2 * n, MPI_UINT64_T, all, 2 * n, MPI_UINT64_T, comm));
+    IO_MPI_CHECK(MPI_Allgather(mine, 2 * n, MPI_UINT64_T, all, 2 * n, MPI_UINT64_T, comm));
     for (int i = 0; i < n; i++) {
         uLong whole = 0;
         uint64_t total = 0;
@@ -41,9 +40,7 @@ void h5_crc_combine(uint32_t *crc, uint64_t *len, int n, MPI_Comm comm) {
     xfree(mine);
 }
 
-void h5_attr_write_crc(hid_t dset, uint32_t crc) {
-    h5_attr_write_u32(dset, H5_CRC_ATTR, crc);
-}
+void h5_attr_write_crc(hid_t dset, uint32_t crc) { h5_attr_write_u32(dset, H5_CRC_ATTR, crc); }
 
 void h5_mark_checksummed(hid_t file) { h5_attr_write_str(file, H5_CRC_ROOT_ATTR, H5_CRC_NOTE); }
 

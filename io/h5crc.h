@@ -17,10 +17,10 @@
    checksums have neither and are read unchecked. Ranks that each write a block of rows combine
    their (crc, length) pairs in row order (h5_crc_combine), so the value does not depend on the
    number of writers. */
-#define H5_CRC_ATTR "crc32"
+#define H5_CRC_ATTR      "crc32"
 #define H5_CRC_ROOT_ATTR "checksums"
-#define H5_CRC_NOTE                                                                             \
-    "every dataset has attribute crc32 = zlib CRC-32 of its raw little-endian bytes in "       \
+#define H5_CRC_NOTE                                                                      \
+    "every dataset has attribute crc32 = zlib CRC-32 of its raw little-endian bytes in " \
     "row-major order"
 
 /* CRC-32 of n bytes continuing crc (start with 0). */

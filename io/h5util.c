@@ -13,8 +13,8 @@
 #include "util/fs.h"
 
 // Largest single transfer (bytes): MPI-IO counts are ints, so stay well below 2 GiB.
-#define H5U_MAX_XFER ((hsize_t)1 << 30)
-#define H5U_MAX_NDIM 8
+#define H5U_MAX_XFER     ((hsize_t)1 << 30)
+#define H5U_MAX_NDIM     8
 #define H5U_SPACE_MARGIN ((uint64_t)64 << 10)  // free space wanted beyond a writer's estimate
 
 static int quiet_done = 0;
@@ -190,29 +190,14 @@ void h5_close(hid_t *id) {
     *id = H5I_INVALID_HID;
     if (H5Iis_valid(x) <= 0) return;
     switch (H5Iget_type(x)) {
-        case H5I_FILE:
-            H5_CHECK(H5Fclose(x), "closing a file");
-            break;
-        case H5I_GROUP:
-            H5_CHECK(H5Gclose(x), "closing a group");
-            break;
-        case H5I_DATASET:
-            H5_CHECK(H5Dclose(x), "closing a dataset");
-            break;
-        case H5I_DATASPACE:
-            H5_CHECK(H5Sclose(x), "closing a dataspace");
-            break;
-        case H5I_DATATYPE:
-            H5_CHECK(H5Tclose(x), "closing a datatype");
-            break;
-        case H5I_ATTR:
-            H5_CHECK(H5Aclose(x), "closing an attribute");
-            break;
-        case H5I_GENPROP_LST:
-            H5_CHECK(H5Pclose(x), "closing a property list");
-            break;
-        default:
-            die("h5_close: unexpected HDF5 id type %d", (int)H5Iget_type(x));
+        case H5I_FILE: H5_CHECK(H5Fclose(x), "closing a file"); break;
+        case H5I_GROUP: H5_CHECK(H5Gclose(x), "closing a group"); break;
+        case H5I_DATASET: H5_CHECK(H5Dclose(x), "closing a dataset"); break;
+        case H5I_DATASPACE: H5_CHECK(H5Sclose(x), "closing a dataspace"); break;
+        case H5I_DATATYPE: H5_CHECK(H5Tclose(x), "closing a datatype"); break;
+        case H5I_ATTR: H5_CHECK(H5Aclose(x), "closing an attribute"); break;
+        case H5I_GENPROP_LST: H5_CHECK(H5Pclose(x), "closing a property list"); break;
+        default: die("h5_close: unexpected HDF5 id type %d", (int)H5Iget_type(x));
     }
 }
 

@@ -13,9 +13,12 @@
 #include "util/fs.h"
 
 const char *hf_json_kind(const cJSON *v) {
-    return cJSON_IsObject(v) ? "an object" : cJSON_IsArray(v) ? "an array"
-         : cJSON_IsString(v) ? "a string" : cJSON_IsNumber(v) ? "a number"
-         : cJSON_IsBool(v) ? "a boolean" : "null";
+    return cJSON_IsObject(v)   ? "an object"
+           : cJSON_IsArray(v)  ? "an array"
+           : cJSON_IsString(v) ? "a string"
+           : cJSON_IsNumber(v) ? "a number"
+           : cJSON_IsBool(v)   ? "a boolean"
+                               : "null";
 }
 
 // Writes text to exactly path through path.tmp (fsync, rename).

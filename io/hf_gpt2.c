@@ -21,12 +21,12 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 
-#define HF_NAME_MAX 96                   // longest tensor name built here, prefix included
+#define HF_NAME_MAX      96              // longest tensor name built here, prefix included
 #define CONFIG_MAX_BYTES (16 << 20)      // a GPT-2 config.json is a few KiB
-#define GPT2_EOS 50256                   // GPT-2's <|endoftext|>, its BOS and EOS
-#define GPT2_VOCAB 50257                 // GPT-2's BPE vocabulary
-#define LAYER_NORM_EPS 1e-5              // the epsilon of concord's LayerNorm (train/kernels)
-#define PREFIX_LM "transformer."         // GPT2LMHeadModel's prefix for the GPT2Model tensors
+#define GPT2_EOS         50256           // GPT-2's <|endoftext|>, its BOS and EOS
+#define GPT2_VOCAB       50257           // GPT-2's BPE vocabulary
+#define LAYER_NORM_EPS   1e-5            // the epsilon of concord's LayerNorm (train/kernels)
+#define PREFIX_LM        "transformer."  // GPT2LMHeadModel's prefix for the GPT2Model tensors
 
 /* One HF tensor name per concord tensor; "%d" marks a per-layer tensor (layer N of the stack). */
 typedef struct {
@@ -83,8 +83,10 @@ static HfShape hf_shape(const HfName *m, const TensorSpec *spec, const GPTConfig
 }
 
 static void shape_text(char *buf, size_t size, HfShape s) {
-    if (s.cols) snprintf(buf, size, "[%lld, %lld]", (long long)s.rows, (long long)s.cols);
-    else snprintf(buf, size, "[%lld]", (long long)s.rows);
+    if (s.cols)
+        snprintf(buf, size, "[%lld, %lld]", (long long)s.rows, (long long)s.cols);
+    else
+        snprintf(buf, size, "[%lld]", (long long)s.rows);
 }
 
 // ---- config.json --------------------------------------------------------------------------
@@ -96,8 +98,8 @@ static int get_size(const char *path, const cJSON *root, const char *field, cons
     if (!v) return err_set(e, "%s: missing field \"%s\" (%s)", path, field, what);
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
-        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path,
-                       field, what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
+        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path, field,
+                       what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
     *out = (int)d;
     return 0;
 }
@@ -108,7 +110,8 @@ static int check_bool(const char *path, const cJSON *root, const char *field, in
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
     if (!v) return 0;
     if (!cJSON_IsBool(v))
-        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field, hf_json_kind(v));
+        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field,
+                       hf_json_kind(v));
     if (cJSON_IsTrue(v) != want)
         return err_set(e, "%s: field \"%s\" is %s, expected %s: %s", path, field,
                        want ? "false" : "true", want ? "true" : "false", why);
@@ -121,8 +124,10 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "model_type");
     if (!type) return err_set(e, "%s: missing field \"model_type\" (expected \"gpt2\")", path);
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "gpt2") != 0)
-        return err_set(e, "%s: field \"model_type\" is %s%.64s%s, expected \"gpt2\" (only GPT-2 "
-                       "models can be imported)", path, cJSON_IsString(type) ? "\"" : "",
+        return err_set(e,
+                       "%s: field \"model_type\" is %s%.64s%s, expected \"gpt2\" (only GPT-2 "
+                       "models can be imported)",
+                       path, cJSON_IsString(type) ? "\"" : "",
                        cJSON_IsString(type) ? type->valuestring : hf_json_kind(type),
                        cJSON_IsString(type) ? "\"" : "");
     int V, C, L, NH, T, ctx;
@@ -138,21 +143,24 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
                        path);
     if (has_pos && get_size(path, root, "n_positions", "context length", &T, e) < 0) return -1;
     if (has_ctx && get_size(path, root, "n_ctx", "context length", &ctx, e) < 0) return -1;
-    if (!has_pos) T = ctx;
+    if (!has_pos)
+        T = ctx;
     else if (has_ctx && ctx != T)
-        return err_set(e, "%s: fields \"n_positions\" (%d) and \"n_ctx\" (%d) disagree; expected "
-                       "one context length", path, T, ctx);
+        return err_set(e,
+                       "%s: fields \"n_positions\" (%d) and \"n_ctx\" (%d) disagree; expected "
+                       "one context length",
+                       path, T, ctx);
     if (C % NH != 0)
-        return err_set(e, "%s: field \"n_embd\" (%d) is not divisible by \"n_head\" (%d)", path,
-                       C, NH);
+        return err_set(e, "%s: field \"n_embd\" (%d) is not divisible by \"n_head\" (%d)", path, C,
+                       NH);
 
     const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "layer_norm_epsilon");
-    if (!eps)
-        return err_set(e, "%s: missing field \"layer_norm_epsilon\" (expected 1e-05)", path);
+    if (!eps) return err_set(e, "%s: missing field \"layer_norm_epsilon\" (expected 1e-05)", path);
     if (!cJSON_IsNumber(eps) || fabs(eps->valuedouble - LAYER_NORM_EPS) > 1e-12)
-        return err_set(e, "%s: field \"layer_norm_epsilon\" is %s%.6g, expected 1e-05, the "
-                       "epsilon of concord's LayerNorm", path,
-                       cJSON_IsNumber(eps) ? "" : hf_json_kind(eps),
+        return err_set(e,
+                       "%s: field \"layer_norm_epsilon\" is %s%.6g, expected 1e-05, the "
+                       "epsilon of concord's LayerNorm",
+                       path, cJSON_IsNumber(eps) ? "" : hf_json_kind(eps),
                        cJSON_IsNumber(eps) ? eps->valuedouble : 0.0);
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "activation_function");
     if (!act)
@@ -160,26 +168,37 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
                        path);
     if (!cJSON_IsString(act) || (strcmp(act->valuestring, "gelu_new") != 0 &&
                                  strcmp(act->valuestring, "gelu_pytorch_tanh") != 0))
-        return err_set(e, "%s: field \"activation_function\" is %s%.64s%s, expected \"gelu_new\" "
-                       "(the tanh GELU, the only one concord computes)", path,
-                       cJSON_IsString(act) ? "\"" : "",
+        return err_set(e,
+                       "%s: field \"activation_function\" is %s%.64s%s, expected \"gelu_new\" "
+                       "(the tanh GELU, the only one concord computes)",
+                       path, cJSON_IsString(act) ? "\"" : "",
                        cJSON_IsString(act) ? act->valuestring : hf_json_kind(act),
                        cJSON_IsString(act) ? "\"" : "");
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(root, "n_inner");
-    if (inner && !cJSON_IsNull(inner) &&
-        (!cJSON_IsNumber(inner) || inner->valuedouble != 4.0 * C))
-        return err_set(e, "%s: field \"n_inner\" must be null or 4 * n_embd = %lld: concord's MLP "
-                       "is 4 * n_embd wide", path, 4LL * C);
-    if (check_bool(path, root, "scale_attn_weights", 1, "concord divides attention scores by "
-                   "sqrt(head size)", e) < 0 ||
-        check_bool(path, root, "scale_attn_by_inverse_layer_idx", 0, "concord does not scale "
-                   "attention by layer", e) < 0 ||
+    if (inner && !cJSON_IsNull(inner) && (!cJSON_IsNumber(inner) || inner->valuedouble != 4.0 * C))
+        return err_set(e,
+                       "%s: field \"n_inner\" must be null or 4 * n_embd = %lld: concord's MLP "
+                       "is 4 * n_embd wide",
+                       path, 4LL * C);
+    if (check_bool(path, root, "scale_attn_weights", 1,
+                   "concord divides attention scores by "
+                   "sqrt(head size)",
+                   e) < 0 ||
+        check_bool(path, root, "scale_attn_by_inverse_layer_idx", 0,
+                   "concord does not scale "
+                   "attention by layer",
+                   e) < 0 ||
         check_bool(path, root, "add_cross_attention", 0, "concord has no cross-attention", e) < 0 ||
         check_bool(path, root, "tie_word_embeddings", 1, "concord ties the LM head to wte", e) < 0)
         return -1;
 
-    *cfg = (GPTConfig){.V = V, .Vp = (int)(((int64_t)V + pad - 1) / pad * pad), .T = T, .C = C,
-                       .L = L, .NH = NH, .position = GPT_POS_LEARNED};
+    *cfg = (GPTConfig){.V = V,
+                       .Vp = (int)(((int64_t)V + pad - 1) / pad * pad),
+                       .T = T,
+                       .C = C,
+                       .L = L,
+                       .NH = NH,
+                       .position = GPT_POS_LEARNED};
     ErrMsg why;
     if ((int64_t)V + pad - 1 > INT_MAX || gpt_config_check(cfg, &why) < 0)
         return err_set(e, "%s describes a model concord cannot hold: %s", path,
@@ -231,8 +250,11 @@ static int find_prefix(const SafeTensorsFile *f, const char **prefix, ErrMsg *e)
     int plain = safetensors_find(f, "wte.weight") != NULL;
     int lm = safetensors_find(f, PREFIX_LM "wte.weight") != NULL;
     if (plain && lm)
-        return err_set(e, "%s: has both \"wte.weight\" and \"" PREFIX_LM "wte.weight\"; expected "
-                       "one naming (with or without the \"" PREFIX_LM "\" prefix)", f->path);
+        return err_set(e,
+                       "%s: has both \"wte.weight\" and \"" PREFIX_LM
+                       "wte.weight\"; expected "
+                       "one naming (with or without the \"" PREFIX_LM "\" prefix)",
+                       f->path);
     if (!plain && !lm)
         return err_set(e, "%s: missing tensor \"wte.weight\" (or \"" PREFIX_LM "wte.weight\")",
                        f->path);
@@ -257,8 +279,10 @@ static int check_known(const SafeTensorsFile *f, const char *prefix, int L, ErrM
                 known = strcmp(have, name) == 0;
             }
         if (!known)
-            return err_set(e, "%s: unexpected tensor \"%.200s\": not a weight of a GPT-2 with "
-                           "n_layer = %d named %s", f->path, have, L,
+            return err_set(e,
+                           "%s: unexpected tensor \"%.200s\": not a weight of a GPT-2 with "
+                           "n_layer = %d named %s",
+                           f->path, have, L,
                            prefix[0] ? "with the \"" PREFIX_LM "\" prefix" : "without prefix");
     }
     return 0;
@@ -270,8 +294,8 @@ static int find_shaped(const SafeTensorsFile *f, const char *name, HfShape want,
     *t = safetensors_find(f, name);
     if (!*t) return err_set(e, "%s: missing tensor \"%s\"", f->path, name);
     int nd = want.cols ? 2 : 1;
-    int ok = (*t)->ndim == nd && (*t)->shape[0] == want.rows &&
-             (nd == 1 || (*t)->shape[1] == want.cols);
+    int ok =
+        (*t)->ndim == nd && (*t)->shape[0] == want.rows && (nd == 1 || (*t)->shape[1] == want.cols);
     if (!ok) {
         char got[160] = "[", exp[64];
         for (int d = 0; d < (*t)->ndim; d++) {
@@ -318,8 +342,7 @@ static int load_tensors(const SafeTensorsFile *f, ParamSlab *w, ErrMsg *e) {
             if (m->conv1d) {
                 // file (in, out) = (s.rows, s.cols) -> slab (out, in)
                 for (int64_t i = 0; i < s.rows; i++)
-                    for (int64_t o = 0; o < s.cols; o++)
-                        dst[o * s.rows + i] = buf[i * s.cols + o];
+                    for (int64_t o = 0; o < s.cols; o++) dst[o * s.rows + i] = buf[i * s.cols + o];
             } else {
                 memcpy(dst, buf, (size_t)t->count * sizeof(float));  // wte: rows >= V stay 0
             }
@@ -335,10 +358,11 @@ static int load_tensors(const SafeTensorsFile *f, ParamSlab *w, ErrMsg *e) {
         size_t at = 0;
         while (rc == 0 && at < n && memcmp(&h[at], &w->t.wte[at], sizeof(float)) == 0) at++;
         if (rc == 0 && at < n)
-            rc = err_set(e, "%s: tensor \"lm_head.weight\" differs from \"%swte.weight\" (first "
+            rc = err_set(e,
+                         "%s: tensor \"lm_head.weight\" differs from \"%swte.weight\" (first "
                          "at row %zu, column %zu): concord ties the LM head to the token "
-                         "embedding, so an untied model cannot be imported", f->path, prefix,
-                         at / (size_t)cfg->C, at % (size_t)cfg->C);
+                         "embedding, so an untied model cannot be imported",
+                         f->path, prefix, at / (size_t)cfg->C, at % (size_t)cfg->C);
         xfree(h);
     }
     xfree(buf);
@@ -395,8 +419,10 @@ int hf_gpt2_import_tokenizer(const char *dir, int V, Bpe **out, ErrMsg *e) {
         int n = bpe_vocab_size(*out);
         bpe_free(*out);
         *out = NULL;
-        return err_set(e, "%s: the tokenizer files hold %d tokens, config.json vocab_size is %d: "
-                       "expected the same vocabulary", dir, n, V);
+        return err_set(e,
+                       "%s: the tokenizer files hold %d tokens, config.json vocab_size is %d: "
+                       "expected the same vocabulary",
+                       dir, n, V);
     }
     return 0;
 }
@@ -495,14 +521,15 @@ static int export_tensors(const ParamSlab *w, SafeTensorOut *out, char (*names)[
             const float *src = w->data + spec->offset + (size_t)l * per;
             hf_name(names[n], "", m->pattern, l);
             SafeTensorOut *t = &out[n++];
-            *t = (SafeTensorOut){.name = names[n - 1], .data = src, .ndim = s.cols ? 2 : 1,
+            *t = (SafeTensorOut){.name = names[n - 1],
+                                 .data = src,
+                                 .ndim = s.cols ? 2 : 1,
                                  .shape = {s.rows, s.cols}};
             if (m->conv1d) {
                 // slab (out, in) = (s.cols, s.rows) -> file (in, out)
                 float *dst = xmalloc("hf.export", (size_t)(s.rows * s.cols) * sizeof(float));
                 for (int64_t i = 0; i < s.rows; i++)
-                    for (int64_t o = 0; o < s.cols; o++)
-                        dst[i * s.cols + o] = src[o * s.rows + i];
+                    for (int64_t o = 0; o < s.cols; o++) dst[i * s.cols + o] = src[o * s.rows + i];
                 owned[n_owned++] = dst;
                 t->data = dst;
             }
@@ -524,11 +551,13 @@ int hf_gpt2_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMsg
     ckpt_info_free(&info);
     if (cfg_out) *cfg_out = cfg;
     if (cfg.arch != GPT_ARCH_GPT2)
-        return err_set(e, "%s: the checkpoint holds a %s model, not GPT-2: export it with "
-                          "concord export-hf, which picks the architecture's exporter",
+        return err_set(e,
+                       "%s: the checkpoint holds a %s model, not GPT-2: export it with "
+                       "concord export-hf, which picks the architecture's exporter",
                        ckpt, gpt_arch_name(cfg.arch));
     if (cfg.position != GPT_POS_LEARNED)
-        return err_set(e, "%s: model.position is \"%s\": Hugging Face's GPT-2 always adds "
+        return err_set(e,
+                       "%s: model.position is \"%s\": Hugging Face's GPT-2 always adds "
                        "learned position embeddings (wpe) by sequence position, so this model "
                        "cannot be exported",
                        ckpt, gpt_position_name(cfg.position));

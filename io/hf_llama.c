@@ -22,11 +22,11 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 
-#define HF_NAME_MAX 96               // longest tensor name built here
-#define JSON_MAX_BYTES (64 << 20)    // a config.json is a few KiB, an index a few hundred KiB
-#define MAX_SHARDS 4096              // shard files an index may name
-#define SHARD_NAME_MAX 256           // longest shard file name
-#define WHAT_LLAMA "a LLaMA config (model_type \"llama\")"
+#define HF_NAME_MAX    96          // longest tensor name built here
+#define JSON_MAX_BYTES (64 << 20)  // a config.json is a few KiB, an index a few hundred KiB
+#define MAX_SHARDS     4096        // shard files an index may name
+#define SHARD_NAME_MAX 256         // longest shard file name
+#define WHAT_LLAMA     "a LLaMA config (model_type \"llama\")"
 
 /* One Hugging Face tensor per row block of a concord tensor; "%d" marks a per-layer tensor.
    block picks the rows inside concord's tensor: for qkv_w 0 q, 1 k, 2 v; for gate_up_w 0 gate,
@@ -52,7 +52,7 @@ static const LlamaName LLAMA_NAMES[] = {
     {"lm_head.weight", LLAMA_LM_HEAD, 0},  // untied models only
 };
 #define N_LLAMA_NAMES ((int)(sizeof LLAMA_NAMES / sizeof LLAMA_NAMES[0]))
-#define LM_HEAD_NAME "lm_head.weight"
+#define LM_HEAD_NAME  "lm_head.weight"
 
 // A buffer older transformers versions saved per layer; recomputed from rope_theta, never read.
 static const char *const IGNORED_PATTERN = "model.layers.%d.self_attn.rotary_emb.inv_freq";
@@ -171,9 +171,11 @@ int hf_detect_arch(const char *dir, ModelArch *arch, ErrMsg *e) {
     if (is_llama(root))
         *arch = GPT_ARCH_LLAMA;
     else if (cJSON_IsString(type) && strcmp(type->valuestring, "gpt2") != 0)
-        rc = err_set(e, "%s: field \"model_type\" is \"%.64s\", expected \"gpt2\" "
+        rc = err_set(e,
+                     "%s: field \"model_type\" is \"%.64s\", expected \"gpt2\" "
                      "(GPT2LMHeadModel) or \"llama\" (LlamaForCausalLM), the architectures "
-                     "concord computes", path, type->valuestring);
+                     "concord computes",
+                     path, type->valuestring);
     cJSON_Delete(root);
     return rc;
 }
@@ -191,8 +193,8 @@ static int get_size(const char *path, const cJSON *root, const char *field, cons
     if (!v) return err_set(e, "%s: missing field \"%s\" (%s) of " WHAT_LLAMA, path, field, what);
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
-        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path,
-                       field, what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
+        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path, field,
+                       what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
     *out = (int)d;
     return 0;
 }
@@ -211,9 +213,10 @@ static int get_positive(const char *path, const cJSON *root, const char *field, 
                        hf_json_kind(v));
     double d = v->valuedouble;
     if (!(d > 0) || d > FLT_MAX || !((float)d > 0))
-        return err_set(e, "%s: field \"%s\" (%s) is %g, expected a number > 0 that float32 "
-                       "holds (%g .. %g)", path, field, what, d, (double)FLT_TRUE_MIN,
-                       (double)FLT_MAX);
+        return err_set(e,
+                       "%s: field \"%s\" (%s) is %g, expected a number > 0 that float32 "
+                       "holds (%g .. %g)",
+                       path, field, what, d, (double)FLT_TRUE_MIN, (double)FLT_MAX);
     *out = (float)d;
     return 0;
 }
@@ -225,14 +228,16 @@ static int get_bool(const char *path, const cJSON *root, const char *field, int 
     *out = dflt;
     if (!v) return 0;
     if (!cJSON_IsBool(v))
-        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field, hf_json_kind(v));
+        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field,
+                       hf_json_kind(v));
     *out = cJSON_IsTrue(v);
     return 0;
 }
 
 static int check_config(const char *path, const cJSON *root, int pad, GPTConfig *cfg, ErrMsg *e) {
     if (!is_llama(root))
-        return err_set(e, "%s: neither field \"model_type\" is \"llama\" nor field "
+        return err_set(e,
+                       "%s: neither field \"model_type\" is \"llama\" nor field "
                        "\"architectures\" lists \"LlamaForCausalLM\"; expected a LLaMA model",
                        path);
     int V, C, L, NH, KV, F, T, tied, attn_bias, mlp_bias;
@@ -245,55 +250,80 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
         get_size(path, root, "vocab_size", "vocabulary size V", 1, 0, &V, e) < 0 ||
         get_size(path, root, "max_position_embeddings", "context length T", 1, 0, &T, e) < 0 ||
         get_positive(path, root, "rms_norm_eps", "RMSNorm epsilon", 1, 0, &eps, e) < 0 ||
-        get_positive(path, root, "rope_theta", "rotary base", 0, HF_LLAMA_ROPE_THETA, &theta,
-                     e) < 0 ||
+        get_positive(path, root, "rope_theta", "rotary base", 0, HF_LLAMA_ROPE_THETA, &theta, e) <
+            0 ||
         get_bool(path, root, "tie_word_embeddings", 0, &tied, e) < 0 ||
         get_bool(path, root, "attention_bias", 0, &attn_bias, e) < 0 ||
         get_bool(path, root, "mlp_bias", 0, &mlp_bias, e) < 0)
         return -1;
     if (C % NH != 0)
-        return err_set(e, "%s: field \"hidden_size\" (%d) is not divisible by "
-                       "\"num_attention_heads\" (%d)", path, C, NH);
+        return err_set(e,
+                       "%s: field \"hidden_size\" (%d) is not divisible by "
+                       "\"num_attention_heads\" (%d)",
+                       path, C, NH);
     if (NH % KV != 0)
-        return err_set(e, "%s: field \"num_attention_heads\" (%d) is not divisible by "
+        return err_set(e,
+                       "%s: field \"num_attention_heads\" (%d) is not divisible by "
                        "\"num_key_value_heads\" (%d): each key/value head serves a whole group "
-                       "of query heads", path, NH, KV);
+                       "of query heads",
+                       path, NH, KV);
     int hs = C / NH;
     if (hs % 2 != 0)
-        return err_set(e, "%s: head size hidden_size / num_attention_heads = %d / %d = %d is odd; "
+        return err_set(e,
+                       "%s: head size hidden_size / num_attention_heads = %d / %d = %d is odd; "
                        "expected an even head size: rotary embeddings rotate pairs of channels",
                        path, C, NH, hs);
     const cJSON *head_dim = cJSON_GetObjectItemCaseSensitive(root, "head_dim");
     if (head_dim && !cJSON_IsNull(head_dim) &&
         (!cJSON_IsNumber(head_dim) || head_dim->valuedouble != (double)hs)) {
         char got[48];
-        if (cJSON_IsNumber(head_dim)) snprintf(got, sizeof got, "%g", head_dim->valuedouble);
-        else snprintf(got, sizeof got, "%s", hf_json_kind(head_dim));
-        return err_set(e, "%s: field \"head_dim\" is %s, expected null or hidden_size / "
-                       "num_attention_heads = %d: concord's head size is C / NH", path, got, hs);
+        if (cJSON_IsNumber(head_dim))
+            snprintf(got, sizeof got, "%g", head_dim->valuedouble);
+        else
+            snprintf(got, sizeof got, "%s", hf_json_kind(head_dim));
+        return err_set(e,
+                       "%s: field \"head_dim\" is %s, expected null or hidden_size / "
+                       "num_attention_heads = %d: concord's head size is C / NH",
+                       path, got, hs);
     }
     const cJSON *act = cJSON_GetObjectItemCaseSensitive(root, "hidden_act");
     if (act && (!cJSON_IsString(act) || strcmp(act->valuestring, "silu") != 0))
-        return err_set(e, "%s: field \"hidden_act\" is %s%.64s%s, expected \"silu\" (SwiGLU, the "
-                       "only LLaMA MLP concord computes)", path, cJSON_IsString(act) ? "\"" : "",
+        return err_set(e,
+                       "%s: field \"hidden_act\" is %s%.64s%s, expected \"silu\" (SwiGLU, the "
+                       "only LLaMA MLP concord computes)",
+                       path, cJSON_IsString(act) ? "\"" : "",
                        cJSON_IsString(act) ? act->valuestring : hf_json_kind(act),
                        cJSON_IsString(act) ? "\"" : "");
     const cJSON *scaling = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
     if (scaling && !cJSON_IsNull(scaling))
-        return err_set(e, "%s: field \"rope_scaling\" is %s, expected null: scaled rotary "
+        return err_set(e,
+                       "%s: field \"rope_scaling\" is %s, expected null: scaled rotary "
                        "embeddings (linear, dynamic, yarn, llama3, ...) are not supported",
                        path, hf_json_kind(scaling));
     if (attn_bias)
-        return err_set(e, "%s: field \"attention_bias\" is true, expected false: concord's LLaMA "
-                       "attention has no biases", path);
+        return err_set(e,
+                       "%s: field \"attention_bias\" is true, expected false: concord's LLaMA "
+                       "attention has no biases",
+                       path);
     if (mlp_bias)
-        return err_set(e, "%s: field \"mlp_bias\" is true, expected false: concord's LLaMA MLP "
-                       "has no biases", path);
+        return err_set(e,
+                       "%s: field \"mlp_bias\" is true, expected false: concord's LLaMA MLP "
+                       "has no biases",
+                       path);
 
-    *cfg = (GPTConfig){.arch = GPT_ARCH_LLAMA, .V = V,
-                       .Vp = (int)(((int64_t)V + pad - 1) / pad * pad), .T = T, .C = C, .L = L,
-                       .NH = NH, .position = GPT_POS_LEARNED, .KV = KV, .F = F,
-                       .rope_theta = theta, .norm_eps = eps, .untied = !tied};
+    *cfg = (GPTConfig){.arch = GPT_ARCH_LLAMA,
+                       .V = V,
+                       .Vp = (int)(((int64_t)V + pad - 1) / pad * pad),
+                       .T = T,
+                       .C = C,
+                       .L = L,
+                       .NH = NH,
+                       .position = GPT_POS_LEARNED,
+                       .KV = KV,
+                       .F = F,
+                       .rope_theta = theta,
+                       .norm_eps = eps,
+                       .untied = !tied};
     ErrMsg why;
     if ((int64_t)V + pad - 1 > INT_MAX || gpt_config_check(cfg, &why) < 0)
         return err_set(e, "%s describes a model concord cannot hold: %s", path,
@@ -363,9 +393,10 @@ static int open_shards(const char *dir, const char *index, Weights *ws, ErrMsg *
     const cJSON *entry;
     cJSON_ArrayForEach(entry, (rc == 0 ? map : NULL)) {
         if (!cJSON_IsString(entry) || !shard_name_ok(entry->valuestring)) {
-            rc = err_set(e, "%s: weight_map[\"%.200s\"] is %s%.200s%s, expected the name of a "
-                         "shard file in the directory", index, entry->string,
-                         cJSON_IsString(entry) ? "\"" : "",
+            rc = err_set(e,
+                         "%s: weight_map[\"%.200s\"] is %s%.200s%s, expected the name of a "
+                         "shard file in the directory",
+                         index, entry->string, cJSON_IsString(entry) ? "\"" : "",
                          cJSON_IsString(entry) ? entry->valuestring : hf_json_kind(entry),
                          cJSON_IsString(entry) ? "\"" : "");
             break;
@@ -391,8 +422,10 @@ static int open_shards(const char *dir, const char *index, Weights *ws, ErrMsg *
         int s = 0;
         while (strcmp(shards[s], entry->valuestring) != 0) s++;
         if (!safetensors_find(&ws->files[s], entry->string)) {
-            rc = err_set(e, "%s: weight_map puts tensor \"%.200s\" in %s, which has no such "
-                         "tensor", index, entry->string, ws->files[s].path);
+            rc = err_set(e,
+                         "%s: weight_map puts tensor \"%.200s\" in %s, which has no such "
+                         "tensor",
+                         index, entry->string, ws->files[s].path);
             break;
         }
     }
@@ -402,8 +435,7 @@ static int open_shards(const char *dir, const char *index, Weights *ws, ErrMsg *
             const cJSON *to = cJSON_GetObjectItemCaseSensitive(map, name);
             if (!cJSON_IsString(to) || strcmp(to->valuestring, shards[s]) != 0)
                 rc = err_set(e, "%s holds tensor \"%.200s\", which %s's weight_map %s%.200s%s",
-                             ws->files[s].path, name, index,
-                             to ? "puts in " : "does not list",
+                             ws->files[s].path, name, index, to ? "puts in " : "does not list",
                              to ? to->valuestring : "", to ? " instead" : "");
         }
     xfree(shards);
@@ -415,8 +447,7 @@ static int open_weights(const char *dir, Weights *ws, ErrMsg *e) {
     memset(ws, 0, sizeof *ws);
     char single[HF_PATH_MAX], index[HF_PATH_MAX];
     if (snprintf(single, sizeof single, "%s/model.safetensors", dir) >= (int)sizeof single ||
-        snprintf(index, sizeof index, "%s/model.safetensors.index.json", dir) >=
-            (int)sizeof index)
+        snprintf(index, sizeof index, "%s/model.safetensors.index.json", dir) >= (int)sizeof index)
         return err_set(e, "%s: directory path too long", dir);
     if (access(single, F_OK) != 0 && access(index, F_OK) == 0) {
         snprintf(ws->where, sizeof ws->where, "%s", index);
@@ -461,9 +492,11 @@ static int check_known(const Weights *ws, const GPTConfig *cfg, ErrMsg *e) {
             if (!known) {
                 size_t n = strlen(have);
                 int bias = n >= 5 && strcmp(have + n - 5, ".bias") == 0;
-                return err_set(e, "%s: unexpected tensor \"%.200s\": not a weight of a "
-                               "LlamaForCausalLM with num_hidden_layers = %d%s", ws->files[s].path,
-                               have, cfg->L, bias ? " (concord's LLaMA has no biases)" : "");
+                return err_set(e,
+                               "%s: unexpected tensor \"%.200s\": not a weight of a "
+                               "LlamaForCausalLM with num_hidden_layers = %d%s",
+                               ws->files[s].path, have, cfg->L,
+                               bias ? " (concord's LLaMA has no biases)" : "");
             }
         }
     return 0;
@@ -525,11 +558,13 @@ static int load_tensors(const Weights *ws, ParamSlab *w, ErrMsg *e) {
     size_t at = 0;
     while (rc == 0 && at < n && memcmp(&head[at], &w->t.wte[at], sizeof(float)) == 0) at++;
     if (rc == 0 && at < n)
-        rc = err_set(e, "%s: tensor \"" LM_HEAD_NAME "\" differs from \"model.embed_tokens."
+        rc = err_set(e,
+                     "%s: tensor \"" LM_HEAD_NAME
+                     "\" differs from \"model.embed_tokens."
                      "weight\" (first at row %zu, column %zu), but config.json's "
                      "tie_word_embeddings is true; expected the same tensor, or "
-                     "tie_word_embeddings false", file->path, at / (size_t)cfg->C,
-                     at % (size_t)cfg->C);
+                     "tie_word_embeddings false",
+                     file->path, at / (size_t)cfg->C, at % (size_t)cfg->C);
     xfree(head);
     return rc;
 }
@@ -622,8 +657,10 @@ int hf_llama_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMs
     ckpt_info_free(&info);
     if (cfg_out) *cfg_out = cfg;
     if (cfg.arch != GPT_ARCH_LLAMA)
-        return err_set(e, "%s: the model's arch is \"%s\", expected \"llama\" for a "
-                       "LlamaForCausalLM export", ckpt, gpt_arch_name(cfg.arch));
+        return err_set(e,
+                       "%s: the model's arch is \"%s\", expected \"llama\" for a "
+                       "LlamaForCausalLM export",
+                       ckpt, gpt_arch_name(cfg.arch));
     ParamSlab w;
     param_slab_init(&w, &cfg, "hf.export.params");
     CkptContents c = {.model = &w};
@@ -642,8 +679,10 @@ int hf_llama_export(const char *ckpt, const char *dir, GPTConfig *cfg_out, ErrMs
             Block b = block_of(m, &w.table[m->id], &cfg);
             for (int l = 0; l < (per_layer(m) ? cfg.L : 1); l++, n++) {
                 tensor_name(names[n], m->pattern, l);
-                out[n] = (SafeTensorOut){.name = names[n], .data = block_data(&w, m, b, l),
-                                         .ndim = b.cols ? 2 : 1, .shape = {b.rows, b.cols}};
+                out[n] = (SafeTensorOut){.name = names[n],
+                                         .data = block_data(&w, m, b, l),
+                                         .ndim = b.cols ? 2 : 1,
+                                         .shape = {b.rows, b.cols}};
             }
         }
         CHECKF(n == 2 + 9 * cfg.L + cfg.untied, "hf_llama_export: %d tensors", n);

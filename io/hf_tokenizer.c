@@ -12,8 +12,11 @@
 static int valid_utf8(const uint8_t *s, size_t n) {
     for (size_t i = 0; i < n;) {
         uint8_t c = s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                   : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        size_t len = c < 0x80                 ? 1
+                     : c >= 0xC2 && c <= 0xDF ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
         if (c == 0 || len == 0 || i + len > n) return 0;
         uint32_t cp = len == 1 ? c : (uint32_t)(c & (0x7F >> len));
         for (size_t k = 1; k < len; k++) {
@@ -66,8 +69,10 @@ char *hf_tokenizer_json(const Bpe *b, ErrMsg *e) {
             memcpy(text[i], bytes, n);
             text[i][n] = '\0';
         } else {
-            rc = err_set(e, "tokenizer.json: special token %d (%zu bytes) is not valid UTF-8 "
-                         "text without NUL, which a tokenizer.json cannot hold", i, n);
+            rc = err_set(e,
+                         "tokenizer.json: special token %d (%zu bytes) is not valid UTF-8 "
+                         "text without NUL, which a tokenizer.json cannot hold",
+                         i, n);
         }
     }
     // a special's text may read like another token's byte-level key ("Ġ" against " "): refuse
@@ -75,9 +80,11 @@ char *hf_tokenizer_json(const Bpe *b, ErrMsg *e) {
         int32_t id = a.special_ids[s];
         for (int32_t i = 0; i < a.n_tokens && rc == 0; i++)
             if (i != id && strcmp(text[i], text[id]) == 0)
-                rc = err_set(e, "tokenizer.json: special token %d \"%.80s\" has the same text as "
+                rc = err_set(e,
+                             "tokenizer.json: special token %d \"%.80s\" has the same text as "
                              "token %d in byte-level characters; a tokenizer.json vocabulary "
-                             "cannot hold both", id, text[id], i);
+                             "cannot hold both",
+                             id, text[id], i);
     }
     char *out = NULL;
     if (rc == 0) {

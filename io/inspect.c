@@ -82,7 +82,8 @@ static void print_ckpt_head(FILE *out, const char *path, const CkptInfo *in) {
     fprintf(out, "model        V=%d Vp=%d T=%d C=%d L=%d NH=%d (%zu parameters)\n", m->V, m->Vp,
             m->T, m->C, m->L, m->NH, gpt_param_table(m, tb, &ntensors));
     if (m->arch == GPT_ARCH_LLAMA) {
-        fprintf(out, "arch         llama (RMSNorm eps %g, SwiGLU F=%d, %d key/value heads, %s head)\n",
+        fprintf(out,
+                "arch         llama (RMSNorm eps %g, SwiGLU F=%d, %d key/value heads, %s head)\n",
                 (double)m->norm_eps, m->F, m->KV, m->untied ? "untied" : "tied");
         fprintf(out, "position     rotary (theta %g)\n", (double)m->rope_theta);
     } else {
@@ -276,7 +277,8 @@ static void print_prefs_head(FILE *out, const char *path, const PrefMeta *m) {
     if (m->charset[0])
         fprintf(out, "charset      \"%s\"\n", m->charset);
     else  // a BPE run: its checkpoints hold the tokenizer, the round file only ids
-        fprintf(out, "charset      \"\" (token ids only: decode with the run's checkpoint, "
+        fprintf(out,
+                "charset      \"\" (token ids only: decode with the run's checkpoint, "
                 "e.g. a BPE run)\n");
     fprintf(out, "\nstatistics (%d stored)\n", m->n_stats);
     for (int i = 0; i < m->n_stats; i++)
@@ -409,15 +411,18 @@ static int inspect_prefs(const char *path, FILE *out, ErrMsg *e) {
         // Two accuracies that differ: over the kept rows (what training sees; the statistic
         // label_accuracy) and over every candidate row, dropped ones included.
         if (c.kept_truth > 0)
-            fprintf(out, "kept labels right      %.4f (%lld of %lld kept rows with ground truth; "
-                    "statistic label_accuracy)\n", (double)c.kept_correct / (double)c.kept_truth,
-                    (long long)c.kept_correct, (long long)c.kept_truth);
+            fprintf(out,
+                    "kept labels right      %.4f (%lld of %lld kept rows with ground truth; "
+                    "statistic label_accuracy)\n",
+                    (double)c.kept_correct / (double)c.kept_truth, (long long)c.kept_correct,
+                    (long long)c.kept_truth);
         else
             fprintf(out, "kept labels right      n/a (no kept row has ground truth)\n");
         if (c.truth > 0)
-            fprintf(out, "all candidates right   %.4f (%lld of %lld rows with ground truth, "
-                    "DROPPED included)\n", (double)c.correct / (double)c.truth,
-                    (long long)c.correct, (long long)c.truth);
+            fprintf(out,
+                    "all candidates right   %.4f (%lld of %lld rows with ground truth, "
+                    "DROPPED included)\n",
+                    (double)c.correct / (double)c.truth, (long long)c.correct, (long long)c.truth);
         else
             fprintf(out, "all candidates right   n/a (no row has ground truth)\n");
         Tokenizer tok;
@@ -443,7 +448,7 @@ typedef struct {
     FILE *out;
     const char *path;
     int checked, failed;
-    int rc;    // 0, or -1 after a read error (e filled)
+    int rc;  // 0, or -1 after a read error (e filled)
     ErrMsg *e;
 } VerifyCtx;
 
@@ -483,11 +488,15 @@ int inspect_verify(const char *path, FILE *out, int *n_failed, ErrMsg *e) {
     int rc = 0;
     if (!h5_attr_exists(f, "complete") || h5_attr_read_u8(f, "complete", &complete, e) < 0 ||
         complete != 1)
-        rc = err_set(e, "%s is incomplete (the root attribute 'complete' is not 1): its write was "
-                     "interrupted, so its checksums were never finished", path);
+        rc = err_set(e,
+                     "%s is incomplete (the root attribute 'complete' is not 1): its write was "
+                     "interrupted, so its checksums were never finished",
+                     path);
     else if (!h5_is_checksummed(f))
-        rc = err_set(e, "%s has no checksums (no root attribute '%s'): it was written before "
-                     "concord stored them, so there is nothing to verify", path, H5_CRC_ROOT_ATTR);
+        rc = err_set(e,
+                     "%s has no checksums (no root attribute '%s'): it was written before "
+                     "concord stored them, so there is nothing to verify",
+                     path, H5_CRC_ROOT_ATTR);
     VerifyCtx v = {out, path, 0, 0, 0, e};
     if (rc == 0) {
         fprintf(out, "verifying %s (%s)\n", path,
@@ -500,8 +509,10 @@ int inspect_verify(const char *path, FILE *out, int *n_failed, ErrMsg *e) {
     h5_close(&f);
     if (rc < 0) return -1;
     if (v.failed)
-        fprintf(out, "%d of %d datasets FAILED their checksum: %s is damaged; use another copy "
-                "or an earlier file\n", v.failed, v.checked, path);
+        fprintf(out,
+                "%d of %d datasets FAILED their checksum: %s is damaged; use another copy "
+                "or an earlier file\n",
+                v.failed, v.checked, path);
     else
         fprintf(out, "all %d datasets match their checksums\n", v.checked);
     *n_failed = v.failed;

@@ -18,7 +18,7 @@
 #include "util/err.h"
 
 #define INSPECT_JSON_LINES 40  // config JSON lines printed before the rest is left out
-#define INSPECT_EXAMPLES 3     // example pairs printed for a round file
+#define INSPECT_EXAMPLES   3   // example pairs printed for a round file
 
 /* Writes the summary of path to out. One process; needs MPI initialised (round files are read
    through io/prefbuf on MPI_COMM_SELF). Returns 0, or a negative code with e filled (one clear

@@ -21,14 +21,14 @@ static const char *const file_key[N_FILES] = {"task.prompts_file", "task.eval_fi
                                               "task.sft_file"};
 
 typedef struct {
-    int file;       // F_PROMPTS, F_EVAL or F_SFT
-    int line;       // 1-based line number in its file
-    char *prompt;   // "prompt" (owned)
-    char *second;   // "answer" (NULL when absent) or "response" (owned)
+    int file;         // F_PROMPTS, F_EVAL or F_SFT
+    int line;         // 1-based line number in its file
+    char *prompt;     // "prompt" (owned)
+    char *second;     // "answer" (NULL when absent) or "response" (owned)
     char *rationale;  // SFT evaluation lines: "rationale" (owned; NULL when absent)
-    int verdict;    // SFT: -1 instruction, 0/1 evaluation; prompts: 1 = also an SFT prompt
-    uint64_t hash;  // FNV-1a of prompt
-    int level;      // "level", 1..TASK_MAX_LEVELS, 0 when absent
+    int verdict;      // SFT: -1 instruction, 0/1 evaluation; prompts: 1 = also an SFT prompt
+    uint64_t hash;    // FNV-1a of prompt
+    int level;        // "level", 1..TASK_MAX_LEVELS, 0 when absent
 } Rec;
 
 typedef struct {
@@ -146,8 +146,8 @@ static int get_level(ErrMsg *e, const Loader *L, const Rec *r, const cJSON *j, i
             snprintf(got, sizeof got, "%.17g", d);
         else
             snprintf(got, sizeof got, "%s", json_type(v));
-        return line_err(e, L, r, "\"level\": expected an integer in 1..%d, got %s",
-                        TASK_MAX_LEVELS, got);
+        return line_err(e, L, r, "\"level\": expected an integer in 1..%d, got %s", TASK_MAX_LEVELS,
+                        got);
     }
     *out = (int)d;
     return 0;
@@ -170,7 +170,8 @@ static int apply_prompt_template(ErrMsg *e, const Loader *L, Rec *r) {
         xfree(out);
         return line_err(e, L, r,
                         "\"prompt\": in task.prompt_template it is longer than %d characters "
-                        "(expected a shorter prompt or template)", TASK_TEXT_MAX - 1);
+                        "(expected a shorter prompt or template)",
+                        TASK_TEXT_MAX - 1);
     }
     xfree(r->prompt);
     r->prompt = out;
@@ -563,9 +564,8 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->sft_min = cfg->task.levels.sft_min;
     out->sft_max = cfg->task.levels.sft_max;
     char why[160];
-    out->n_schedule =
-        task_parse_schedule(cfg->task.levels.schedule, TASK_MAX_LEVELS, out->schedule, why,
-                            sizeof why);
+    out->n_schedule = task_parse_schedule(cfg->task.levels.schedule, TASK_MAX_LEVELS, out->schedule,
+                                          why, sizeof why);
     if (out->n_schedule < 0) out->n_schedule = TASK_SCHEDULE_MAX + 1;  // task init refuses it
     out->replay = cfg->task.levels.replay;
     out->eval_max = cfg->task.levels.eval_max;
@@ -636,7 +636,8 @@ static int task_load(Task *t, const Config *cfg, const Tokenizer *bpe,
             return err_set(e, "task.prompts_file: task \"jsonl\" needs a JSONL prompts file");
         Loader L = {cfg,  {cfg->task.prompts_file, cfg->task.eval_file, cfg->task.sft_file},
                     NULL, 0,
-                    0,    uses_llm_judge(cfg), bpe};
+                    0,    uses_llm_judge(cfg),
+                    bpe};
         rc = load_list(t, &L, &spec, charset, e);
         for (int i = 0; i < L.n; i++) free_rec(&L.rec[i]);
         xfree(L.rec);
@@ -664,8 +665,10 @@ int jsonl_task_load(Task *t, const Config *cfg, char charset[TOKENIZER_MAX_CHARS
 int jsonl_task_load_bpe(Task *t, const Config *cfg, const Tokenizer *tok, ErrMsg *e) {
     CHECKF(tok->kind == TOKENIZER_BPE, "jsonl_task_load_bpe: not a bpe tokenizer");
     if (strcmp(cfg->task.name, "jsonl") != 0)
-        return err_set(e, "tokenizer.kind: \"bpe\" serves JSONL text tasks, expected task.name "
-                       "\"jsonl\", got \"%s\"", cfg->task.name);
+        return err_set(e,
+                       "tokenizer.kind: \"bpe\" serves JSONL text tasks, expected task.name "
+                       "\"jsonl\", got \"%s\"",
+                       cfg->task.name);
     char unused[TOKENIZER_MAX_CHARS + 1];
     return task_load(t, cfg, tok, unused, e);
 }

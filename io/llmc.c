@@ -18,8 +18,8 @@
 #endif
 
 #define LLMC_HEADER_BYTES ((long long)LLMC_HEADER_INTS * 4)
-#define LLMC_MAX_PARAMS 1e15               // far beyond any file; keeps the counts exact
-#define LLMC_READ_CHUNK ((size_t)1 << 24)  // floats per fread call (64 MiB)
+#define LLMC_MAX_PARAMS   1e15               // far beyond any file; keeps the counts exact
+#define LLMC_READ_CHUNK   ((size_t)1 << 24)  // floats per fread call (64 MiB)
 
 static const char *const HINT_EXPORT =
     "HINT: export the model with llm.c's train_gpt2.py (write_model with dtype \"float32\"), which "
@@ -31,17 +31,13 @@ static const char *magic_guess(const int32_t *h) {
     if (memcmp(h, hdf5_sig, sizeof hdf5_sig) == 0)
         return " (this is an HDF5 file, e.g. a concord checkpoint, which needs no import)";
     switch (h[0]) {
-        case 20240327:
-            return " (this is an llm.c training state file, not a model file)";
-        case 20240328:
-            return " (this is an llm.c tokenizer file, not a model file)";
-        case 20240520:
-            return " (this is an llm.c token data shard, not a model file)";
+        case 20240327: return " (this is an llm.c training state file, not a model file)";
+        case 20240328: return " (this is an llm.c tokenizer file, not a model file)";
+        case 20240520: return " (this is an llm.c token data shard, not a model file)";
         case 20240803:  // llm.c's train_llama3.py: another tensor layout, not readable here
             return " (this is an llm.c LLaMA 3 model file; import a LLaMA model from its Hugging "
                    "Face directory with import-hf instead)";
-        default:
-            return "";
+        default: return "";
     }
 }
 
@@ -71,7 +67,12 @@ static int check_sizes(const char *path, const int32_t *h, GPTConfig *cfg, ErrMs
                            names[i], h[i]);
     // llm.c files always carry wpe: an import is position "learned", and ckpt_read refuses to load
     // it into a model.position "none" config, naming both kinds.
-    *cfg = (GPTConfig){.T = h[2], .V = h[3], .L = h[4], .NH = h[5], .C = h[6], .Vp = h[7],
+    *cfg = (GPTConfig){.T = h[2],
+                       .V = h[3],
+                       .L = h[4],
+                       .NH = h[5],
+                       .C = h[6],
+                       .Vp = h[7],
                        .position = GPT_POS_LEARNED};
     if (cfg->C % cfg->NH != 0)
         return err_set(e, "%s: llm.c header C = %d is not a multiple of NH = %d", path, cfg->C,

@@ -16,9 +16,9 @@
 #include "train/params.h"
 #include "util/err.h"
 
-#define LLMC_MAGIC 20240326   // header[0] of an llm.c GPT-2 model file
-#define LLMC_VERSION 3        // header[1]: fp32 weights, padded vocabulary
-#define LLMC_HEADER_INTS 256  // header length in int32 (1024 bytes)
+#define LLMC_MAGIC       20240326  // header[0] of an llm.c GPT-2 model file
+#define LLMC_VERSION     3         // header[1]: fp32 weights, padded vocabulary
+#define LLMC_HEADER_INTS 256       // header length in int32 (1024 bytes)
 
 /* Reads and checks path's header (magic, version, sizes) and its size against the parameter count
    the header implies; fills cfg (T = maxT). Local, no MPI. Returns 0 or a negative code with e

@@ -42,8 +42,10 @@ static cJSON *target(MetricsRecord *r, const char *group) {
 static void set(MetricsRecord *r, const char *group, const char *key, cJSON *item) {
     cJSON *t = target(r, group);
     CHECK(item);
-    if (cJSON_GetObjectItemCaseSensitive(t, key)) cJSON_ReplaceItemInObjectCaseSensitive(t, key, item);
-    else cJSON_AddItemToObject(t, key, item);
+    if (cJSON_GetObjectItemCaseSensitive(t, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(t, key, item);
+    else
+        cJSON_AddItemToObject(t, key, item);
 }
 
 void metrics_set_num(MetricsRecord *r, const char *group, const char *key, double v) {
@@ -58,7 +60,8 @@ void metrics_set_str(MetricsRecord *r, const char *group, const char *key, const
     set(r, group, key, cJSON_CreateString(v));
 }
 
-void metrics_set_list(MetricsRecord *r, const char *group, const char *key, const double *v, int n) {
+void metrics_set_list(MetricsRecord *r, const char *group, const char *key, const double *v,
+                      int n) {
     cJSON *list = cJSON_CreateArray();
     for (int i = 0; i < n; i++)
         cJSON_AddItemToArray(list, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
@@ -116,8 +119,10 @@ static int for_each_line(const char *path, LineFn fn, void *ctx, ErrMsg *e) {
         lineno++;
         if (len <= 1) continue;
         cJSON *obj = cJSON_Parse(line);
-        if (!obj || !cJSON_IsObject(obj)) rc = err_set(e, "%s:%d: not a JSON object", path, lineno);
-        else rc = fn(ctx, obj, line);
+        if (!obj || !cJSON_IsObject(obj))
+            rc = err_set(e, "%s:%d: not a JSON object", path, lineno);
+        else
+            rc = fn(ctx, obj, line);
         cJSON_Delete(obj);
     }
     free(line);
@@ -175,8 +180,10 @@ int metrics_truncate(const char *path, int max_round, ErrMsg *e) {
 }
 
 static void print_num(FILE *out, double v, const char *fmt, int width) {
-    if (isnan(v)) fprintf(out, "%*s", width, "-");
-    else fprintf(out, fmt, v);
+    if (isnan(v))
+        fprintf(out, "%*s", width, "-");
+    else
+        fprintf(out, fmt, v);
 }
 
 static int print_row(void *ctx, const cJSON *obj, const char *raw) {
@@ -219,15 +226,19 @@ static int print_ensemble_row(void *ctx, const cJSON *obj, const char *raw) {
     fputs("   ", out);
     const cJSON *by = cJSON_GetObjectItemCaseSensitive(obj, "greedy_acc_by_model"), *it;
     cJSON_ArrayForEach(it, by) {
-        if (cJSON_IsNumber(it)) fprintf(out, " %.3f", it->valuedouble);
-        else fputs("     -", out);
+        if (cJSON_IsNumber(it))
+            fprintf(out, " %.3f", it->valuedouble);
+        else
+            fputs("     -", out);
     }
     const cJSON *lv = cJSON_GetObjectItemCaseSensitive(obj, "accuracy_by_level");
     if (cJSON_IsObject(lv) && lv->child) {
         fputs("   by level:", out);
         cJSON_ArrayForEach(it, lv) {
-            if (cJSON_IsNumber(it)) fprintf(out, " %s:%.2f", it->string, it->valuedouble);
-            else fprintf(out, " %s:-", it->string);
+            if (cJSON_IsNumber(it))
+                fprintf(out, " %s:%.2f", it->string, it->valuedouble);
+            else
+                fprintf(out, " %s:-", it->string);
         }
     }
     fputc('\n', out);
@@ -348,8 +359,8 @@ static int take_levels(void *ctx, const cJSON *obj, const char *raw) {
     return 0;
 }
 
-int metrics_read_levels(const char *path, const char *key, int *rounds, int *levels,
-                        double *values, int n_rounds, int max_levels, int *n_levels, ErrMsg *e) {
+int metrics_read_levels(const char *path, const char *key, int *rounds, int *levels, double *values,
+                        int n_rounds, int max_levels, int *n_levels, ErrMsg *e) {
     LevelCtx c = {key, rounds, levels, values, 0, n_rounds, max_levels, 0};
     int rc = for_each_line(path, take_levels, &c, e);
     if (rc < 0) return rc;

@@ -54,7 +54,7 @@ int metrics_read_list(const char *path, const char *key, int *rounds, double *va
    values[i * max_levels + j] line i's value for levels[j] (NaN where null or absent). Returns the
    count of lines read (max n_rounds), rounds[i] the line's "round"; -1 with e on a malformed
    file. */
-int metrics_read_levels(const char *path, const char *key, int *rounds, int *levels,
-                        double *values, int n_rounds, int max_levels, int *n_levels, ErrMsg *e);
+int metrics_read_levels(const char *path, const char *key, int *rounds, int *levels, double *values,
+                        int n_rounds, int max_levels, int *n_levels, ErrMsg *e);
 
 #endif

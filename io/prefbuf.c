@@ -29,9 +29,7 @@
 #include "util/fs.h"
 #include "version.h"
 
-
 /* ---- the column table: one entry per /pairs dataset, in file order ---- */
-
 
 const PrefColumn PB_COLS[] = {
     {"prompt_id", offsetof(PrefRows, prompt_id), COL_I64, W_1,
@@ -66,7 +64,8 @@ const PrefColumn PB_COLS[] = {
     {"label_correct", offsetof(PrefRows, label_correct), COL_I8, W_1,
      "1 = the chosen response is correct by ground truth, 0 = wrong, -1 = no ground truth"},
 };
-_Static_assert(sizeof PB_COLS / sizeof PB_COLS[0] == PB_N_COLS, "PB_N_COLS counts the column table");
+_Static_assert(sizeof PB_COLS / sizeof PB_COLS[0] == PB_N_COLS,
+               "PB_N_COLS counts the column table");
 
 const char *const PB_WIDTH_DIMS[4] = {"(N)", "(N, P)", "(N, R)", "(N, J, 2)"};
 
@@ -136,7 +135,8 @@ void prefbuf_rows_alloc(PrefRows *rows, int64_t n, int32_t P, int32_t R, int32_t
     for (int c = 0; c < PB_N_COLS; c++) {
         size_t elems = (size_t)n * pb_col_row_elems(PB_COLS[c].width, P, R, J);
         // One spare element so n == 0 still gives valid pointers.
-        *pb_col_ptr(rows, &PB_COLS[c]) = xcalloc("prefbuf.rows", elems + 1, pb_col_elem_size(PB_COLS[c].type));
+        *pb_col_ptr(rows, &PB_COLS[c]) =
+            xcalloc("prefbuf.rows", elems + 1, pb_col_elem_size(PB_COLS[c].type));
     }
 }
 
@@ -170,9 +170,11 @@ int pb_stat_name_ok(const char *name) {
 void prefbuf_meta_add_stat(PrefMeta *meta, const char *name, double value) {
     CHECKF(pb_stat_name_ok(name), "prefbuf: statistic name '%s' is not [A-Za-z0-9_]{1,%d}", name,
            PREFBUF_STAT_NAME_LEN - 1);
-    CHECKF(meta->n_stats < PREFBUF_MAX_STATS, "prefbuf: more than %d statistics", PREFBUF_MAX_STATS);
+    CHECKF(meta->n_stats < PREFBUF_MAX_STATS, "prefbuf: more than %d statistics",
+           PREFBUF_MAX_STATS);
     double old;
-    CHECKF(prefbuf_meta_get_stat(meta, name, &old) < 0, "prefbuf: statistic '%s' added twice", name);
+    CHECKF(prefbuf_meta_get_stat(meta, name, &old) < 0, "prefbuf: statistic '%s' added twice",
+           name);
     PrefStat *s = &meta->stats[meta->n_stats++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->value = value;
@@ -188,7 +190,8 @@ int prefbuf_meta_get_stat(const PrefMeta *meta, const char *name, double *value)
 }
 
 void prefbuf_path(char *out, size_t size, const char *run_dir, int32_t round, int tmp) {
-    int len = snprintf(out, size, "%s/prefs/round_%04d.h5%s", run_dir, (int)round, tmp ? ".tmp" : "");
+    int len =
+        snprintf(out, size, "%s/prefs/round_%04d.h5%s", run_dir, (int)round, tmp ? ".tmp" : "");
     CHECKF(len > 0 && (size_t)len < size, "prefbuf: path under '%s' is too long", run_dir);
 }
 
@@ -231,7 +234,8 @@ static void check_meta(const PrefMeta *m) {
         CHECKF(terminated(m->judge_names[j], PREFBUF_NAME_LEN) && m->judge_names[j][0],
                "prefbuf: judge name %d is empty or not terminated", j);
     CHECKF(terminated(m->charset, sizeof m->charset), "prefbuf: charset not terminated");
-    CHECKF(terminated(m->aggregation, sizeof m->aggregation), "prefbuf: aggregation not terminated");
+    CHECKF(terminated(m->aggregation, sizeof m->aggregation),
+           "prefbuf: aggregation not terminated");
     CHECKF(m->n_stats >= 0 && m->n_stats <= PREFBUF_MAX_STATS, "prefbuf: n_stats=%d", m->n_stats);
     for (int i = 0; i < m->n_stats; i++) {
         CHECKF(pb_stat_name_ok(m->stats[i].name), "prefbuf: bad statistic name at %d", i);
@@ -250,9 +254,11 @@ static void check_rows(const PrefRows *r, const PrefMeta *m, int64_t first) {
            m->P, m->R, m->J);
     for (int64_t i = 0; i < r->n; i++) {
         CHECKF(r->prompt_len[i] >= 0 && r->prompt_len[i] <= m->P && r->chosen_len[i] >= 0 &&
-                   r->chosen_len[i] <= m->R && r->rejected_len[i] >= 0 && r->rejected_len[i] <= m->R,
+                   r->chosen_len[i] <= m->R && r->rejected_len[i] >= 0 &&
+                   r->rejected_len[i] <= m->R,
                "prefbuf: row %lld has a length out of range", (long long)i);
-        CHECKF(pb_label_ok(r->label[i]), "prefbuf: row %lld has label %d", (long long)i, r->label[i]);
+        CHECKF(pb_label_ok(r->label[i]), "prefbuf: row %lld has label %d", (long long)i,
+               r->label[i]);
         CHECKF(r->label[i] != PREF_CHOSEN_ONLY || r->rejected_idx[i] == -1,
                "prefbuf: row %lld is CHOSEN_ONLY with rejected_idx %d (expected -1)", (long long)i,
                r->rejected_idx[i]);
@@ -341,7 +347,8 @@ static void create_pairs(hid_t file, hid_t label_type, const PrefMeta *m, int64_
     hsize_t k = chunk_rows(n, m);
     for (int c = 0; c < PB_N_COLS; c++) {
         const PrefColumn *col = &PB_COLS[c];
-        hsize_t dims[3] = {(hsize_t)n, 1, 1}, maxdims[3] = {H5S_UNLIMITED, 1, 1}, chunk[3] = {k, 1, 1};
+        hsize_t dims[3] = {(hsize_t)n, 1, 1}, maxdims[3] = {H5S_UNLIMITED, 1, 1},
+                chunk[3] = {k, 1, 1};
         int ndim = 1;
         if (col->width == W_P || col->width == W_R) {
             ndim = 2;
@@ -351,9 +358,9 @@ static void create_pairs(hid_t file, hid_t label_type, const PrefMeta *m, int64_
             dims[1] = maxdims[1] = chunk[1] = (hsize_t)m->J;
             dims[2] = maxdims[2] = chunk[2] = 2;
         }
-        dsets[c] = h5_dataset_create_chunked(pairs, col->name, pb_col_h5type(col->type, label_type), ndim,
-                                             dims, maxdims, chunk, compress_level, col->description,
-                                             PB_WIDTH_DIMS[col->width]);
+        dsets[c] = h5_dataset_create_chunked(pairs, col->name, pb_col_h5type(col->type, label_type),
+                                             ndim, dims, maxdims, chunk, compress_level,
+                                             col->description, PB_WIDTH_DIMS[col->width]);
         h5_attr_write_crc(dsets[c], crc[c]);
     }
     h5_close(&pairs);
@@ -392,7 +399,8 @@ static int make_prefs_dir(const char *run_dir, MPI_Comm comm, ErrMsg *e) {
         if (fs_mkdir(dir) != 0)
             rc = err_set(e, "cannot create the preference directory %s: %s", dir, strerror(errno));
         else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = err_set(e, "cannot use %s as the preference directory: it is not a directory", dir);
+            rc =
+                err_set(e, "cannot use %s as the preference directory: it is not a directory", dir);
     }
     return io_agree(rc, e, comm);
 }
@@ -435,7 +443,8 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
     if (!e) e = &local;
     int rank;
     IO_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-    CHECKF(compress_level >= 0 && compress_level <= 9, "prefbuf: compress_level %d", compress_level);
+    CHECKF(compress_level >= 0 && compress_level <= 9, "prefbuf: compress_level %d",
+           compress_level);
     PrefMeta m = *meta_in;
     bcast_meta(&m, comm);
     check_meta(&m);
@@ -481,8 +490,8 @@ int prefbuf_write_round(const char *run_dir, const PrefMeta *meta_in, const Pref
     fault_point("prefs.after_rows");
 
     // 3. Statistics matrix from rank 0, then the completion flag last.
-    if (h5_write_rows(agreement, H5T_IEEE_F32LE, 0, rank == 0 ? (hsize_t)m.J : 0, m.agreement,
-                      dxpl, rc < 0 ? NULL : e) < 0)
+    if (h5_write_rows(agreement, H5T_IEEE_F32LE, 0, rank == 0 ? (hsize_t)m.J : 0, m.agreement, dxpl,
+                      rc < 0 ? NULL : e) < 0)
         rc = -1;
     h5_close(&agreement);
     h5_close(&dxpl);

@@ -24,19 +24,22 @@
 #include "train/tokenizer.h"
 #include "util/err.h"
 
-#define PREFBUF_FORMAT "concord.prefs"
+#define PREFBUF_FORMAT         "concord.prefs"
 #define PREFBUF_FORMAT_VERSION 1
-#define PREFBUF_MAX_JUDGES 16      // most judges one round can record
-#define PREFBUF_NAME_LEN 32        // bytes of a judge name, NUL included
-#define PREFBUF_MAX_STATS 32       // most named statistics per round
-#define PREFBUF_STAT_NAME_LEN 48   // bytes of a statistic name, NUL included
-#define PREFBUF_AGG_LEN 32         // bytes of the aggregation mode string, NUL included
-#define PREFBUF_CREATED_BY_LEN 128 // bytes of the created_by string, NUL included
+#define PREFBUF_MAX_JUDGES     16   // most judges one round can record
+#define PREFBUF_NAME_LEN       32   // bytes of a judge name, NUL included
+#define PREFBUF_MAX_STATS      32   // most named statistics per round
+#define PREFBUF_STAT_NAME_LEN  48   // bytes of a statistic name, NUL included
+#define PREFBUF_AGG_LEN        32   // bytes of the aggregation mode string, NUL included
+#define PREFBUF_CREATED_BY_LEN 128  // bytes of the created_by string, NUL included
 
 /* Aggregated decision of a pair; stored as the committed enum pref_label (int8). CHOSEN_ONLY:
    a consensus answer without dissent, no rejected response; trained on by likelihood only. */
 typedef enum {
-    PREF_DROPPED = -1, PREF_TIE = 0, PREF_PREFERRED = 1, PREF_CHOSEN_ONLY = 2
+    PREF_DROPPED = -1,
+    PREF_TIE = 0,
+    PREF_PREFERRED = 1,
+    PREF_CHOSEN_ONLY = 2
 } PrefLabel;
 
 /* One round's pairs as columns. Token arrays are right-padded with TOK_PAD. */
@@ -53,7 +56,8 @@ typedef struct {
     int32_t *chosen_len;    // (N) in [0, R]
     int32_t *rejected;      // (N, R) rejected response tokens
     int32_t *rejected_len;  // (N) in [0, R]
-    float *judge_scores;    // (N, J, 2) [i,j,0] judge j's score of chosen, [i,j,1] of rejected; NaN = abstained
+    float *
+        judge_scores;  // (N, J, 2) [i,j,0] judge j's score of chosen, [i,j,1] of rejected; NaN = abstained
     int8_t *label;          // (N) PrefLabel
     float *prob;            // (N) aggregated P(chosen > rejected)
     float *weight;          // (N) loss weight / soft label (e.g. CREAM's consistency C)
@@ -69,24 +73,24 @@ typedef struct {
 
 /* Round metadata and statistics. Plain data, no heap: copy freely. */
 typedef struct {
-    int32_t round;                                        // round number r >= 0
-    int32_t P, R, J;                                      // as in PrefRows; 1 <= J <= PREFBUF_MAX_JUDGES
+    int32_t round;    // round number r >= 0
+    int32_t P, R, J;  // as in PrefRows; 1 <= J <= PREFBUF_MAX_JUDGES
     char judge_names[PREFBUF_MAX_JUDGES][PREFBUF_NAME_LEN];  // (J) judge j's name
-    char charset[TOKENIZER_MAX_CHARS + 1];                // tokenizer charset (decodes the tokens)
-    char aggregation[PREFBUF_AGG_LEN];                    // consistency rule, e.g. "unanimous"
-    int32_t n_stats;                                      // entries used in stats
-    PrefStat stats[PREFBUF_MAX_STATS];                    // (n_stats) in writing order
+    char charset[TOKENIZER_MAX_CHARS + 1];  // tokenizer charset (decodes the tokens)
+    char aggregation[PREFBUF_AGG_LEN];      // consistency rule, e.g. "unanimous"
+    int32_t n_stats;                        // entries used in stats
+    PrefStat stats[PREFBUF_MAX_STATS];      // (n_stats) in writing order
     float agreement[PREFBUF_MAX_JUDGES * PREFBUF_MAX_JUDGES];  // (J, J) row-major judge agreement
-    int64_t n_rows;                                       // rows in the file (filled by the reader)
-    char created_by[PREFBUF_CREATED_BY_LEN];              // writer's build (filled by the reader)
+    int64_t n_rows;                           // rows in the file (filled by the reader)
+    char created_by[PREFBUF_CREATED_BY_LEN];  // writer's build (filled by the reader)
 } PrefMeta;
 
 /* An open, verified round file. */
 typedef struct {
-    hid_t file;      // H5I_INVALID_HID when closed
-    MPI_Comm comm;   // communicator it was opened on (not owned)
-    char path[1024]; // file name, for messages
-    PrefMeta meta;   // metadata and statistics read at open
+    hid_t file;       // H5I_INVALID_HID when closed
+    MPI_Comm comm;    // communicator it was opened on (not owned)
+    char path[1024];  // file name, for messages
+    PrefMeta meta;    // metadata and statistics read at open
 } PrefFile;
 
 /* Allocates every column of rows for n rows (n may be 0: the pointers are then valid and empty);
@@ -138,6 +142,7 @@ int prefbuf_load(const char *path, MPI_Comm comm, PrefMeta *meta, PrefRows *rows
 /* Local. Lists the rounds with a final file round_NNNN.h5 in run_dir/prefs, ascending (temporary
    and foreign files are ignored; no prefs/ folder means none). *rounds is xmalloc'ed (caller
    xfrees; NULL when *n == 0). Error if run_dir cannot be read. */
-int prefbuf_list_rounds(const char *run_dir, int32_t **rounds, int *n, ErrMsg *e) WARN_UNUSED_RESULT;
+int prefbuf_list_rounds(const char *run_dir, int32_t **rounds, int *n,
+                        ErrMsg *e) WARN_UNUSED_RESULT;
 
 #endif

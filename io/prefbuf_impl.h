@@ -21,10 +21,10 @@ typedef struct {
     const char *description;  // description attribute
 } PrefColumn;
 
-#define PREFBUF_CHUNK_ROWS 1024                // most rows per chunk
+#define PREFBUF_CHUNK_ROWS  1024               // most rows per chunk
 #define PREFBUF_CHUNK_BYTES ((size_t)4 << 20)  // a chunk of the widest column stays under this
-#define PREFBUF_PATH_MAX 4096
-#define PREFBUF_MAX_WIDTH (1 << 20)            // largest P or R accepted
+#define PREFBUF_PATH_MAX    4096
+#define PREFBUF_MAX_WIDTH   (1 << 20)  // largest P or R accepted
 
 /* The column table: one entry per /pairs dataset, in file order (prefbuf.c). */
 #define PB_N_COLS 16

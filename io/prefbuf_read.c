@@ -68,7 +68,8 @@ static herr_t read_stat_cb(hid_t loc, const char *name, const H5A_info_t *info, 
     StatIter *it = data;
     PrefMeta *m = it->meta;
     if (m->n_stats >= PREFBUF_MAX_STATS || !pb_stat_name_ok(name)) {
-        it->rc = err_set(it->e, "%s: /stats has an attribute '%s' that is not a valid statistic "
+        it->rc = err_set(it->e,
+                         "%s: /stats has an attribute '%s' that is not a valid statistic "
                          "(at most %d names of [A-Za-z0-9_]{1,%d})",
                          it->path, name, PREFBUF_MAX_STATS, PREFBUF_STAT_NAME_LEN - 1);
         return 1;
@@ -98,7 +99,7 @@ static int read_stats(hid_t file, const char *path, PrefMeta *m, hid_t dxpl, Err
         it.rc = h5_err(e, "%s: cannot list the attributes of /stats", path);
     int rc = it.rc;
     hid_t d = rc == 0 && h5_exists(stats, "agreement") ? H5Dopen2(stats, "agreement", H5P_DEFAULT)
-                                                        : H5I_INVALID_HID;
+                                                       : H5I_INVALID_HID;
     hsize_t dims[2] = {0, 0};
     if (rc == 0 && (d < 0 || h5_dataset_shape(d, dims, 2, e) != 2 || dims[0] != (hsize_t)m->J ||
                     dims[1] != (hsize_t)m->J))
@@ -149,16 +150,18 @@ static int check_pairs(hid_t file, const char *path, const PrefMeta *m, ErrMsg *
         hsize_t inner = ndim == 3 ? dims[1] * dims[2] : ndim == 2 ? dims[1] : 1;
         if (ndim >= 0 && (ndim != want_ndim || dims[0] != (hsize_t)m->n_rows || inner != width ||
                           (ndim == 3 && dims[1] != (hsize_t)m->J)))
-            rc = err_set(e, "%s: dataset /%s has shape %s, expected %s with N = %lld, P = %d, "
+            rc = err_set(e,
+                         "%s: dataset /%s has shape %s, expected %s with N = %lld, P = %d, "
                          "R = %d, J = %d from the root attributes",
-                         path, name, fmt_dims(shape, sizeof shape, dims, ndim), PB_WIDTH_DIMS[col->width],
-                         (long long)m->n_rows, m->P, m->R, m->J);
+                         path, name, fmt_dims(shape, sizeof shape, dims, ndim),
+                         PB_WIDTH_DIMS[col->width], (long long)m->n_rows, m->P, m->R, m->J);
         else if (ndim < 0)
             rc = -1;
         else if (H5Tequal(t, pb_col_h5type(col->type, label_type)) <= 0 &&
                  !(col->type == COL_LABEL && H5Tequal(t, label_v1) > 0))
-            rc = err_set(e, "%s: dataset /%s has an element type other than %s", path, name,
-                         col->type == COL_LABEL ? "the enum pref_label" : "the expected integer/float");
+            rc = err_set(
+                e, "%s: dataset /%s has an element type other than %s", path, name,
+                col->type == COL_LABEL ? "the enum pref_label" : "the expected integer/float");
         h5_close(&t);
         h5_close(&d);
     }
@@ -176,7 +179,8 @@ static int check_labels(hid_t file, const char *path, int64_t n_rows, hid_t dxpl
     int rc = h5_read_rows(d, t, 0, (hsize_t)n_rows, v, dxpl, e);
     for (int64_t i = 0; rc == 0 && i < n_rows; i++)
         if (!pb_label_ok(v[i]))
-            rc = err_set(e, "%s: /pairs/label row %lld holds %d, not a pref_label value (expected "
+            rc = err_set(e,
+                         "%s: /pairs/label row %lld holds %d, not a pref_label value (expected "
                          "DROPPED=-1, TIE=0, PREFERRED=1 or CHOSEN_ONLY=2)",
                          path, (long long)i, (int)v[i]);
     xfree(v);
@@ -214,14 +218,15 @@ static int verify_columns(PrefFile *f, hid_t dxpl, ErrMsg *e) {
         size_t row_bytes = pb_col_row_bytes(&PB_COLS[c], m);
         hsize_t block = row_bytes ? (PREFBUF_CHUNK_BYTES * 4) / row_bytes : 1;
         if (block < 1) block = 1;
-        char *buf = xmalloc("prefbuf.verify", (size_t)(block < nrows ? block : nrows) * row_bytes + 1);
+        char *buf =
+            xmalloc("prefbuf.verify", (size_t)(block < nrows ? block : nrows) * row_bytes + 1);
         crc[c] = 0;
         len[c] = nrows * row_bytes;
         for (hsize_t done = 0; done < (most ? most : 1); done += block) {
             hsize_t n = done < nrows ? (nrows - done < block ? nrows - done : block) : 0;
             ErrMsg read_e;
-            if (h5_read_rows(dsets[c], t, row0 + (n ? done : 0), n, n ? buf : NULL, dxpl,
-                             &read_e) < 0) {
+            if (h5_read_rows(dsets[c], t, row0 + (n ? done : 0), n, n ? buf : NULL, dxpl, &read_e) <
+                0) {
                 if (rc == 0) *e = read_e;
                 rc = -1;
             } else if (n) {
@@ -233,7 +238,8 @@ static int verify_columns(PrefFile *f, hid_t dxpl, ErrMsg *e) {
     }
     h5_crc_combine(crc, len, PB_N_COLS, f->comm);
     int required = h5_is_checksummed(f->file);
-    for (int c = 0; c < PB_N_COLS && rc == 0; c++) rc = h5_crc_verify(dsets[c], f->path, required, crc[c], e);
+    for (int c = 0; c < PB_N_COLS && rc == 0; c++)
+        rc = h5_crc_verify(dsets[c], f->path, required, crc[c], e);
     for (int c = 0; c < PB_N_COLS; c++) h5_close(&dsets[c]);
     return rc;
 }
@@ -260,8 +266,10 @@ int prefbuf_open(PrefFile *f, const char *path, MPI_Comm comm, ErrMsg *e) {
     f->file = file;
     hid_t dxpl = h5_dxpl_collective();
     int rc = open_checks(f, dxpl, e);
-    if (io_agree(rc, e, comm) == 0) rc = io_agree(verify_columns(f, dxpl, e), e, comm);
-    else rc = -1;
+    if (io_agree(rc, e, comm) == 0)
+        rc = io_agree(verify_columns(f, dxpl, e), e, comm);
+    else
+        rc = -1;
     h5_close(&dxpl);
     if (rc < 0) {
         prefbuf_close(f);
@@ -309,9 +317,10 @@ static int check_read_rows(const PrefRows *r, const PrefMeta *m, int64_t first, 
         for (int k = 0; k < 3; k++)
             for (int32_t t = 0; t < seq[k].n; t++)
                 if (seq[k].ids[t] < 0 || seq[k].ids[t] >= vocab)
-                    return err_set(e, "%s: /pairs/%s row %lld token %d is id %d, outside the "
-                                   "vocabulary [0, %lld)", path, seq[k].name, row, t,
-                                   seq[k].ids[t], (long long)vocab);
+                    return err_set(e,
+                                   "%s: /pairs/%s row %lld token %d is id %d, outside the "
+                                   "vocabulary [0, %lld)",
+                                   path, seq[k].name, row, t, seq[k].ids[t], (long long)vocab);
     }
     return 0;
 }
@@ -336,11 +345,13 @@ int prefbuf_read_rows(PrefFile *f, int64_t first, int64_t count, PrefRows *rows,
         snprintf(name, sizeof name, "pairs/%s", PB_COLS[c].name);
         hid_t d = H5_CHECK(H5Dopen2(f->file, name, H5P_DEFAULT), name);
         // labels raw in the file's enum (an older file's three-member one has the same values)
-        hid_t t = PB_COLS[c].type == COL_LABEL ? H5_CHECK(H5Dget_type(d), name)
-                                            : H5Tcopy(pb_col_h5type(PB_COLS[c].type, label_type));
+        hid_t t = PB_COLS[c].type == COL_LABEL
+                      ? H5_CHECK(H5Dget_type(d), name)
+                      : H5Tcopy(pb_col_h5type(PB_COLS[c].type, label_type));
         ErrMsg col_e;
         if (h5_read_rows(d, t, (hsize_t)first, (hsize_t)count, *pb_col_ptr(rows, &PB_COLS[c]), dxpl,
-                         &col_e) < 0 && rc == 0) {
+                         &col_e) < 0 &&
+            rc == 0) {
             *e = col_e;
             rc = -1;
         }

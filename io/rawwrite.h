@@ -15,9 +15,9 @@
 #define RAW_ALIGN 4096  // O_DIRECT alignment of offsets, lengths and buffers
 
 typedef struct {
-    uint64_t offset;   // file offset of the extent
-    const char *src;   // its bytes in memory (borrowed)
-    size_t bytes;      // length
+    uint64_t offset;  // file offset of the extent
+    const char *src;  // its bytes in memory (borrowed)
+    size_t bytes;     // length
 } RawExtent;
 
 typedef struct {

@@ -19,21 +19,20 @@
 #error "safetensors data is little-endian and is read straight into float arrays"
 #endif
 
-#define MAX_EXACT_INT 9007199254740992.0  // 2^53: JSON numbers above it lose integer precision
-#define MAX_ELEMENTS ((uint64_t)1 << 60)  // elements per tensor; keeps bytes below 2^63
-#define READ_CHUNK ((size_t)1 << 22)      // 16-bit elements converted per pread (8 MiB)
-#define NAME_SHOWN 200                    // longest part of a tensor name quoted in a message
+#define MAX_EXACT_INT 9007199254740992.0   // 2^53: JSON numbers above it lose integer precision
+#define MAX_ELEMENTS  ((uint64_t)1 << 60)  // elements per tensor; keeps bytes below 2^63
+#define READ_CHUNK    ((size_t)1 << 22)    // 16-bit elements converted per pread (8 MiB)
+#define NAME_SHOWN    200                  // longest part of a tensor name quoted in a message
 
 static const struct {
     const char *name;
     size_t size;
 } DTYPES[ST_DTYPE_COUNT] = {
-    [ST_BOOL] = {"BOOL", 1}, [ST_U8] = {"U8", 1},   [ST_I8] = {"I8", 1},
-    [ST_F8_E5M2] = {"F8_E5M2", 1}, [ST_F8_E4M3] = {"F8_E4M3", 1},
-    [ST_I16] = {"I16", 2},   [ST_U16] = {"U16", 2}, [ST_F16] = {"F16", 2},
-    [ST_BF16] = {"BF16", 2}, [ST_I32] = {"I32", 4}, [ST_U32] = {"U32", 4},
-    [ST_F32] = {"F32", 4},   [ST_I64] = {"I64", 8}, [ST_U64] = {"U64", 8},
-    [ST_F64] = {"F64", 8},
+    [ST_BOOL] = {"BOOL", 1},       [ST_U8] = {"U8", 1},           [ST_I8] = {"I8", 1},
+    [ST_F8_E5M2] = {"F8_E5M2", 1}, [ST_F8_E4M3] = {"F8_E4M3", 1}, [ST_I16] = {"I16", 2},
+    [ST_U16] = {"U16", 2},         [ST_F16] = {"F16", 2},         [ST_BF16] = {"BF16", 2},
+    [ST_I32] = {"I32", 4},         [ST_U32] = {"U32", 4},         [ST_F32] = {"F32", 4},
+    [ST_I64] = {"I64", 8},         [ST_U64] = {"U64", 8},         [ST_F64] = {"F64", 8},
 };
 
 const char *safetensors_dtype_name(SafeTensorsDtype d) {
@@ -112,17 +111,23 @@ static int parse_entry(const char *path, const cJSON *v, uint64_t data_bytes, Sa
                        ErrMsg *e) {
     const char *nm = t->name;
     if (!cJSON_IsObject(v))
-        return err_set(e, "%s: tensor \"%.*s\": the header entry is %s, expected an object with "
-                       "dtype, shape and data_offsets", path, NAME_SHOWN, nm, json_kind(v));
+        return err_set(e,
+                       "%s: tensor \"%.*s\": the header entry is %s, expected an object with "
+                       "dtype, shape and data_offsets",
+                       path, NAME_SHOWN, nm, json_kind(v));
     const cJSON *dtype = NULL, *shape = NULL, *offsets = NULL, *field;
     cJSON_ArrayForEach(field, v) {
-        if (strcmp(field->string, "dtype") == 0 && !dtype) dtype = field;
-        else if (strcmp(field->string, "shape") == 0 && !shape) shape = field;
-        else if (strcmp(field->string, "data_offsets") == 0 && !offsets) offsets = field;
+        if (strcmp(field->string, "dtype") == 0 && !dtype)
+            dtype = field;
+        else if (strcmp(field->string, "shape") == 0 && !shape)
+            shape = field;
+        else if (strcmp(field->string, "data_offsets") == 0 && !offsets)
+            offsets = field;
         else
-            return err_set(e, "%s: tensor \"%.*s\": unexpected or repeated field \"%.*s\" "
-                           "(expected exactly dtype, shape and data_offsets)", path, NAME_SHOWN,
-                           nm, NAME_SHOWN, field->string);
+            return err_set(e,
+                           "%s: tensor \"%.*s\": unexpected or repeated field \"%.*s\" "
+                           "(expected exactly dtype, shape and data_offsets)",
+                           path, NAME_SHOWN, nm, NAME_SHOWN, field->string);
     }
     const char *missing = !dtype ? "dtype" : !shape ? "shape" : !offsets ? "data_offsets" : NULL;
     if (missing)
@@ -134,7 +139,8 @@ static int parse_entry(const char *path, const cJSON *v, uint64_t data_bytes, Sa
     int d = 0;
     while (d < ST_DTYPE_COUNT && strcmp(dtype->valuestring, DTYPES[d].name) != 0) d++;
     if (d == ST_DTYPE_COUNT)
-        return err_set(e, "%s: tensor \"%.*s\": unknown dtype \"%.*s\" (expected one of BOOL, U8, "
+        return err_set(e,
+                       "%s: tensor \"%.*s\": unknown dtype \"%.*s\" (expected one of BOOL, U8, "
                        "I8, F8_E5M2, F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, I64, U64, F64)",
                        path, NAME_SHOWN, nm, NAME_SHOWN, dtype->valuestring);
     t->dtype = (SafeTensorsDtype)d;
@@ -144,16 +150,18 @@ static int parse_entry(const char *path, const cJSON *v, uint64_t data_bytes, Sa
                        NAME_SHOWN, nm, json_kind(shape));
     int ndim = cJSON_GetArraySize(shape);
     if (ndim > SAFETENSORS_MAX_DIMS)
-        return err_set(e, "%s: tensor \"%.*s\": shape has %d dimensions, more than the %d "
-                       "handled", path, NAME_SHOWN, nm, ndim, SAFETENSORS_MAX_DIMS);
+        return err_set(e,
+                       "%s: tensor \"%.*s\": shape has %d dimensions, more than the %d "
+                       "handled",
+                       path, NAME_SHOWN, nm, ndim, SAFETENSORS_MAX_DIMS);
     t->ndim = ndim;
     t->count = 1;
     for (int i = 0; i < ndim; i++) {
         uint64_t dim;
         const cJSON *dv = cJSON_GetArrayItem(shape, i);
         if (json_uint(dv, &dim) != 0)
-            return err_set(e, "%s: tensor \"%.*s\": shape[%d] is not a non-negative integer",
-                           path, NAME_SHOWN, nm, i);
+            return err_set(e, "%s: tensor \"%.*s\": shape[%d] is not a non-negative integer", path,
+                           NAME_SHOWN, nm, i);
         if (dim != 0 && t->count > MAX_ELEMENTS / dim)
             return err_set(e, "%s: tensor \"%.*s\": shape has more than 2^60 elements", path,
                            NAME_SHOWN, nm);
@@ -165,12 +173,15 @@ static int parse_entry(const char *path, const cJSON *v, uint64_t data_bytes, Sa
     if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2 ||
         json_uint(cJSON_GetArrayItem(offsets, 0), &b) != 0 ||
         json_uint(cJSON_GetArrayItem(offsets, 1), &en) != 0)
-        return err_set(e, "%s: tensor \"%.*s\": data_offsets must be [begin, end] with two "
-                       "non-negative integers", path, NAME_SHOWN, nm);
+        return err_set(e,
+                       "%s: tensor \"%.*s\": data_offsets must be [begin, end] with two "
+                       "non-negative integers",
+                       path, NAME_SHOWN, nm);
     if (b > en || en > data_bytes)
-        return err_set(e, "%s: tensor \"%.*s\": data_offsets [%llu, %llu] out of range: expected "
-                       "begin <= end <= %llu, the length of the data section%s", path, NAME_SHOWN,
-                       nm, (unsigned long long)b, (unsigned long long)en,
+        return err_set(e,
+                       "%s: tensor \"%.*s\": data_offsets [%llu, %llu] out of range: expected "
+                       "begin <= end <= %llu, the length of the data section%s",
+                       path, NAME_SHOWN, nm, (unsigned long long)b, (unsigned long long)en,
                        (unsigned long long)data_bytes,
                        en > data_bytes ? " (is the file truncated?)" : "");
     t->begin = b;
@@ -181,9 +192,10 @@ static int parse_entry(const char *path, const cJSON *v, uint64_t data_bytes, Sa
         for (int i = 0, len = 0; i < ndim && len < (int)sizeof dims - 24; i++)
             len += snprintf(dims + len, sizeof dims - (size_t)len, "%s%lld", i ? ", " : "",
                             (long long)t->shape[i]);
-        return err_set(e, "%s: tensor \"%.*s\": data_offsets [%llu, %llu] span %llu bytes, but "
-                       "dtype %s with shape [%s] (%llu elements) needs %llu", path, NAME_SHOWN,
-                       nm, (unsigned long long)b, (unsigned long long)en,
+        return err_set(e,
+                       "%s: tensor \"%.*s\": data_offsets [%llu, %llu] span %llu bytes, but "
+                       "dtype %s with shape [%s] (%llu elements) needs %llu",
+                       path, NAME_SHOWN, nm, (unsigned long long)b, (unsigned long long)en,
                        (unsigned long long)(en - b), DTYPES[d].name, dims,
                        (unsigned long long)t->count, (unsigned long long)want);
     }
@@ -228,23 +240,26 @@ static int check_layout(const SafeTensorsFile *f, ErrMsg *e) {
     for (int i = 0; i < f->n && rc == 0; i++) {
         const SafeTensor *t = order[i];
         if (t->begin < at)
-            rc = err_set(e, "%s: tensor \"%.*s\": data_offsets [%llu, %llu] overlap tensor "
-                         "\"%.*s\", which ends at %llu", f->path, NAME_SHOWN, t->name,
-                         (unsigned long long)t->begin, (unsigned long long)t->end, NAME_SHOWN,
-                         order[i - 1]->name, (unsigned long long)at);
+            rc = err_set(e,
+                         "%s: tensor \"%.*s\": data_offsets [%llu, %llu] overlap tensor "
+                         "\"%.*s\", which ends at %llu",
+                         f->path, NAME_SHOWN, t->name, (unsigned long long)t->begin,
+                         (unsigned long long)t->end, NAME_SHOWN, order[i - 1]->name,
+                         (unsigned long long)at);
         else if (t->begin > at)
-            rc = err_set(e, "%s: tensor \"%.*s\": data_offsets begin at %llu, leaving a gap of "
-                         "%llu unused bytes after %s%.*s%s (tensors must be contiguous)", f->path,
-                         NAME_SHOWN, t->name, (unsigned long long)t->begin,
-                         (unsigned long long)(t->begin - at), i ? "tensor \"" : "",
-                         NAME_SHOWN, i ? order[i - 1]->name : "the start of the data section",
-                         i ? "\"" : "");
+            rc = err_set(e,
+                         "%s: tensor \"%.*s\": data_offsets begin at %llu, leaving a gap of "
+                         "%llu unused bytes after %s%.*s%s (tensors must be contiguous)",
+                         f->path, NAME_SHOWN, t->name, (unsigned long long)t->begin,
+                         (unsigned long long)(t->begin - at), i ? "tensor \"" : "", NAME_SHOWN,
+                         i ? order[i - 1]->name : "the start of the data section", i ? "\"" : "");
         at = t->end;
     }
     if (rc == 0 && at != f->data_bytes)
-        rc = err_set(e, "%s: the data section has %llu bytes, but its tensors cover only %llu "
-                     "(trailing bytes, or a header that does not describe the data)", f->path,
-                     (unsigned long long)f->data_bytes, (unsigned long long)at);
+        rc = err_set(e,
+                     "%s: the data section has %llu bytes, but its tensors cover only %llu "
+                     "(trailing bytes, or a header that does not describe the data)",
+                     f->path, (unsigned long long)f->data_bytes, (unsigned long long)at);
     xfree(order);
     return rc;
 }
@@ -255,14 +270,18 @@ static int parse_header(SafeTensorsFile *f, const char *text, size_t n, ErrMsg *
     cJSON *root = cJSON_ParseWithLengthOpts(text, n, &end, 0);
     if (!root) {
         size_t at = end && end >= text && end <= text + n ? (size_t)(end - text) : 0;
-        return err_set(e, "%s: the header (%zu bytes after the 8-byte length) is not valid JSON "
-                       "(error near header byte %zu)", f->path, n, at);
+        return err_set(e,
+                       "%s: the header (%zu bytes after the 8-byte length) is not valid JSON "
+                       "(error near header byte %zu)",
+                       f->path, n, at);
     }
     int rc = 0;
     for (const char *p = end; p < text + n && rc == 0; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            rc = err_set(e, "%s: the header has bytes other than spaces after its JSON object "
-                         "(at header byte %zu)", f->path, (size_t)(p - text));
+            rc = err_set(e,
+                         "%s: the header has bytes other than spaces after its JSON object "
+                         "(at header byte %zu)",
+                         f->path, (size_t)(p - text));
     if (rc == 0 && !cJSON_IsObject(root))
         rc = err_set(e, "%s: the header is %s, expected a JSON object of tensors", f->path,
                      json_kind(root));
@@ -304,22 +323,30 @@ int safetensors_open(SafeTensorsFile *f, const char *path, ErrMsg *e) {
     if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = err_set(e, "cannot read %s: not a regular file", path);
     } else if ((size = (uint64_t)st.st_size) < 8) {
-        rc = err_set(e, "%s: the file has %llu bytes, too short for the 8-byte header length of "
-                     "a safetensors file", path, (unsigned long long)size);
+        rc = err_set(e,
+                     "%s: the file has %llu bytes, too short for the 8-byte header length of "
+                     "a safetensors file",
+                     path, (unsigned long long)size);
     } else if (read_exact(f->fd, len8, 8, 0) != 0) {
         rc = err_set(e, "cannot read %s: %s", path, errno ? strerror(errno) : "end of file");
     } else {
         for (int i = 7; i >= 0; i--) n = n << 8 | len8[i];
         if (n > size - 8)
-            rc = err_set(e, "%s: the header length (bytes 0-7) is %llu, past the end of the "
+            rc = err_set(e,
+                         "%s: the header length (bytes 0-7) is %llu, past the end of the "
                          "file (%llu bytes after the length): truncated, or not a safetensors "
-                         "file", path, (unsigned long long)n, (unsigned long long)(size - 8));
+                         "file",
+                         path, (unsigned long long)n, (unsigned long long)(size - 8));
         else if (n > SAFETENSORS_MAX_HEADER)
-            rc = err_set(e, "%s: the header length (bytes 0-7) is %llu, more than the %d bytes "
-                         "allowed", path, (unsigned long long)n, SAFETENSORS_MAX_HEADER);
+            rc = err_set(e,
+                         "%s: the header length (bytes 0-7) is %llu, more than the %d bytes "
+                         "allowed",
+                         path, (unsigned long long)n, SAFETENSORS_MAX_HEADER);
         else if (n < 2)
-            rc = err_set(e, "%s: the header length (bytes 0-7) is %llu, too short for a JSON "
-                         "object", path, (unsigned long long)n);
+            rc = err_set(e,
+                         "%s: the header length (bytes 0-7) is %llu, too short for a JSON "
+                         "object",
+                         path, (unsigned long long)n);
     }
     if (rc == 0) {
         f->data_start = 8 + n;
@@ -346,8 +373,10 @@ int safetensors_read_f32(const SafeTensorsFile *f, const SafeTensor *t, float *o
     CHECKF(f->fd >= 0 && t >= f->tensors && t < f->tensors + f->n,
            "safetensors_read_f32: tensor not from this open file");
     if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
-        return err_set(e, "%s: tensor \"%.*s\": dtype %s cannot be read as weights; expected F32, "
-                       "F16 or BF16", f->path, NAME_SHOWN, t->name, DTYPES[t->dtype].name);
+        return err_set(e,
+                       "%s: tensor \"%.*s\": dtype %s cannot be read as weights; expected F32, "
+                       "F16 or BF16",
+                       f->path, NAME_SHOWN, t->name, DTYPES[t->dtype].name);
     uint64_t at = f->data_start + t->begin;
     int rc = 0;
     if (t->dtype == ST_F32) {
@@ -366,8 +395,9 @@ int safetensors_read_f32(const SafeTensorsFile *f, const SafeTensor *t, float *o
     }
     if (rc != 0)
         return err_set(e, "cannot read tensor \"%.*s\" of %s: %s", NAME_SHOWN, t->name, f->path,
-                       errno ? strerror(errno) : "the file ended early (changed since it was "
-                                                 "opened?)");
+                       errno ? strerror(errno)
+                             : "the file ended early (changed since it was "
+                               "opened?)");
     return 0;
 }
 

@@ -26,14 +26,25 @@
 #include "util/err.h"
 
 #define SAFETENSORS_MAX_HEADER 100000000  // bytes; the reference implementation's limit too
-#define SAFETENSORS_MAX_DIMS 8            // longest shape handled (GPT-2's buffers have 4)
+#define SAFETENSORS_MAX_DIMS   8          // longest shape handled (GPT-2's buffers have 4)
 
 /* Element types of the format; the byte size of each is safetensors_dtype_size. */
 typedef enum {
-    ST_BOOL, ST_U8, ST_I8, ST_F8_E5M2, ST_F8_E4M3,
-    ST_I16, ST_U16, ST_F16, ST_BF16,
-    ST_I32, ST_U32, ST_F32,
-    ST_I64, ST_U64, ST_F64,
+    ST_BOOL,
+    ST_U8,
+    ST_I8,
+    ST_F8_E5M2,
+    ST_F8_E4M3,
+    ST_I16,
+    ST_U16,
+    ST_F16,
+    ST_BF16,
+    ST_I32,
+    ST_U32,
+    ST_F32,
+    ST_I64,
+    ST_U64,
+    ST_F64,
     ST_DTYPE_COUNT
 } SafeTensorsDtype;
 
@@ -43,12 +54,12 @@ size_t safetensors_dtype_size(SafeTensorsDtype d);
 
 /* One validated header entry. */
 typedef struct {
-    char *name;                              // owned
+    char *name;  // owned
     SafeTensorsDtype dtype;
-    int ndim;                                // 0 (a scalar) .. SAFETENSORS_MAX_DIMS
+    int ndim;  // 0 (a scalar) .. SAFETENSORS_MAX_DIMS
     int64_t shape[SAFETENSORS_MAX_DIMS];
-    uint64_t count;                          // prod(shape) elements (1 for a scalar)
-    uint64_t begin, end;                     // byte span inside the data section
+    uint64_t count;       // prod(shape) elements (1 for a scalar)
+    uint64_t begin, end;  // byte span inside the data section
 } SafeTensor;
 
 /* An open, validated file. */

@@ -53,7 +53,8 @@ static int32_t *response_groups(const RoundSamples *s) {
 }
 
 static AggParams agg_params(const Config *c) {
-    AggParams ap = {.judge = config_judge_index(c, c->aggregate.judge), .prev_judge = -1,
+    AggParams ap = {.judge = config_judge_index(c, c->aggregate.judge),
+                    .prev_judge = -1,
                     .min_margin = c->aggregate.min_margin,
                     .min_agreement = c->aggregate.min_agreement};
     ErrMsg e;  // the config was validated, so the names map
@@ -120,11 +121,18 @@ void aggregator_run(RunCtx *ctx, const RoundSamples *s, AggStats *stats) {
     if (cm->rank == 0) {
         float weights[CONFIG_MAX_JUDGES];
         const char *names[CONFIG_MAX_JUDGES];
-        for (int j = 0; j < s->J; j++) weights[j] = (float)c->judges[j].weight, names[j] = c->judges[j].name;
+        for (int j = 0; j < s->J; j++)
+            weights[j] = (float)c->judges[j].weight, names[j] = c->judges[j].name;
         int32_t *group = strcmp(c->aggregate.mode, "consensus") == 0 ? answer_groups(s, ctx)
                                                                      : response_groups(s);
-        AggInput in = {.P = s->P, .K = s->K, .J = s->J, .scores = s->scores, .weights = weights,
-                       .group = group, .correct = s->correct, .judge_names = names};
+        AggInput in = {.P = s->P,
+                       .K = s->K,
+                       .J = s->J,
+                       .scores = s->scores,
+                       .weights = weights,
+                       .group = group,
+                       .correct = s->correct,
+                       .judge_names = names};
         AggParams ap = agg_params(c);
         AggPairs pairs;
         ErrMsg e;

@@ -11,8 +11,9 @@ int cli_collect_sets(CliSets *sets, int argc, char **argv, const char *cmd) {
     sets->n = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--set") != 0 || i + 1 >= argc) {
-            fprintf(stderr, "error: %s: unexpected argument \"%s\" (expected --set key.path=value)\n",
-                    cmd, argv[i]);
+            fprintf(stderr,
+                    "error: %s: unexpected argument \"%s\" (expected --set key.path=value)\n", cmd,
+                    argv[i]);
             return -1;
         }
         if (sets->n == CLI_MAX_SETS) {
@@ -42,7 +43,8 @@ int cli_parse_double(const char *opt, const char *text, double lo, double hi, do
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end != '\0' || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "error: %s: expected a number in [%g, %g], got \"%s\"\n", opt, lo, hi, text);
+        fprintf(stderr, "error: %s: expected a number in [%g, %g], got \"%s\"\n", opt, lo, hi,
+                text);
         return -1;
     }
     *out = v;

@@ -9,8 +9,8 @@
 #define CLI_MAX_SETS 64
 
 typedef struct {
-    int n;                           // overrides collected
-    const char *items[CLI_MAX_SETS]; // "key.path=value", borrowed from argv
+    int n;                            // overrides collected
+    const char *items[CLI_MAX_SETS];  // "key.path=value", borrowed from argv
 } CliSets;
 
 /* Collects "--set k=v" pairs from argv; anything else is an error naming cmd. */

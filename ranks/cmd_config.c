@@ -9,10 +9,11 @@
 #include "util/alloc.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: concord config --defaults | --keys | CONFIG [--set key.path=value ...]\n"
-                 "  --defaults   print the complete default config as JSON\n"
-                 "  --keys       describe every key: type, default, range, meaning\n"
-                 "  CONFIG       print CONFIG resolved (defaults filled in, --set applied)\n");
+    fprintf(out,
+            "usage: concord config --defaults | --keys | CONFIG [--set key.path=value ...]\n"
+            "  --defaults   print the complete default config as JSON\n"
+            "  --keys       describe every key: type, default, range, meaning\n"
+            "  CONFIG       print CONFIG resolved (defaults filled in, --set applied)\n");
 }
 
 int cmd_config(int argc, char **argv) {

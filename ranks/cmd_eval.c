@@ -13,24 +13,27 @@
 #include "util/alloc.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: concord eval CKPT [--config CONFIG] [--set key.path=value ...]\n"
-                 "  prints one JSON line: greedy_acc, maj_acc (maj@task.maj_k), judge_acc (on\n"
-                 "  held-out evaluation examples: right and corrupted answers), judge_self_acc\n"
-                 "  (on its own greedy answers), mean_resp_len, n_prompts; the task defaults to\n"
-                 "  the checkpoint's own config\n");
+    fprintf(out,
+            "usage: concord eval CKPT [--config CONFIG] [--set key.path=value ...]\n"
+            "  prints one JSON line: greedy_acc, maj_acc (maj@task.maj_k), judge_acc (on\n"
+            "  held-out evaluation examples: right and corrupted answers), judge_self_acc\n"
+            "  (on its own greedy answers), mean_resp_len, n_prompts; the task defaults to\n"
+            "  the checkpoint's own config\n");
 }
 
 static void print_json(const char *ckpt, int maj_k, const EvalSummary *s) {
     printf("{\"checkpoint\": \"%s\", \"n_prompts\": %lld", ckpt, (long long)s->prompts);
-    const char *keys[] = {"greedy_acc",     "maj_acc",
-                          "judge_acc",      "judge_acc_raw",
-                          "judge_self_acc", "judge_self_acc_raw",
-                          "mean_resp_len",  "no_answer_rate"};
-    double vals[] = {s->greedy_acc,     s->maj_acc,           s->judge_acc,     s->judge_acc_raw,
-                     s->judge_self_acc, s->judge_self_acc_raw, s->mean_resp_len, s->no_answer_rate};
+    const char *keys[] = {"greedy_acc",    "maj_acc",        "judge_acc",
+                          "judge_acc_raw", "judge_self_acc", "judge_self_acc_raw",
+                          "mean_resp_len", "no_answer_rate"};
+    double vals[] = {s->greedy_acc,    s->maj_acc,        s->judge_acc,
+                     s->judge_acc_raw, s->judge_self_acc, s->judge_self_acc_raw,
+                     s->mean_resp_len, s->no_answer_rate};
     for (int i = 0; i < (int)(sizeof vals / sizeof vals[0]); i++) {
-        if (vals[i] == vals[i]) printf(", \"%s\": %.6g", keys[i], vals[i]);
-        else printf(", \"%s\": null", keys[i]);
+        if (vals[i] == vals[i])
+            printf(", \"%s\": %.6g", keys[i], vals[i]);
+        else
+            printf(", \"%s\": null", keys[i]);
     }
     printf(", \"maj_k\": %d}\n", maj_k);
     fflush(stdout);
@@ -47,8 +50,10 @@ int cmd_eval(int argc, char **argv) {
             return 0;
         } else if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--set") == 0) {
             if (cli_value(argc, argv, &i, &v) != 0) return EXIT_BAD_INPUT;
-            if (argv[i - 1][2] == 'c') config = v;
-            else if (n_sets < CLI_MAX_SETS - 2) sets[n_sets++] = v;
+            if (argv[i - 1][2] == 'c')
+                config = v;
+            else if (n_sets < CLI_MAX_SETS - 2)
+                sets[n_sets++] = v;
         } else if (argv[i][0] != '-' && !ckpt) {
             ckpt = argv[i];
         } else {

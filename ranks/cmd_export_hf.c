@@ -51,13 +51,15 @@ int cmd_export_hf(int argc, char **argv) {
         return 2;
     }
     if (arch == GPT_ARCH_LLAMA)
-        printf("exported %s -> %s: LLaMA with V=%d T=%d C=%d L=%d NH=%d KV=%d F=%d, %s head "
-               "(model.safetensors, config.json)\n",
-               argv[0], argv[1], cfg.V, cfg.T, cfg.C, cfg.L, cfg.NH, cfg.KV, cfg.F,
-               cfg.untied ? "untied" : "tied");
+        printf(
+            "exported %s -> %s: LLaMA with V=%d T=%d C=%d L=%d NH=%d KV=%d F=%d, %s head "
+            "(model.safetensors, config.json)\n",
+            argv[0], argv[1], cfg.V, cfg.T, cfg.C, cfg.L, cfg.NH, cfg.KV, cfg.F,
+            cfg.untied ? "untied" : "tied");
     else
-        printf("exported %s -> %s: GPT-2 with V=%d T=%d C=%d L=%d NH=%d (model.safetensors, "
-               "config.json)\n",
-               argv[0], argv[1], cfg.V, cfg.T, cfg.C, cfg.L, cfg.NH);
+        printf(
+            "exported %s -> %s: GPT-2 with V=%d T=%d C=%d L=%d NH=%d (model.safetensors, "
+            "config.json)\n",
+            argv[0], argv[1], cfg.V, cfg.T, cfg.C, cfg.L, cfg.NH);
     return 0;
 }

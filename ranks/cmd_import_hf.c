@@ -13,14 +13,16 @@
 // The config's "model" keys that start a run from the checkpoint (model.init), ready to paste;
 // a LLaMA run may choose its own max_seq_len (no tensor depends on it).
 static void print_model_keys(const GPTConfig *c, int pad) {
-    printf("config keys for model.init = this checkpoint:\n  \"model\": {\"arch\": \"%s\", "
-           "\"n_layer\": %d, \"n_head\": %d, \"n_embd\": %d, ",
-           gpt_arch_name(c->arch), c->L, c->NH, c->C);
+    printf(
+        "config keys for model.init = this checkpoint:\n  \"model\": {\"arch\": \"%s\", "
+        "\"n_layer\": %d, \"n_head\": %d, \"n_embd\": %d, ",
+        gpt_arch_name(c->arch), c->L, c->NH, c->C);
     if (c->arch == GPT_ARCH_LLAMA)
-        printf("\"n_kv_head\": %d, \"ffn_hidden\": %d, \"rope_theta\": %.9g, \"norm_eps\": %.9g, "
-               "\"tie_embeddings\": %s, \"max_seq_len\": %d (or shorter), ",
-               c->KV, c->F, (double)c->rope_theta, (double)c->norm_eps,
-               c->untied ? "false" : "true", c->T);
+        printf(
+            "\"n_kv_head\": %d, \"ffn_hidden\": %d, \"rope_theta\": %.9g, \"norm_eps\": %.9g, "
+            "\"tie_embeddings\": %s, \"max_seq_len\": %d (or shorter), ",
+            c->KV, c->F, (double)c->rope_theta, (double)c->norm_eps, c->untied ? "false" : "true",
+            c->T);
     else
         printf("\"max_seq_len\": %d, ", c->T);
     printf("\"vocab_pad_to\": %d}\n", pad);
@@ -87,11 +89,11 @@ int cmd_import_hf(int argc, char **argv) {
     int ntensors;
     size_t n_params = gpt_param_table(&cfg, tb, &ntensors);
     if (arch == GPT_ARCH_LLAMA)
-        printf("imported %s -> %s: LLaMA with V=%d Vp=%d T=%d C=%d L=%d NH=%d KV=%d F=%d "
-               "rope_theta=%g norm_eps=%g %s head, %zu parameters\n",
-               pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, cfg.KV, cfg.F,
-               (double)cfg.rope_theta, (double)cfg.norm_eps, cfg.untied ? "untied" : "tied",
-               n_params);
+        printf(
+            "imported %s -> %s: LLaMA with V=%d Vp=%d T=%d C=%d L=%d NH=%d KV=%d F=%d "
+            "rope_theta=%g norm_eps=%g %s head, %zu parameters\n",
+            pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, cfg.KV, cfg.F,
+            (double)cfg.rope_theta, (double)cfg.norm_eps, cfg.untied ? "untied" : "tied", n_params);
     else
         printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
                pos[0], pos[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, n_params);

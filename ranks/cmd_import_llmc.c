@@ -37,6 +37,7 @@ int cmd_import_llmc(int argc, char **argv) {
     TensorSpec tb[MAX_TENSORS];
     int ntensors;
     printf("imported %s -> %s: GPT-2 with V=%d Vp=%d T=%d C=%d L=%d NH=%d, %zu parameters\n",
-           argv[0], argv[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH, gpt_param_table(&cfg, tb, &ntensors));
+           argv[0], argv[1], cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L, cfg.NH,
+           gpt_param_table(&cfg, tb, &ntensors));
     return 0;
 }

@@ -23,7 +23,7 @@
 #define PLOT_MAX_LEVELS 64
 
 typedef struct {
-    const char *file;                     // plots/<file>.png
+    const char *file;  // plots/<file>.png
     const char *title, *ylabel;
     int unit;                             // an accuracy or fraction: y fixed to [0:1]
     const char *keys[PLOT_MAX_SERIES];    // metrics keys, NULL-terminated
@@ -31,13 +31,24 @@ typedef struct {
 } Chart;
 
 static const Chart CHARTS[] = {
-    {"accuracy", "Held-out accuracy", "accuracy", 1, {"greedy_acc", "maj_acc", "vote_acc"},
+    {"accuracy",
+     "Held-out accuracy",
+     "accuracy",
+     1,
+     {"greedy_acc", "maj_acc", "vote_acc"},
      {"greedy", "maj@K", "models' vote"}},
-    {"judges", "Judges", "fraction", 1, {"judge_agreement", "judge_acc", "judge_self_acc"},
+    {"judges",
+     "Judges",
+     "fraction",
+     1,
+     {"judge_agreement", "judge_acc", "judge_self_acc"},
      {"pairwise judge agreement", "llm judge accuracy, held-out examples (balanced)",
       "llm judge accuracy, own answers (balanced)"}},
     {"kept", "Kept preference pairs", "fraction of candidates", 0, {"kept_fraction"}, {"kept"}},
-    {"label_accuracy", "Label accuracy vs ground truth", "accuracy", 1,
+    {"label_accuracy",
+     "Label accuracy vs ground truth",
+     "accuracy",
+     1,
      {"label_accuracy", "label_accuracy_llm_judge", "label_accuracy_implicit",
       "label_accuracy_self_consistency"},
      {"kept pairs (ensemble)", "llm_judge alone", "implicit alone", "self_consistency alone"}},
@@ -58,8 +69,9 @@ static void gp_head(FILE *f, const char *dir, const char *file, const char *titl
     fprintf(f, "set terminal png size 800,500\nset output '%s/%s.png'\n", dir, file);
     fprintf(f, "set title '%s'\nset xlabel '%s'\nset ylabel '%s'\nset grid\n", title, xlabel,
             ylabel);
-    fprintf(f, "set termoption noenhanced\nset key top right\nset xtics 1\n"
-               "set datafile missing 'NaN'\n");
+    fprintf(f,
+            "set termoption noenhanced\nset key top right\nset xtics 1\n"
+            "set datafile missing 'NaN'\n");
     if (unit) fprintf(f, "set yrange [0:1]\nset ytics 0.1\n");
 }
 
@@ -86,8 +98,10 @@ static int run_gnuplot(const char *dir, const char *file) {
 }
 
 static void put_num(FILE *f, double v) {
-    if (isfinite(v)) fprintf(f, " %.6g", v);
-    else fprintf(f, " NaN");
+    if (isfinite(v))
+        fprintf(f, " %.6g", v);
+    else
+        fprintf(f, " NaN");
 }
 
 static int any_finite(const double *v, int n, int stride) {
@@ -104,7 +118,8 @@ static int write_chart(const char *dir, const char *metrics, const Chart *ch, in
     int n[PLOT_MAX_SERIES] = {0}, ns = 0, has[PLOT_MAX_SERIES] = {0}, nhas = 0;
     ErrMsg e;
     for (; ns < PLOT_MAX_SERIES && ch->keys[ns]; ns++) {
-        n[ns] = metrics_read_column(metrics, ch->keys[ns], rounds[ns], vals[ns], PLOT_MAX_ROUNDS, &e);
+        n[ns] =
+            metrics_read_column(metrics, ch->keys[ns], rounds[ns], vals[ns], PLOT_MAX_ROUNDS, &e);
         if (n[ns] < 0) {
             fprintf(stderr, "error: %s\n", e.msg);
             return -1;
@@ -188,8 +203,9 @@ static int write_ensemble(const char *dir, const char *metrics) {
     int plotted = 0;
     for (int k = 0; k < K; k++) {
         if (!any_finite(by_model + k, n, PLOT_MAX_MODELS)) continue;
-        fprintf(f, "%s'%s/ensemble_accuracy.dat' using 1:%d with linespoints lw 1 pt 7 ps 0.5 "
-                   "title 'model %d'",
+        fprintf(f,
+                "%s'%s/ensemble_accuracy.dat' using 1:%d with linespoints lw 1 pt 7 ps 0.5 "
+                "title 'model %d'",
                 plotted++ ? ", \\\n  " : "plot ", dir, k + 2, k);
     }
     for (int s = 0; s < 3; s++) {
@@ -231,8 +247,7 @@ static int write_levels(const char *dir, const char *metrics) {
     if (!(f = open_out(dir, "accuracy_by_level", "gp"))) return -1;
     gp_head(f, dir, "accuracy_by_level", "Greedy accuracy per level, by round", "level",
             "greedy accuracy", 1);
-    fprintf(f, "set key outside right\nset xrange [%g:%g]\n", levels[0] - 0.5,
-            levels[L - 1] + 0.5);
+    fprintf(f, "set key outside right\nset xrange [%g:%g]\n", levels[0] - 0.5, levels[L - 1] + 0.5);
     int plotted = 0, nr = 0;
     for (int i = 0; i < n; i++) nr += rounds[i] > 0;
     for (int i = 0, r = 0; i < n; i++) {
@@ -259,12 +274,14 @@ static int write_levels(const char *dir, const char *metrics) {
 int cmd_plot(int argc, char **argv) {
     if (argc != 1 || argv[0][0] == '-') {
         fprintf(argc == 1 && strcmp(argv[0], "--help") == 0 ? stdout : stderr,
-                "usage: concord plot RUN_DIR   (PNG charts of RUN_DIR/metrics.jsonl in RUN_DIR/plots)\n");
+                "usage: concord plot RUN_DIR   (PNG charts of RUN_DIR/metrics.jsonl in "
+                "RUN_DIR/plots)\n");
         return argc == 1 && strcmp(argv[0], "--help") == 0 ? 0 : 2;
     }
     if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "error: concord plot needs gnuplot, which is not installed\nHINT: apt-get "
-                        "install gnuplot-nox (scripts/bootstrap.sh installs it)\n");
+        fprintf(stderr,
+                "error: concord plot needs gnuplot, which is not installed\nHINT: apt-get "
+                "install gnuplot-nox (scripts/bootstrap.sh installs it)\n");
         return 2;
     }
     char metrics[4096], dir[4096];

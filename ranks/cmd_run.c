@@ -35,8 +35,10 @@ static int run_command(int argc, char **argv, const char *cmd, int sft_only) {
             return 0;
         } else if (strcmp(argv[i], "--run-dir") == 0 || strcmp(argv[i], "--set") == 0) {
             if (cli_value(argc, argv, &i, &v) != 0) return EXIT_BAD_INPUT;
-            if (argv[i - 1][2] == 'r') run_dir = v;
-            else if (n_sets < CLI_MAX_SETS) sets[n_sets++] = v;
+            if (argv[i - 1][2] == 'r')
+                run_dir = v;
+            else if (n_sets < CLI_MAX_SETS)
+                sets[n_sets++] = v;
         } else if (argv[i][0] != '-' && !config) {
             config = argv[i];
         } else {
@@ -59,18 +61,23 @@ static int run_command(int argc, char **argv, const char *cmd, int sft_only) {
         }
         char roles[COMMS_ROLE_LABEL_MAX], label[COMMS_ROLE_LABEL_MAX + 16];
         comms_role_label(ctx.comms.roles, roles);
-        if (ctx.ens.K > 1) snprintf(label, sizeof label, "m%d %s", ctx.ens.model, roles);
-        else snprintf(label, sizeof label, "%s", roles);
+        if (ctx.ens.K > 1)
+            snprintf(label, sizeof label, "m%d %s", ctx.ens.model, roles);
+        else
+            snprintf(label, sizeof label, "%s", roles);
         double stuck = ctx.cfg.run.stuck_timeout;
         if (watchdog_start(ctx.ens.base_dir, stuck, ctx.ens.all, label) != 0) {
             status = EXIT_BAD_INPUT;
         } else {
             if (stuck > 0)
-                log_root("watchdog: a rank without a heartbeat for %g s ends the job "
-                         "(run.stuck_timeout; files in %s/.heartbeat)", stuck, ctx.ens.base_dir);
+                log_root(
+                    "watchdog: a rank without a heartbeat for %g s ends the job "
+                    "(run.stuck_timeout; files in %s/.heartbeat)",
+                    stuck, ctx.ens.base_dir);
             if (stuck > 0 && !comms_thread_multiple())
-                log_root("watchdog: MPI lacks MPI_THREAD_MULTIPLE, so a stuck rank is ended by "
-                         "exiting the watching rank: under srun, pass --kill-on-bad-exit=1");
+                log_root(
+                    "watchdog: MPI lacks MPI_THREAD_MULTIPLE, so a stuck rank is ended by "
+                    "exiting the watching rank: under srun, pass --kill-on-bad-exit=1");
             status = round_main(&ctx, sft_only);
             watchdog_stop(ctx.ens.all);
         }

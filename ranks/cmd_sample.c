@@ -14,20 +14,23 @@
 #include "util/alloc.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: concord sample CKPT [--prompt TEXT | --tokens ID,ID,...] [options]\n"
-            "  --prompt TEXT       prompt text (BOS is prepended); needs a checkpoint with a tokenizer\n"
-            "  --stop TEXT         end a sample before TEXT (repeatable, at most 8; text output)\n"
-            "  --tokens IDS        prompt as comma-separated token ids (any checkpoint)\n"
-            "  --max-new N         new tokens at most (default 32)\n"
-            "  --temperature T     sampling temperature (default 1.0; 0 = greedy)\n"
-            "  --top-k K           keep the K most likely tokens (default 0 = off)\n"
-            "  --top-p P           nucleus sampling mass (default 1.0 = off)\n"
-            "  --greedy            argmax decoding\n"
-            "  --seed S            random seed (default 1)\n"
-            "  --samples N         independent samples of the same prompt (default 1)\n"
-            "  --eos ID            token that ends a sample (default: the tokenizer's EOS, else none)\n"
-            "  --print-ids         print the generated token ids (one line per sample) instead of text\n");
+    fprintf(
+        out,
+        "usage: concord sample CKPT [--prompt TEXT | --tokens ID,ID,...] [options]\n"
+        "  --prompt TEXT       prompt text (BOS is prepended); needs a checkpoint with a "
+        "tokenizer\n"
+        "  --stop TEXT         end a sample before TEXT (repeatable, at most 8; text output)\n"
+        "  --tokens IDS        prompt as comma-separated token ids (any checkpoint)\n"
+        "  --max-new N         new tokens at most (default 32)\n"
+        "  --temperature T     sampling temperature (default 1.0; 0 = greedy)\n"
+        "  --top-k K           keep the K most likely tokens (default 0 = off)\n"
+        "  --top-p P           nucleus sampling mass (default 1.0 = off)\n"
+        "  --greedy            argmax decoding\n"
+        "  --seed S            random seed (default 1)\n"
+        "  --samples N         independent samples of the same prompt (default 1)\n"
+        "  --eos ID            token that ends a sample (default: the tokenizer's EOS, else none)\n"
+        "  --print-ids         print the generated token ids (one line per sample) instead of "
+        "text\n");
 }
 
 // Parses "1,2,3" into ids (each < V); returns the count or -1.
@@ -38,8 +41,9 @@ static int parse_ids(const char *text, int32_t *ids, int max, int V) {
         char *end;
         long v = strtol(p, &end, 10);
         if (end == p || v < 0 || v >= V || (*end != ',' && *end != '\0')) {
-            fprintf(stderr, "error: --tokens: expected comma-separated ids in [0, %d), got \"%s\"\n",
-                    V, text);
+            fprintf(stderr,
+                    "error: --tokens: expected comma-separated ids in [0, %d), got \"%s\"\n", V,
+                    text);
             return -1;
         }
         if (n == max) {
@@ -65,19 +69,23 @@ typedef struct {
 } SampleArgs;
 
 static int parse_args(SampleArgs *a, int argc, char **argv) {
-    *a = (SampleArgs){.max_new = 32, .temperature = 1.0, .top_p = 1.0, .seed = 1, .samples = 1,
-                      .eos = -2};
+    *a = (SampleArgs){
+        .max_new = 32, .temperature = 1.0, .top_p = 1.0, .seed = 1, .samples = 1, .eos = -2};
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i], *v = NULL;
         int r = 0;
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             usage(stdout);
             exit(0);
-        } else if (strcmp(o, "--greedy") == 0) a->greedy = 1;
-        else if (strcmp(o, "--print-ids") == 0) a->print_ids = 1;
+        } else if (strcmp(o, "--greedy") == 0)
+            a->greedy = 1;
+        else if (strcmp(o, "--print-ids") == 0)
+            a->print_ids = 1;
         else if (o[0] == '-' && o[1] == '-' && (r = cli_value(argc, argv, &i, &v)) == 0) {
-            if (strcmp(o, "--prompt") == 0) a->prompt = v;
-            else if (strcmp(o, "--tokens") == 0) a->tokens = v;
+            if (strcmp(o, "--prompt") == 0)
+                a->prompt = v;
+            else if (strcmp(o, "--tokens") == 0)
+                a->tokens = v;
             else if (strcmp(o, "--stop") == 0) {
                 if (a->n_stop == SAMPLE_MAX_STOPS || !v[0]) {
                     fprintf(stderr, "error: --stop: expected at most %d non-empty strings\n",
@@ -85,19 +93,26 @@ static int parse_args(SampleArgs *a, int argc, char **argv) {
                     return -1;
                 }
                 a->stop[a->n_stop++] = v;
-            }
-            else if (strcmp(o, "--max-new") == 0) r = cli_parse_int(o, v, 1, 1 << 20, &a->max_new);
-            else if (strcmp(o, "--temperature") == 0) r = cli_parse_double(o, v, 0, 100, &a->temperature);
-            else if (strcmp(o, "--top-k") == 0) r = cli_parse_int(o, v, 0, 1 << 30, &a->top_k);
-            else if (strcmp(o, "--top-p") == 0) r = cli_parse_double(o, v, 0, 1, &a->top_p);
-            else if (strcmp(o, "--seed") == 0) r = cli_parse_int(o, v, 0, INT64_MAX, &a->seed);
-            else if (strcmp(o, "--samples") == 0) r = cli_parse_int(o, v, 1, 4096, &a->samples);
-            else if (strcmp(o, "--eos") == 0) r = cli_parse_int(o, v, -1, 1 << 30, &a->eos);
+            } else if (strcmp(o, "--max-new") == 0)
+                r = cli_parse_int(o, v, 1, 1 << 20, &a->max_new);
+            else if (strcmp(o, "--temperature") == 0)
+                r = cli_parse_double(o, v, 0, 100, &a->temperature);
+            else if (strcmp(o, "--top-k") == 0)
+                r = cli_parse_int(o, v, 0, 1 << 30, &a->top_k);
+            else if (strcmp(o, "--top-p") == 0)
+                r = cli_parse_double(o, v, 0, 1, &a->top_p);
+            else if (strcmp(o, "--seed") == 0)
+                r = cli_parse_int(o, v, 0, INT64_MAX, &a->seed);
+            else if (strcmp(o, "--samples") == 0)
+                r = cli_parse_int(o, v, 1, 4096, &a->samples);
+            else if (strcmp(o, "--eos") == 0)
+                r = cli_parse_int(o, v, -1, 1 << 30, &a->eos);
             else {
                 fprintf(stderr, "error: sample: unknown option \"%s\"\n", o);
                 return -1;
             }
-        } else if (r == 0 && o[0] != '-' && !a->ckpt) a->ckpt = o;
+        } else if (r == 0 && o[0] != '-' && !a->ckpt)
+            a->ckpt = o;
         else {
             if (r == 0) fprintf(stderr, "error: sample: unexpected argument \"%s\"\n", o);
             return -1;
@@ -175,11 +190,17 @@ int cmd_sample(int argc, char **argv) {
         memcpy(prompts + (size_t)i * P, prompt, (size_t)P * sizeof(int32_t));
         plen[i] = P, sid[i] = (uint32_t)i;
     }
-    GenParams gp = {.seed = (uint64_t)a.seed, .round = 0, .max_new = max_new,
+    GenParams gp = {.seed = (uint64_t)a.seed,
+                    .round = 0,
+                    .max_new = max_new,
                     .eos = a.eos >= -1 ? (int32_t)a.eos : (has_tok ? tok.eos : -1),
-                    .sample = {.temperature = (float)a.temperature, .top_k = (int)a.top_k,
-                               .top_p = (float)a.top_p, .greedy = a.greedy || a.temperature == 0},
-                    .stop_tok = has_tok ? &tok : NULL, .stop_str = a.stop, .n_stop_str = a.n_stop};
+                    .sample = {.temperature = (float)a.temperature,
+                               .top_k = (int)a.top_k,
+                               .top_p = (float)a.top_p,
+                               .greedy = a.greedy || a.temperature == 0},
+                    .stop_tok = has_tok ? &tok : NULL,
+                    .stop_str = a.stop,
+                    .n_stop_str = a.n_stop};
     generate(resp, rlen, NULL, &kv, &acts, &w, prompts, plen, n, P, pid, sid, &gp);
     for (int i = 0; i < n; i++) {
         const int32_t *r = resp + (size_t)i * max_new;

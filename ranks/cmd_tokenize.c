@@ -39,21 +39,28 @@ static int parse_args(TokenizeArgs *a, int argc, char **argv) {
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             usage(stdout);
             exit(0);
-        } else if (strcmp(o, "--decode") == 0) a->decode = 1;
-        else if (strcmp(o, "--allow-special") == 0) a->allow_special = 1;
-        else if (strcmp(o, "--stats") == 0) a->stats = 1;
+        } else if (strcmp(o, "--decode") == 0)
+            a->decode = 1;
+        else if (strcmp(o, "--allow-special") == 0)
+            a->allow_special = 1;
+        else if (strcmp(o, "--stats") == 0)
+            a->stats = 1;
         else if (strcmp(o, "--vocab") == 0 || strcmp(o, "--file") == 0) {
             if (cli_value(argc, argv, &i, &v) != 0) return -1;
-            if (o[2] == 'v') a->vocab = v;
-            else a->file = v;
+            if (o[2] == 'v')
+                a->vocab = v;
+            else
+                a->file = v;
         } else if (o[0] == '-' && o[1] == '-') {
             fprintf(stderr, "error: tokenize: unknown option \"%s\"\n", o);
             return -1;
         } else if (!a->text) {
             a->text = o;
         } else {
-            fprintf(stderr, "error: tokenize: unexpected argument \"%s\" (one TEXT at most; quote "
-                    "text with spaces)\n", o);
+            fprintf(stderr,
+                    "error: tokenize: unexpected argument \"%s\" (one TEXT at most; quote "
+                    "text with spaces)\n",
+                    o);
             return -1;
         }
     }
@@ -110,9 +117,10 @@ static int64_t parse_ids(const uint8_t *text, size_t n, int32_t *ids, const char
         if (i == start || !sep || v > INT32_MAX) {
             size_t end = start;
             while (end < n && end - start < 20 && text[end] != ' ' && text[end] != '\n') end++;
-            fprintf(stderr, "error: tokenize --decode: %s byte %zu: expected a token id (a "
-                    "non-negative integer), got \"%.*s\"\n", where, start, (int)(end - start),
-                    (const char *)text + start);
+            fprintf(stderr,
+                    "error: tokenize --decode: %s byte %zu: expected a token id (a "
+                    "non-negative integer), got \"%.*s\"\n",
+                    where, start, (int)(end - start), (const char *)text + start);
             return -1;
         }
         ids[k++] = (int32_t)v;

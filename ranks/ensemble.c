@@ -45,8 +45,10 @@ uint64_t ensemble_model_seed(uint64_t seed, int k) {
 }
 
 void ensemble_model_dir(char *out, size_t size, const char *base, int K, int k) {
-    if (K <= 1) snprintf(out, size, "%s", base);
-    else snprintf(out, size, "%s/model_%d", base, k);
+    if (K <= 1)
+        snprintf(out, size, "%s", base);
+    else
+        snprintf(out, size, "%s/model_%d", base, k);
 }
 
 int ensemble_voters(const Ensemble *en, int k, int *models) {
@@ -137,7 +139,7 @@ static double mean_over(const EnsembleModelStats *st, int K, size_t offset) {
     return n ? sum / n : NAN;
 }
 
-#define STAT(field) offsetof(EnsembleModelStats, field)
+#define STAT(field)  offsetof(EnsembleModelStats, field)
 #define STAT_DOUBLES ((int)(sizeof(EnsembleModelStats) / sizeof(double)))
 
 // World rank 0: the plurality vote's accuracy on the held-out prompts, overall and by level.
@@ -176,7 +178,8 @@ void ensemble_report(RunCtx *ctx, int round, const EnsembleModelStats *mine, con
     const Ensemble *en = &ctx->ens;
     int K = en->K, root = en->all_rank == 0;
     // every rank sends its stats (only each group's first rank's count) and its group's answers
-    EnsembleModelStats *all = root ? xmalloc("ens.stats", (size_t)en->all_size * sizeof *all) : NULL;
+    EnsembleModelStats *all =
+        root ? xmalloc("ens.stats", (size_t)en->all_size * sizeof *all) : NULL;
     EnsembleModelStats blank = {0};
     MPI_CHECK(MPI_Gather(mine ? mine : &blank, STAT_DOUBLES, MPI_DOUBLE, all, STAT_DOUBLES,
                          MPI_DOUBLE, 0, en->all));
@@ -235,9 +238,10 @@ void ensemble_report(RunCtx *ctx, int round, const EnsembleModelStats *mine, con
             if (round == 0)
                 log_root("ensemble SFT: models%s (mean %.3f), vote %.3f", line, mean, vote);
             else
-                log_root("ensemble round %d: models%s (mean %.3f), vote %.3f; kept %.1f%% of the "
-                         "prompts, labels %.1f%% right", round, line, mean, vote, 100 * kept,
-                         100 * labels);
+                log_root(
+                    "ensemble round %d: models%s (mean %.3f), vote %.3f; kept %.1f%% of the "
+                    "prompts, labels %.1f%% right",
+                    round, line, mean, vote, 100 * kept, 100 * labels);
         }
     }
     exchange_gathered_free(&g);

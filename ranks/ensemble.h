@@ -31,14 +31,14 @@
 #define ENSEMBLE_MAX_MODELS 64  // ensemble.models' upper bound
 
 typedef struct {
-    int K;                            // models
-    int model;                        // this rank's model k, 0..K-1
-    int others;                       // 1: model k learns the vote of the other K - 1 models
-    MPI_Comm all;                     // every rank of every model (borrowed MPI_COMM_WORLD)
-    int all_rank, all_size;           // rank in all, and its size
+    int K;                   // models
+    int model;               // this rank's model k, 0..K-1
+    int others;              // 1: model k learns the vote of the other K - 1 models
+    MPI_Comm all;            // every rank of every model (borrowed MPI_COMM_WORLD)
+    int all_rank, all_size;  // rank in all, and its size
     int first_rank[ENSEMBLE_MAX_MODELS + 1];  // (K + 1) first world rank of each model's group
-    MPI_Comm group;                   // this model's ranks (owned)
-    char base_dir[CONFIG_PATH_MAX];   // run.run_dir as configured
+    MPI_Comm group;                           // this model's ranks (owned)
+    char base_dir[CONFIG_PATH_MAX];           // run.run_dir as configured
 } Ensemble;
 
 /* Collective over every rank: splits the ranks into K groups. K > world size is refused by the

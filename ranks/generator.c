@@ -42,7 +42,8 @@ void samples_free(RoundSamples *s) {
     memset(s, 0, sizeof *s);
 }
 
-void samples_response_text(const RoundSamples *s, const Tokenizer *tok, int i, char *out, int size) {
+void samples_response_text(const RoundSamples *s, const Tokenizer *tok, int i, char *out,
+                           int size) {
     const int32_t *r = s->resp + (size_t)i * s->R;
     int n = s->resp_len[i];
     if (n > 0 && r[n - 1] == tok->eos) n--;
@@ -63,7 +64,8 @@ void generator_run(RunCtx *ctx, RoundSamples *s) {
             counts = xmalloc("gen.prompts", (size_t)cm->gen_size * sizeof(int64_t));
             for (int p = 0; p < s->P; p++) all[p] = p;
             for (int g = 0; g < cm->gen_size; g++)
-                counts[g] = (int64_t)(g + 1) * s->P / cm->gen_size - (int64_t)g * s->P / cm->gen_size;
+                counts[g] =
+                    (int64_t)(g + 1) * s->P / cm->gen_size - (int64_t)g * s->P / cm->gen_size;
         }
         n_mine = exchange_scatter_prompts(&mine, all, counts, 0, cm->gen);
         xfree(all), xfree(counts);
@@ -86,12 +88,17 @@ void generator_run(RunCtx *ctx, RoundSamples *s) {
     }
     const char *stops[CONFIG_LIST_MAX];
     for (int i = 0; i < c->generate.stop.n; i++) stops[i] = c->generate.stop.text[i];
-    GenParams gp = {.seed = ctx->state.seed, .round = (uint32_t)s->round, .max_new = R,
+    GenParams gp = {.seed = ctx->state.seed,
+                    .round = (uint32_t)s->round,
+                    .max_new = R,
                     .eos = ctx->tok.eos,
                     .sample = {.temperature = (float)c->generate.temperature,
-                               .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
+                               .top_k = c->generate.top_k,
+                               .top_p = (float)c->generate.top_p,
                                .greedy = c->generate.temperature <= 0},
-                    .stop_tok = &ctx->tok, .stop_str = stops, .n_stop_str = c->generate.stop.n};
+                    .stop_tok = &ctx->tok,
+                    .stop_str = stops,
+                    .n_stop_str = c->generate.stop.n};
     Progress prog;
     progress_start(&prog, "generate", n);
     int chunk = c->generate.batch_size;
@@ -120,7 +127,8 @@ void generator_run(RunCtx *ctx, RoundSamples *s) {
     s->resp_logp = xmalloc("samples", (size_t)s->P * K * sizeof(double));
     for (int64_t i = 0; i < tb.n_seqs; i++) {
         s->resp_len[i] = tb.lens[i];
-        memcpy(s->resp + (size_t)i * R, tb.tokens + tb.offsets[i], (size_t)tb.lens[i] * sizeof(int32_t));
+        memcpy(s->resp + (size_t)i * R, tb.tokens + tb.offsets[i],
+               (size_t)tb.lens[i] * sizeof(int32_t));
     }
     memcpy(s->resp_logp, lg.data, (size_t)tb.n_seqs * sizeof(double));
     exchange_tokens_free(&tb);

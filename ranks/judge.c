@@ -24,7 +24,8 @@ typedef enum {
     JUDGE_KIND_COUNT
 } JudgeKind;
 
-static const char *const JUDGE_NAMES[JUDGE_KIND_COUNT] = {  // [JUDGE_KIND_COUNT], enum order
+static const char *const JUDGE_NAMES[JUDGE_KIND_COUNT] = {
+    // [JUDGE_KIND_COUNT], enum order
     [JUDGE_LLM] = "llm_judge",
     [JUDGE_LIKELIHOOD] = "likelihood",
     [JUDGE_IMPLICIT] = "implicit",
@@ -42,11 +43,11 @@ static JudgeKind judge_kind(const char *name) {
 
 // The judge's share of the round: prompts [p0, p1), their K responses as full sequences.
 typedef struct {
-    int p0, p1, n;       // prompt range, responses (n = (p1 - p0) * K)
-    int S;               // sequence width W + R
-    int32_t *seq;        // (n, S) prompt + response
-    int32_t *start;      // (n) response start
-    int32_t *len;        // (n)
+    int p0, p1, n;                // prompt range, responses (n = (p1 - p0) * K)
+    int S;                        // sequence width W + R
+    int32_t *seq;                 // (n, S) prompt + response
+    int32_t *start;               // (n) response start
+    int32_t *len;                 // (n)
     char (*text)[TASK_TEXT_MAX];  // (n) response texts
 } Share;
 
@@ -65,7 +66,8 @@ static void share_init(Share *sh, const RoundSamples *s, RunCtx *ctx) {
         int g = sh->p0 * s->K + i, p = g / s->K;
         int32_t *row = sh->seq + (size_t)i * sh->S;
         memcpy(row, s->prompts + (size_t)p * s->W, (size_t)s->prompt_len[p] * sizeof(int32_t));
-        memcpy(row + s->prompt_len[p], s->resp + (size_t)g * s->R, (size_t)s->resp_len[g] * sizeof(int32_t));
+        memcpy(row + s->prompt_len[p], s->resp + (size_t)g * s->R,
+               (size_t)s->resp_len[g] * sizeof(int32_t));
         sh->start[i] = s->prompt_len[p];
         sh->len[i] = s->prompt_len[p] + s->resp_len[g];
         samples_response_text(s, &ctx->tok, g, sh->text[i], TASK_TEXT_MAX);
@@ -147,14 +149,15 @@ static void llm_judge_scores(float *out, const Share *sh, const RoundSamples *s,
     for (int i = 0; i < sh->n; i++) {
         out[i] = NAN;
         if (lens[i] <= 0) continue;
-        if (m != i) memmove(seqs + (size_t)m * T, seqs + (size_t)i * T, (size_t)T * sizeof(int32_t));
+        if (m != i)
+            memmove(seqs + (size_t)m * T, seqs + (size_t)i * T, (size_t)T * sizeof(int32_t));
         lens[m] = lens[i];
         idx[m++] = i;
     }
     float *u = xmalloc("judge.llm", (size_t)(m > 0 ? m : 1) * sizeof(float));
     int rationale = task_rationale_tokens(&ctx->task, ctx->cfg.generate.max_new_tokens);
-    judge_write_rationale(seqs, lens, m, T, &ctx->kv, &ctx->infer_acts, w, rationale, ctx->yes, ctx->no,
-                          ctx->tok.eos);
+    judge_write_rationale(seqs, lens, m, T, &ctx->kv, &ctx->infer_acts, w, rationale, ctx->yes,
+                          ctx->no, ctx->tok.eos);
     if (m > 0) judge_llm_logits(u, &ctx->infer_acts, w, seqs, lens, m, T, ctx->yes, ctx->no);
     for (int k = 0; k < m; k++) out[idx[k]] = 1.0f / (1.0f + expf(-u[k]));
     xfree(seqs), xfree(lens), xfree(idx), xfree(u);
@@ -206,70 +209,71 @@ void judge_run(RunCtx *ctx, RoundSamples *s) {
         const ParamSlab *model = &ctx->policy;
         int prev = kind == JUDGE_PREV_ROUND;
         if (prev) {  // the partner judge recomputed with the previous round's policy
-            if (r == 1 || !ctx->has_previous) kind = JUDGE_LIKELIHOOD, model = &ctx->sft;
-            else kind = judge_kind(js->of), model = &ctx->previous;
+            if (r == 1 || !ctx->has_previous)
+                kind = JUDGE_LIKELIHOOD, model = &ctx->sft;
+            else
+                kind = judge_kind(js->of), model = &ctx->previous;
         }
         switch (kind) {
-        case JUDGE_LLM:
-            llm_judge_scores(col, &sh, s, ctx, model);
-            break;
-        case JUDGE_LIKELIHOOD: {
-            const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
-            for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
-            break;
-        }
-        case JUDGE_IMPLICIT: {
-            // β(ℓ_θ − ℓ_base) with the base the model's last training used; for prev_round the
-            // previous policy against the SFT model (length-normalised likelihood before that)
-            const ParamSlab *b = prev ? &ctx->sft : base;
-            int ok = prev ? r >= 3 : base_ok;
-            if (prev && !ok) {
+            case JUDGE_LLM: llm_judge_scores(col, &sh, s, ctx, model); break;
+            case JUDGE_LIKELIHOOD: {
                 const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
                 for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
-            } else if (!ok) {
-                for (int i = 0; i < n; i++) col[i] = NAN;  // round 1: nothing trained yet
-            } else {
-                const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
-                const double *lb = cached_logp(cache, &n_cache, b, &sh, ctx);
-                for (int i = 0; i < n; i++) col[i] = (float)(c->train.beta * (lp[i] - lb[i]));
+                break;
             }
-            break;
-        }
-        case JUDGE_SELF_CONSISTENCY:
-            for (int p = 0; p < n / K; p++) {
-                char answers[K][TASK_TEXT_MAX];
-                const char *ptr[K];
-                for (int k = 0; k < K; k++)
-                    ptr[k] = task_extract(&ctx->task, sh.text[p * K + k], answers[k], TASK_TEXT_MAX) == 0
-                                 ? answers[k]
-                                 : NULL;
-                judge_self_consistency(col + p * K, ptr, K);
-            }
-            break;
-        case JUDGE_ENSEMBLE_VOTE:  // the responses of a prompt are the models' (ensemble.h)
-            for (int p = 0; p < n / K; p++) {
-                char answers[K][TASK_TEXT_MAX];
-                const char *ptr[K];
-                int8_t well_formed[K];
-                const TaskItem *it = &s->items[sh.p0 + p];
-                for (int k = 0; k < K; k++) {
-                    const char *text = sh.text[p * K + k];
-                    ptr[k] = task_extract(&ctx->task, text, answers[k], TASK_TEXT_MAX) == 0
-                                 ? answers[k]
-                                 : NULL;
-                    well_formed[k] = (int8_t)task_format_ok(&ctx->task, it, text);
+            case JUDGE_IMPLICIT: {
+                // β(ℓ_θ − ℓ_base) with the base the model's last training used; for prev_round the
+                // previous policy against the SFT model (length-normalised likelihood before that)
+                const ParamSlab *b = prev ? &ctx->sft : base;
+                int ok = prev ? r >= 3 : base_ok;
+                if (prev && !ok) {
+                    const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
+                    for (int i = 0; i < n; i++) col[i] = (float)(lp[i] / (sh.len[i] - sh.start[i]));
+                } else if (!ok) {
+                    for (int i = 0; i < n; i++) col[i] = NAN;  // round 1: nothing trained yet
+                } else {
+                    const double *lp = cached_logp(cache, &n_cache, model, &sh, ctx);
+                    const double *lb = cached_logp(cache, &n_cache, b, &sh, ctx);
+                    for (int i = 0; i < n; i++) col[i] = (float)(c->train.beta * (lp[i] - lb[i]));
                 }
-                judge_ensemble_vote(col + p * K, ptr, well_formed, K);
+                break;
             }
-            break;
-        case JUDGE_ORACLE:
-            for (int i = 0; i < n; i++) {
-                int v = task_verify(&ctx->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
-                col[i] = v < 0 ? NAN : (float)v;
-            }
-            break;
-        default:  // prev_round of prev_round: the config check refuses it
-            die("judge \"%s\" cannot be the partner of prev_round", js->of);
+            case JUDGE_SELF_CONSISTENCY:
+                for (int p = 0; p < n / K; p++) {
+                    char answers[K][TASK_TEXT_MAX];
+                    const char *ptr[K];
+                    for (int k = 0; k < K; k++)
+                        ptr[k] = task_extract(&ctx->task, sh.text[p * K + k], answers[k],
+                                              TASK_TEXT_MAX) == 0
+                                     ? answers[k]
+                                     : NULL;
+                    judge_self_consistency(col + p * K, ptr, K);
+                }
+                break;
+            case JUDGE_ENSEMBLE_VOTE:  // the responses of a prompt are the models' (ensemble.h)
+                for (int p = 0; p < n / K; p++) {
+                    char answers[K][TASK_TEXT_MAX];
+                    const char *ptr[K];
+                    int8_t well_formed[K];
+                    const TaskItem *it = &s->items[sh.p0 + p];
+                    for (int k = 0; k < K; k++) {
+                        const char *text = sh.text[p * K + k];
+                        ptr[k] = task_extract(&ctx->task, text, answers[k], TASK_TEXT_MAX) == 0
+                                     ? answers[k]
+                                     : NULL;
+                        well_formed[k] = (int8_t)task_format_ok(&ctx->task, it, text);
+                    }
+                    judge_ensemble_vote(col + p * K, ptr, well_formed, K);
+                }
+                break;
+            case JUDGE_ORACLE:
+                for (int i = 0; i < n; i++) {
+                    int v = task_verify(&ctx->task, &s->items[(sh.p0 * K + i) / K], sh.text[i]);
+                    col[i] = v < 0 ? NAN : (float)v;
+                }
+                break;
+            default:  // prev_round of prev_round: the config check refuses it
+                die("judge \"%s\" cannot be the partner of prev_round", js->of);
         }
         for (int i = 0; i < n; i++) votes[(size_t)i * J + j] = col[i];
         progress_update(&prog, j + 1, "%s", js->name);

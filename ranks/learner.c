@@ -19,10 +19,10 @@
 #include "util/timer.h"
 
 // RNG stream ids of the learner (distinct from the task's TASK_STREAM ids).
-#define STREAM_SFT_ORDER 0x4C4E000000000000ull    // + epoch: order of SFT examples
-#define STREAM_PAIR_ORDER 0x4C4F000000000000ull   // + round << 20 + epoch: order of pairs
-#define EVAL_STREAM_BASE 0x45560000u              // round field of evaluation draws (+ round)
-#define ABACUS_SHIFT_DRAW 0x41424143u             // 'ABAC': first field of abacus shift draws
+#define STREAM_SFT_ORDER  0x4C4E000000000000ull  // + epoch: order of SFT examples
+#define STREAM_PAIR_ORDER 0x4C4F000000000000ull  // + round << 20 + epoch: order of pairs
+#define EVAL_STREAM_BASE  0x45560000u            // round field of evaluation draws (+ round)
+#define ABACUS_SHIFT_DRAW 0x41424143u            // 'ABAC': first field of abacus shift draws
 
 // ---- one data-parallel optimizer step ----------------------------------------------------------
 
@@ -84,10 +84,13 @@ static int step_finish(RunCtx *ctx, int local_bad, double fb_seconds, double *v,
 // ---- the phase's running totals ----------------------------------------------------------------
 
 // Names of PhaseTotals' fields in /state/totals, in field order.
-static const char *const TOTAL_NAMES[] = {
-    "steps",    "skipped",  "loss",         "margin",       "accuracy",   "reward_c",
-    "reward_r", "logratio", "pairs",        "scir_penalty", "scir_dropped", "scir_pairs",
-    "validation_acc", "validation_judge_acc"};
+static const char *const TOTAL_NAMES[] = {"steps",          "skipped",
+                                          "loss",           "margin",
+                                          "accuracy",       "reward_c",
+                                          "reward_r",       "logratio",
+                                          "pairs",          "scir_penalty",
+                                          "scir_dropped",   "scir_pairs",
+                                          "validation_acc", "validation_judge_acc"};
 #define N_TOTALS ((int)(sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0]))
 _Static_assert(sizeof(PhaseTotals) == sizeof TOTAL_NAMES / sizeof TOTAL_NAMES[0] * sizeof(double),
                "TOTAL_NAMES must name every PhaseTotals field");
@@ -99,8 +102,9 @@ static void learner_totals_begin(RunCtx *ctx) {
     double *v = (double *)&ctx->totals;
     int resumed = ctx->state.round_step > 0;
     if (resumed && ctx->state.n_totals == 0)
-        log_root("the checkpoint has no phase totals (written by an older concord): this phase's "
-                 "metrics count its steps after the resume only");
+        log_root(
+            "the checkpoint has no phase totals (written by an older concord): this phase's "
+            "metrics count its steps after the resume only");
     for (int i = 0; i < N_TOTALS; i++) {
         double fresh = strncmp(TOTAL_NAMES[i], "validation", 10) == 0 ? NAN : 0.0;
         v[i] = resumed ? ckpt_state_total(&ctx->state, TOTAL_NAMES[i], fresh) : fresh;
@@ -159,9 +163,10 @@ static int sft_targets_reached(RunCtx *ctx, int64_t step) {
     EvalSummary v = eval_split(ctx, TASK_SPLIT_VALID, want_judge > 0, 0);
     ctx->totals.validation_acc = v.greedy_acc;
     ctx->totals.validation_judge_acc = want_judge > 0 ? v.judge_acc : NAN;
-    log_root("sft step %lld: validation greedy accuracy %.3f (stop at %.3f), judge %.3f (stop at "
-             "%.3f)", (long long)step, v.greedy_acc, want_acc, ctx->totals.validation_judge_acc,
-             want_judge);
+    log_root(
+        "sft step %lld: validation greedy accuracy %.3f (stop at %.3f), judge %.3f (stop at "
+        "%.3f)",
+        (long long)step, v.greedy_acc, want_acc, ctx->totals.validation_judge_acc, want_judge);
     return v.greedy_acc >= want_acc && (want_judge <= 0 || v.judge_acc >= want_judge);
 }
 
@@ -244,7 +249,8 @@ static int sft_batch_gather(SftBatch *b, RunCtx *ctx, int64_t s, void *unused) {
 static SftSums learner_sft_step(RunCtx *ctx, SftBatch *b, int S, TrainResult *tr, int *applied) {
     SftSums v = {.tokens = sft_response_tokens(b->start, b->len, b->weight, b->nb)};
     double global_tokens = v.tokens;
-    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, ctx->comms.learn));
+    MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, &global_tokens, 1, MPI_DOUBLE, MPI_SUM, ctx->comms.learn));
     step_begin(ctx);
     double tb = timer_now();
     // abacus: this step's digit-row shifts (the other encodings ignore them)
@@ -264,8 +270,10 @@ static int sft_early_stops(RunCtx *ctx) {
     if (!config_sft_early_stop(c)) return 0;
     if (task_split_size(&ctx->task, TASK_SPLIT_VALID) > 0) return 1;
     if (ctx->comms.learn_rank == 0)
-        log_warn("sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
-                 "validation prompts, so SFT runs all sft.steps (%lld)", (long long)c->sft.steps);
+        log_warn(
+            "sft.stop_at_accuracy / sft.stop_at_judge_accuracy: a JSONL task has no "
+            "validation prompts, so SFT runs all sft.steps (%lld)",
+            (long long)c->sft.steps);
     return 0;
 }
 
@@ -280,7 +288,8 @@ void learner_likelihood_loop(RunCtx *ctx, Phase phase, SftBatch *b, int64_t tota
     for (; s < total; s++) {
         tr->stop = learner_boundary(ctx, phase, s, total);
         if (tr->stop != STOP_NONE) break;
-        if (stops && s > 0 && s % ctx->cfg.sft.check_every == 0 && sft_targets_reached(ctx, s)) break;
+        if (stops && s > 0 && s % ctx->cfg.sft.check_every == 0 && sft_targets_reached(ctx, s))
+            break;
         fault_point(phase == PHASE_SFT ? "sft.step" : "train.step");
         int S = gather(b, ctx, s, source), applied;
         SftSums v = learner_sft_step(ctx, b, S, tr, &applied);
@@ -314,16 +323,16 @@ TrainResult learner_sft(RunCtx *ctx) {
 
 // The kept pairs of a round as training sequences: rows 2i (chosen) and 2i+1 (rejected).
 typedef struct {
-    int n;              // kept pairs
-    int S;              // sequence width
-    int32_t *tokens;    // (2n, S)
-    int32_t *start;     // (2n) response start (= prompt length)
-    int32_t *len;       // (2n)
-    double *ref_logp;   // (2n)
-    double *prev_logp;  // (2n) or NULL
+    int n;                 // kept pairs
+    int S;                 // sequence width
+    int32_t *tokens;       // (2n, S)
+    int32_t *start;        // (2n) response start (= prompt length)
+    int32_t *len;          // (2n)
+    double *ref_logp;      // (2n)
+    double *prev_logp;     // (2n) or NULL
     float *p, *p_w, *p_l;  // (n) soft label, SPPO win rates
-    int32_t *judge;     // (2n, T) SCIR: judge sequences of (prompt, response), or NULL
-    int32_t *judge_len; // (2n) their lengths; 0 = does not fit the context (pair not penalised)
+    int32_t *judge;        // (2n, T) SCIR: judge sequences of (prompt, response), or NULL
+    int32_t *judge_len;    // (2n) their lengths; 0 = does not fit the context (pair not penalised)
 } PairSet;
 
 // A row pairwise losses train on: kept, with a rejected response (chosen-only rows are labels
@@ -338,7 +347,7 @@ static void build_pairs(PairSet *ps, const PrefRows *rows) {
         if (!is_pair(rows, i)) continue;
         int pl = rows->prompt_len[i];
         int w = pl + (rows->chosen_len[i] > rows->rejected_len[i] ? rows->chosen_len[i]
-                                                                   : rows->rejected_len[i]);
+                                                                  : rows->rejected_len[i]);
         ps->S = w > ps->S ? w : ps->S;
         ps->n++;
     }
@@ -382,7 +391,8 @@ static void build_judge_sequences(PairSet *ps, RunCtx *ctx) {
         if (len > st && seq[len - 1] == ctx->tok.eos) len--;
         tokenizer_decode(&ctx->tok, seq + 1, st - 1, prompt, sizeof prompt);  // skip BOS
         tokenizer_decode(&ctx->tok, seq + st, len - st, resp, sizeof resp);
-        int n = task_encode_judge(&ctx->task, &ctx->tok, prompt, resp, ps->judge + (size_t)q * T, T, NULL);
+        int n = task_encode_judge(&ctx->task, &ctx->tok, prompt, resp, ps->judge + (size_t)q * T, T,
+                                  NULL);
         ps->judge_len[q] = n > 0 ? n : 0;
     }
 }
@@ -412,8 +422,10 @@ static void scir_forward(RunCtx *ctx, const PairSet *ps, const int32_t *order, i
     m = 0;
     for (int64_t k = 0; k < 2 * n; k++) {
         int32_t *row = stage + (size_t)k * Sj;
-        if (jlen[k] > 0) memcpy(row, full + (size_t)m++ * T, (size_t)Sj * sizeof(int32_t));
-        else memset(row, 0, (size_t)Sj * sizeof(int32_t));  // not penalised; any valid ids
+        if (jlen[k] > 0)
+            memcpy(row, full + (size_t)m++ * T, (size_t)Sj * sizeof(int32_t));
+        else
+            memset(row, 0, (size_t)Sj * sizeof(int32_t));  // not penalised; any valid ids
     }
     xfree(full), xfree(full_len);
     const float *lg = gpt_forward(&ctx->judge_acts, &ctx->policy, stage, (int)(2 * n), Sj);
@@ -463,8 +475,8 @@ static double *shared_logprobs(RunCtx *ctx, const PairSet *ps, const ParamSlab *
     int64_t hi = lo + n;
     double *mine = xmalloc("pairs.logp", (size_t)(hi - lo > 0 ? hi - lo : 1) * sizeof(double));
     if (hi > lo)
-        prefstep_logprobs(mine, &ctx->infer_acts, w, ps->tokens + (size_t)lo * ps->S, ps->start + lo,
-                          ps->len + lo, (int)(hi - lo), ps->S);
+        prefstep_logprobs(mine, &ctx->infer_acts, w, ps->tokens + (size_t)lo * ps->S,
+                          ps->start + lo, ps->len + lo, (int)(hi - lo), ps->S);
     ExchGathered g;
     exchange_allgatherv(&g, mine, hi - lo, EXCH_F64, ctx->comms.learn);
     double *all = xmalloc("pairs.logp", (size_t)(B > 0 ? B : 1) * sizeof(double));
@@ -571,9 +583,15 @@ static PairBatch pair_gather(PairBuffers *b, const PairSet *ps, const int32_t *o
         }
         b->p[k] = ps->p[i], b->p_w[k] = ps->p_w[i], b->p_l[k] = ps->p_l[i];
     }
-    PairBatch pb = {.n_pairs = (int)sl.n_local, .S = S, .tokens = b->tokens,
-                    .resp_start = b->start, .len = b->len, .ref_logp = b->ref_logp,
-                    .prev_logp = need_prev ? b->prev_logp : NULL, .p = b->p, .p_w = b->p_w,
+    PairBatch pb = {.n_pairs = (int)sl.n_local,
+                    .S = S,
+                    .tokens = b->tokens,
+                    .resp_start = b->start,
+                    .len = b->len,
+                    .ref_logp = b->ref_logp,
+                    .prev_logp = need_prev ? b->prev_logp : NULL,
+                    .p = b->p,
+                    .p_w = b->p_w,
                     .p_l = b->p_l};
     if (scir) pb.scir_u = b->scir_u, pb.scir_du = b->scir_du;
     return pb;
@@ -582,17 +600,22 @@ static PairBatch pair_gather(PairBuffers *b, const PairSet *ps, const int32_t *o
 // The sums of a preference step's metrics over the learners (pair means weighted by pairs).
 typedef struct {
     double loss, margin, accuracy, reward_c, reward_r, logratio;  // each x pairs
-    double pairs;   // pairs trained
-    double tokens;  // policy tokens processed
+    double pairs;                                                 // pairs trained
+    double tokens;                                                // policy tokens processed
     double scir_penalty, scir_dropped, scir_pairs;  // SCIR: L_con x pairs, pairs dropped, pairs
 } PrefSums;
-_Static_assert(sizeof(PrefSums) == 11 * sizeof(double), "PrefSums is summed as an array of doubles");
+_Static_assert(sizeof(PrefSums) == 11 * sizeof(double),
+               "PrefSums is summed as an array of doubles");
 
 static PrefSums pref_sums_of(const LossMetrics *lm, int64_t n, double tokens) {
-    return (PrefSums){.loss = lm->loss * n, .margin = lm->margin * n,
-                      .accuracy = lm->accuracy * n, .reward_c = lm->reward_c * n,
-                      .reward_r = lm->reward_r * n, .logratio = lm->logratio * n,
-                      .pairs = (double)n, .tokens = tokens};
+    return (PrefSums){.loss = lm->loss * n,
+                      .margin = lm->margin * n,
+                      .accuracy = lm->accuracy * n,
+                      .reward_c = lm->reward_c * n,
+                      .reward_r = lm->reward_r * n,
+                      .logratio = lm->logratio * n,
+                      .pairs = (double)n,
+                      .tokens = tokens};
 }
 
 // Adds a step's sums to the phase's totals: a skipped step's metrics do not count; SCIR's count
@@ -617,7 +640,8 @@ static int pref_forward_backward(RunCtx *ctx, const PairSet *ps, const LossParam
     if (on) {
         ctx->train_acts.grad_ready = NULL;
         if (sl.n_local > 0)
-            scir_forward(ctx, ps, order, sl.lo, sl.n_local, b->scir_u, b->judge_stage, b->judge_len);
+            scir_forward(ctx, ps, order, sl.lo, sl.n_local, b->scir_u, b->judge_stage,
+                         b->judge_len);
     }
     if (sl.n_local > 0)
         bad = prefstep_train(&ctx->train_acts, &ctx->policy, &ctx->grads, lp, pb,
@@ -631,8 +655,13 @@ static int pref_forward_backward(RunCtx *ctx, const PairSet *ps, const LossParam
 }
 
 TrainResult learner_train_round(RunCtx *ctx, const PrefRows *rows) {
-    TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
-                      .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
+    TrainResult tr = {.loss = NAN,
+                      .margin = NAN,
+                      .accuracy = NAN,
+                      .reward_c = NAN,
+                      .reward_r = NAN,
+                      .kl = NAN,
+                      .scir_penalty = NAN,
                       .scir_dropped_fraction = NAN};  // NaN (null in metrics) when nothing trains
     const Config *c = &ctx->cfg;
     PairSet ps;
@@ -725,13 +754,17 @@ static EvalSummary eval_split_answers(RunCtx *ctx, TaskSplit split, int with_jud
     int64_t lo, n;
     plan_slice(E, ctx->comms.learn_size, ctx->comms.learn_rank, &lo, &n);
     int64_t hi = lo + n;
-    EvalParams ep = {.max_new = c->generate.max_new_tokens, .maj_k = with_maj ? c->task.maj_k : 0,
-                     .seed = ctx->state.seed, .stream = EVAL_STREAM_BASE + (uint32_t)ctx->state.round,
+    EvalParams ep = {.max_new = c->generate.max_new_tokens,
+                     .maj_k = with_maj ? c->task.maj_k : 0,
+                     .seed = ctx->state.seed,
+                     .stream = EVAL_STREAM_BASE + (uint32_t)ctx->state.round,
                      .batch = c->generate.batch_size,
                      .maj_sample = {.temperature = (float)c->generate.temperature,
-                                    .top_k = c->generate.top_k, .top_p = (float)c->generate.top_p,
+                                    .top_k = c->generate.top_k,
+                                    .top_p = (float)c->generate.top_p,
                                     .greedy = c->generate.temperature <= 0},
-                     .split = split, .greedy_only = !with_judge && !with_maj};
+                     .split = split,
+                     .greedy_only = !with_judge && !with_maj};
     const char *stops[CONFIG_LIST_MAX];
     for (int i = 0; i < c->generate.stop.n; i++) stops[i] = c->generate.stop.text[i];
     ep.stop_str = stops;
@@ -761,8 +794,8 @@ EvalSummary learner_eval(RunCtx *ctx, double *seconds, char **answers) {
     int with_maj = ctx->cfg.task.maj_k > 1;
     char *mine = NULL;
     int64_t n = 0;
-    EvalSummary s = eval_split_answers(ctx, TASK_SPLIT_EVAL, with_judge, with_maj,
-                                       answers ? &mine : NULL, &n);
+    EvalSummary s =
+        eval_split_answers(ctx, TASK_SPLIT_EVAL, with_judge, with_maj, answers ? &mine : NULL, &n);
     if (answers) {  // the learners' slices are consecutive: gather them in rank order
         ExchGathered g;
         exchange_gatherv(&g, mine, n * EVAL_ANSWER_MAX, EXCH_I8, 0, ctx->comms.learn);

@@ -13,29 +13,29 @@
 
 /* Result of a training phase. */
 typedef struct {
-    int64_t steps;        // optimizer steps taken in this call
-    int64_t skipped;      // steps skipped for a non-finite loss or gradient
-    double loss;          // mean loss over the steps taken
-    double margin;        // mean reward margin (preference training)
-    double accuracy;      // mean preference accuracy (preference training)
-    double reward_c;      // mean chosen implicit reward
-    double reward_r;      // mean rejected implicit reward
-    double kl;            // mean policy-minus-reference log-ratio of the training responses
-    double tokens_per_s;  // policy tokens processed per second (all learners)
-    double seconds;       // wall time of the phase
-    double allreduce_wait;  // seconds blocked finishing the all-reduce (exposed communication)
-    double backward_seconds;  // seconds in forward+backward (for the exposed share)
+    int64_t steps;             // optimizer steps taken in this call
+    int64_t skipped;           // steps skipped for a non-finite loss or gradient
+    double loss;               // mean loss over the steps taken
+    double margin;             // mean reward margin (preference training)
+    double accuracy;           // mean preference accuracy (preference training)
+    double reward_c;           // mean chosen implicit reward
+    double reward_r;           // mean rejected implicit reward
+    double kl;                 // mean policy-minus-reference log-ratio of the training responses
+    double tokens_per_s;       // policy tokens processed per second (all learners)
+    double seconds;            // wall time of the phase
+    double allreduce_wait;     // seconds blocked finishing the all-reduce (exposed communication)
+    double backward_seconds;   // seconds in forward+backward (for the exposed share)
     double imbalance_seconds;  // sum over steps of (slowest learner's forward+backward - this
                                // learner's): the part of allreduce_wait owed to uneven learners
-    double scir_penalty;  // SCIR: mean consistency penalty L_con per pair (NaN when off)
+    double scir_penalty;       // SCIR: mean consistency penalty L_con per pair (NaN when off)
     double scir_dropped_fraction;  // SCIR: share of pair-steps outside the consistent set
-    double validation_acc;  // SFT: last validation greedy accuracy (NaN when not checked)
+    double validation_acc;         // SFT: last validation greedy accuracy (NaN when not checked)
     double validation_judge_acc;  // SFT: last validation judge balanced accuracy (NaN: not checked)
-    int64_t examples;       // likelihood training on labels: labels trained on (with replay)
-    int64_t cursor;         // SFT: steps done when the phase ended (< sft.steps when it stopped
-                            // at sft.stop_at_accuracy)
-    StopReason stop;      // why the phase ended early (STOP_NONE when complete)
-    int failed;           // 1 when too many steps were skipped (train.max_nan_skips)
+    int64_t examples;             // likelihood training on labels: labels trained on (with replay)
+    int64_t cursor;   // SFT: steps done when the phase ended (< sft.steps when it stopped
+                      // at sft.stop_at_accuracy)
+    StopReason stop;  // why the phase ended early (STOP_NONE when complete)
+    int failed;       // 1 when too many steps were skipped (train.max_nan_skips)
 } TrainResult;
 
 /* SFT warm-up from the current policy for sft.steps steps, resuming at ctx->state.round_step.

@@ -54,9 +54,9 @@ static void label_set_free(LabelSet *ls) {
 // depends only on (seed, round, epoch).
 static int64_t label_pick(const LabelSet *ls, const RunCtx *ctx, int64_t g) {
     int64_t epoch = g / ls->n;
-    TaskPerm perm = task_perm_make((uint64_t)ls->n, ctx->state.seed,
-                                   STREAM_LABEL_ORDER + ((uint64_t)ctx->state.round << 20) +
-                                       (uint64_t)epoch);
+    TaskPerm perm =
+        task_perm_make((uint64_t)ls->n, ctx->state.seed,
+                       STREAM_LABEL_ORDER + ((uint64_t)ctx->state.round << 20) + (uint64_t)epoch);
     return (int64_t)task_perm_apply(&perm, (uint64_t)(g % ls->n));
 }
 
@@ -84,9 +84,15 @@ static int label_batch_gather(SftBatch *b, RunCtx *ctx, int64_t s, void *source)
 }
 
 TrainResult learner_train_labels(RunCtx *ctx, const PrefRows *const *rounds, int n_rounds) {
-    TrainResult tr = {.loss = NAN, .margin = NAN, .accuracy = NAN, .reward_c = NAN,
-                      .reward_r = NAN, .kl = NAN, .scir_penalty = NAN,
-                      .scir_dropped_fraction = NAN, .validation_acc = NAN,
+    TrainResult tr = {.loss = NAN,
+                      .margin = NAN,
+                      .accuracy = NAN,
+                      .reward_c = NAN,
+                      .reward_r = NAN,
+                      .kl = NAN,
+                      .scir_penalty = NAN,
+                      .scir_dropped_fraction = NAN,
+                      .validation_acc = NAN,
                       .validation_judge_acc = NAN};
     const Config *c = &ctx->cfg;
     LabelSet ls = {0};

@@ -49,5 +49,4 @@ typedef int (*BatchGatherFn)(SftBatch *b, RunCtx *ctx, int64_t s, void *source);
 void learner_likelihood_loop(RunCtx *ctx, Phase phase, SftBatch *b, int64_t total,
                              BatchGatherFn gather, void *source, TrainResult *tr);
 
-
 #endif

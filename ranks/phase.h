@@ -14,8 +14,10 @@ typedef enum {
 
 /* The phase's checkpoint name. */
 static inline const char *phase_name(Phase p) {
-    static const char *const names[PHASE_COUNT] = {  // [PHASE_COUNT], enum order
-        [PHASE_SFT] = "sft", [PHASE_TRAIN] = "train", [PHASE_DONE] = "done"};
+    static const char *const names[PHASE_COUNT] = {// [PHASE_COUNT], enum order
+                                                   [PHASE_SFT] = "sft",
+                                                   [PHASE_TRAIN] = "train",
+                                                   [PHASE_DONE] = "done"};
     return p >= 0 && p < PHASE_COUNT ? names[p] : "?";
 }
 

@@ -117,9 +117,11 @@ static int resume_from(RunCtx *ctx, const char *path, ErrMsg *e) {
         } else {
             char diff[2048];
             if (config_diff(&old, &ctx->cfg, 1, diff, sizeof diff) > 0) {
-                err_set(e, "%s was written with a different config; these keys differ: %s\nHINT: "
+                err_set(e,
+                        "%s was written with a different config; these keys differ: %s\nHINT: "
                         "resume with the original config (only rounds.count and run-time keys "
-                        "may change), or use a new run.run_dir", path, diff);
+                        "may change), or use a new run.run_dir",
+                        path, diff);
                 st = 1;
             }
         }
@@ -133,7 +135,8 @@ static int resume_from(RunCtx *ctx, const char *path, ErrMsg *e) {
     }
     int round = info.state.round;
     int mid = phase == PHASE_SFT || phase == PHASE_TRAIN;
-    CkptContents c = {.model = &ctx->policy, .state = &ctx->state,
+    CkptContents c = {.model = &ctx->policy,
+                      .state = &ctx->state,
                       .optim = mid ? &ctx->opt : NULL,
                       .ref = round > 0 ? &ctx->sft : NULL,
                       .prev = round > 0 ? &ctx->round_start : NULL};
@@ -204,15 +207,17 @@ static int align_models(RunCtx *ctx, int resumed, ErrMsg *e) {
     MPI_CHECK(MPI_Allgather(mine, 3, MPI_INT, all, 3, MPI_INT, en->all));
     PlanPos *pos = xmalloc("align.positions", (size_t)en->all_size * sizeof *pos);
     for (int i = 0; i < en->all_size; i++)  // one per rank: a group's ranks repeat its position
-        pos[i] = (PlanPos){.resumed = all[3 * i], .round = all[3 * i + 1],
-                           .phase = (Phase)all[3 * i + 2]};
+        pos[i] = (PlanPos){
+            .resumed = all[3 * i], .round = all[3 * i + 1], .phase = (Phase)all[3 * i + 2]};
     PlanAlign plan;
     plan_align(pos, en->all_size, &plan);
     xfree(pos), xfree(all);
     if (plan.action != PLAN_GO_ON) {
-        log_root("the models stopped at different points (rounds %d..%d); every model goes back to "
-                 "%s", plan.lo_round, plan.hi_round,
-                 plan.action == PLAN_FRESH ? "a fresh start" : "its last common round");
+        log_root(
+            "the models stopped at different points (rounds %d..%d); every model goes back to "
+            "%s",
+            plan.lo_round, plan.hi_round,
+            plan.action == PLAN_FRESH ? "a fresh start" : "its last common round");
         if (plan.action == PLAN_FRESH) {
             if (start_fresh(ctx, e) != 0) return -1;
         } else {
@@ -337,9 +342,11 @@ static int run_sft(RunCtx *ctx, int *status) {
         metrics_set_num(m, NULL, "sft_validation_judge_acc", tr.validation_judge_acc);
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
-        log_root("SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "
-                 "%.3f (%.1fs)", (long long)tr.steps, tr.loss, ev.greedy_acc, ctx->cfg.task.maj_k,
-                 ev.maj_acc, ev.judge_acc, tr.seconds);
+        log_root(
+            "SFT: %lld steps, loss %.4f, greedy accuracy %.3f, maj@%d %.3f, judge accuracy "
+            "%.3f (%.1fs)",
+            (long long)tr.steps, tr.loss, ev.greedy_acc, ctx->cfg.task.maj_k, ev.maj_acc,
+            ev.judge_acc, tr.seconds);
         model_stats(&ms, &ev, NULL, tr.seconds + secs);
     }
     ensemble_report(ctx, 0, ctx->comms.rank == 0 ? &ms : NULL, answers, m);
@@ -435,10 +442,13 @@ static int run_train(RunCtx *ctx, const double collect_seconds[3], int *status) 
     fault_point("phase.train");
     if (ctx->comms.roles & ROLE_LEARNER) {
         tr = train_round(ctx, r, &meta);
-        if (tr.stop != STOP_NONE) log_root("stopped in round %d (%s)", r, stop_reason_name(tr.stop));
+        if (tr.stop != STOP_NONE)
+            log_root("stopped in round %d (%s)", r, stop_reason_name(tr.stop));
         if (tr.failed)
-            log_root("round %d stopped: more than train.max_nan_skips (%d) non-finite steps; the "
-                     "last good checkpoint is kept", r, ctx->cfg.train.max_nan_skips);
+            log_root(
+                "round %d stopped: more than train.max_nan_skips (%d) non-finite steps; the "
+                "last good checkpoint is kept",
+                r, ctx->cfg.train.max_nan_skips);
     }
     if (halt_together(ctx, share_halt(ctx, &tr, status), status)) return 1;
     MetricsRecord *m = metrics_record_new();
@@ -465,9 +475,11 @@ static int run_train(RunCtx *ctx, const double collect_seconds[3], int *status) 
         metrics_set_num(m, "seconds", "train", tr.seconds);
         metrics_set_num(m, "seconds", "eval", secs);
         if (ctx->ens.K == 1)
-            log_root("round %d: loss %.4f, margin %.3f, greedy accuracy %.3f, maj@%d %.3f, judge "
-                     "accuracy %.3f", r, tr.loss, tr.margin, ev.greedy_acc, ctx->cfg.task.maj_k,
-                     ev.maj_acc, ev.judge_acc);
+            log_root(
+                "round %d: loss %.4f, margin %.3f, greedy accuracy %.3f, maj@%d %.3f, judge "
+                "accuracy %.3f",
+                r, tr.loss, tr.margin, ev.greedy_acc, ctx->cfg.task.maj_k, ev.maj_acc,
+                ev.judge_acc);
         model_stats(&ms, &ev, &meta, collected + tr.seconds + secs);
     }
     ensemble_report(ctx, r, ctx->comms.rank == 0 ? &ms : NULL, answers, m);
@@ -535,7 +547,8 @@ int round_main(RunCtx *ctx, int sft_only) {
             watchdog_phase("between rounds");
             StopReason st = stop_poll(ctx->ens.all);  // every model stops or none
             if (st != STOP_NONE) {
-                log_root("stopping before round %d (%s)", ctx->state.round + 1, stop_reason_name(st));
+                log_root("stopping before round %d (%s)", ctx->state.round + 1,
+                         stop_reason_name(st));
                 return stop_exit_status(st);
             }
             run_collect(ctx, secs);

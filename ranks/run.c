@@ -57,8 +57,10 @@ static int load_config(RunCtx *ctx, const char *path, const char *given_text, co
     ErrMsg e = {{0}};
     char *text = NULL;
     int status = 0;
-    if (rank == 0 && given_text) text = xstrdup("config.text", given_text);
-    else if (rank == 0 && !(text = read_text(path, &e))) status = 1;
+    if (rank == 0 && given_text)
+        text = xstrdup("config.text", given_text);
+    else if (rank == 0 && !(text = read_text(path, &e)))
+        status = 1;
     MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, world));
     if (status) {
         if (rank == 0) fprintf(stderr, "error: %s\n", e.msg);
@@ -106,9 +108,11 @@ static int bpe_tokenizer(RunCtx *ctx, ErrMsg *e) {
         return err_set(e, "tokenizer.files: \"%s\": %s", c->tokenizer.files, why.msg);
     }
     if (!from_init && !from_files)
-        return err_set(e, "tokenizer.files: tokenizer.kind \"bpe\" needs a BPE, and model.init's "
+        return err_set(e,
+                       "tokenizer.files: tokenizer.kind \"bpe\" needs a BPE, and model.init's "
                        "checkpoint \"%s\" holds none; set tokenizer.files to the model's tokenizer "
-                       "files", init);
+                       "files",
+                       init);
     Tokenizer other = {0};
     if (from_init && from_files) {
         if (tokenizer_init_bpe(&other, from_files, &why) != 0) {  // it freed from_files
@@ -122,10 +126,12 @@ static int bpe_tokenizer(RunCtx *ctx, ErrMsg *e) {
         return err_set(e, "%s: %s", from_init ? "model.init" : "tokenizer.files", why.msg);
     }
     if (other.bpe && !tokenizer_same(&ctx->tok, &other)) {
-        err_set(e, "tokenizer.files: \"%s\" is not the tokenizer stored in model.init's "
+        err_set(e,
+                "tokenizer.files: \"%s\" is not the tokenizer stored in model.init's "
                 "checkpoint \"%s\" (%d against %d tokens, or other merges); give the model's own "
-                "files or leave tokenizer.files \"\"", c->tokenizer.files, init,
-                tokenizer_vocab_size(&other), tokenizer_vocab_size(&ctx->tok));
+                "files or leave tokenizer.files \"\"",
+                c->tokenizer.files, init, tokenizer_vocab_size(&other),
+                tokenizer_vocab_size(&ctx->tok));
         tokenizer_free(&other);
         return -1;
     }
@@ -138,13 +144,15 @@ static int bpe_tokenizer(RunCtx *ctx, ErrMsg *e) {
             return err_set(e, "resume: %s", why.msg);
         Tokenizer was = {0};
         int same = 0;
-        if (stored && tokenizer_init_bpe(&was, stored, &why) == 0) same = tokenizer_same(&was, &ctx->tok);
+        if (stored && tokenizer_init_bpe(&was, stored, &why) == 0)
+            same = tokenizer_same(&was, &ctx->tok);
         tokenizer_free(&was);
         if (!same)
-            return err_set(e, "resume: %s was written with another tokenizer than this run's "
+            return err_set(e,
+                           "resume: %s was written with another tokenizer than this run's "
                            "tokenizer.kind \"bpe\" (%s); resume with the original tokenizer or "
-                           "use a new run.run_dir", latest,
-                           c->tokenizer.files[0] ? c->tokenizer.files : init);
+                           "use a new run.run_dir",
+                           latest, c->tokenizer.files[0] ? c->tokenizer.files : init);
     }
     return 0;
 }
@@ -170,19 +178,24 @@ static int load_score_template(RunCtx *ctx, ErrMsg *e) {
     int st = judge_fill_score_template(text, "", "", bare, (int)n + 1);
     int k = st < 0 ? -1 : tokenizer_encode(&ctx->tok, bare, ids, (int)n + 1, &inner);
     // with a chat template the judge prompt is a chat turn: count the turn less the BOS it replaces
-    if (k >= 0 && ctx->tok.chat != TOKENIZER_CHAT_NONE) k = tokenizer_count_turn(&ctx->tok, bare) - 1;
+    if (k >= 0 && ctx->tok.chat != TOKENIZER_CHAT_NONE)
+        k = tokenizer_count_turn(&ctx->tok, bare) - 1;
     xfree(bare), xfree(ids);
     const char *name = path[0] ? path : "the built-in rubric";
     if (k < 0) {
         xfree(text);
-        return err_set(e, "judges[%d].options.template: %s: %s (the judge prompt must be written "
-                       "in the run's tokenizer)", j, name, inner.msg);
+        return err_set(e,
+                       "judges[%d].options.template: %s: %s (the judge prompt must be written "
+                       "in the run's tokenizer)",
+                       j, name, inner.msg);
     }
     if (k + 2 > ctx->cfg.model.max_seq_len) {
         xfree(text);
-        return err_set(e, "judges[%d].options.template: %s is %d tokens without the prompt and the "
+        return err_set(e,
+                       "judges[%d].options.template: %s is %d tokens without the prompt and the "
                        "response; expected fewer than model.max_seq_len %d - 1 so that the judge "
-                       "can write", j, name, k, ctx->cfg.model.max_seq_len);
+                       "can write",
+                       j, name, k, ctx->cfg.model.max_seq_len);
     }
     ctx->score_template = text;
     return 0;
@@ -197,9 +210,10 @@ static int infer_rows(const RunCtx *ctx, int gen_batch) {
     size_t fit = INFER_LOGITS_BYTES / row;
     int rows = fit < (size_t)gen_batch ? (fit > 0 ? (int)fit : 1) : gen_batch;
     if (rows < gen_batch && ctx->comms.rank == 0)
-        log_info("inference activations hold %d rows, not generate.batch_size %d: their logits "
-                 "(T %d x Vp %d) would take %.1f GiB", rows, gen_batch, ctx->model.T,
-                 ctx->model.Vp, (double)row * gen_batch / (1 << 30));
+        log_info(
+            "inference activations hold %d rows, not generate.batch_size %d: their logits "
+            "(T %d x Vp %d) would take %.1f GiB",
+            rows, gen_batch, ctx->model.T, ctx->model.Vp, (double)row * gen_batch / (1 << 30));
     return rows;
 }
 
@@ -224,8 +238,8 @@ static void alloc_slabs(RunCtx *ctx) {
     kv_init(&ctx->kv, &ctx->model, gen_batch, T);
 }
 
-int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text,
-                 const char *run_dir, const char *const *sets, int n_sets) {
+int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text, const char *run_dir,
+                 const char *const *sets, int n_sets) {
     memset(ctx, 0, sizeof *ctx);
     ctx->t_start = timer_now();
     MPI_Comm world = MPI_COMM_WORLD;
@@ -241,9 +255,11 @@ int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text,
     int K = c->ensemble.models;
     if (K > W) {  // the same on every rank
         if (rank == 0)
-            fprintf(stderr, "error: %s: ensemble.models: expected at most the number of ranks (%d), "
+            fprintf(stderr,
+                    "error: %s: ensemble.models: expected at most the number of ranks (%d), "
                     "since each model needs ranks of its own, got %d\nHINT: start more ranks "
-                    "(mpirun -np %d) or lower ensemble.models\n", ctx->config_source, W, K, K);
+                    "(mpirun -np %d) or lower ensemble.models\n",
+                    ctx->config_source, W, K, K);
         return EXIT_BAD_INPUT;
     }
     // From here on `world` is this model's group: every phase runs inside it.
@@ -271,15 +287,16 @@ int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text,
     xfree(roles);
     if (K > 1) {  // messages name the model too
         char label[COMMS_ROLE_LABEL_MAX], who[COMMS_ROLE_LABEL_MAX + 16];
-        snprintf(who, sizeof who, "m%d %s", ctx->ens.model, comms_role_label(ctx->comms.roles, label));
+        snprintf(who, sizeof who, "m%d %s", ctx->ens.model,
+                 comms_role_label(ctx->comms.roles, label));
         err_set_identity(ctx->ens.all_rank, who);
     }
 
     if (strcmp(c->tokenizer.kind, "bpe") == 0) {
         st = bpe_tokenizer(ctx, &e) != 0;
         // the chat template first: prompt lengths are checked with it at load
-        if (!st && tokenizer_set_chat(&ctx->tok, c->task.chat_template, c->task.system_prompt,
-                                      &e) != 0)
+        if (!st &&
+            tokenizer_set_chat(&ctx->tok, c->task.chat_template, c->task.system_prompt, &e) != 0)
             st = 1;
         if (!st && jsonl_task_load_bpe(&ctx->task, c, &ctx->tok, &e) != 0) st = 1;
     } else {
@@ -294,9 +311,10 @@ int run_ctx_init(RunCtx *ctx, const char *config_path, const char *config_text,
     if (ctx->model.position == GPT_POS_ABACUS) ctx->model.digit0 = tokenizer_digit0(&ctx->tok);
     if (ctx->model.position == GPT_POS_ABACUS && ctx->model.digit0 < 0) {
         if (rank == 0)
-            fprintf(stderr, "error: %s: model.position \"abacus\": the tokenizer's characters (\"%s\") "
-                    "must hold \"0123456789\" together and in order\n", ctx->config_source,
-                    ctx->tok.charset);
+            fprintf(stderr,
+                    "error: %s: model.position \"abacus\": the tokenizer's characters (\"%s\") "
+                    "must hold \"0123456789\" together and in order\n",
+                    ctx->config_source, ctx->tok.charset);
         return EXIT_BAD_INPUT;
     }
     if (gpt_config_check(&ctx->model, &e) != 0) {
@@ -355,7 +373,8 @@ void run_checkpoint(RunCtx *ctx, const char *name, int with_optim) {
                       .charset = ctx->tok.charset,
                       .bpe = ctx->tok.bpe};
     ErrMsg e;
-    if (ckpt_write(ctx->cfg.run.run_dir, name, &c, ctx->cfg.checkpoint.keep, ctx->comms.learn, &e) != 0)
+    if (ckpt_write(ctx->cfg.run.run_dir, name, &c, ctx->cfg.checkpoint.keep, ctx->comms.learn,
+                   &e) != 0)
         die("checkpoint %s: %s", name, e.msg);
     log_root("checkpoint %s/%s.h5", ctx->ckpt_dir, name);
 }

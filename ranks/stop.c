@@ -50,8 +50,10 @@ StopReason stop_poll(MPI_Comm comm) {
     MPI_Comm_rank(comm, &rank);
     int mine = signal_flag ? STOP_SIGNAL : STOP_NONE;
     if (rank == 0 && mine == STOP_NONE) {
-        if (wall_budget > 0 && unix_now() - wall_origin >= wall_budget) mine = STOP_WALL;
-        else if (access(stop_path, F_OK) == 0) mine = STOP_FILE;
+        if (wall_budget > 0 && unix_now() - wall_origin >= wall_budget)
+            mine = STOP_WALL;
+        else if (access(stop_path, F_OK) == 0)
+            mine = STOP_FILE;
     }
     int all = mine;
     MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, comm));
@@ -64,10 +66,10 @@ int stop_exit_status(StopReason r) {
 
 const char *stop_reason_name(StopReason r) {
     switch (r) {
-    case STOP_FILE: return "STOP file";
-    case STOP_WALL: return "run.max_wall_seconds reached";
-    case STOP_SIGNAL: return "SIGTERM/SIGUSR1";
-    default: return "none";
+        case STOP_FILE: return "STOP file";
+        case STOP_WALL: return "run.max_wall_seconds reached";
+        case STOP_SIGNAL: return "SIGTERM/SIGUSR1";
+        default: return "none";
     }
 }
 

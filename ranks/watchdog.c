@@ -16,36 +16,36 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 
-#define BEAT_BYTES 256          // every heartbeat file is exactly this long (rewritten in place)
-#define BEAT_FIELD 64           // capacity of the phase, host and label fields
-#define BEAT_DIR_MAX (CONFIG_PATH_MAX + 16)  // DIR/.heartbeat
-#define BEAT_PATH_MAX (BEAT_DIR_MAX + 32)    // DIR/.heartbeat/rank_N
+#define BEAT_BYTES    256  // every heartbeat file is exactly this long (rewritten in place)
+#define BEAT_FIELD    64   // capacity of the phase, host and label fields
+#define BEAT_DIR_MAX  (CONFIG_PATH_MAX + 16)  // DIR/.heartbeat
+#define BEAT_PATH_MAX (BEAT_DIR_MAX + 32)     // DIR/.heartbeat/rank_N
 
 /* What a watcher knows about one watched rank. */
 typedef struct {
-    int rank;                // world rank watched
-    double grace;            // seconds without change before it counts as stuck
-    char last[BEAT_BYTES];   // the file's content when last read ("" = never read)
-    double changed_at;       // watcher's clock when the content last changed (or start)
-    int done;                // the rank finished normally (its file says "state done")
+    int rank;               // world rank watched
+    double grace;           // seconds without change before it counts as stuck
+    char last[BEAT_BYTES];  // the file's content when last read ("" = never read)
+    double changed_at;      // watcher's clock when the content last changed (or start)
+    int done;               // the rank finished normally (its file says "state done")
 } Watched;
 
 static struct {
     int on;
     pthread_t thread;
-    pthread_mutex_t mu;      // guards everything below that the two threads share
-    pthread_cond_t wake;     // signalled by watchdog_stop
+    pthread_mutex_t mu;   // guards everything below that the two threads share
+    pthread_cond_t wake;  // signalled by watchdog_stop
     int stopping;
     unsigned long long seq;  // heartbeat sequence number, +1 per write
     char phase[BEAT_FIELD];
     char label[BEAT_FIELD];
     char host[BEAT_FIELD];
     char dir[BEAT_DIR_MAX];
-    char path[BEAT_PATH_MAX];   // this rank's file
-    int rank, size;          // world rank and size
+    char path[BEAT_PATH_MAX];  // this rank's file
+    int rank, size;            // world rank and size
     double timeout, period;
     int n_watched;
-    Watched *watched;        // (n_watched) the thread's alone
+    Watched *watched;  // (n_watched) the thread's alone
 } wd = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static double now_seconds(void) {
@@ -64,9 +64,10 @@ static void rank_path(char out[BEAT_PATH_MAX], int rank) {
 static int write_beat(const char *state) {
     char buf[BEAT_BYTES];
     wd.seq++;
-    int n = snprintf(buf, sizeof buf, "concord heartbeat\nseq %llu\nstate %s\nphase %s\npid %ld\n"
-                     "host %s\nlabel %s\n", wd.seq, state, wd.phase, (long)getpid(), wd.host,
-                     wd.label);
+    int n = snprintf(buf, sizeof buf,
+                     "concord heartbeat\nseq %llu\nstate %s\nphase %s\npid %ld\n"
+                     "host %s\nlabel %s\n",
+                     wd.seq, state, wd.phase, (long)getpid(), wd.host, wd.label);
     if (n < 0 || n >= BEAT_BYTES) n = BEAT_BYTES - 1;
     memset(buf + n, ' ', (size_t)(BEAT_BYTES - 1 - n));  // fixed length: no stale tail
     buf[BEAT_BYTES - 1] = '\n';
@@ -207,8 +208,8 @@ int watchdog_start(const char *dir, double timeout, MPI_Comm world, const char *
     if (agree(bad, rank, world, e) != 0) return -1;  // the same on every rank
     // rank 0 watches everyone; rank N >= 1 watches rank N - 1 (see watchdog.h)
     wd.n_watched = rank == 0 ? size - 1 : 1;
-    wd.watched = xcalloc("watchdog", (size_t)(wd.n_watched > 0 ? wd.n_watched : 1),
-                         sizeof(Watched));
+    wd.watched =
+        xcalloc("watchdog", (size_t)(wd.n_watched > 0 ? wd.n_watched : 1), sizeof(Watched));
     double start = now_seconds();
     for (int i = 0; i < wd.n_watched; i++) {
         Watched *w = &wd.watched[i];

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev
           hdf5-tools libopenblas-dev libcjson-dev gnuplot-nox python3-torch python3-h5py
           python3-numpy slurm-wlm munge libpmix-dev zlib1g-dev libpcre2-dev
-          clang-14 libclang-rt-14-dev libfuzzer-14-dev)
+          clang-14 libclang-rt-14-dev libfuzzer-14-dev clang-format-14)
 # The tokenizer parity tests install their JavaScript references with npm (tests/bpe/); take
 # Debian's node and npm only where none are on the PATH already.
 command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)

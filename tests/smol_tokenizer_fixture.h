@@ -11,19 +11,29 @@
 #include "train/bpe.h"
 
 enum {
-    SMOL_EOT = 0, SMOL_IM_START = 1, SMOL_IM_END = 2,
-    SMOL_BYTE0 = 3,                                   // byte b has id SMOL_BYTE0 + b
-    SMOL_AB = 259, SMOL_ABC, SMOL_12, SMOL_SP_X, SMOL_US, SMOL_USE, SMOL_USER,
+    SMOL_EOT = 0,
+    SMOL_IM_START = 1,
+    SMOL_IM_END = 2,
+    SMOL_BYTE0 = 3,  // byte b has id SMOL_BYTE0 + b
+    SMOL_AB = 259,
+    SMOL_ABC,
+    SMOL_12,
+    SMOL_SP_X,
+    SMOL_US,
+    SMOL_USE,
+    SMOL_USER,
     SMOL_V
 };
 
 /* pre_tokenizer values for smol_write_tokenizer_json. */
-#define SMOL_PRE_DIGITS(individual)                                                           \
-    "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", \"individual_digits\": " \
-    individual "}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": "  \
+#define SMOL_PRE_DIGITS(individual)                                                \
+    "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", "         \
+    "\"individual_digits\": " individual                                           \
+    "}, {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": " \
     "true, \"use_regex\": true}]}"
-#define SMOL_PRE_PLAIN \
-    "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, \"use_regex\": true}"
+#define SMOL_PRE_PLAIN                                                                \
+    "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true, " \
+    "\"use_regex\": true}"
 
 /* Writes the tokenizer.json to path with the given pre_tokenizer JSON and added_tokens entries
    (the special flags of the three; NULL = all three special as in SmolLM2). 0, or -1 when the
@@ -38,28 +48,32 @@ static int smol_write_tokenizer_json(const char *path, const char *pre, const ch
         "\"rstrip\": false, \"normalized\": false, \"special\": true},"
         " {\"id\": 2, \"content\": \"<|im_end|>\", \"single_word\": false, \"lstrip\": false, "
         "\"rstrip\": false, \"normalized\": false, \"special\": true}]";
-    fprintf(f, "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null,\n"
-               " \"added_tokens\": %s,\n \"normalizer\": null,\n \"pre_tokenizer\": %s,\n"
-               " \"post_processor\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
-               "\"trim_offsets\": false, \"use_regex\": true},\n"
-               " \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
-               "\"trim_offsets\": true, \"use_regex\": true},\n"
-               " \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, "
-               "\"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": "
-               "false, \"byte_fallback\": false, \"ignore_merges\": false,\n  \"vocab\": {"
-               "\"<|endoftext|>\": 0, \"<|im_start|>\": 1, \"<|im_end|>\": 2",
+    fprintf(f,
+            "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null,\n"
+            " \"added_tokens\": %s,\n \"normalizer\": null,\n \"pre_tokenizer\": %s,\n"
+            " \"post_processor\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
+            "\"trim_offsets\": false, \"use_regex\": true},\n"
+            " \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
+            "\"trim_offsets\": true, \"use_regex\": true},\n"
+            " \"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, "
+            "\"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": "
+            "false, \"byte_fallback\": false, \"ignore_merges\": false,\n  \"vocab\": {"
+            "\"<|endoftext|>\": 0, \"<|im_start|>\": 1, \"<|im_end|>\": 2",
             added ? added : std_added, pre);
     for (int b = 0; b < 256; b++) {
         uint32_t cp = bpe_byte_to_unicode((uint8_t)b);
         fputs(", \"", f);
         if (cp == '"' || cp == '\\') fputc('\\', f);
-        if (cp < 0x80) fputc((int)cp, f);
-        else fprintf(f, "%c%c", 0xC0 | (cp >> 6), 0x80 | (cp & 0x3F));
+        if (cp < 0x80)
+            fputc((int)cp, f);
+        else
+            fprintf(f, "%c%c", 0xC0 | (cp >> 6), 0x80 | (cp & 0x3F));
         fprintf(f, "\": %d", SMOL_BYTE0 + b);
     }
-    fprintf(f, ", \"ab\": %d, \"abc\": %d, \"12\": %d, \"\xc4\xa0x\": %d, \"us\": %d, \"use\": %d, "
-               "\"user\": %d},\n  \"merges\": [\"a b\", \"ab c\", \"1 2\", \"\xc4\xa0 x\", "
-               "\"u s\", \"us e\", \"use r\"]}}\n",
+    fprintf(f,
+            ", \"ab\": %d, \"abc\": %d, \"12\": %d, \"\xc4\xa0x\": %d, \"us\": %d, \"use\": %d, "
+            "\"user\": %d},\n  \"merges\": [\"a b\", \"ab c\", \"1 2\", \"\xc4\xa0 x\", "
+            "\"u s\", \"us e\", \"use r\"]}}\n",
             SMOL_AB, SMOL_ABC, SMOL_12, SMOL_SP_X, SMOL_US, SMOL_USE, SMOL_USER);
     return fclose(f) == 0 ? 0 : -1;
 }

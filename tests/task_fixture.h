@@ -11,7 +11,8 @@
 static ErrMsg err;
 
 #define CHECK_STR(a, b) CHECK_MSG(strcmp((a), (b)) == 0, "\"%s\" != \"%s\"", (a), (b))
-#define CHECK_CONTAINS(s, sub) CHECK_MSG(strstr((s), (sub)) != NULL, "\"%s\" lacks \"%s\"", (s), (sub))
+#define CHECK_CONTAINS(s, sub) \
+    CHECK_MSG(strstr((s), (sub)) != NULL, "\"%s\" lacks \"%s\"", (s), (sub))
 
 static TaskSpec arith_spec(int digits, const char *ops, uint64_t seed, int E, int P, int R) {
     TaskSpec s;

@@ -13,7 +13,7 @@
 #include "util/alloc.h"
 
 #define MAXN 4096
-#define C15 1.2247448713915890  // sqrt(1.5): z-score of the ends of {1, 2, 3}
+#define C15  1.2247448713915890  // sqrt(1.5): z-score of the ends of {1, 2, 3}
 
 // Scores written per judge: by_judge (J, P, K) -> scores (P, K, J).
 static float g_scores[MAXN];
@@ -65,7 +65,8 @@ static void test_names(void) {
                cw == AGG_CREAM_ROUND_MEAN);
     CHECK_TRUE(aggregate_mode_from_name("median", &m, &e) == -1);
     CHECK_MSG(strstr(e.msg, "aggregate.mode") && strstr(e.msg, "\"median\"") &&
-                  strstr(e.msg, "single|mean|majority|unanimous|cream"), "msg: %s", e.msg);
+                  strstr(e.msg, "single|mean|majority|unanimous|cream"),
+              "msg: %s", e.msg);
     CHECK_TRUE(aggregate_ties_from_name(NULL, &t, &e) == -1);
 }
 
@@ -356,7 +357,7 @@ static void test_unanimous(void) {
 // CREAM: judge 0 current, judge 1 its prev_round partner (weight 0), P = 3, K = 4.
 // p0: tau 1 (C 1); p1: tau 1/3 (C 2/3); p2: the partner abstains -> round mean tau 2/3, C 5/6.
 static void test_cream(void) {
-    const float by[] = {4, 3, 2, 1, 4, 3, 2, 1, 1, 2, 3, 4,       // judge 0
+    const float by[] = {4, 3, 2, 1, 4, 3, 2, 1, 1, 2,   3, 4,   // judge 0
                         4, 3, 2, 1, 3, 4, 1, 2, 1, NAN, 3, 4};  // judge 1
     const float w[] = {1, 0};
     AggInput in = {3, 4, 2, pack(by, 3, 4, 2), w, NULL, NULL, NULL};
@@ -387,7 +388,7 @@ static void test_cream(void) {
     for (int i = 6; i < 12; i++) CHECK_NEAR(o.weight[i], 2.0 / 3.0, 1e-6);
     aggregate_pairs_free(&o);
     // the partner abstains everywhere: no tau, hard labels (C = 1)
-    const float byn[] = {4, 3, 2, 1, 4, 3, 2, 1, 1, 2, 3, 4,
+    const float byn[] = {4,   3,   2,   1,   4, 3, 2, 1,   1,   2,   3,   4,
                          NAN, NAN, NAN, NAN, 3, 4, 1, NAN, NAN, NAN, NAN, NAN};
     in.scores = pack(byn, 3, 4, 2);
     par.pairs = AGG_PAIRS_BEST_VS_WORST;
@@ -530,8 +531,8 @@ static void test_measurements(void) {
     par.ties = AGG_TIES_SOFT;
     CHECK_TRUE(run(&in, &par, &o, &st) == 0);
     CHECK_EQ_I64(o.n, 6);
-    const int exp_label[6] = {AGG_LABEL_DROPPED, AGG_LABEL_TIE, AGG_LABEL_DROPPED,
-                              AGG_LABEL_TIE, AGG_LABEL_PREFERRED, AGG_LABEL_PREFERRED};
+    const int exp_label[6] = {AGG_LABEL_DROPPED, AGG_LABEL_TIE,       AGG_LABEL_DROPPED,
+                              AGG_LABEL_TIE,     AGG_LABEL_PREFERRED, AGG_LABEL_PREFERRED};
     const int exp_correct_c[6] = {1, 0, -1, 0, -1, -1};
     for (int i = 0; i < 6; i++) {
         CHECK_EQ_I64(o.label[i], exp_label[i]);
@@ -575,8 +576,7 @@ static void test_determinism(void) {
     int32_t *g = xmalloc("test", sizeof(int32_t) * P * K);
     int8_t *c = xmalloc("test", (size_t)P * K);
     uint64_t seed = 7;
-    for (int i = 0; i < P * K * J; i++)
-        s[i] = lcg(&seed) % 10 == 0 ? NAN : (float)(lcg(&seed) % 5);
+    for (int i = 0; i < P * K * J; i++) s[i] = lcg(&seed) % 10 == 0 ? NAN : (float)(lcg(&seed) % 5);
     for (int i = 0; i < P * K; i++) {
         g[i] = (int32_t)(lcg(&seed) % 5);
         c[i] = (int8_t)((int)(lcg(&seed) % 3) - 1);
@@ -646,8 +646,10 @@ static void test_invalid(void) {
     expect_error(&in, &par, "too long", __LINE__);
     in = ok;
     par.judge = 2;
-    expect_error(&in, &par, "aggregate.judge: expected a judge index in [0, 2) for mode "
-                 "\"single\", got 2", __LINE__);
+    expect_error(&in, &par,
+                 "aggregate.judge: expected a judge index in [0, 2) for mode "
+                 "\"single\", got 2",
+                 __LINE__);
     par.judge = -1;
     expect_error(&in, &par, "aggregate.judge", __LINE__);
     par = params(AGG_MODE_CREAM, 0, AGG_PAIRS_ALL);

@@ -16,13 +16,13 @@
 static void test_byte_map(void) {
     CHECK_EQ_I64(bpe_byte_to_unicode('!'), '!');
     CHECK_EQ_I64(bpe_byte_to_unicode('~'), '~');
-    CHECK_EQ_I64(bpe_byte_to_unicode(0xE9), 0xE9);     // é stays
-    CHECK_EQ_I64(bpe_byte_to_unicode(0x00), 0x100);    // Ā
-    CHECK_EQ_I64(bpe_byte_to_unicode('\n'), 0x10A);    // Ċ
-    CHECK_EQ_I64(bpe_byte_to_unicode(' '), 0x120);     // Ġ
+    CHECK_EQ_I64(bpe_byte_to_unicode(0xE9), 0xE9);   // é stays
+    CHECK_EQ_I64(bpe_byte_to_unicode(0x00), 0x100);  // Ā
+    CHECK_EQ_I64(bpe_byte_to_unicode('\n'), 0x10A);  // Ċ
+    CHECK_EQ_I64(bpe_byte_to_unicode(' '), 0x120);   // Ġ
     CHECK_EQ_I64(bpe_byte_to_unicode(0x7F), 0x121);
     CHECK_EQ_I64(bpe_byte_to_unicode(0xA0), 0x142);
-    CHECK_EQ_I64(bpe_byte_to_unicode(0xAD), 0x143);    // the last of the 68
+    CHECK_EQ_I64(bpe_byte_to_unicode(0xAD), 0x143);  // the last of the 68
     int seen[0x144] = {0}, mapped_to_self = 0, ok = 1;
     for (int b = 0; b < 256; b++) {
         uint32_t cp = bpe_byte_to_unicode((uint8_t)b);
@@ -94,11 +94,17 @@ static void test_split(void) {
                 "\xe4\xbd\xa0\xe5\xa5\xbd| \xe4\xb8\x96\xe7\x95\x8c");
     check_split("hi \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd!", "hi| \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd!");
     // Unicode whitespace as in ECMAScript: NBSP and U+FEFF are spaces, U+0085 is not
-    check_split("a\xc2\xa0" "b", "a|\xc2\xa0|b");
+    check_split(
+        "a\xc2\xa0"
+        "b",
+        "a|\xc2\xa0|b");
     check_split("x\xef\xbb\xbf!", "x|\xef\xbb\xbf|!");
     check_split("x\xc2\x85!", "x|\xc2\x85!");
     // invalid UTF-8: each run of invalid bytes is a piece; the text around splits as on its own
-    check_split("ab\xff" "cd", "ab|\xff|cd");
+    check_split(
+        "ab\xff"
+        "cd",
+        "ab|\xff|cd");
     check_split("a \xff", "a| |\xff");
     check_split("\xe2\x82", "\xe2\x82");
     check_split("\xc3\xa9\xc3", "\xc3\xa9|\xc3");
@@ -118,12 +124,26 @@ static void test_split_digits(void) {
     check_split("3.14", "3|.|1|4");
     check_split("a  1", "a|  |1");  // the run before a digit ends its own stretch
     check_split("x\n\n1 y", "x|\n\n|1| y");
-    check_split("x\xc2\xb2" "3 \xd9\xa3" "4", "x|\xc2\xb2|3| |\xd9\xa3|4");  // U+00B2 No, U+0663 Nd
-    check_split("\xe2\x85\xab" "a\xc2\xbd", "\xe2\x85\xab|a|\xc2\xbd");  // U+216B Nl, U+00BD No
-    check_split("1\xff" "2", "1|\xff|2");                                  // invalid byte between
+    check_split(
+        "x\xc2\xb2"
+        "3 \xd9\xa3"
+        "4",
+        "x|\xc2\xb2|3| |\xd9\xa3|4");  // U+00B2 No, U+0663 Nd
+    check_split(
+        "\xe2\x85\xab"
+        "a\xc2\xbd",
+        "\xe2\x85\xab|a|\xc2\xbd");  // U+216B Nl, U+00BD No
+    check_split(
+        "1\xff"
+        "2",
+        "1|\xff|2");  // invalid byte between
     CHECK_TRUE(bpe_splitter_set_digits(splitter, BPE_DIGITS_RUNS, &e) == 0);
     check_split("abc 12345 x9", "abc| |12345| x|9");
-    check_split("x\xc2\xb2" "3 y", "x|\xc2\xb2" "3| y");
+    check_split(
+        "x\xc2\xb2"
+        "3 y",
+        "x|\xc2\xb2"
+        "3| y");
     CHECK_TRUE(bpe_splitter_set_digits(splitter, (BpeDigits)5, &e) < 0 &&
                strstr(e.msg, "digit splitting 5"));
     CHECK_TRUE(bpe_splitter_set_digits(splitter, BPE_DIGITS_NONE, &e) == 0);
@@ -159,8 +179,12 @@ static void tiny_init(Tiny *t) {
     int32_t m[6] = {'a', 'b', ID_AB, 'c', 'b', 'b'};
     memcpy(t->merges, m, sizeof m);
     t->special = ID_EOT;
-    t->a = (BpeArrays){.n_tokens = TINY_V, .token_bytes = t->blob, .token_offsets = t->off,
-                       .n_merges = 3, .merges = t->merges, .n_specials = 1,
+    t->a = (BpeArrays){.n_tokens = TINY_V,
+                       .token_bytes = t->blob,
+                       .token_offsets = t->off,
+                       .n_merges = 3,
+                       .merges = t->merges,
+                       .n_specials = 1,
                        .special_ids = &t->special};
 }
 
@@ -193,7 +217,10 @@ static void test_merges(void) {
     check_encode(b, "bbb", 0, (int32_t[]){ID_BB, 'b'}, 2);        // leftmost first
     check_encode(b, "abab", 0, (int32_t[]){ID_AB, ID_AB}, 2);
     check_encode(b, "ab abc", 0, (int32_t[]){ID_AB, ' ', ID_ABC}, 3);  // pieces "ab", " abc"
-    check_encode(b, "ab\xff\xfe" "abc", 0, (int32_t[]){ID_AB, 0xFF, 0xFE, ID_ABC}, 4);
+    check_encode(b,
+                 "ab\xff\xfe"
+                 "abc",
+                 0, (int32_t[]){ID_AB, 0xFF, 0xFE, ID_ABC}, 4);
     check_encode(b, "", 0, NULL, 0);
     // special tokens: ids only when allowed, ordinary text otherwise
     check_encode(b, "x<|endoftext|>ab", 1, (int32_t[]){'x', ID_EOT, ID_AB}, 3);
@@ -304,20 +331,20 @@ static void test_arrays(void) {
         memcpy(m2, t.merges, sizeof t.merges);
         t.a.merges = m2;
         switch (i) {
-        case 0: t.a.n_merges = 0; break;
-        case 1: m2[4] = 'b', m2[5] = 'c'; break;               // "bc" is no token
-        case 2: m2[4] = 'a', m2[5] = 'b'; break;               // (a, b) twice
-        case 3: m2[5] = 400; break;
-        case 4: m2[4] = ID_EOT; break;
-        case 5: t.off[ID_AB + 1] -= 1; break;  // token 256 = "a", token 257 = "babc"
-        case 6: t.off[ID_ABC + 1] = t.off[ID_ABC]; break;
-        case 7: t.special = 400; break;
-        case 8: t.a.n_tokens = 200; break;
+            case 0: t.a.n_merges = 0; break;
+            case 1: m2[4] = 'b', m2[5] = 'c'; break;  // "bc" is no token
+            case 2: m2[4] = 'a', m2[5] = 'b'; break;  // (a, b) twice
+            case 3: m2[5] = 400; break;
+            case 4: m2[4] = ID_EOT; break;
+            case 5: t.off[ID_AB + 1] -= 1; break;  // token 256 = "a", token 257 = "babc"
+            case 6: t.off[ID_ABC + 1] = t.off[ID_ABC]; break;
+            case 7: t.special = 400; break;
+            case 8: t.a.n_tokens = 200; break;
         }
         Bpe *bad = NULL;
         int rc = bpe_from_arrays(&bad, &t.a, &e);
-        CHECK_MSG(rc < 0 && bad == NULL && strstr(e.msg, cases[i].expect),
-                  "%s: rc %d, message: %s", cases[i].why, rc, rc < 0 ? e.msg : "(none)");
+        CHECK_MSG(rc < 0 && bad == NULL && strstr(e.msg, cases[i].expect), "%s: rc %d, message: %s",
+                  cases[i].why, rc, rc < 0 ? e.msg : "(none)");
         bpe_free(bad);
     }
 }
@@ -337,8 +364,13 @@ static void test_several_specials(void) {
     }
     off[260] = o;
     int32_t merges[2] = {'a', 'b'}, specials[3] = {257, 258, 259};
-    BpeArrays a = {.n_tokens = 260, .token_bytes = blob, .token_offsets = off, .n_merges = 1,
-                   .merges = merges, .n_specials = 3, .special_ids = specials};
+    BpeArrays a = {.n_tokens = 260,
+                   .token_bytes = blob,
+                   .token_offsets = off,
+                   .n_merges = 1,
+                   .merges = merges,
+                   .n_specials = 3,
+                   .special_ids = specials};
     Bpe *b = NULL;
     ErrMsg e;
     CHECK_TRUE(bpe_from_arrays(&b, &a, &e) == 0);
@@ -375,8 +407,10 @@ static void put_byte_tokens(FILE *f) {
         uint32_t cp = bpe_byte_to_unicode((uint8_t)b);
         fputs(b ? ", \"" : "\"", f);
         if (cp == '"' || cp == '\\') fputc('\\', f);
-        if (cp < 0x80) fputc((int)cp, f);
-        else fprintf(f, "%c%c", 0xC0 | (cp >> 6), 0x80 | (cp & 0x3F));
+        if (cp < 0x80)
+            fputc((int)cp, f);
+        else
+            fprintf(f, "%c%c", 0xC0 | (cp >> 6), 0x80 | (cp & 0x3F));
         fprintf(f, "\": %d", b);
     }
 }
@@ -394,9 +428,11 @@ static void write_vocab(const char *name, const char *extra) {
 static void write_tokenizer_json(const char *name, const char *type, const char *pre,
                                  const char *merges, const char *added) {
     FILE *f = fopen(path_in(name), "wb");
-    fprintf(f, "{\"version\": \"1.0\", \"normalizer\": null, \"added_tokens\": %s,\n"
-               " \"pre_tokenizer\": %s,\n \"model\": {\"type\": \"%s\", \"dropout\": null, "
-               "\"continuing_subword_prefix\": \"\", \"vocab\": {", added, pre, type);
+    fprintf(f,
+            "{\"version\": \"1.0\", \"normalizer\": null, \"added_tokens\": %s,\n"
+            " \"pre_tokenizer\": %s,\n \"model\": {\"type\": \"%s\", \"dropout\": null, "
+            "\"continuing_subword_prefix\": \"\", \"vocab\": {",
+            added, pre, type);
     put_byte_tokens(f);
     fprintf(f, ", \"ab\": 256, \"abc\": 257, \"bb\": 258},\n \"merges\": %s}}\n", merges);
     fclose(f);
@@ -534,8 +570,9 @@ static void test_loaders(void) {
     write_tokenizer_json("t11.json", "BPE", BYTE_LEVEL, "[\"a b\"]",
                          "[{\"id\": 262, \"content\": \"<|endoftext|>\", \"special\": true}]");
     check_load("special id leaves a gap", path_in("t11.json"), "no token has id 259");
-    write_text("t12.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, "
-                           "\"normalizer\": {\"type\": \"NFC\"}}");
+    write_text("t12.json",
+               "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, "
+               "\"normalizer\": {\"type\": \"NFC\"}}");
     check_load("normalizer", path_in("t12.json"), "t12.json: normalizer: concord supports only");
     write_text("t13.json", "{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true}}");
     check_load("byte_fallback", path_in("t13.json"), "model.byte_fallback");

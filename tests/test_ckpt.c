@@ -319,8 +319,8 @@ static void test_nope(void) {
     GPTConfig fc = fx_config();
     TensorSpec tb[MAX_TENSORS];
     int ntensors;
-    CHECK_TRUE(a.model.table[1].count == 0 && a.model.n + (size_t)fc.T * fc.C ==
-                                                  gpt_param_table(&fc, tb, &ntensors));
+    CHECK_TRUE(a.model.table[1].count == 0 &&
+               a.model.n + (size_t)fc.T * fc.C == gpt_param_table(&fc, tb, &ntensors));
     ErrMsg e = {{0}};
     CHECK_MSG(ckpt_write(DIR "/nope", "round_0001", &a.c, 0, MPI_COMM_SELF, &e) == 0, "%s", e.msg);
     const char *path = DIR "/nope/ckpt/round_0001.h5";
@@ -346,13 +346,17 @@ static void test_nope(void) {
     h5_close(&f);
     // Either kind refuses the other, naming the file and both values.
     CHECK_TRUE(read_fx(path, &learned, &e) < 0);
-    CHECK_MSG(strstr(e.msg, "round_0001.h5: the checkpoint's position encoding is 'none', the "
-                            "config's model.position is 'learned'") && strstr(e.msg, "HINT:"),
+    CHECK_MSG(strstr(e.msg,
+                     "round_0001.h5: the checkpoint's position encoding is 'none', the "
+                     "config's model.position is 'learned'") &&
+                  strstr(e.msg, "HINT:"),
               "%s", e.msg);
     write_fx(DIR "/nope", "round_0002", 2, 0);
     const char *old = DIR "/nope/ckpt/round_0002.h5";
-    expect_bad(old, &none, "the checkpoint's position encoding is 'learned', the config's "
-                           "model.position is 'none'", "round_0002.h5");
+    expect_bad(old, &none,
+               "the checkpoint's position encoding is 'learned', the config's "
+               "model.position is 'none'",
+               "round_0002.h5");
     // A file from before the attribute is a learned one.
     make_edited(old, DIR "/nope/old.h5", edit_no_position);
     CHECK_MSG(read_fx(DIR "/nope/old.h5", &learned, &e) == 0, "%s", e.msg);
@@ -387,19 +391,25 @@ static void test_llama(void) {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     hid_t g = H5Gopen2(f, "config", H5P_DEFAULT);
     char arch[16] = "";
-    CHECK_TRUE(h5_attr_read_str(g, "arch", arch, sizeof arch, &e) == 0 && strcmp(arch, "llama") == 0);
+    CHECK_TRUE(h5_attr_read_str(g, "arch", arch, sizeof arch, &e) == 0 &&
+               strcmp(arch, "llama") == 0);
     h5_close(&g);
     CHECK_TRUE(h5_exists(f, "model/gate_up_w") && h5_exists(f, "optim/v/lm_head") &&
                !h5_exists(f, "model/wpe"));
     h5_close(&f);
     GPTConfig gpt2 = fx_config(), other = lc;
     CHECK_TRUE(read_fx(path, &gpt2, &e) < 0);
-    CHECK_MSG(strstr(e.msg, "round_0001.h5: the checkpoint's architecture is 'llama', the config's "
-                            "model.arch is 'gpt2'") && strstr(e.msg, "HINT:"), "%s", e.msg);
+    CHECK_MSG(strstr(e.msg,
+                     "round_0001.h5: the checkpoint's architecture is 'llama', the config's "
+                     "model.arch is 'gpt2'") &&
+                  strstr(e.msg, "HINT:"),
+              "%s", e.msg);
     other.KV = 4;
     CHECK_TRUE(read_fx(path, &other, &e) < 0);
-    CHECK_MSG(strstr(e.msg, "the checkpoint's llama settings (n_kv_head 2, ffn_hidden 12, rope_theta "
-                            "10000, norm_eps 1e-05, tie_embeddings false) differ"), "%s", e.msg);
+    CHECK_MSG(strstr(e.msg,
+                     "the checkpoint's llama settings (n_kv_head 2, ffn_hidden 12, rope_theta "
+                     "10000, norm_eps 1e-05, tie_embeddings false) differ"),
+              "%s", e.msg);
     GPTConfig longer = lc;  // no llama tensor depends on T: another context length loads
     longer.T = 64;
     Fixture c;
@@ -409,8 +419,10 @@ static void test_llama(void) {
     fx_free(&c);
     write_fx(DIR "/llama", "round_0002", 2, 0);  // a GPT-2 file refuses a llama config
     CHECK_TRUE(read_fx(DIR "/llama/ckpt/round_0002.h5", &lc, &e) < 0);
-    CHECK_MSG(strstr(e.msg, "the checkpoint's architecture is 'gpt2', the config's model.arch is "
-                            "'llama'"), "%s", e.msg);
+    CHECK_MSG(strstr(e.msg,
+                     "the checkpoint's architecture is 'gpt2', the config's model.arch is "
+                     "'llama'"),
+              "%s", e.msg);
     fx_free(&a);
     fx_free(&b);
 }

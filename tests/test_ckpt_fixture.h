@@ -109,8 +109,18 @@ static inline void fx_make_with(Fixture *fx, uint64_t seed, const GPTConfig *cfg
 
 /* A small LLaMA: grouped-query attention (NH 4, KV 2), F not a multiple of C, untied head. */
 static inline GPTConfig fx_config_llama(void) {
-    GPTConfig c = {.arch = GPT_ARCH_LLAMA, .V = 22, .Vp = 24, .T = 8, .C = 8, .L = 2, .NH = 4,
-                   .KV = 2, .F = 12, .rope_theta = 10000.0f, .norm_eps = 1e-5f, .untied = 1};
+    GPTConfig c = {.arch = GPT_ARCH_LLAMA,
+                   .V = 22,
+                   .Vp = 24,
+                   .T = 8,
+                   .C = 8,
+                   .L = 2,
+                   .NH = 4,
+                   .KV = 2,
+                   .F = 12,
+                   .rope_theta = 10000.0f,
+                   .norm_eps = 1e-5f,
+                   .untied = 1};
     return c;
 }
 

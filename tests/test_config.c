@@ -17,7 +17,7 @@ static int parse(Config *c, const char *text, const char *const *sets, int n_set
 }
 
 // Expects text to fail with a message containing want (and one line only).
-#define EXPECT_FAIL(text, want) expect_fail(text, NULL, 0, want, __LINE__)
+#define EXPECT_FAIL(text, want)    expect_fail(text, NULL, 0, want, __LINE__)
 #define EXPECT_SET_FAIL(set, want) expect_fail(NULL, (const char *const[]){set}, 1, want, __LINE__)
 static void expect_fail(const char *text, const char *const *sets, int n, const char *want,
                         int line) {
@@ -95,7 +95,8 @@ static void test_shipped_configs(void) {
     if (f) fclose(f);
     text[n] = 0;
     char *json = config_to_json(&c);
-    CHECK_MSG(strcmp(text, json) == 0, "configs/default.json is not its own resolved form "
+    CHECK_MSG(strcmp(text, json) == 0,
+              "configs/default.json is not its own resolved form "
               "(config_to_json): a key is missing or out of order");
     xfree(json);
     snprintf(path, sizeof path, "%s/configs/tiny.json", dir);
@@ -115,7 +116,8 @@ static void test_values_and_round_trip(void) {
         "           \"max_wall_seconds\": 3600.5},"
         " \"model\": {\"n_layer\": 2, \"n_head\": 2, \"n_embd\": 32, \"init\": \"ckpt/x.h5\"},"
         " \"task\": {\"arith\": {\"digits\": 3, \"operators\": \"*+-\"},"
-        "          \"answer_regex\": \"([0-9]+)$\", \"judge_template\": \"Q {prompt} A {answer}?\"},"
+        "          \"answer_regex\": \"([0-9]+)$\", \"judge_template\": \"Q {prompt} A "
+        "{answer}?\"},"
         " \"tokenizer\": {\"charset\": \"0123456789+-*=?YN QA\"},"
         " \"train\": {\"loss\": \"inpo\", \"beta\": 0.30000000000000004, \"eps\": 1e-300,"
         "           \"optimizer\": {\"lr\": 3e-4, \"beta2\": 0.999}},"
@@ -152,7 +154,8 @@ static void test_values_and_round_trip(void) {
 }
 
 static void test_malformed(void) {
-    EXPECT_FAIL("{\n  \"run\": {\n    \"seed\": 12,,\n  }\n}", "x.json:3:16: malformed JSON near ',");
+    EXPECT_FAIL("{\n  \"run\": {\n    \"seed\": 12,,\n  }\n}",
+                "x.json:3:16: malformed JSON near ',");
     EXPECT_FAIL("{\"run\": {\"seed\": 12}", "x.json:1:21: malformed JSON: unexpected end of input");
     EXPECT_FAIL("{\"run\": {}} trailing", "x.json:1:13: malformed JSON near 'trailing'");
     EXPECT_FAIL("{'run': 1}", "x.json:1:2: malformed JSON");
@@ -175,9 +178,11 @@ static void test_unknown_keys(void) {
     EXPECT_FAIL("{\"trian\": {}}", "unknown key \"trian\" (did you mean \"train\"?)");
     EXPECT_FAIL("{\"model\": {\"n_layers\": 2}}", "(did you mean \"model.n_layer\"?)");
     EXPECT_FAIL("{\"train\": {\"lr\": 0.1}}", "(did you mean \"train.optimizer.lr\"?)");
-    EXPECT_FAIL("{\"optimizer\": {}}", "unknown key \"optimizer\" (did you mean \"train.optimizer\"?)");
+    EXPECT_FAIL("{\"optimizer\": {}}",
+                "unknown key \"optimizer\" (did you mean \"train.optimizer\"?)");
     EXPECT_FAIL("{\"zzzzzzzz\": 1}", "x.json: unknown key \"zzzzzzzz\"");
-    EXPECT_FAIL("{\"train\": {\"optimizer\": {\"wd\": 0.1}}}", "unknown key \"train.optimizer.wd\"");
+    EXPECT_FAIL("{\"train\": {\"optimizer\": {\"wd\": 0.1}}}",
+                "unknown key \"train.optimizer.wd\"");
     EXPECT_FAIL("{\"judges\": [{\"name\": \"implicit\", \"wieght\": 2}]}",
                 "unknown key \"judges[0].wieght\" (did you mean \"judges[0].weight\"?)");
     EXPECT_FAIL("{\"judges\": [{\"name\": \"prev_round\", \"options\": {\"off\": \"implicit\"}}]}",
@@ -189,31 +194,44 @@ static void test_types_and_ranges(void) {
                 "x.json: train.beta: expected a number in (0, 100], got \"abc\"");
     EXPECT_FAIL("{\"train\": {\"beta\": 0}}", "train.beta: expected a number in (0, 100], got 0");
     EXPECT_FAIL("{\"train\": {\"eps\": 0.5}}", "train.eps: expected a number in [0, 0.5), got 0.5");
-    EXPECT_FAIL("{\"model\": {\"n_layer\": 2.5}}", "model.n_layer: expected an integer in [1, 128], got 2.5");
-    EXPECT_FAIL("{\"model\": {\"n_layer\": true}}", "model.n_layer: expected an integer in [1, 128], got true");
+    EXPECT_FAIL("{\"model\": {\"n_layer\": 2.5}}",
+                "model.n_layer: expected an integer in [1, 128], got 2.5");
+    EXPECT_FAIL("{\"model\": {\"n_layer\": true}}",
+                "model.n_layer: expected an integer in [1, 128], got true");
     EXPECT_FAIL("{\"model\": {\"n_layer\": 1e999}}", "model.n_layer: expected an integer");
-    EXPECT_FAIL("{\"run\": {\"seed\": 9007199254740992}}", "run.seed: expected an integer in [0, 9007199254740991]");
+    EXPECT_FAIL("{\"run\": {\"seed\": 9007199254740992}}",
+                "run.seed: expected an integer in [0, 9007199254740991]");
     EXPECT_FAIL("{\"run\": {\"max_wall_seconds\": -1}}", "expected a number >= 0, got -1");
     EXPECT_FAIL("{\"run\": {\"stuck_timeout\": 0.5}}",
                 "x.json: run.stuck_timeout: expected 0 (off) or at least 1 second, got 0.5");
     EXPECT_FAIL("{\"run\": {\"stuck_timeout\": -1}}",
                 "run.stuck_timeout: expected a number in [0, 1000000]");
-    EXPECT_FAIL("{\"run\": {\"run_dir\": 5}}", "run.run_dir: expected a string of at most 511 characters, got 5");
-    EXPECT_FAIL("{\"run\": {\"run_dir\": \"\"}}", "run.run_dir: expected a non-empty string, got \"\"");
+    EXPECT_FAIL("{\"run\": {\"run_dir\": 5}}",
+                "run.run_dir: expected a string of at most 511 characters, got 5");
+    EXPECT_FAIL("{\"run\": {\"run_dir\": \"\"}}",
+                "run.run_dir: expected a non-empty string, got \"\"");
     EXPECT_FAIL("{\"run\": {\"run_dir\": null}}", "got null");
     EXPECT_FAIL("{\"run\": 3}", "x.json: run: expected an object, got 3");
-    EXPECT_FAIL("{\"train\": {\"optimizer\": []}}", "train.optimizer: expected an object, got an array");
-    EXPECT_FAIL("{\"aggregate\": {\"allow_oracle\": 1}}", "aggregate.allow_oracle: expected true or false, got 1");
-    EXPECT_FAIL("{\"train\": {\"loss\": \"dop\"}}",
-                "train.loss: expected one of \"sft\", \"dpo\", \"cdpo\", \"rdpo\", \"ipo\", \"inpo\", "
-                "\"sppo\", got \"dop\" (did you mean \"dpo\"?)");
+    EXPECT_FAIL("{\"train\": {\"optimizer\": []}}",
+                "train.optimizer: expected an object, got an array");
+    EXPECT_FAIL("{\"aggregate\": {\"allow_oracle\": 1}}",
+                "aggregate.allow_oracle: expected true or false, got 1");
+    EXPECT_FAIL(
+        "{\"train\": {\"loss\": \"dop\"}}",
+        "train.loss: expected one of \"sft\", \"dpo\", \"cdpo\", \"rdpo\", \"ipo\", \"inpo\", "
+        "\"sppo\", got \"dop\" (did you mean \"dpo\"?)");
     EXPECT_FAIL("{\"task\": {\"arith\": {\"operators\": \"+/\"}}}",
-                "task.arith.operators: expected a non-empty set of distinct operators from \"+-*\", got \"+/\"");
+                "task.arith.operators: expected a non-empty set of distinct operators from "
+                "\"+-*\", got \"+/\"");
     EXPECT_FAIL("{\"task\": {\"arith\": {\"operators\": \"++\"}}}", "task.arith.operators");
-    EXPECT_FAIL("{\"task\": {\"answer_regex\": \"([0-9]\"}}", "task.answer_regex: expected a POSIX extended regular expression");
-    EXPECT_FAIL("{\"task\": {\"judge_template\": \"{prompt}?\"}}", "task.judge_template: expected a template with {prompt} and {answer}");
-    EXPECT_FAIL("{\"tokenizer\": {\"charset\": \"0123456789+-=?YN 0\"}}", "expected distinct characters ('0' repeats");
-    EXPECT_FAIL("{\"tokenizer\": {\"charset\": \"ab\\u0001\"}}", "expected printable ASCII characters");
+    EXPECT_FAIL("{\"task\": {\"answer_regex\": \"([0-9]\"}}",
+                "task.answer_regex: expected a POSIX extended regular expression");
+    EXPECT_FAIL("{\"task\": {\"judge_template\": \"{prompt}?\"}}",
+                "task.judge_template: expected a template with {prompt} and {answer}");
+    EXPECT_FAIL("{\"tokenizer\": {\"charset\": \"0123456789+-=?YN 0\"}}",
+                "expected distinct characters ('0' repeats");
+    EXPECT_FAIL("{\"tokenizer\": {\"charset\": \"ab\\u0001\"}}",
+                "expected printable ASCII characters");
     char big[700];
     snprintf(big, sizeof big, "{\"model\": {\"init\": \"%0600d\"}}", 7);
     EXPECT_FAIL(big, "model.init: expected a string of at most 511 characters, got 600");
@@ -229,7 +247,8 @@ static void test_types_and_ranges(void) {
 static void test_cross_field(void) {
     EXPECT_FAIL("{\"model\": {\"n_embd\": 30, \"n_head\": 4}}",
                 "x.json: model.n_head: expected a divisor of model.n_embd (30), got 4");
-    EXPECT_FAIL("{\"train\": {\"inpo_tau\": 0.01}}", "train.inpo_tau: expected at most train.inpo_eta");
+    EXPECT_FAIL("{\"train\": {\"inpo_tau\": 0.01}}",
+                "train.inpo_tau: expected at most train.inpo_eta");
     EXPECT_FAIL("{\"judges\": [{\"name\": \"prev_round\"}, {\"name\": \"implicit\"}]}",
                 "judges[0].options.of: prev_round needs options.of");
     EXPECT_FAIL("{\"judges\": [{\"name\": \"prev_round\", \"options\": {\"of\": \"likelihood\"}}]}",
@@ -246,15 +265,18 @@ static void test_cross_field(void) {
     EXPECT_FAIL("{\"aggregate\": {\"mode\": \"single\", \"judge\": \"likelihood\"}}",
                 "aggregate.judge: \"likelihood\" is not a configured judge");
     EXPECT_OK("{\"aggregate\": {\"mode\": \"single\", \"judge\": \"implicit\"}}");
-    EXPECT_FAIL("{\"aggregate\": {\"mode\": \"cream\"}}",
-                "aggregate.mode: \"cream\" needs a prev_round judge with options.of = \"llm_judge\"");
+    EXPECT_FAIL(
+        "{\"aggregate\": {\"mode\": \"cream\"}}",
+        "aggregate.mode: \"cream\" needs a prev_round judge with options.of = \"llm_judge\"");
     EXPECT_FAIL("{\"task\": {\"name\": \"jsonl\"}}", "task.prompts_file: task \"jsonl\" needs");
-    EXPECT_OK("{\"task\": {\"name\": \"jsonl\", \"prompts_file\": \"p.jsonl\"}, "
-              "\"tokenizer\": {\"charset\": \"auto\"}}");
+    EXPECT_OK(
+        "{\"task\": {\"name\": \"jsonl\", \"prompts_file\": \"p.jsonl\"}, "
+        "\"tokenizer\": {\"charset\": \"auto\"}}");
     EXPECT_FAIL("{\"tokenizer\": {\"charset\": \"auto\"}}", "tokenizer.charset: \"auto\" collects");
-    EXPECT_FAIL("{\"task\": {\"arith\": {\"operators\": \"+*\"}},"
-                " \"tokenizer\": {\"charset\": \"0123456789+-=?YN \"}}",
-                "tokenizer.charset: missing '*', which the arith task");
+    EXPECT_FAIL(
+        "{\"task\": {\"arith\": {\"operators\": \"+*\"}},"
+        " \"tokenizer\": {\"charset\": \"0123456789+-=?YN \"}}",
+        "tokenizer.charset: missing '*', which the arith task");
     EXPECT_FAIL("{\"task\": {\"judge_template\": \"{prompt}{answer}!\"}}",
                 "tokenizer.charset: missing '!', which llm_judge");
     EXPECT_FAIL("{\"generate\": {\"max_new_tokens\": 3}}",
@@ -263,10 +285,14 @@ static void test_cross_field(void) {
 }
 
 static void test_sets(void) {
-    const char *sets[] = {"train.beta=0.25", "run.run_dir=runs/x y", "rounds.count=7",
-                          "train.loss=\"ipo\"", "aggregate.allow_oracle=true",
+    const char *sets[] = {"train.beta=0.25",
+                          "run.run_dir=runs/x y",
+                          "rounds.count=7",
+                          "train.loss=\"ipo\"",
+                          "aggregate.allow_oracle=true",
                           "judges=[{\"name\":\"oracle\"},{\"name\":\"likelihood\",\"weight\":2}]",
-                          "train.optimizer={\"lr\": 0.002}", "task.answer_regex="};
+                          "train.optimizer={\"lr\": 0.002}",
+                          "task.answer_regex="};
     Config c = expect_ok("{\"train\": {\"beta\": 0.5}, \"task\": {\"answer_regex\": \"[0-9]+\"}}",
                          sets, 8, __LINE__);
     CHECK_TRUE(c.train.beta == 0.25);
@@ -279,18 +305,22 @@ static void test_sets(void) {
     CHECK_TRUE(c.task.answer_regex[0] == 0);
     check_round_trip(&c, "with sets");
 
-    Config y = expect_ok(NULL, (const char *const[]){"run.run_dir=2024", "model.init=null"}, 2,
-                         __LINE__);
+    Config y =
+        expect_ok(NULL, (const char *const[]){"run.run_dir=2024", "model.init=null"}, 2, __LINE__);
     CHECK_TRUE(strcmp(y.run.run_dir, "2024") == 0 && strcmp(y.model.init, "null") == 0);
-    EXPECT_SET_FAIL("train.bta=1", "--set: unknown key \"train.bta\" (did you mean \"train.beta\"?)");
-    EXPECT_SET_FAIL("train.beta=abc", "--set: train.beta: expected a number in (0, 100], got \"abc\"");
-    EXPECT_SET_FAIL("model.n_layer=", "--set: model.n_layer: expected an integer in [1, 128], got \"\"");
+    EXPECT_SET_FAIL("train.bta=1",
+                    "--set: unknown key \"train.bta\" (did you mean \"train.beta\"?)");
+    EXPECT_SET_FAIL("train.beta=abc",
+                    "--set: train.beta: expected a number in (0, 100], got \"abc\"");
+    EXPECT_SET_FAIL("model.n_layer=",
+                    "--set: model.n_layer: expected an integer in [1, 128], got \"\"");
     EXPECT_SET_FAIL("train.beta", "--set: expected key.path=value, got \"train.beta\"");
     EXPECT_SET_FAIL("=3", "--set: expected key.path=value");
     EXPECT_SET_FAIL("judges.0.weight=2", "judges are set as a whole list");
     EXPECT_SET_FAIL("train=3", "--set: train: expected an object, got 3");
     expect_fail("{}", (const char *const[]){"aggregate.mode=single", "aggregate.judge=likelihood"},
-                2, "x.json (with --set): aggregate.judge: \"likelihood\" is not a configured", __LINE__);
+                2, "x.json (with --set): aggregate.judge: \"likelihood\" is not a configured",
+                __LINE__);
 }
 
 static void test_diff(void) {
@@ -413,15 +443,17 @@ static void test_position(void) {
     config_model(&a, 24, &g);
     CHECK_TRUE(g.position == GPT_POS_ABACUS && g.abacus_offset == 20 && g.digit0 == 0);
     check_round_trip(&a, "position abacus");
-    EXPECT_FAIL("{\"model\": {\"abacus_offset\": 3}}",
-                "x.json: model.abacus_offset: applies to model.position \"abacus\" only, expected 0 "
-                "with \"learned\", got 3");
+    EXPECT_FAIL(
+        "{\"model\": {\"abacus_offset\": 3}}",
+        "x.json: model.abacus_offset: applies to model.position \"abacus\" only, expected 0 "
+        "with \"learned\", got 3");
     EXPECT_FAIL("{\"model\": {\"position\": \"abacus\", \"abacus_offset\": 63}}",
                 "x.json: model.abacus_offset: expected at most model.max_seq_len - 2 = 62, got 63");
-    EXPECT_FAIL("{\"model\": {\"position\": \"abacus\"}, \"tokenizer\": {\"charset\": "
-                "\"9876543210+=\"}}",
-                "x.json: tokenizer.charset: model.position \"abacus\" needs the digits \"0123456789\" "
-                "together and in order");
+    EXPECT_FAIL(
+        "{\"model\": {\"position\": \"abacus\"}, \"tokenizer\": {\"charset\": "
+        "\"9876543210+=\"}}",
+        "x.json: tokenizer.charset: model.position \"abacus\" needs the digits \"0123456789\" "
+        "together and in order");
 }
 
 // model.arch and the llama keys: defaults, resolution into GPTConfig, and the cross-field rules.
@@ -431,16 +463,18 @@ static void test_arch(void) {
     config_model(&d, 24, &g);
     CHECK_TRUE(g.arch == GPT_ARCH_GPT2 && g.KV == 0 && g.F == 0 && g.rope_theta == 0.0f &&
                g.untied == 0);
-    Config l = EXPECT_OK("{\"model\": {\"arch\": \"llama\", \"n_embd\": 576, \"n_head\": 9, "
-                         "\"n_kv_head\": 3, \"rope_theta\": 100000}}");
+    Config l = EXPECT_OK(
+        "{\"model\": {\"arch\": \"llama\", \"n_embd\": 576, \"n_head\": 9, "
+        "\"n_kv_head\": 3, \"rope_theta\": 100000}}");
     config_model(&l, 49152, &g);
     ErrMsg e;
     CHECK_MSG(gpt_config_check(&g, &e) == 0, "%s", e.msg);
     CHECK_TRUE(g.arch == GPT_ARCH_LLAMA && g.KV == 3 && g.F == 1536 && g.rope_theta == 100000.0f &&
                g.norm_eps == 1e-5f && g.untied == 0);  // F: 8*576/3 = 1536 (SmolLM2's width)
     check_round_trip(&l, "arch llama");
-    Config u = EXPECT_OK("{\"model\": {\"arch\": \"llama\", \"ffn_hidden\": 100, "
-                         "\"tie_embeddings\": false}}");
+    Config u = EXPECT_OK(
+        "{\"model\": {\"arch\": \"llama\", \"ffn_hidden\": 100, "
+        "\"tie_embeddings\": false}}");
     config_model(&u, 24, &g);
     CHECK_TRUE(g.KV == g.NH && g.F == 100 && g.untied == 1);
     EXPECT_FAIL("{\"model\": {\"arch\": \"llama2\"}}",
@@ -471,9 +505,10 @@ static void test_arch(void) {
 
 // task.arith.reversed / fresh_rounds and task.levels.*: values, ranges and cross-field rules.
 static void test_task_levels(void) {
-    Config c = EXPECT_OK("{\"task\": {\"arith\": {\"reversed\": true, \"fresh_rounds\": true}, "
-                         "\"levels\": {\"sft_min\": 1, \"sft_max\": 3, \"schedule\": \"4,5,5\", "
-                         "\"replay\": 0.25, \"eval_max\": 6}}, \"model\": {\"max_seq_len\": 64}}");
+    Config c = EXPECT_OK(
+        "{\"task\": {\"arith\": {\"reversed\": true, \"fresh_rounds\": true}, "
+        "\"levels\": {\"sft_min\": 1, \"sft_max\": 3, \"schedule\": \"4,5,5\", "
+        "\"replay\": 0.25, \"eval_max\": 6}}, \"model\": {\"max_seq_len\": 64}}");
     CHECK_TRUE(c.task.arith.reversed && c.task.arith.fresh_rounds);
     CHECK_EQ_I64(c.task.levels.sft_max, 3);
     CHECK_TRUE(strcmp(c.task.levels.schedule, "4,5,5") == 0);
@@ -490,15 +525,18 @@ static void test_task_levels(void) {
     EXPECT_SET_FAIL("task.levels.replay=0.5", "needs task.levels.schedule");
     EXPECT_SET_FAIL("task.levels.sft_min=2", "task.levels.sft_max");
     EXPECT_SET_FAIL("task.levels.sft_max=19", "task.levels.sft_max");
-    EXPECT_FAIL("{\"task\": {\"levels\": {\"sft_min\": 3, \"sft_max\": 2}}}", "task.levels.sft_min");
-    EXPECT_FAIL("{\"task\": {\"arith\": {\"operators\": \"*\"}, \"levels\": "
-                "{\"schedule\": \"10\"}}, \"model\": {\"max_seq_len\": 128}, "
-                "\"generate\": {\"max_new_tokens\": 24}}",
-                "overflow");
+    EXPECT_FAIL("{\"task\": {\"levels\": {\"sft_min\": 3, \"sft_max\": 2}}}",
+                "task.levels.sft_min");
+    EXPECT_FAIL(
+        "{\"task\": {\"arith\": {\"operators\": \"*\"}, \"levels\": "
+        "{\"schedule\": \"10\"}}, \"model\": {\"max_seq_len\": 128}, "
+        "\"generate\": {\"max_new_tokens\": 24}}",
+        "overflow");
     // the longest level sets the sequence room: 8-digit operands need 1 + 18 + 10 tokens
-    EXPECT_FAIL("{\"task\": {\"levels\": {\"schedule\": \"8\"}}, \"judges\": "
-                "[{\"name\": \"implicit\"}], \"aggregate\": {\"mode\": \"mean\"}}",
-                "generate.max_new_tokens");
+    EXPECT_FAIL(
+        "{\"task\": {\"levels\": {\"schedule\": \"8\"}}, \"judges\": "
+        "[{\"name\": \"implicit\"}], \"aggregate\": {\"mode\": \"mean\"}}",
+        "generate.max_new_tokens");
 }
 
 int main(void) {

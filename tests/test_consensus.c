@@ -21,7 +21,7 @@ static void test_ensemble_vote(void) {
     CHECK_TRUE(isnan(sc[2]) && isnan(sc[4]));  // malformed, no answer: abstain
     CHECK_NEAR(sc[3], 0.2, 1e-7);
     CHECK_TRUE(sc[0] == 2.0f / 5.0f && sc[3] == 1.0f / 5.0f);  // exactly count / K
-    judge_ensemble_vote(sc, ans, NULL, 5);  // NULL: all well-formed
+    judge_ensemble_vote(sc, ans, NULL, 5);                     // NULL: all well-formed
     CHECK_TRUE(sc[2] == 3.0f / 5.0f && sc[0] == sc[2] && isnan(sc[4]));
     const char *one[3] = {"7", "7", "7"};
     judge_ensemble_vote(sc, one, NULL, 3);
@@ -76,8 +76,8 @@ static void test_consensus_thresholds(void) {
                 int kept = c.o.n == 1 && c.o.label[0] != AGG_LABEL_DROPPED;
                 CHECK_MSG(c.rc == 0 && kept == want && c.o.chosen[0] == 0,
                           "K %d, %d agree, min %g: kept %d, want %d", K, n, mins[im], kept, want);
-                CHECK_MSG(c.o.rejected[0] == (n < K ? n : -1),
-                          "K %d, %d agree: rejected %d", K, n, c.o.rejected[0]);
+                CHECK_MSG(c.o.rejected[0] == (n < K ? n : -1), "K %d, %d agree: rejected %d", K, n,
+                          c.o.rejected[0]);
                 CHECK_NEAR(c.o.confidence[0], (double)n / K, 1e-6);
                 aggregate_pairs_free(&c.o);
                 cases++;
@@ -188,8 +188,8 @@ static void test_consensus_rows(void) {
 //   p3 a a b -  (0.5, below 0.6)      correct 1 1 0 -1 -> DROPPED (label_correct 1)
 static void test_consensus_stats(void) {
     enum { P = 4, K = 4, J = 2 };
-    const char *ans[P][K] = {{"a", "a", "a", "b"}, {"a", "a", "a", "a"}, {"a", "a", "b", "b"},
-                             {"a", "a", "b", NULL}};
+    const char *ans[P][K] = {
+        {"a", "a", "a", "b"}, {"a", "a", "a", "a"}, {"a", "a", "b", "b"}, {"a", "a", "b", NULL}};
     const int8_t corr[P * K] = {1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, -1};
     float sc[P * K * J];
     int32_t grp[P * K];
@@ -216,8 +216,10 @@ static void test_consensus_stats(void) {
     AggStats st;
     CHECK_TRUE(run(&in, &par, &o, &st) == 0);
     CHECK_EQ_I64(o.n, P);
-    const int exp[P][4] = {{AGG_LABEL_PREFERRED, 0, 3, 1}, {AGG_LABEL_CHOSEN_ONLY, 0, -1, 0},
-                           {AGG_LABEL_DROPPED, 0, 2, 1}, {AGG_LABEL_DROPPED, 0, 2, 1}};
+    const int exp[P][4] = {{AGG_LABEL_PREFERRED, 0, 3, 1},
+                           {AGG_LABEL_CHOSEN_ONLY, 0, -1, 0},
+                           {AGG_LABEL_DROPPED, 0, 2, 1},
+                           {AGG_LABEL_DROPPED, 0, 2, 1}};
     for (int p = 0; p < P; p++)
         CHECK_MSG(o.prompt[p] == p && o.label[p] == exp[p][0] && o.chosen[p] == exp[p][1] &&
                       o.rejected[p] == exp[p][2] && o.label_correct[p] == exp[p][3],
@@ -256,16 +258,20 @@ static void test_consensus_invalid(void) {
     const float sc[3] = {1, 1, 0.5f}, w[1] = {1};
     AggInput in = {1, 3, 1, sc, w, NULL, NULL, NULL};
     AggParams par = params(AGG_MODE_CONSENSUS, 0, AGG_PAIRS_BEST_VS_WORST);
-    expect_error(&in, &par, "aggregate.min_agreement: expected a number in (0, 1] for mode "
-                 "\"consensus\", got 0", __LINE__);
+    expect_error(&in, &par,
+                 "aggregate.min_agreement: expected a number in (0, 1] for mode "
+                 "\"consensus\", got 0",
+                 __LINE__);
     par.min_agreement = 1.5;
     expect_error(&in, &par, "aggregate.min_agreement", __LINE__);
     par.min_agreement = NAN;
     expect_error(&in, &par, "aggregate.min_agreement", __LINE__);
     par.min_agreement = 0.5;
     par.judge = -1;
-    expect_error(&in, &par, "aggregate.judge: expected a judge index in [0, 1) for mode "
-                 "\"consensus\"", __LINE__);
+    expect_error(&in, &par,
+                 "aggregate.judge: expected a judge index in [0, 1) for mode "
+                 "\"consensus\"",
+                 __LINE__);
     // min_agreement is ignored by the other modes
     par = params(AGG_MODE_SINGLE, 0, AGG_PAIRS_BEST_VS_WORST);
     par.min_agreement = 7;

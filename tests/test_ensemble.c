@@ -68,7 +68,7 @@ static void test_plurality(void) {
     const char *a8[] = {"1", "2", "3"};
     CHECK_EQ_I64(ensemble_plurality(a8, 3), 0);  // all different: the lowest model
     const char *a9[] = {"1", "2", "3", "3"};
-    CHECK_EQ_I64(ensemble_plurality(a9, 4), 2);  // a strict majority beats the lower models
+    CHECK_EQ_I64(ensemble_plurality(a9, 4), 2);   // a strict majority beats the lower models
     const char *a10[] = {"ab", "a", "abc", "a"};  // prefixes are different answers
     CHECK_EQ_I64(ensemble_plurality(a10, 4), 1);
 }
@@ -108,7 +108,7 @@ static void test_voters(void) {
             for (int m = 0; m < n; m++) ok &= models[m] == m;
         }
         if (K == 1) continue;  // ensemble_init keeps others only with K > 1
-        en.others = 1;  // "others"
+        en.others = 1;         // "others"
         for (int k = 0; k < K; k++) {
             int n = ensemble_voters(&en, k, models);
             ok &= n == K - 1;

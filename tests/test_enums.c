@@ -7,15 +7,23 @@
 #include "train/params.h"
 
 static void test_tensor_ids(void) {
-    static const char *const names[TENSOR_COUNT] = {  // [TENSOR_COUNT], the table's order
-        [TENSOR_WTE] = "wte",           [TENSOR_WPE] = "wpe",
-        [TENSOR_LN1_W] = "ln1_w",       [TENSOR_LN1_B] = "ln1_b",
-        [TENSOR_QKV_W] = "qkv_w",       [TENSOR_QKV_B] = "qkv_b",
-        [TENSOR_ATTN_PROJ_W] = "attn_proj_w", [TENSOR_ATTN_PROJ_B] = "attn_proj_b",
-        [TENSOR_LN2_W] = "ln2_w",       [TENSOR_LN2_B] = "ln2_b",
-        [TENSOR_FC_W] = "fc_w",         [TENSOR_FC_B] = "fc_b",
-        [TENSOR_FC_PROJ_W] = "fc_proj_w", [TENSOR_FC_PROJ_B] = "fc_proj_b",
-        [TENSOR_LNF_W] = "lnf_w",       [TENSOR_LNF_B] = "lnf_b"};
+    static const char *const names[TENSOR_COUNT] = {// [TENSOR_COUNT], the table's order
+                                                    [TENSOR_WTE] = "wte",
+                                                    [TENSOR_WPE] = "wpe",
+                                                    [TENSOR_LN1_W] = "ln1_w",
+                                                    [TENSOR_LN1_B] = "ln1_b",
+                                                    [TENSOR_QKV_W] = "qkv_w",
+                                                    [TENSOR_QKV_B] = "qkv_b",
+                                                    [TENSOR_ATTN_PROJ_W] = "attn_proj_w",
+                                                    [TENSOR_ATTN_PROJ_B] = "attn_proj_b",
+                                                    [TENSOR_LN2_W] = "ln2_w",
+                                                    [TENSOR_LN2_B] = "ln2_b",
+                                                    [TENSOR_FC_W] = "fc_w",
+                                                    [TENSOR_FC_B] = "fc_b",
+                                                    [TENSOR_FC_PROJ_W] = "fc_proj_w",
+                                                    [TENSOR_FC_PROJ_B] = "fc_proj_b",
+                                                    [TENSOR_LNF_W] = "lnf_w",
+                                                    [TENSOR_LNF_B] = "lnf_b"};
     GPTConfig cfg = {.V = 10, .Vp = 16, .T = 8, .C = 4, .L = 2, .NH = 2};
     TensorSpec table[MAX_TENSORS];
     int ntensors;

@@ -16,9 +16,16 @@ int main(void) {
     Tokenizer tok;
     ErrMsg e;
     CHECK_TRUE(tokenizer_init(&tok, TOKENIZER_DEFAULT_CHARSET, &e) == 0);
-    TaskSpec spec = {.seed = 5, .eval_prompts = 60, .prompts_per_round = 10, .rounds = 2,
-                     .judge_template = "{prompt}{answer}?", .digits = 1, .operators = "+-",
-                     .n_instruction = 10, .n_evaluation = 10, .eval_wrong_fraction = 0.5};
+    TaskSpec spec = {.seed = 5,
+                     .eval_prompts = 60,
+                     .prompts_per_round = 10,
+                     .rounds = 2,
+                     .judge_template = "{prompt}{answer}?",
+                     .digits = 1,
+                     .operators = "+-",
+                     .n_instruction = 10,
+                     .n_evaluation = 10,
+                     .eval_wrong_fraction = 0.5};
     Task task;
     CHECK_TRUE(task_init_arith(&task, &spec, &e) == 0);
     GPTConfig cfg = {.V = tokenizer_vocab_size(&tok), .Vp = 32, .T = 16, .C = 8, .L = 1, .NH = 2};
@@ -40,7 +47,11 @@ int main(void) {
         CHECK_TRUE((strcmp(ans, it.answer) == 0) == (v == 1));  // wrong answers really differ
         held_right += v;
     }
-    EvalParams ep = {.max_new = 1, .maj_k = 3, .seed = 9, .stream = 1000, .batch = 7,
+    EvalParams ep = {.max_new = 1,
+                     .maj_k = 3,
+                     .seed = 9,
+                     .stream = 1000,
+                     .batch = 7,
                      .maj_sample = {.temperature = 1.0f, .top_k = 1, .top_p = 1.0f}};
     EvalCounts c;
     CHECK_TRUE(eval_range(&c, &task, &tok, &w, 0, spec.eval_prompts, &ep, &e) == 0);
@@ -57,9 +68,10 @@ int main(void) {
     CHECK_EQ_I64(c.judge.pos_yes, held_right);
     CHECK_EQ_I64(c.judge.neg, spec.eval_prompts - held_right);
     CHECK_EQ_I64(c.judge.neg_no, 0);
-    printf("hand count: %lld of %d EVAL prompts have answer 5; %lld held-out judge examples are "
-           "right\n",
-           (long long)expect, spec.eval_prompts, (long long)held_right);
+    printf(
+        "hand count: %lld of %d EVAL prompts have answer 5; %lld held-out judge examples are "
+        "right\n",
+        (long long)expect, spec.eval_prompts, (long long)held_right);
     CHECK_TRUE(expect > 0 && expect < spec.eval_prompts);  // the case is not degenerate
     CHECK_TRUE(held_right > 0 && held_right < spec.eval_prompts);
 
@@ -80,7 +92,9 @@ int main(void) {
     CHECK_NEAR(s.mean_resp_len, 1.0, 1e-12);
 
     // hand-made counts: balanced accuracy is the mean of the two recalls
-    EvalCounts h = {.prompts = 10, .greedy_correct = 4, .resp_tokens = 25,
+    EvalCounts h = {.prompts = 10,
+                    .greedy_correct = 4,
+                    .resp_tokens = 25,
                     .judge = {.pos = 4, .pos_yes = 3, .neg = 6, .neg_no = 3}};
     EvalSummary hs = eval_summary(&h);
     CHECK_NEAR(hs.judge_acc, 0.5 * (0.75 + 0.5), 1e-12);
@@ -92,9 +106,15 @@ int main(void) {
     task_free(&task);
 
     // per-level counts and the answers buffer: levels 1..2 (20 EVAL prompts each), always "5"
-    TaskSpec ls = {.seed = 5, .eval_prompts = 20, .prompts_per_round = 10, .rounds = 1,
-                   .judge_template = "{prompt}{answer}?", .digits = 1, .operators = "+",
-                   .n_instruction = 10, .sft_max = 2};
+    TaskSpec ls = {.seed = 5,
+                   .eval_prompts = 20,
+                   .prompts_per_round = 10,
+                   .rounds = 1,
+                   .judge_template = "{prompt}{answer}?",
+                   .digits = 1,
+                   .operators = "+",
+                   .n_instruction = 10,
+                   .sft_max = 2};
     CHECK_MSG(task_init_arith(&task, &ls, &e) == 0, "%s", e.msg);
     int64_t per[3] = {0};
     for (int i = 0; i < 40; i++) {
@@ -103,8 +123,8 @@ int main(void) {
         per[it.level] += strcmp(it.answer, "5") == 0;
     }
     char *answers = xmalloc("test", (size_t)40 * EVAL_ANSWER_MAX);
-    EvalParams gp = {.max_new = 1, .seed = 9, .stream = 1000, .batch = 7, .greedy_only = 1,
-                     .answers = answers};
+    EvalParams gp = {
+        .max_new = 1, .seed = 9, .stream = 1000, .batch = 7, .greedy_only = 1, .answers = answers};
     CHECK_TRUE(eval_range(&c, &task, &tok, &w, 0, 40, &gp, &e) == 0);
     CHECK_EQ_I64(c.level_prompts[1], 20);
     CHECK_EQ_I64(c.level_prompts[2], 20);

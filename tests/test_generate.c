@@ -12,8 +12,8 @@
 #include "train/rng.h"
 #include "util/alloc.h"
 
-#define N 6
-#define P 5
+#define N       6
+#define P       5
 #define MAX_NEW 7
 
 static GPTConfig cfg = {.V = 12, .Vp = 16, .T = 16, .C = 16, .L = 2, .NH = 2};
@@ -72,8 +72,11 @@ int main(void) {
     for (int i = 0; i < N; i++)
         for (int t = 0; t < P; t++) prompts[i][t] = t < plen[i] ? 4 + (int32_t)rng_below(&r, 8) : 0;
 
-    GenParams gp = {.seed = 77, .round = 2, .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
-                    .max_new = MAX_NEW, .eos = 2};
+    GenParams gp = {.seed = 77,
+                    .round = 2,
+                    .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
+                    .max_new = MAX_NEW,
+                    .eos = 2};
     int all[N] = {0, 1, 2, 3, 4, 5}, rev[N] = {5, 4, 3, 2, 1, 0};
     Result base, again, one_by_one, reversed, subset;
     run(&base, &w, &gp, all, N, N);
@@ -106,7 +109,8 @@ int main(void) {
         int32_t pr[4][P], pl[4];
         uint32_t id[4], si[4];
         for (int k = 0; k < 4; k++)
-            memcpy(pr[k], prompts[1], sizeof pr[k]), pl[k] = plen[1], id[k] = pid[1], si[k] = (uint32_t)k;
+            memcpy(pr[k], prompts[1], sizeof pr[k]), pl[k] = plen[1], id[k] = pid[1],
+                                                     si[k] = (uint32_t)k;
         KVCache kv;
         Activations a;
         kv_init(&kv, &cfg, 4, cfg.T);
@@ -115,11 +119,14 @@ int main(void) {
         double gt[4], ga[4];
         generate(&together[0][0], lt, gt, &kv, &a, &w, &pr[0][0], pl, 4, P, id, si, &gp);
         for (int k = 0; k < 4; k++)
-            generate(alone[k], &la[k], &ga[k], &kv, &a, &w, pr[k], &pl[k], 1, P, &id[k], &si[k], &gp);
+            generate(alone[k], &la[k], &ga[k], &kv, &a, &w, pr[k], &pl[k], 1, P, &id[k], &si[k],
+                     &gp);
         int ok = 1, differ = 0;
         for (int k = 0; k < 4; k++) {
-            ok &= lt[k] == la[k] && gt[k] == ga[k] && memcmp(together[k], alone[k], sizeof together[k]) == 0;
-            differ |= k > 0 && (lt[k] != lt[0] || memcmp(together[k], together[0], sizeof together[k]) != 0);
+            ok &= lt[k] == la[k] && gt[k] == ga[k] &&
+                  memcmp(together[k], alone[k], sizeof together[k]) == 0;
+            differ |= k > 0 &&
+                      (lt[k] != lt[0] || memcmp(together[k], together[0], sizeof together[k]) != 0);
         }
         CHECK_TRUE(ok);
         CHECK_TRUE(differ);  // the samples themselves differ (different sample indices)
@@ -200,7 +207,8 @@ int main(void) {
     for (int max_tokens = 0; max_tokens <= 6; max_tokens += 3) {
         enum { S = 12 };  // room for the longest prompt (5) and 6 rationale tokens
         int32_t seqs[N][S] = {{0}}, len[N];
-        for (int i = 0; i < N; i++) memcpy(seqs[i], prompts[i], sizeof prompts[i]), len[i] = plen[i];
+        for (int i = 0; i < N; i++)
+            memcpy(seqs[i], prompts[i], sizeof prompts[i]), len[i] = plen[i];
         kv_init(&kv, &cfg, 4, cfg.T);  // chunks of 4
         acts_init(&a, &cfg, 4, cfg.T, 0);
         judge_write_rationale(&seqs[0][0], len, N, S, &kv, &a, &w, max_tokens, yes, no, TOK_EOS);
@@ -224,7 +232,8 @@ int main(void) {
             ok &= len[i] == n && memcmp(seqs[i], ref, (size_t)n * sizeof(int32_t)) == 0;
         }
         acts_free(&full);
-        CHECK_MSG(ok, "rationale of up to %d tokens differs from the naive greedy decode", max_tokens);
+        CHECK_MSG(ok, "rationale of up to %d tokens differs from the naive greedy decode",
+                  max_tokens);
         if (max_tokens == 6) CHECK_TRUE(early > 0);  // some rationales end at a verdict
         printf("rationales of up to %d tokens: %d ended before the cap\n", max_tokens, early);
     }

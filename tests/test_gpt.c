@@ -154,9 +154,11 @@ static void ln_fwd(float *out, const float *in, void *p) {
 
 static void test_layernorm_fd(void) {
     int N = 5, C = 19;
-    float *x = randn((size_t)N * C, 1), *w = randn(C, 1), *b = randn(C, 1), *R = randn((size_t)N * C, 1);
+    float *x = randn((size_t)N * C, 1), *w = randn(C, 1), *b = randn(C, 1),
+          *R = randn((size_t)N * C, 1);
     float *out = xmalloc("test", (size_t)N * C * 4), mean[5], rstd[5];
-    float *dx = xcalloc("test", (size_t)N * C, 4), *dw = xcalloc("test", C, 4), *db = xcalloc("test", C, 4);
+    float *dx = xcalloc("test", (size_t)N * C, 4), *dw = xcalloc("test", C, 4),
+          *db = xcalloc("test", C, 4);
     layernorm_forward(out, mean, rstd, x, w, b, N, C);
     layernorm_backward(dx, dw, db, R, x, w, mean, rstd, N, C);
     LnCtx ctx = {N, C, w, b};
@@ -166,7 +168,8 @@ static void test_layernorm_fd(void) {
     double worst = 0.0;
     for (int c = 0; c < C; c++) {
         double ref = 0.0;
-        for (int n = 0; n < N; n++) ref += (double)(x[n * C + c] - mean[n]) * rstd[n] * R[n * C + c];
+        for (int n = 0; n < N; n++)
+            ref += (double)(x[n * C + c] - mean[n]) * rstd[n] * R[n * C + c];
         double refb = 0.0;
         for (int n = 0; n < N; n++) refb += R[n * C + c];
         worst = fmax(worst, fabs(ref - dw[c]) + fabs(refb - db[c]));
@@ -192,7 +195,8 @@ static void test_attention_fd(void) {
     attention_forward(out, att, qkv, B, T, C, NH, NH);
     attention_backward(d, R, qkv, att, B, T, C, NH, NH);
     AttCtx ctx = {B, T, C, NH, xmalloc("test", (size_t)B * NH * T * T * 4)};
-    CHECK_MSG(fd_check(att_fwd, &ctx, qkv, nq, no, R, d, 1e-2f) < 2e-3, "attention vs finite differences");
+    CHECK_MSG(fd_check(att_fwd, &ctx, qkv, nq, no, R, d, 1e-2f) < 2e-3,
+              "attention vs finite differences");
     xfree(qkv), xfree(R), xfree(out), xfree(att), xfree(d), xfree(ctx.att);
 }
 
@@ -217,7 +221,8 @@ static void mm_fwd(float *out, const float *in, void *p) {
 
 static void test_matmul_fd(void) {
     int N = 6, C = 9, OC = 5;
-    float *x = randn((size_t)N * C, 1), *w = randn((size_t)OC * C, 1), *R = randn((size_t)N * OC, 1);
+    float *x = randn((size_t)N * C, 1), *w = randn((size_t)OC * C, 1),
+          *R = randn((size_t)N * OC, 1);
     float *dx = xmalloc("test", (size_t)N * C * 4), *dw = xcalloc("test", (size_t)OC * C, 4);
     matmul_backward(dx, dw, NULL, R, x, w, N, C, OC);
     MmCtx ctx = {N, C, OC, w};
@@ -304,7 +309,8 @@ static void test_padding_and_batch_invariance(void) {
     // logp of sequence 0 alone at S = its length, vs inside the padded batch of 3 at S = 10
     double alone, batch[3];
     const float *lg = gpt_forward(&a, &w, &SEQ_TOK[0][0], 1, SEQ_LEN[0]);
-    seq_logprob_forward(&alone, lg, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 1, SEQ_LEN[0], cfg.V, cfg.Vp);
+    seq_logprob_forward(&alone, lg, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 1, SEQ_LEN[0], cfg.V,
+                        cfg.Vp);
     lg = gpt_forward(&a, &w, &SEQ_TOK[0][0], 3, 10);
     seq_logprob_forward(batch, lg, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10, cfg.V, cfg.Vp);
     CHECK_NEAR(alone, batch[0], 1e-5 * fabs(alone));
@@ -326,7 +332,8 @@ static void test_padding_and_batch_invariance(void) {
     ParamSlab *gs[2] = {&g1, &g2};
     for (int r = 0; r < 2; r++) {
         lg = gpt_forward(&a, &w, toks[r], 3, 10);
-        seq_logprob_backward(a.dlogits, ones, lg, toks[r], SEQ_START, SEQ_LEN, 3, 10, cfg.V, cfg.Vp);
+        seq_logprob_backward(a.dlogits, ones, lg, toks[r], SEQ_START, SEQ_LEN, 3, 10, cfg.V,
+                             cfg.Vp);
         gpt_backward(gs[r], &a, &w);
     }
     // wte rows of the padding ids differ only by the padding tokens' own (zero) gradient
@@ -359,7 +366,8 @@ static void test_kv_cache_matches_forward(void) {
     const float *ref = gpt_forward(&full, &w, &SEQ_TOK[0][0], 3, 10);
     double worst = 0.0;
     for (int b = 0; b < 3; b++)
-        worst = fmax(worst, rel_err(next + b * 16, ref + ((size_t)b * 10 + prompt_len[b] - 1) * 16, 16));
+        worst = fmax(worst,
+                     rel_err(next + b * 16, ref + ((size_t)b * 10 + prompt_len[b] - 1) * 16, 16));
     int pos[3] = {prompt_len[0], prompt_len[1], prompt_len[2]}, slot[3] = {0, 1, 2};
     float step_logits[3 * 16];
     for (int step = 0; step < 4; step++) {
@@ -367,7 +375,8 @@ static void test_kv_cache_matches_forward(void) {
         for (int b = 0; b < 3; b++) tok[b] = SEQ_TOK[b][pos[b]];
         gpt_decode_step(&kv, &w, slot, tok, pos, 3, step_logits);
         for (int b = 0; b < 3; b++)
-            worst = fmax(worst, rel_err(step_logits + b * 16, ref + ((size_t)b * 10 + pos[b]) * 16, 16));
+            worst = fmax(worst,
+                         rel_err(step_logits + b * 16, ref + ((size_t)b * 10 + pos[b]) * 16, 16));
         for (int b = 0; b < 3; b++) pos[b]++;
     }
     CHECK_MSG(worst < 1e-5, "KV-cache logits vs full forward: %g", worst);
@@ -443,8 +452,8 @@ static void test_nope_equals_zero_wpe(void) {
 // capped at T-1; a model whose only difference is the offset gives other logits.
 static void test_abacus_positions(void) {
     const int32_t tok[2][9] = {{1, 5, 6, 14, 4, 7, 7, 15, 9}, {9, 9, 9, 9, 9, 9, 9, 9, 4}};
-    const int32_t offset[2] = {2, 0}, want[2][9] = {{0, 3, 4, 5, 0, 3, 4, 0, 3},
-                                                    {1, 2, 3, 4, 5, 6, 6, 6, 0}};
+    const int32_t offset[2] = {2, 0},
+                  want[2][9] = {{0, 3, 4, 5, 0, 3, 4, 0, 3}, {1, 2, 3, 4, 5, 6, 6, 6, 0}};
     int32_t pos[2][9];
     gpt_abacus_positions(&pos[0][0], &tok[0][0], offset, 2, 9, 5, 7);
     CHECK_TRUE(memcmp(pos, want, sizeof pos) == 0);
@@ -472,7 +481,8 @@ static void test_abacus_positions(void) {
     memcpy(plain, gpt_forward(&a, &w, &SEQ_TOK[0][0], 3, 10), n * sizeof(float));
     a.pos_offset = SEQ_OFFSET;
     const float *shifted = gpt_forward(&a, &w, &SEQ_TOK[0][0], 3, 10);
-    CHECK_TRUE(memcmp(plain, shifted, (size_t)10 * cfg.Vp * sizeof(float)) == 0);  // row 0: offset 0
+    CHECK_TRUE(memcmp(plain, shifted, (size_t)10 * cfg.Vp * sizeof(float)) ==
+               0);  // row 0: offset 0
     CHECK_TRUE(memcmp(plain + (size_t)10 * cfg.Vp, shifted + (size_t)10 * cfg.Vp,
                       (size_t)20 * cfg.Vp * sizeof(float)) != 0);
     xfree(plain);

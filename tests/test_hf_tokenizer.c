@@ -27,9 +27,9 @@ static const char *path_in(const char *name) {
     return buf[k];
 }
 
-static const char *const TEXTS[] = {
-    "abc 12345 x9", "<|im_start|>user\nuse 12<|im_end|>\n<|im_start|>assistant\n",
-    "x\xc2\xb2\xd9\xa3 3.14 \xff\xfe tail", "  \n\n 007 ab  c", ""};
+static const char *const TEXTS[] = {"abc 12345 x9",
+                                    "<|im_start|>user\nuse 12<|im_end|>\n<|im_start|>assistant\n",
+                                    "x\xc2\xb2\xd9\xa3 3.14 \xff\xfe tail", "  \n\n 007 ab  c", ""};
 
 // 1 when a and b have equal flat arrays and give equal ids for TEXTS (specials allowed or not).
 static int same_tokenizer(Bpe *a, Bpe *b) {
@@ -111,8 +111,8 @@ static void test_checkpoint(void) {
     set_digits_attr(path, 7);
     back = NULL;
     CHECK_TRUE(ckpt_tokenizer_read_bpe(path, &back, &e) < 0 && !back);
-    CHECK_MSG(strstr(e.msg, "tok.h5: /tokenizer attribute pre_split_digits is 7, expected 0"),
-              "%s", e.msg);
+    CHECK_MSG(strstr(e.msg, "tok.h5: /tokenizer attribute pre_split_digits is 7, expected 0"), "%s",
+              e.msg);
     bpe_free(b);
 }
 

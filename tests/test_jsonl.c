@@ -88,12 +88,13 @@ static void expect_fail(const Config *c, const char *want1, const char *want2, i
 static void test_good_round_trip(void) {
     Config c = base_config();
     write_prompts("p.jsonl", 12, 0, NULL);
-    write_file("s.jsonl",
-               "{\"prompt\": \"q1+1=\", \"response\": \"2\"}\n"
-               "\n"
-               "{\"prompt\": \"z+z=\", \"response\": \"no\", \"verdict\": false, \"x\": 1, "
-               "\"rationale\": \"zz\"}\r\n"
-               "{\"prompt\": \"q5+1=\", \"response\": \"6\", \"rationale\": \"6\", \"verdict\": true}");
+    write_file(
+        "s.jsonl",
+        "{\"prompt\": \"q1+1=\", \"response\": \"2\"}\n"
+        "\n"
+        "{\"prompt\": \"z+z=\", \"response\": \"no\", \"verdict\": false, \"x\": 1, "
+        "\"rationale\": \"zz\"}\r\n"
+        "{\"prompt\": \"q5+1=\", \"response\": \"6\", \"rationale\": \"6\", \"verdict\": true}");
     strcpy(c.task.sft_file, "s.jsonl");
     c.sft.steps = 5;
     Task t, u;
@@ -307,16 +308,22 @@ static void test_bad_sft_and_eval(void) {
                    "s.jsonl:2: missing \"rationale\"", "task.judge_rationale");
     EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": 2}",
                    "s.jsonl:2: \"rationale\": expected a string, got a number", NULL);
-    EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": \"\"}",
-                   "s.jsonl:2: \"rationale\": expected a non-empty string", NULL);
-    EXPECT_BAD_SFT("{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": \"c%\"}",
-                   "s.jsonl:2: \"rationale\": '%' at column 2", NULL);
+    EXPECT_BAD_SFT(
+        "{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": \"\"}",
+        "s.jsonl:2: \"rationale\": expected a non-empty string", NULL);
+    EXPECT_BAD_SFT(
+        "{\"prompt\": \"a=\", \"response\": \"b\", \"verdict\": true, \"rationale\": \"c%\"}",
+        "s.jsonl:2: \"rationale\": '%' at column 2", NULL);
     // BOS + 40 + 18 + '?' + 2-token rationale + verdict + EOS = 64 fits, a 3-token one does not
-    snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%018d\", \"verdict\": true, "
-             "\"rationale\": \"000\"}", 0, 0);
+    snprintf(bad, sizeof bad,
+             "{\"prompt\": \"%040d\", \"response\": \"%018d\", \"verdict\": true, "
+             "\"rationale\": \"000\"}",
+             0, 0);
     EXPECT_BAD_SFT(bad, "s.jsonl:2: too long", "\"rationale\" 3 + verdict + EOS = 65 tokens");
-    snprintf(bad, sizeof bad, "{\"prompt\": \"%040d\", \"response\": \"%018d\", \"verdict\": true, "
-             "\"rationale\": \"00\"}", 0, 0);
+    snprintf(bad, sizeof bad,
+             "{\"prompt\": \"%040d\", \"response\": \"%018d\", \"verdict\": true, "
+             "\"rationale\": \"00\"}",
+             0, 0);
     snprintf(text, sizeof text, "%s%s\n", good, bad);
     write_file("s.jsonl", text);
     CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "64-token rationale line: %s", err.msg);
@@ -412,7 +419,8 @@ static void test_levels(void) {
         for (int i = 0; i < c.task.prompts_per_round; i++) {
             TaskItem it;
             task_item(&t, TASK_SPLIT_ROUND, r, i, &it);
-            ok &= it.level == r && task_item_level(&t, &it) == r && 1 + atoi(it.prompt + 1) % 2 == r;
+            ok &=
+                it.level == r && task_item_level(&t, &it) == r && 1 + atoi(it.prompt + 1) % 2 == r;
         }
     CHECK_MSG(ok, "round prompts are not of the scheduled level");
     task_free(&t);
@@ -462,37 +470,43 @@ static void test_generated_lengths(void) {
     // eval file
     write_prompts("p.jsonl", 12, 0, NULL);
     strcpy(c.task.eval_file, "e.jsonl");
-    write_file("e.jsonl", "{\"prompt\": \"e1=\", \"answer\": \"1\"}\n{\"prompt\": \"e2=\"}\n"
-                          "{\"prompt\": \"e3=\", \"answer\": \"1234567\"}\n");
+    write_file("e.jsonl",
+               "{\"prompt\": \"e1=\", \"answer\": \"1\"}\n{\"prompt\": \"e2=\"}\n"
+               "{\"prompt\": \"e3=\", \"answer\": \"1234567\"}\n");
     CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character eval answer: %s", err.msg);
     task_free(&t);
-    write_file("e.jsonl", "{\"prompt\": \"e1=\", \"answer\": \"1\"}\n{\"prompt\": \"e2=\"}\n"
-                          "{\"prompt\": \"e3=\", \"answer\": \"123456789012\"}\n");
+    write_file("e.jsonl",
+               "{\"prompt\": \"e1=\", \"answer\": \"1\"}\n{\"prompt\": \"e2=\"}\n"
+               "{\"prompt\": \"e3=\", \"answer\": \"123456789012\"}\n");
     EXPECT_FAIL(&c, "e.jsonl:3: \"answer\": expected at most generate.max_new_tokens 8 tokens",
                 "got 13 (12 characters + end token)");
     c.task.eval_file[0] = 0;
     // SFT instruction line's "response"
     strcpy(c.task.sft_file, "s.jsonl");
-    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
-                          "{\"prompt\": \"c=\", \"response\": \"1234567\"}\n");
+    write_file("s.jsonl",
+               "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+               "{\"prompt\": \"c=\", \"response\": \"1234567\"}\n");
     CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character response: %s", err.msg);
     task_free(&t);
-    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
-                          "{\"prompt\": \"c=\", \"response\": \"12345678\"}\n");
+    write_file("s.jsonl",
+               "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+               "{\"prompt\": \"c=\", \"response\": \"12345678\"}\n");
     EXPECT_FAIL(&c,
                 "s.jsonl:2: \"response\": expected at most generate.max_new_tokens 8 tokens "
                 "(response + end token), got 9",
                 "at least 9");
     // an evaluation line's "response" is judged, not generated: any length that fits max_seq_len
-    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
-                          "{\"prompt\": \"c=\", \"response\": \"123456789012\", \"verdict\": "
-                          "false, \"rationale\": \"1234567\"}\n");
+    write_file("s.jsonl",
+               "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+               "{\"prompt\": \"c=\", \"response\": \"123456789012\", \"verdict\": "
+               "false, \"rationale\": \"1234567\"}\n");
     CHECK_MSG(jsonl_task_load(&t, &c, cs, &err) == 0, "7-character rationale: %s", err.msg);
     task_free(&t);
     // the rationale is decoded with max_new_tokens - 1 = 7 tokens, then the verdict
-    write_file("s.jsonl", "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
-                          "{\"prompt\": \"c=\", \"response\": \"1\", \"verdict\": "
-                          "false, \"rationale\": \"12345678\"}\n");
+    write_file("s.jsonl",
+               "{\"prompt\": \"a=\", \"response\": \"b\"}\n"
+               "{\"prompt\": \"c=\", \"response\": \"1\", \"verdict\": "
+               "false, \"rationale\": \"12345678\"}\n");
     EXPECT_FAIL(&c,
                 "s.jsonl:2: \"rationale\": expected at most generate.max_new_tokens 8 tokens "
                 "(rationale + verdict), got 9 (8 characters + verdict)",

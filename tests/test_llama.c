@@ -71,14 +71,16 @@ static void test_rmsnorm_vs_ref(void) {
     float zero[29] = {0}, out[29], rz;
     rmsnorm_forward(out, &rz, zero, w, 0.25f, 1, C);
     CHECK_NEAR(rz, 2.0, 1e-6);
-    xfree(x), xfree(w), xfree(o1), xfree(o2), xfree(dout), xfree(dx1), xfree(dx2), xfree(dw1), xfree(dw2);
+    xfree(x), xfree(w), xfree(o1), xfree(o2), xfree(dout), xfree(dx1), xfree(dx2), xfree(dw1),
+        xfree(dw2);
 }
 
 static void test_rope_vs_ref(void) {
     int B = 2, T = 11, NH = 4, KV = 2, hs = 6, W = (NH + 2 * KV) * hs;
     size_t n = (size_t)B * T * W;
     float theta = 500.0f;
-    float *cs = xmalloc("test", (size_t)T * hs / 2 * 4), *sn = xmalloc("test", (size_t)T * hs / 2 * 4);
+    float *cs = xmalloc("test", (size_t)T * hs / 2 * 4),
+          *sn = xmalloc("test", (size_t)T * hs / 2 * 4);
     rope_tables(cs, sn, T, hs, theta);
     CHECK_TRUE(cs[0] == 1.0f && sn[0] == 0.0f);  // position 0 is the identity
     // frequency 1 at position 5: angle 5·theta^(-2/6)
@@ -90,7 +92,8 @@ static void test_rope_vs_ref(void) {
     // value heads are untouched; row t = 0 is unchanged
     int untouched = 1;
     for (int r = 0; r < B * T; r++)
-        for (int j = (NH + KV) * hs; j < W; j++) untouched &= a[(size_t)r * W + j] == x[(size_t)r * W + j];
+        for (int j = (NH + KV) * hs; j < W; j++)
+            untouched &= a[(size_t)r * W + j] == x[(size_t)r * W + j];
     CHECK_TRUE(untouched);
     CHECK_TRUE(memcmp(a, x, (size_t)W * 4) == 0);
     // the rotation keeps each head's pair norms; the backward (transpose) undoes it
@@ -104,7 +107,8 @@ static void test_rope_vs_ref(void) {
             }
     CHECK_MSG(worst < 1e-5, "rope changes a pair's norm by %g", worst);
     rope_backward(a, cs, sn, NULL, B, T, NH, KV, hs);
-    CHECK_MSG(rel_err(a, x, n) < 1e-6, "rope backward does not invert the forward: %g", rel_err(a, x, n));
+    CHECK_MSG(rel_err(a, x, n) < 1e-6, "rope backward does not invert the forward: %g",
+              rel_err(a, x, n));
     float *d = randn(n, 1), *d1 = copy_of(d, n), *d2 = copy_of(d, n);
     rope_backward(d1, cs, sn, NULL, B, T, NH, KV, hs);
     rope_backward_ref(d2, NULL, B, T, NH, KV, hs, theta);
@@ -176,13 +180,15 @@ static void check_gqa(int B, int T, int NH, int KV, int hs) {
     float *om = xmalloc("test", no * 4), *am = xmalloc("test", na * 4);
     float *dm = xmalloc("test", (size_t)B * T * W3 * 4);
     attention_forward(om, am, mha, B, T, C, NH, NH);
-    CHECK_MSG(rel_err(o1, om, no) < 1e-6, "GQA NH=%d KV=%d differs from MHA on repeated heads", NH, KV);
+    CHECK_MSG(rel_err(o1, om, no) < 1e-6, "GQA NH=%d KV=%d differs from MHA on repeated heads", NH,
+              KV);
     attention_backward(dm, dout, mha, am, B, T, C, NH, NH);
     double worst = 0.0, scale = 1e-12;
     for (int r = 0; r < B * T; r++) {
         for (int j = 0; j < NH * hs; j++) {  // dq
             double want = dm[(size_t)r * W3 + j];
-            worst = fmax(worst, fabs(d1[(size_t)r * W + j] - want)), scale = fmax(scale, fabs(want));
+            worst = fmax(worst, fabs(d1[(size_t)r * W + j] - want)),
+            scale = fmax(scale, fabs(want));
         }
         for (int kvh = 0; kvh < KV; kvh++)
             for (int i = 0; i < hs; i++)
@@ -194,7 +200,8 @@ static void check_gqa(int B, int T, int NH, int KV, int hs) {
                     worst = fmax(worst, fabs(got - want)), scale = fmax(scale, fabs(want));
                 }
     }
-    CHECK_MSG(worst / scale < 1e-5, "GQA NH=%d KV=%d gradient vs MHA group sums: %g", NH, KV, worst / scale);
+    CHECK_MSG(worst / scale < 1e-5, "GQA NH=%d KV=%d gradient vs MHA group sums: %g", NH, KV,
+              worst / scale);
     xfree(qkv), xfree(o1), xfree(o2), xfree(a1), xfree(a2), xfree(dout), xfree(d1), xfree(d2);
     xfree(mha), xfree(om), xfree(am), xfree(dm);
 }
@@ -254,8 +261,10 @@ static void test_rmsnorm_fd(void) {
     rmsnorm_forward(out, rstd, x, w, 1e-5f, N, C);
     rmsnorm_backward(dx, dw, R, x, w, rstd, N, C);
     RmsCtx ctx = {N, C, x, w};
-    CHECK_MSG(fd_check(rms_fwd_x, &ctx, x, n, n, R, dx, 1e-2f) < 2e-3, "rmsnorm dinp vs finite differences");
-    CHECK_MSG(fd_check(rms_fwd_w, &ctx, w, C, n, R, dw, 1e-2f) < 2e-3, "rmsnorm dweight vs finite differences");
+    CHECK_MSG(fd_check(rms_fwd_x, &ctx, x, n, n, R, dx, 1e-2f) < 2e-3,
+              "rmsnorm dinp vs finite differences");
+    CHECK_MSG(fd_check(rms_fwd_w, &ctx, w, C, n, R, dw, 1e-2f) < 2e-3,
+              "rmsnorm dweight vs finite differences");
     xfree(x), xfree(w), xfree(R), xfree(out), xfree(dx), xfree(dw);
 }
 
@@ -281,11 +290,14 @@ static void test_rope_fd(void) {
     xfree(cs), xfree(sn), xfree(x), xfree(R), xfree(d);
 }
 
-static void swiglu_fwd(float *out, const float *in, void *p) { swiglu_forward(out, in, 4, *(int *)p); }
+static void swiglu_fwd(float *out, const float *in, void *p) {
+    swiglu_forward(out, in, 4, *(int *)p);
+}
 
 static void test_swiglu_fd(void) {
     int F = 7;
-    float *x = randn((size_t)4 * 2 * F, 2), *R = randn((size_t)4 * F, 1), *d = xmalloc("test", (size_t)4 * 2 * F * 4);
+    float *x = randn((size_t)4 * 2 * F, 2), *R = randn((size_t)4 * F, 1),
+          *d = xmalloc("test", (size_t)4 * 2 * F * 4);
     swiglu_backward(d, x, R, 4, F);
     CHECK_MSG(fd_check(swiglu_fwd, &F, x, (size_t)4 * 2 * F, (size_t)4 * F, R, d, 1e-2f) < 2e-3,
               "swiglu vs finite differences");
@@ -304,7 +316,8 @@ static void att_fwd(float *out, const float *in, void *p) {
 static void test_gqa_fd(void) {
     AttCtx c = {2, 7, 12, 4, 2, NULL};
     int W = (c.NH + 2 * c.KV) * (c.C / c.NH);
-    size_t nq = (size_t)c.B * c.T * W, no = (size_t)c.B * c.T * c.C, na = (size_t)c.B * c.NH * c.T * c.T;
+    size_t nq = (size_t)c.B * c.T * W, no = (size_t)c.B * c.T * c.C,
+           na = (size_t)c.B * c.NH * c.T * c.T;
     float *qkv = randn(nq, 1), *R = randn(no, 1), *out = xmalloc("test", no * 4);
     float *att = xmalloc("test", na * 4), *d = xmalloc("test", nq * 4);
     attention_forward(out, att, qkv, c.B, c.T, c.C, c.NH, c.KV);
@@ -318,8 +331,18 @@ static void test_gqa_fd(void) {
 // ---- whole model ----
 
 static GPTConfig llama_cfg(int KV, int untied) {
-    GPTConfig c = {.arch = GPT_ARCH_LLAMA, .V = 11, .Vp = 16, .T = 12, .C = 16, .L = 2, .NH = 4,
-                   .KV = KV, .F = 24, .rope_theta = 100.0f, .norm_eps = 1e-5f, .untied = untied};
+    GPTConfig c = {.arch = GPT_ARCH_LLAMA,
+                   .V = 11,
+                   .Vp = 16,
+                   .T = 12,
+                   .C = 16,
+                   .L = 2,
+                   .NH = 4,
+                   .KV = KV,
+                   .F = 24,
+                   .rope_theta = 100.0f,
+                   .norm_eps = 1e-5f,
+                   .untied = untied};
     return c;
 }
 
@@ -373,7 +396,8 @@ static void test_model_fd(int KV, int untied) {
     seq_logprob_backward(a.dlogits, SEQ_WEIGHT, a.logits, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10,
                          cfg.V, cfg.Vp);
     gpt_backward(&g, &a, &w);
-    CHECK_TRUE(ready.n == 3 && ready.layers[0] == -1 && ready.layers[1] == 1 && ready.layers[2] == 0);
+    CHECK_TRUE(ready.n == 3 && ready.layers[0] == -1 && ready.layers[1] == 1 &&
+               ready.layers[2] == 0);
     for (int ti = 0; ti < w.ntensors; ti++) {
         const TensorSpec *t = &w.table[ti];
         double worst = 0.0, scale = 1e-4;
@@ -393,7 +417,8 @@ static void test_model_fd(int KV, int untied) {
     }
     // the rows of padding ids (>= V, never in a valid position) get no gradient
     int idle = 1;
-    for (size_t i = (size_t)cfg.V * cfg.C; i < (size_t)cfg.Vp * cfg.C; i++) idle &= g.t.wte[i] == 0.0f;
+    for (size_t i = (size_t)cfg.V * cfg.C; i < (size_t)cfg.Vp * cfg.C; i++)
+        idle &= g.t.wte[i] == 0.0f;
     CHECK_TRUE(idle);
     acts_free(&a);
     param_slab_free(&w);
@@ -418,7 +443,8 @@ static void test_tied_equals_untied_copy(void) {
     const float *lt = gpt_forward(&at, &wt, &SEQ_TOK[0][0], 3, 10);
     const float *lu = gpt_forward(&au, &wu, &SEQ_TOK[0][0], 3, 10);
     CHECK_TRUE(memcmp(lt, lu, (size_t)30 * ct.Vp * sizeof(float)) == 0);
-    seq_logprob_backward(at.dlogits, SEQ_WEIGHT, lt, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10, ct.V, ct.Vp);
+    seq_logprob_backward(at.dlogits, SEQ_WEIGHT, lt, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10,
+                         ct.V, ct.Vp);
     memcpy(au.dlogits, at.dlogits, (size_t)30 * ct.Vp * sizeof(float));
     gpt_backward(&gt, &at, &wt);
     gpt_backward(&gu, &au, &wu);
@@ -442,7 +468,8 @@ static void test_padding_and_batch_invariance(int KV, int untied) {
     acts_init(&a, &cfg, 4, 12, 1);
     double alone, batch[3], batch2[3];
     const float *lg = gpt_forward(&a, &w, &SEQ_TOK[0][0], 1, SEQ_LEN[0]);
-    seq_logprob_forward(&alone, lg, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 1, SEQ_LEN[0], cfg.V, cfg.Vp);
+    seq_logprob_forward(&alone, lg, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 1, SEQ_LEN[0], cfg.V,
+                        cfg.Vp);
     lg = gpt_forward(&a, &w, &SEQ_TOK[0][0], 3, 10);
     seq_logprob_forward(batch, lg, &SEQ_TOK[0][0], SEQ_START, SEQ_LEN, 3, 10, cfg.V, cfg.Vp);
     CHECK_NEAR(alone, batch[0], 1e-5 * fabs(alone));
@@ -461,7 +488,8 @@ static void test_padding_and_batch_invariance(int KV, int untied) {
     ParamSlab *gs[2] = {&g1, &g2};
     for (int r = 0; r < 2; r++) {
         lg = gpt_forward(&a, &w, toks[r], 3, 10);
-        seq_logprob_backward(a.dlogits, ones, lg, toks[r], SEQ_START, SEQ_LEN, 3, 10, cfg.V, cfg.Vp);
+        seq_logprob_backward(a.dlogits, ones, lg, toks[r], SEQ_START, SEQ_LEN, 3, 10, cfg.V,
+                             cfg.Vp);
         gpt_backward(gs[r], &a, &w);
     }
     CHECK_TRUE(memcmp(g1.data, g2.data, g1.n * sizeof(float)) == 0);
@@ -488,7 +516,8 @@ static void test_kv_cache_matches_forward(int KV, int untied) {
     const float *ref = gpt_forward(&full, &w, &SEQ_TOK[0][0], 3, 10);
     double worst = 0.0;
     for (int b = 0; b < 3; b++)
-        worst = fmax(worst, rel_err(next + b * Vp, ref + ((size_t)b * 10 + prompt_len[b] - 1) * Vp, Vp));
+        worst = fmax(worst,
+                     rel_err(next + b * Vp, ref + ((size_t)b * 10 + prompt_len[b] - 1) * Vp, Vp));
     int pos[3] = {prompt_len[0], prompt_len[1], prompt_len[2]}, slot[3] = {0, 1, 2};
     float step_logits[3 * 16];
     for (int step = 0; step < 4; step++) {
@@ -496,10 +525,12 @@ static void test_kv_cache_matches_forward(int KV, int untied) {
         for (int b = 0; b < 3; b++) tok[b] = SEQ_TOK[b][pos[b]];
         gpt_decode_step(&kv, &w, slot, tok, pos, 3, step_logits);
         for (int b = 0; b < 3; b++)
-            worst = fmax(worst, rel_err(step_logits + b * Vp, ref + ((size_t)b * 10 + pos[b]) * Vp, Vp));
+            worst = fmax(worst,
+                         rel_err(step_logits + b * Vp, ref + ((size_t)b * 10 + pos[b]) * Vp, Vp));
         for (int b = 0; b < 3; b++) pos[b]++;
     }
-    CHECK_MSG(worst < 1e-5, "llama KV=%d untied=%d: KV-cache logits vs full forward: %g", KV, untied, worst);
+    CHECK_MSG(worst < 1e-5, "llama KV=%d untied=%d: KV-cache logits vs full forward: %g", KV,
+              untied, worst);
     // Row invariance: the next step of all three equals each sequence decoded alone, bit for bit
     // (from copies of the cache in spare slots, so the state is the same).
     KVCache solo;
@@ -560,8 +591,11 @@ static void test_generate(void) {
     int32_t prompts[NS][PL] = {{1, 4, 5, 0, 0}, {1, 9, 10, 4, 5}, {1, 6, 0, 0, 0}, {1, 7, 8, 9, 0}};
     int32_t plen[NS] = {3, 5, 2, 4};
     uint32_t pid[NS] = {1, 2, 3, 4}, sid[NS] = {0, 0, 0, 0};
-    GenParams gp = {.seed = 5, .round = 1, .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
-                    .max_new = NEW, .eos = 2};
+    GenParams gp = {.seed = 5,
+                    .round = 1,
+                    .sample = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f},
+                    .max_new = NEW,
+                    .eos = 2};
     int32_t resp[NS][NEW], len[NS], one[NEW], one_len;
     double logp[NS], one_logp;
     KVCache kv;
@@ -571,7 +605,8 @@ static void test_generate(void) {
     generate(&resp[0][0], len, logp, &kv, &a, &w, &prompts[0][0], plen, NS, PL, pid, sid, &gp);
     int same = 1;
     for (int i = 0; i < NS; i++) {
-        generate(one, &one_len, &one_logp, &kv, &a, &w, prompts[i], &plen[i], 1, PL, &pid[i], &sid[i], &gp);
+        generate(one, &one_len, &one_logp, &kv, &a, &w, prompts[i], &plen[i], 1, PL, &pid[i],
+                 &sid[i], &gp);
         same &= one_len == len[i] && one_logp == logp[i] &&
                 memcmp(one, resp[i], (size_t)one_len * sizeof(int32_t)) == 0;
         int32_t seq[12] = {0}, start = plen[i], n = plen[i] + len[i];
@@ -580,7 +615,8 @@ static void test_generate(void) {
         Activations f;
         acts_init(&f, &cfg, 1, n, 0);
         double lp;
-        seq_logprob_forward(&lp, gpt_forward(&f, &w, seq, 1, n), seq, &start, &n, 1, n, cfg.V, cfg.Vp);
+        seq_logprob_forward(&lp, gpt_forward(&f, &w, seq, 1, n), seq, &start, &n, 1, n, cfg.V,
+                            cfg.Vp);
         CHECK_NEAR(lp, logp[i], 1e-4 * fmax(1.0, fabs(lp)));
         acts_free(&f);
     }

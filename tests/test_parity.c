@@ -16,9 +16,9 @@
 #include "util/alloc.h"
 #include "util/err.h"
 
-#define N_PAIRS 3
-#define SEQ 16
-#define HEADER_INTS 24
+#define N_PAIRS      3
+#define SEQ          16
+#define HEADER_INTS  24
 #define DUMP_VERSION 2
 
 static void write_all(FILE *f, const void *p, size_t size, size_t n) {
@@ -58,8 +58,9 @@ int main(int argc, char **argv) {
         start[b] = starts[b];
         len[b] = lens[b];
         for (int t = 0; t < SEQ; t++)  // valid tokens < V; padding uses ids up to Vp-1 on purpose
-            tokens[b * SEQ + t] = t < len[b] ? (int32_t)rng_below(&r, (uint32_t)cfg.V)
-                                           : (int32_t)(cfg.V + rng_below(&r, (uint32_t)(cfg.Vp - cfg.V)));
+            tokens[b * SEQ + t] =
+                t < len[b] ? (int32_t)rng_below(&r, (uint32_t)cfg.V)
+                           : (int32_t)(cfg.V + rng_below(&r, (uint32_t)(cfg.Vp - cfg.V)));
     }
     Activations train, infer;
     acts_init(&train, &cfg, B, SEQ, 1);
@@ -70,7 +71,11 @@ int main(int argc, char **argv) {
     prefstep_logprobs(ref_logp, &infer, &ref, tokens, start, len, B, SEQ);
     LossParams lp = loss_params_default(LOSS_DPO);
     lp.beta = 0.5;  // larger than the default so the loss is far from log 2 and gradients are big
-    PairBatch pb = {.n_pairs = N_PAIRS, .S = SEQ, .tokens = tokens, .resp_start = start, .len = len,
+    PairBatch pb = {.n_pairs = N_PAIRS,
+                    .S = SEQ,
+                    .tokens = tokens,
+                    .resp_start = start,
+                    .len = len,
                     .ref_logp = ref_logp};
     LossMetrics m;
     int bad = prefstep_train(&train, &w, &g, &lp, &pb, 1.0, logp, &m);
@@ -81,10 +86,30 @@ int main(int argc, char **argv) {
     int32_t theta_bits, eps_bits;  // LLaMA's float fields, bit for bit (0 for GPT-2)
     memcpy(&theta_bits, &cfg.rope_theta, 4);
     memcpy(&eps_bits, &cfg.norm_eps, 4);
-    int32_t header[HEADER_INTS] = {0x434F4E43, DUMP_VERSION, cfg.V, cfg.Vp, cfg.T, cfg.C, cfg.L,
-                                   cfg.NH, B, SEQ, N_PAIRS, (int32_t)w.n, (int32_t)cfg.position,
-                                   cfg.digit0, (int32_t)cfg.arch, cfg.KV, cfg.F, cfg.untied,
-                                   theta_bits, eps_bits, 0, 0, 0, 0};
+    int32_t header[HEADER_INTS] = {0x434F4E43,
+                                   DUMP_VERSION,
+                                   cfg.V,
+                                   cfg.Vp,
+                                   cfg.T,
+                                   cfg.C,
+                                   cfg.L,
+                                   cfg.NH,
+                                   B,
+                                   SEQ,
+                                   N_PAIRS,
+                                   (int32_t)w.n,
+                                   (int32_t)cfg.position,
+                                   cfg.digit0,
+                                   (int32_t)cfg.arch,
+                                   cfg.KV,
+                                   cfg.F,
+                                   cfg.untied,
+                                   theta_bits,
+                                   eps_bits,
+                                   0,
+                                   0,
+                                   0,
+                                   0};
     float beta = (float)lp.beta, loss = (float)m.loss;
     float flogp[2 * N_PAIRS], fref[2 * N_PAIRS];
     for (int b = 0; b < B; b++) flogp[b] = (float)logp[b], fref[b] = (float)ref_logp[b];

@@ -108,15 +108,15 @@ static void test_align(void) {
     CHECK_TRUE(a.action == PLAN_FRESH);
 
     // all done at the same round: go on
-    PlanPos done[4] = {{1, 5, PHASE_DONE}, {1, 5, PHASE_DONE}, {1, 5, PHASE_DONE},
-                       {1, 5, PHASE_DONE}};
+    PlanPos done[4] = {
+        {1, 5, PHASE_DONE}, {1, 5, PHASE_DONE}, {1, 5, PHASE_DONE}, {1, 5, PHASE_DONE}};
     a = align(done, 4);
     CHECK_TRUE(a.action == PLAN_GO_ON);
     CHECK_EQ_I64(a.common, 5);
 
     // positions per rank (a group's ranks repeat it) decide as per model
-    PlanPos per_rank[4] = {{1, 3, PHASE_DONE}, {1, 3, PHASE_DONE}, {1, 3, PHASE_TRAIN},
-                           {1, 3, PHASE_TRAIN}};
+    PlanPos per_rank[4] = {
+        {1, 3, PHASE_DONE}, {1, 3, PHASE_DONE}, {1, 3, PHASE_TRAIN}, {1, 3, PHASE_TRAIN}};
     a = align(per_rank, 4);
     CHECK_TRUE(a.action == PLAN_BACK);
     CHECK_EQ_I64(a.common, 2);

@@ -115,15 +115,29 @@ static int rows_equal(const PrefRows *a, const PrefRows *b, const char *what) {
         return 0;
     }
     size_t n = (size_t)a->n, P = (size_t)a->P, R = (size_t)a->R, J = (size_t)a->J;
-#define SAME(field, count)                                                                 \
-    if (memcmp(a->field, b->field, (count) * sizeof *a->field) != 0) {                     \
-        fprintf(stderr, "%s: column %s differs\n", what, #field);                           \
-        return 0;                                                                          \
-    }
-    SAME(prompt_id, n) SAME(pair_id, n) SAME(chosen_idx, n) SAME(rejected_idx, n)
-    SAME(prompt, n * P) SAME(prompt_len, n) SAME(chosen, n * R) SAME(chosen_len, n)
-    SAME(rejected, n * R) SAME(rejected_len, n) SAME(judge_scores, n * J * 2) SAME(label, n)
-    SAME(prob, n) SAME(weight, n) SAME(confidence, n) SAME(label_correct, n)
+#define SAME(field, count)                                                 \
+    do {                                                                   \
+        if (memcmp(a->field, b->field, (count) * sizeof *a->field) != 0) { \
+            fprintf(stderr, "%s: column %s differs\n", what, #field);      \
+            return 0;                                                      \
+        }                                                                  \
+    } while (0)
+    SAME(prompt_id, n);
+    SAME(pair_id, n);
+    SAME(chosen_idx, n);
+    SAME(rejected_idx, n);
+    SAME(prompt, n * P);
+    SAME(prompt_len, n);
+    SAME(chosen, n * R);
+    SAME(chosen_len, n);
+    SAME(rejected, n * R);
+    SAME(rejected_len, n);
+    SAME(judge_scores, n * J * 2);
+    SAME(label, n);
+    SAME(prob, n);
+    SAME(weight, n);
+    SAME(confidence, n);
+    SAME(label_correct, n);
 #undef SAME
     return 1;
 }
@@ -246,7 +260,8 @@ static void test_round_trip(const char *run_dir, int64_t n, int compress) {
     prefbuf_rows_free(&expect);
     CHECK_TRUE(prefbuf_read_rows(&f, n, 0, &part, &e) == 0 && part.n == 0);
     prefbuf_rows_free(&part);
-    CHECK_TRUE(prefbuf_read_rows(&f, first, n - first + 1, &part, &e) < 0 && strstr(e.msg, "requested"));
+    CHECK_TRUE(prefbuf_read_rows(&f, first, n - first + 1, &part, &e) < 0 &&
+               strstr(e.msg, "requested"));
     CHECK_TRUE(prefbuf_read_rows(&f, -1, 1, &part, &e) < 0);
     prefbuf_close(&f);
     prefbuf_close(&f);  // twice is safe
@@ -261,8 +276,8 @@ static void test_list(const char *base) {
     ErrMsg e;
     CHECK_TRUE(prefbuf_list_rounds(run, &rounds, &n, &e) == 0 && n == 0 && rounds == NULL);
     for (int r = 3; r >= 1; r--) CHECK_TRUE(write_round(run, r, 4, 0, MPI_COMM_WORLD, &e) == 0);
-    const char *junk[] = {"round_0004.h5.tmp", "round_5.h5", "round_0006.h5.bak", "notes.txt",
-                          "round_-001.h5", "round_00007.h5"};
+    const char *junk[] = {"round_0004.h5.tmp", "round_5.h5",    "round_0006.h5.bak",
+                          "notes.txt",         "round_-001.h5", "round_00007.h5"};
     for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
         snprintf(path, sizeof path, "%s/prefs/%s", run, junk[i]);
         FILE *fp = fopen(path, "w");
@@ -285,7 +300,8 @@ static void expect_refused(const char *path, const char *const *fragments) {
     if (world_rank == 0) printf("refused as expected: %s\n", e.msg);
     CHECK_MSG(strstr(e.msg, path) != NULL, "message does not name the file: %s", e.msg);
     for (int i = 0; fragments[i]; i++)
-        CHECK_MSG(strstr(e.msg, fragments[i]) != NULL, "message lacks '%s': %s", fragments[i], e.msg);
+        CHECK_MSG(strstr(e.msg, fragments[i]) != NULL, "message lacks '%s': %s", fragments[i],
+                  e.msg);
 }
 
 // Copies good to a new file and edits one root attribute with the serial driver.
@@ -607,7 +623,8 @@ int main(int argc, char **argv) {
         rc = mode_parallel(argv[2], atoll(argv[3]));
     } else if (strcmp(mode, "write") == 0 && argc == 6) {
         ErrMsg e;
-        int w = write_round(argv[2], atoi(argv[3]), atoll(argv[4]), atoi(argv[5]), MPI_COMM_WORLD, &e);
+        int w =
+            write_round(argv[2], atoi(argv[3]), atoll(argv[4]), atoi(argv[5]), MPI_COMM_WORLD, &e);
         CHECK_MSG(w == 0, "write: %s", e.msg);
         rc = check_report();
     } else if (strcmp(mode, "open") == 0 && argc == 4) {

@@ -10,11 +10,13 @@
 #include "train/rng.h"
 #include "util/alloc.h"
 
-#define NP 2
+#define NP  2
 #define SEQ 8
 static GPTConfig cfg = {.V = 10, .Vp = 16, .T = 8, .C = 16, .L = 1, .NH = 2};
-static const int32_t TOK[2 * NP][SEQ] = {{1, 4, 5, 6, 7, 2, 0, 0}, {1, 4, 5, 8, 9, 9, 2, 0},
-                                       {1, 6, 7, 4, 2, 0, 0, 0}, {1, 6, 7, 5, 5, 2, 0, 0}};
+static const int32_t TOK[2 * NP][SEQ] = {{1, 4, 5, 6, 7, 2, 0, 0},
+                                         {1, 4, 5, 8, 9, 9, 2, 0},
+                                         {1, 6, 7, 4, 2, 0, 0, 0},
+                                         {1, 6, 7, 5, 5, 2, 0, 0}};
 static const int32_t START[2 * NP] = {3, 3, 3, 3}, LEN[2 * NP] = {6, 7, 5, 6};
 static const double REF[2 * NP] = {-6.0, -7.5, -4.0, -6.5};
 static const double U[NP] = {1.5, -0.7};
@@ -26,14 +28,22 @@ static double objective(Activations *a, const ParamSlab *w, const LossParams *lp
     prefstep_logprobs(lpol, a, w, &TOK[0][0], START, LEN, 2 * NP, SEQ);
     double J = 0.0;
     for (int i = 0; i < NP; i++) {
-        PairInput in = {.c = lpol[2 * i], .r = lpol[2 * i + 1], .c_ref = REF[2 * i],
-                        .r_ref = REF[2 * i + 1], .p = 1.0, .len_c = 3, .len_r = 3};
+        PairInput in = {.c = lpol[2 * i],
+                        .r = lpol[2 * i + 1],
+                        .c_ref = REF[2 * i],
+                        .r_ref = REF[2 * i + 1],
+                        .p = 1.0,
+                        .len_c = 3,
+                        .len_r = 3};
         PairOutput out;
         loss_pair(lp, &in, &out);
         double z = out.margin;
-        int keep = !scir || loss_scir_consistent(loss_sigmoid(U[i]), loss_sigmoid(z), lp->scir_margin) == 1;
+        int keep = !scir ||
+                   loss_scir_consistent(loss_sigmoid(U[i]), loss_sigmoid(z), lp->scir_margin) == 1;
         J += keep ? out.loss / NP : 0.0;
-        if (scir) J += lp->scir_weight * loss_scir_consistency(z, U[i], lp->scir_entropy, NULL, NULL) / NP;
+        if (scir)
+            J +=
+                lp->scir_weight * loss_scir_consistency(z, U[i], lp->scir_entropy, NULL, NULL) / NP;
     }
     return J;
 }
@@ -61,8 +71,14 @@ static void check_gradient(int scir) {
     LossParams lp = loss_params_default(LOSS_DPO);
     lp.beta = 0.5, lp.scir_weight = 0.7, lp.scir_entropy = 0.1;
     double du[NP];
-    PairBatch pb = {.n_pairs = NP, .S = SEQ, .tokens = &TOK[0][0], .resp_start = START, .len = LEN,
-                    .ref_logp = REF, .scir_u = scir ? U : NULL, .scir_du = du};
+    PairBatch pb = {.n_pairs = NP,
+                    .S = SEQ,
+                    .tokens = &TOK[0][0],
+                    .resp_start = START,
+                    .len = LEN,
+                    .ref_logp = REF,
+                    .scir_u = scir ? U : NULL,
+                    .scir_du = du};
     LossMetrics m;
     CHECK_EQ_I64(prefstep_train(&ta, &w, &g, &lp, &pb, 1.0, NULL, &m), 0);
     struct Ctx ctx = {&ia, &w, &lp, scir};
@@ -77,7 +93,8 @@ static void check_gradient(int scir) {
             double h = 1e-5;
             double fd = lp.scir_weight / NP *
                         (loss_scir_consistency(zc, U[i] + h, lp.scir_entropy, NULL, NULL) -
-                         loss_scir_consistency(zc, U[i] - h, lp.scir_entropy, NULL, NULL)) / (2 * h);
+                         loss_scir_consistency(zc, U[i] - h, lp.scir_entropy, NULL, NULL)) /
+                        (2 * h);
             CHECK_NEAR(du[i], fd, 1e-4 * fmax(1.0, fabs(fd)));
         }
         printf("SCIR: %d of %d pairs outside the consistent set, mean penalty %.4f\n",

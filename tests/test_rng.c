@@ -54,18 +54,10 @@ static void test_stream_layout(void) {
 static void draw_mix(Rng *r, float *buf, int n) {
     for (int i = 0; i < n; i++) {
         switch (i % 4) {
-            case 0:
-                buf[i] = rng_uniform(r);
-                break;
-            case 1:
-                buf[i] = rng_normal(r);
-                break;
-            case 2:
-                buf[i] = (float)rng_below(r, 1000);
-                break;
-            default:
-                buf[i] = (float)(rng_u32(r) >> 8);
-                break;
+            case 0: buf[i] = rng_uniform(r); break;
+            case 1: buf[i] = rng_normal(r); break;
+            case 2: buf[i] = (float)rng_below(r, 1000); break;
+            default: buf[i] = (float)(rng_u32(r) >> 8); break;
         }
     }
 }

@@ -31,16 +31,18 @@
 // IEEE binary16 by its definition: (-1)^s 2^(e-15) (1 + m/1024), subnormal 2^-14 (m/1024).
 static double f16_reference(uint16_t h) {
     int s = h >> 15, e = (h >> 10) & 31, m = h & 1023;
-    double v = e == 0 ? ldexp(m / 1024.0, -14) : e == 31 ? (m ? NAN : INFINITY)
-                                                         : ldexp(1.0 + m / 1024.0, e - 15);
+    double v = e == 0    ? ldexp(m / 1024.0, -14)
+               : e == 31 ? (m ? NAN : INFINITY)
+                         : ldexp(1.0 + m / 1024.0, e - 15);
     return s ? -v : v;
 }
 
 // bfloat16 by its definition: 8 exponent bits (bias 127), 7 mantissa bits.
 static double bf16_reference(uint16_t b) {
     int s = b >> 15, e = (b >> 7) & 255, m = b & 127;
-    double v = e == 0 ? ldexp(m / 128.0, -126) : e == 255 ? (m ? NAN : INFINITY)
-                                                          : ldexp(1.0 + m / 128.0, e - 127);
+    double v = e == 0     ? ldexp(m / 128.0, -126)
+               : e == 255 ? (m ? NAN : INFINITY)
+                          : ldexp(1.0 + m / 128.0, e - 127);
     return s ? -v : v;
 }
 
@@ -339,8 +341,7 @@ static int mode_logits(const char *ckpt, const char *out, const char *ids) {
 }
 
 static int mode_write_nope(const char *out) {
-    GPTConfig cfg = {.V = 20, .Vp = 32, .T = 8, .C = 8, .L = 1, .NH = 2,
-                     .position = GPT_POS_NONE};
+    GPTConfig cfg = {.V = 20, .Vp = 32, .T = 8, .C = 8, .L = 1, .NH = 2, .position = GPT_POS_NONE};
     ParamSlab w;
     param_slab_init(&w, &cfg, "test.params");
     gpt_init_weights(&w, 7);

@@ -12,7 +12,7 @@
 #include "train/sft.h"
 #include "util/alloc.h"
 
-#define B 3
+#define B   3
 #define SEQ 8
 static GPTConfig cfg = {.V = 10, .Vp = 16, .T = 8, .C = 16, .L = 1, .NH = 2};
 static const int32_t TOK[B][SEQ] = {
@@ -50,7 +50,7 @@ static void test_verdict_weights(void) {
     sft_verdict_weights(2250, 6750, 2.0, wt);  // 75% N
     CHECK_NEAR(wt[1], 4.0, 1e-6);
     CHECK_NEAR(wt[0], 4.0 / 3.0, 1e-6);
-    CHECK_NEAR(2250.0 * wt[1], 6750.0 * wt[0], 1e-2);  // the same total
+    CHECK_NEAR(2250.0 * wt[1], 6750.0 * wt[0], 1e-2);                   // the same total
     CHECK_NEAR((2250.0 * wt[1] + 6750.0 * wt[0]) / 9000.0, 2.0, 1e-6);  // judge_weight on average
     sft_verdict_weights(0, 10, 1.5, wt);  // only N examples: nothing to balance
     CHECK_TRUE(wt[0] == 1.5f && wt[1] == 1.5f);

@@ -55,9 +55,10 @@ static void test_digits(void) {
     CHECK_EQ_I64(bpe_special_id(b, "<|im_start|>"), SMOL_IM_START);
     CHECK_EQ_I64(bpe_special_id(b, "<|im_end|>"), SMOL_IM_END);
     // "abc", " ", then each digit alone (the merge "1 2" never applies), " x", "9"
-    check_ids(b, "abc 12345 x9", 0,
-              (int32_t[]){SMOL_ABC, B(' '), B('1'), B('2'), B('3'), B('4'), B('5'), SMOL_SP_X,
-                          B('9')}, 9);
+    check_ids(
+        b, "abc 12345 x9", 0,
+        (int32_t[]){SMOL_ABC, B(' '), B('1'), B('2'), B('3'), B('4'), B('5'), SMOL_SP_X, B('9')},
+        9);
     // specials in the text: ids with allow_special, bytes without
     check_ids(b, "<|im_start|>user\n12<|im_end|>", 1,
               (int32_t[]){SMOL_IM_START, SMOL_USER, B('\n'), B('1'), B('2'), SMOL_IM_END}, 6);
@@ -65,17 +66,19 @@ static void test_digits(void) {
     ErrMsg e;
     CHECK_EQ_I64(bpe_encode(b, (const uint8_t *)"<|im_end|>", 10, 0, ids, 64, &e), 10);
     // non-ASCII numbers are digits too: U+00B2 (No) and U+0663 (Nd), one piece each
-    check_ids(b, "x\xc2\xb2\xd9\xa3", 0,
-              (int32_t[]){B('x'), B(0xC2), B(0xB2), B(0xD9), B(0xA3)}, 5);
+    check_ids(b, "x\xc2\xb2\xd9\xa3", 0, (int32_t[]){B('x'), B(0xC2), B(0xB2), B(0xD9), B(0xA3)},
+              5);
     // the flat form keeps the setting; a bad value is refused
     BpeArrays a;
     bpe_arrays(b, &a);
     CHECK_EQ_I64(a.split_digits, BPE_DIGITS_INDIVIDUAL);
     Bpe *copy = NULL;
     CHECK_TRUE(bpe_from_arrays(&copy, &a, &e) == 0);
-    if (copy) check_ids(copy, "abc 12345 x9", 0,
-                        (int32_t[]){SMOL_ABC, B(' '), B('1'), B('2'), B('3'), B('4'), B('5'),
-                                    SMOL_SP_X, B('9')}, 9);
+    if (copy)
+        check_ids(copy, "abc 12345 x9", 0,
+                  (int32_t[]){SMOL_ABC, B(' '), B('1'), B('2'), B('3'), B('4'), B('5'), SMOL_SP_X,
+                              B('9')},
+                  9);
     bpe_free(copy);
     a.split_digits = 3;
     copy = NULL;
@@ -117,32 +120,34 @@ static void check_refused(const char *what, const char *pre, const char *added, 
 static void test_refusals(void) {
     check_refused("Sequence of three",
                   "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\"}, "
-                  "{\"type\": \"ByteLevel\"}, {\"type\": \"ByteLevel\"}]}", NULL,
-                  "pre_tokenizer.pretokenizers: concord supports a Sequence of exactly two");
+                  "{\"type\": \"ByteLevel\"}, {\"type\": \"ByteLevel\"}]}",
+                  NULL, "pre_tokenizer.pretokenizers: concord supports a Sequence of exactly two");
     check_refused("Sequence starting with ByteLevel",
                   "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"ByteLevel\"}, "
-                  "{\"type\": \"Digits\"}]}", NULL, "Sequence of exactly two");
+                  "{\"type\": \"Digits\"}]}",
+                  NULL, "Sequence of exactly two");
     check_refused("Digits then Whitespace",
                   "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\"}, "
-                  "{\"type\": \"Whitespace\"}]}", NULL,
-                  "pre_tokenizer.pretokenizers[1]: expected {\"type\": \"ByteLevel\"}");
+                  "{\"type\": \"Whitespace\"}]}",
+                  NULL, "pre_tokenizer.pretokenizers[1]: expected {\"type\": \"ByteLevel\"}");
     check_refused("ByteLevel without its regex",
                   "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\"}, "
-                  "{\"type\": \"ByteLevel\", \"use_regex\": false}]}", NULL,
-                  "pre_tokenizer.pretokenizers[1]: expected");
+                  "{\"type\": \"ByteLevel\", \"use_regex\": false}]}",
+                  NULL, "pre_tokenizer.pretokenizers[1]: expected");
     check_refused("ByteLevel with a prefix space",
                   "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\"}, "
-                  "{\"type\": \"ByteLevel\", \"add_prefix_space\": true}]}", NULL,
-                  "pre_tokenizer.pretokenizers[1].add_prefix_space");
+                  "{\"type\": \"ByteLevel\", \"add_prefix_space\": true}]}",
+                  NULL, "pre_tokenizer.pretokenizers[1].add_prefix_space");
     check_refused("individual_digits not a bool",
                   "{\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Digits\", "
-                  "\"individual_digits\": 1}, {\"type\": \"ByteLevel\"}]}", NULL,
-                  "pretokenizers[0].individual_digits: expected true or false, got 1");
+                  "\"individual_digits\": 1}, {\"type\": \"ByteLevel\"}]}",
+                  NULL, "pretokenizers[0].individual_digits: expected true or false, got 1");
     check_refused("Split pre-tokenizer", "{\"type\": \"Split\"}", NULL,
                   "pre_tokenizer: expected {\"type\": \"ByteLevel\"}");
     check_refused("added token with lstrip", SMOL_PRE_DIGITS("true"),
                   "[{\"id\": 0, \"content\": \"<|endoftext|>\", \"special\": true, "
-                  "\"lstrip\": true}]", "added_tokens[0].lstrip");
+                  "\"lstrip\": true}]",
+                  "added_tokens[0].lstrip");
 }
 
 // ---- chat template ----
@@ -185,8 +190,8 @@ static void test_chat(void) {
     CHECK_TRUE(n > 0 && n == m && memcmp(got, want, (size_t)n * sizeof(int32_t)) == 0);
     CHECK_EQ_I64(tokenizer_count_turn(&tok, "use 12"), n);
     // known ids: <|im_start|> user \n use " " 1 2 <|im_end|> \n <|im_start|> assistant \n
-    int32_t head[] = {SMOL_IM_START, SMOL_USER, B('\n'), SMOL_USE, B(' '), B('1'), B('2'),
-                      SMOL_IM_END, B('\n'), SMOL_IM_START, B('a')};
+    int32_t head[] = {SMOL_IM_START, SMOL_USER,   B('\n'), SMOL_USE,      B(' '), B('1'),
+                      B('2'),        SMOL_IM_END, B('\n'), SMOL_IM_START, B('a')};
     CHECK_TRUE(n == 11 + 9 && memcmp(got, head, sizeof head) == 0 && got[n - 1] == B('\n'));
     // user text that holds the template's specials stays text: two <|im_start|>, one <|im_end|>
     n = tokenizer_encode_turn(&tok, "hi<|im_end|>\n<|im_start|>system", got, 256, &e);
@@ -216,8 +221,9 @@ static void test_chat(void) {
     // a system prompt: its own turn first
     if (chat_tokenizer(&tok, "chatml", "Be brief.") == 0) {
         n = tokenizer_encode_turn(&tok, "hi", got, 256, &e);
-        rendered = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
-                   "<|im_start|>assistant\n";
+        rendered =
+            "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
+            "<|im_start|>assistant\n";
         m = bpe_encode(tok.bpe, (const uint8_t *)rendered, strlen(rendered), 1, want, 256, &e);
         CHECK_TRUE(n > 0 && n == m && memcmp(got, want, (size_t)n * sizeof(int32_t)) == 0);
         tokenizer_free(&tok);

@@ -53,10 +53,22 @@ static void test_reversed(void) {
         char a[8], b[8], w[8];
         if (sscanf(it.prompt, "%7[0-9]+%7[0-9]=", a, b) != 2) ok = 0;
         int la = (int)strlen(a), lb = (int)strlen(b), W = (la > lb ? la : lb) + 1;
-        for (int k = 0; k < la / 2; k++) { char x = a[k]; a[k] = a[la - 1 - k]; a[la - 1 - k] = x; }
-        for (int k = 0; k < lb / 2; k++) { char x = b[k]; b[k] = b[lb - 1 - k]; b[lb - 1 - k] = x; }
+        for (int k = 0; k < la / 2; k++) {
+            char x = a[k];
+            a[k] = a[la - 1 - k];
+            a[la - 1 - k] = x;
+        }
+        for (int k = 0; k < lb / 2; k++) {
+            char x = b[k];
+            b[k] = b[lb - 1 - k];
+            b[lb - 1 - k] = x;
+        }
         snprintf(w, sizeof w, "%0*ld", W, atol(a) + atol(b));
-        for (int k = 0; k < W / 2; k++) { char x = w[k]; w[k] = w[W - 1 - k]; w[W - 1 - k] = x; }
+        for (int k = 0; k < W / 2; k++) {
+            char x = w[k];
+            w[k] = w[W - 1 - k];
+            w[W - 1 - k] = x;
+        }
         ok &= strcmp(w, it.answer) == 0 && task_format_ok(&t, &it, it.answer);
     }
     CHECK_TRUE(ok);
@@ -271,11 +283,19 @@ static void test_big_levels(void) {
             int n = (int)strlen(a);
             ok &= n == it.level && (int)strlen(b) == n && a[n - 1] != '0' && b[n - 1] != '0';
             for (int k = 0; k < n / 2; k++) {
-                char x = a[k]; a[k] = a[n - 1 - k]; a[n - 1 - k] = x;
-                x = b[k]; b[k] = b[n - 1 - k]; b[n - 1 - k] = x;
+                char x = a[k];
+                a[k] = a[n - 1 - k];
+                a[n - 1 - k] = x;
+                x = b[k];
+                b[k] = b[n - 1 - k];
+                b[n - 1 - k] = x;
             }
             snprintf(w, sizeof w, "%0*lld", n + 1, atoll(a) + atoll(b));
-            for (int k = 0; k < (n + 1) / 2; k++) { char x = w[k]; w[k] = w[n - k]; w[n - k] = x; }
+            for (int k = 0; k < (n + 1) / 2; k++) {
+                char x = w[k];
+                w[k] = w[n - k];
+                w[n - k] = x;
+            }
             ok &= strcmp(w, it.answer) == 0;
         }
     CHECK_MSG(ok, "big levels: wrong level, length, sum or a repeated prompt");
@@ -303,8 +323,8 @@ static void test_fresh_rounds(void) {
         sscanf(ex.prompt, "%d+%d=", &a, &b);
         mark[a + 100 * b] |= 4;
     }
-    for (int k = 0; k < 10000; k++) bad += mark[k] != 0 && mark[k] != 1 && mark[k] != 2 &&
-                                           mark[k] != 4 && mark[k] != 8;
+    for (int k = 0; k < 10000; k++)
+        bad += mark[k] != 0 && mark[k] != 1 && mark[k] != 2 && mark[k] != 4 && mark[k] != 8;
     CHECK_EQ_I64(bad, 0);
     // EVAL and rounds are today's, with or without fresh_rounds
     Task plain;
@@ -349,7 +369,8 @@ static void test_list_levels(void) {
         CHECK_MSG(rc == 0, "%s", err.msg);
         Seen seen = {xcalloc("test", 100, 32), 0};
         TaskItem it;
-        for (int i = 0; i < 4; i++) task_item(&t, TASK_SPLIT_EVAL, 0, i, &it), seen_add(&seen, it.prompt);
+        for (int i = 0; i < 4; i++)
+            task_item(&t, TASK_SPLIT_EVAL, 0, i, &it), seen_add(&seen, it.prompt);
         int ok = 1, want[4][3] = {{0}, {0, 8, 0}, {0, 2, 6}, {0, 2, 6}};
         for (int r = 1; r <= 3; r++) {
             int count[3] = {0};

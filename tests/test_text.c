@@ -213,7 +213,10 @@ static void test_generate_stops(void) {
         plen[i] = P, pid[i] = (uint32_t)i, sid[i] = 0;
     }
     const char *stops[2] = {"cb", "aa"};
-    GenParams free_gp = {.seed = 11, .round = 1, .max_new = M, .eos = TOK_EOS,
+    GenParams free_gp = {.seed = 11,
+                         .round = 1,
+                         .max_new = M,
+                         .eos = TOK_EOS,
                          .sample = {.temperature = 1.0f, .top_p = 1.0f}};
     GenParams stop_gp = free_gp;
     stop_gp.stop_tok = &tok, stop_gp.stop_str = stops, stop_gp.n_stop_str = 2;
@@ -264,13 +267,14 @@ static void test_score_judge(void) {
     CHECK_EQ_I64(judge_score_template_check("{prompt}{response}{response}", why, 160), -1);
     CHECK_EQ_I64(judge_score_template_check("{prompt}{response}{x}", why, 160), -1);
     CHECK_EQ_I64(judge_fill_score_template("Q: {prompt}\nA: {response}\nScore:", "2+2", "4", out,
-                                           sizeof out), 18);
+                                           sizeof out),
+                 18);
     CHECK_TRUE(strcmp(out, "Q: 2+2\nA: 4\nScore:") == 0);
     CHECK_EQ_I64(judge_fill_score_template("{response} after {prompt}", "p", "r", out, 10), 9);
     CHECK_TRUE(strcmp(out, "r after p") == 0);
     CHECK_EQ_I64(judge_fill_score_template("{response} after {prompt}", "p", "r", out, 9), -1);
-    CHECK_TRUE(strcmp(judge_score_template_tail("Q: {prompt}\nA: {response}\nScore:"),
-                      "\nScore:") == 0);
+    CHECK_TRUE(
+        strcmp(judge_score_template_tail("Q: {prompt}\nA: {response}\nScore:"), "\nScore:") == 0);
     // valid, and every value of the range
     CHECK_EQ_I64(judge_parse_score("Relevant and complete.\nScore: 4", 5), 4);
     CHECK_EQ_I64(judge_parse_score("Score:0", 5), 0);

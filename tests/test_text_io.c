@@ -27,13 +27,14 @@ static void write_file(const char *path, const char *text) {
     fclose(f);
 }
 
-static int parse(Config *c, const char *text) { return config_parse(c, text, "t.json", NULL, 0, &err); }
+static int parse(Config *c, const char *text) {
+    return config_parse(c, text, "t.json", NULL, 0, &err);
+}
 
-#define EXPECT_BAD(text, needle)                                                        \
-    do {                                                                                \
-        Config c_;                                                                      \
-        CHECK_MSG(parse(&c_, text) != 0 && strstr(err.msg, needle), "%s -> %s", text,   \
-                  err.msg);                                                             \
+#define EXPECT_BAD(text, needle)                                                                \
+    do {                                                                                        \
+        Config c_;                                                                              \
+        CHECK_MSG(parse(&c_, text) != 0 && strstr(err.msg, needle), "%s -> %s", text, err.msg); \
     } while (0)
 
 static void test_config_keys(void) {
@@ -48,7 +49,8 @@ static void test_config_keys(void) {
         " \"generate\": {\"stop\": [\"\\n\", \"###\"]}}";
     CHECK_MSG(parse(&c, good) == 0, "%s", err.msg);
     CHECK_EQ_I64(c.generate.stop.n, 2);
-    CHECK_TRUE(strcmp(c.generate.stop.text[0], "\n") == 0 && strcmp(c.generate.stop.text[1], "###") == 0);
+    CHECK_TRUE(strcmp(c.generate.stop.text[0], "\n") == 0 &&
+               strcmp(c.generate.stop.text[1], "###") == 0);
     CHECK_TRUE(strcmp(c.task.prompt_template, "Q: {prompt}\nA:") == 0);
     // the resolved form reads back as the same config
     char *json = config_to_json(&c);
@@ -63,24 +65,29 @@ static void test_config_keys(void) {
     CHECK_EQ_I64(config_diff(&c, &back, 0, NULL, 0), 1);
 
     EXPECT_BAD("{\"tokenizer\": {\"kind\": \"wordpiece\"}}", "tokenizer.kind: expected one of");
-    EXPECT_BAD("{\"tokenizer\": {\"kind\": \"bpe\"}, \"task\": {\"name\": \"jsonl\", "
-               "\"prompts_file\": \"p\"}}",
-               "tokenizer.files: tokenizer.kind \"bpe\" needs the BPE from model.init's checkpoint "
-               "or from tokenizer.files");
-    EXPECT_BAD("{\"tokenizer\": {\"files\": \"x\"}}", "tokenizer.files: applies to tokenizer.kind "
-                                                      "\"bpe\" only");
+    EXPECT_BAD(
+        "{\"tokenizer\": {\"kind\": \"bpe\"}, \"task\": {\"name\": \"jsonl\", "
+        "\"prompts_file\": \"p\"}}",
+        "tokenizer.files: tokenizer.kind \"bpe\" needs the BPE from model.init's checkpoint "
+        "or from tokenizer.files");
+    EXPECT_BAD("{\"tokenizer\": {\"files\": \"x\"}}",
+               "tokenizer.files: applies to tokenizer.kind "
+               "\"bpe\" only");
     EXPECT_BAD("{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"x\"}}",
                "tokenizer.kind: \"bpe\" serves JSONL text tasks");
-    EXPECT_BAD("{\"task\": {\"name\": \"jsonl\", \"prompts_file\": \"p\", \"prompt_template\": "
-               "\"no placeholder\"}}",
-               "task.prompt_template: expected a template with {prompt} once");
+    EXPECT_BAD(
+        "{\"task\": {\"name\": \"jsonl\", \"prompts_file\": \"p\", \"prompt_template\": "
+        "\"no placeholder\"}}",
+        "task.prompt_template: expected a template with {prompt} once");
     EXPECT_BAD("{\"task\": {\"prompt_template\": \"Q {prompt}\"}}",
                "task.prompt_template: applies to task.name \"jsonl\" only");
     EXPECT_BAD("{\"generate\": {\"stop\": \"\\n\"}}", "generate.stop: expected an array");
-    EXPECT_BAD("{\"generate\": {\"stop\": [\"\"]}}", "generate.stop[0]: expected a non-empty string");
+    EXPECT_BAD("{\"generate\": {\"stop\": [\"\"]}}",
+               "generate.stop[0]: expected a non-empty string");
     EXPECT_BAD("{\"generate\": {\"stop\": [\"a\", 3]}}", "generate.stop[1]: expected a non-empty");
-    EXPECT_BAD("{\"generate\": {\"stop\": [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}}",
-               "generate.stop: expected at most 8 strings, got 9");
+    EXPECT_BAD(
+        "{\"generate\": {\"stop\": [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}}",
+        "generate.stop: expected at most 8 strings, got 9");
 }
 
 // llm_judge options of the score mode: parsed, written back only when given, each misuse named.
@@ -90,11 +97,13 @@ static void test_judge_options(void) {
         "{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mode\": \"score\", "
         "\"template\": \"j.txt\", \"max_new_tokens\": 40}}, {\"name\": \"likelihood\"}]}";
     CHECK_MSG(parse(&c, score) == 0, "%s", err.msg);
-    CHECK_TRUE(strcmp(c.judges[0].mode, "score") == 0 && strcmp(c.judges[0].template_file, "j.txt") == 0);
+    CHECK_TRUE(strcmp(c.judges[0].mode, "score") == 0 &&
+               strcmp(c.judges[0].template_file, "j.txt") == 0);
     CHECK_EQ_I64(c.judges[0].max_new_tokens, 40);
     char *json = config_to_json(&c);
-    CHECK_MSG(strstr(json, "{\"mode\": \"score\", \"template\": \"j.txt\", \"max_new_tokens\": 40}"),
-              "%s", json);
+    CHECK_MSG(
+        strstr(json, "{\"mode\": \"score\", \"template\": \"j.txt\", \"max_new_tokens\": 40}"),
+        "%s", json);
     CHECK_MSG(parse(&back, json) == 0, "%s", err.msg);
     CHECK_EQ_I64(config_diff(&c, &back, 0, NULL, 0), 0);
     xfree(json);
@@ -112,9 +121,10 @@ static void test_judge_options(void) {
                "judges[0].options.mode: only llm_judge takes options.mode");
     EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"template\": \"j\"}}]}",
                "judges[0].options.template: applies to llm_judge with options.mode \"score\" only");
-    EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mode\": \"score\", "
-               "\"max_new_tokens\": 0}}]}",
-               "judges[0].options.max_new_tokens: expected an integer in [1, 16384]");
+    EXPECT_BAD(
+        "{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mode\": \"score\", "
+        "\"max_new_tokens\": 0}}]}",
+        "judges[0].options.max_new_tokens: expected an integer in [1, 16384]");
     EXPECT_BAD("{\"judges\": [{\"name\": \"llm_judge\", \"options\": {\"mdoe\": \"score\"}}]}",
                "unknown key \"judges[0].options.mdoe\"");
 }
@@ -207,15 +217,16 @@ static void test_jsonl_bpe(void) {
     snprintf(text + k, sizeof text - (size_t)k, "{\"prompt\": \"xxxxxxxxxxxxxxxxxxxx\"}\n");
     write_file("tb_prompts.jsonl", text);
     CHECK_TRUE(jsonl_task_load_bpe(&t, &c, &tok, &err) != 0);
-    CHECK_MSG(strstr(err.msg, "tb_prompts.jsonl:13: \"prompt\" of 25 tokens is too long"),
-              "%s", err.msg);
+    CHECK_MSG(strstr(err.msg, "tb_prompts.jsonl:13: \"prompt\" of 25 tokens is too long"), "%s",
+              err.msg);
     // an SFT response longer than generate.max_new_tokens in tokens
     text[k] = '\0';
     write_file("tb_prompts.jsonl", text);
     write_file("tb_sft.jsonl", "{\"prompt\": \"the 1\", \"response\": \"x x x x x x\"}\n");
     CHECK_TRUE(jsonl_task_load_bpe(&t, &c, &tok, &err) != 0);
-    CHECK_MSG(strstr(err.msg, "tb_sft.jsonl:1: \"response\": expected at most "
-                              "generate.max_new_tokens 6 tokens") &&
+    CHECK_MSG(strstr(err.msg,
+                     "tb_sft.jsonl:1: \"response\": expected at most "
+                     "generate.max_new_tokens 6 tokens") &&
                   strstr(err.msg, "(11 tokens + end token)"),
               "%s", err.msg);
     tokenizer_free(&tok);
@@ -230,8 +241,9 @@ static void test_jsonl_chat(void) {
     CHECKF(tokenizer_init_bpe(&tok, b, &err) == 0, "%s", err.msg);
     CHECKF(tokenizer_set_chat(&tok, "chatml", "", &err) == 0, "%s", err.msg);
     // "use 12": 4 tokens; its turn is 20 (tests/test_smol_tokenizer.c); 20 + 6 new = 26
-    write_file("tc_prompts.jsonl", "{\"prompt\": \"use 12\", \"answer\": \"3\"}\n"
-                                   "{\"prompt\": \"use 1\", \"answer\": \"2\"}\n");
+    write_file("tc_prompts.jsonl",
+               "{\"prompt\": \"use 12\", \"answer\": \"3\"}\n"
+               "{\"prompt\": \"use 1\", \"answer\": \"2\"}\n");
     const char *cfg_text =
         "{\"tokenizer\": {\"kind\": \"bpe\", \"files\": \"unused\"},"
         " \"model\": {\"max_seq_len\": 25},"
@@ -246,7 +258,8 @@ static void test_jsonl_chat(void) {
     Task t;
     CHECK_TRUE(jsonl_task_load_bpe(&t, &c, &tok, &err) != 0);
     CHECK_MSG(strstr(err.msg, "tc_prompts.jsonl:1: \"prompt\"") &&
-                  strstr(err.msg, "= 26 tokens exceed model.max_seq_len 25"), "%s", err.msg);
+                  strstr(err.msg, "= 26 tokens exceed model.max_seq_len 25"),
+              "%s", err.msg);
     c.model.max_seq_len = 26;
     CHECK_MSG(jsonl_task_load_bpe(&t, &c, &tok, &err) == 0, "%s", err.msg);
     task_free(&t);

@@ -27,9 +27,9 @@ typedef struct {
 } AdamW;
 
 typedef struct {
-    float lr;         // learning rate used
-    float grad_norm;  // global L2 norm before clipping
-    float clip_scale; // factor applied to the gradient (1 when not clipped)
+    float lr;          // learning rate used
+    float grad_norm;   // global L2 norm before clipping
+    float clip_scale;  // factor applied to the gradient (1 when not clipped)
 } AdamWStepInfo;
 
 /* Allocates zeroed m and v for params' layout; step = 0. */

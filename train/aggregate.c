@@ -8,8 +8,8 @@
 #include "util/alloc.h"
 
 #define VOTE_ABSTAIN 2  // vote(): a judge's score of either response is NaN
-#define DEC_NONE 2      // decision: no judge decided
-#define DEC_BROKEN 3    // decision: unanimous mode, the voting judges disagree
+#define DEC_NONE     2  // decision: no judge decided
+#define DEC_BROKEN   3  // decision: unanimous mode, the voting judges disagree
 
 // ---------------------------------------------------------------------------------------------
 // Names of the config strings.
@@ -19,12 +19,10 @@ typedef struct {
     int value;
 } NameValue;
 
-static const NameValue MODE_NAMES[] = {{"single", AGG_MODE_SINGLE},
-                                       {"mean", AGG_MODE_MEAN},
-                                       {"majority", AGG_MODE_MAJORITY},
-                                       {"unanimous", AGG_MODE_UNANIMOUS},
-                                       {"cream", AGG_MODE_CREAM},
-                                       {"consensus", AGG_MODE_CONSENSUS}};
+static const NameValue MODE_NAMES[] = {
+    {"single", AGG_MODE_SINGLE},     {"mean", AGG_MODE_MEAN},
+    {"majority", AGG_MODE_MAJORITY}, {"unanimous", AGG_MODE_UNANIMOUS},
+    {"cream", AGG_MODE_CREAM},       {"consensus", AGG_MODE_CONSENSUS}};
 static const NameValue PAIRS_NAMES[] = {{"best_vs_worst", AGG_PAIRS_BEST_VS_WORST},
                                         {"all", AGG_PAIRS_ALL}};
 static const NameValue TIES_NAMES[] = {{"drop", AGG_TIES_DROP}, {"soft", AGG_TIES_SOFT}};
@@ -109,13 +107,13 @@ typedef struct {
     const AggParams *par;
     int ens[AGG_MAX_JUDGES];  // (n_ens) ensemble judges (weight > 0), ascending
     int n_ens;
-    double *m;       // (K) mean score of the current prompt
-    double *den;     // (K) scratch: weight of the judges that scored each response
-    double *rank;    // (K) rank score of the current prompt
-    int *order;      // (K) responses of the current prompt, best first
-    double *cons;    // (P) CREAM C_p, NaN where undefined
-    double c_round;  // round-mean C (1 when no prompt has one)
-    double mean_tau; // mean tau over the prompts with one; NaN when none
+    double *m;        // (K) mean score of the current prompt
+    double *den;      // (K) scratch: weight of the judges that scored each response
+    double *rank;     // (K) rank score of the current prompt
+    int *order;       // (K) responses of the current prompt, best first
+    double *cons;     // (P) CREAM C_p, NaN where undefined
+    double c_round;   // round-mean C (1 when no prompt has one)
+    double mean_tau;  // mean tau over the prompts with one; NaN when none
 } Round;
 
 static float score(const AggInput *in, int p, int k, int j) {
@@ -191,10 +189,10 @@ static int ranks_above(const double *r, int a, int b) {
 // Decisions.
 
 typedef struct {
-    int d;               // +1 a preferred, -1 b preferred, 0 tie, DEC_NONE, DEC_BROKEN
-    double diff;         // rank-score difference a - b (NaN when either is NaN)
-    double wa, wb, wt;   // ensemble weight voting a, b, tie
-    int na, nb, nt;      // ensemble judges voting a, b, tie
+    int d;              // +1 a preferred, -1 b preferred, 0 tie, DEC_NONE, DEC_BROKEN
+    double diff;        // rank-score difference a - b (NaN when either is NaN)
+    double wa, wb, wt;  // ensemble weight voting a, b, tie
+    int na, nb, nt;     // ensemble judges voting a, b, tie
 } Decision;
 
 static int sign_of(double x) { return (x > 0) - (x < 0); }
@@ -221,10 +219,14 @@ static Decision decide(const Round *R, int p, int a, int b) {
             break;
         case AGG_MODE_UNANIMOUS:
             if (voters == 0) break;
-            if (D.na == voters) D.d = 1;
-            else if (D.nb == voters) D.d = -1;
-            else if (D.nt == voters) D.d = 0;
-            else D.d = DEC_BROKEN;
+            if (D.na == voters)
+                D.d = 1;
+            else if (D.nb == voters)
+                D.d = -1;
+            else if (D.nt == voters)
+                D.d = 0;
+            else
+                D.d = DEC_BROKEN;
             break;
         case AGG_MODE_CONSENSUS:  // one row per prompt, built by prompt_consensus
             break;
@@ -264,8 +266,7 @@ static void margin_prob(const Round *R, const Decision *D, double *margin, doubl
             *margin = fabs(D->diff);
             *prob = (D->wa + 0.5 * D->wt) / tot;
             break;
-        case AGG_MODE_CONSENSUS:
-            break;
+        case AGG_MODE_CONSENSUS: break;
     }
 }
 
@@ -327,8 +328,10 @@ static void prompt_candidates(Round *R, AggPairs *out, int p, int64_t *n_ties) {
         for (int i = 0; i < K; i++)
             for (int j = i + 1; j < K; j++) {
                 if (same_group(in, p, i, j)) continue;
-                if (ranks_above(R->rank, i, j)) emit(R, out, p, i, j, n_ties);
-                else emit(R, out, p, j, i, n_ties);
+                if (ranks_above(R->rank, i, j))
+                    emit(R, out, p, i, j, n_ties);
+                else
+                    emit(R, out, p, j, i, n_ties);
             }
         return;
     }
@@ -368,11 +371,13 @@ static void prompt_consensus(const Round *R, AggPairs *out, int p, int64_t *n_ti
         tie |= s == st;
     }
     // shares are floats: the threshold rounded to float counts too (fl(7/10) < 0.7 - 1e-9)
-    int enough = top >= 0 && ((double)st >= par->min_agreement - 1e-9 ||
-                              st >= (float)par->min_agreement);
+    int enough =
+        top >= 0 && ((double)st >= par->min_agreement - 1e-9 || st >= (float)par->min_agreement);
     int label = AGG_LABEL_DROPPED;
-    if (tie) (*n_ties)++;
-    else if (enough) label = rej >= 0 ? AGG_LABEL_PREFERRED : AGG_LABEL_CHOSEN_ONLY;
+    if (tie)
+        (*n_ties)++;
+    else if (enough)
+        label = rej >= 0 ? AGG_LABEL_PREFERRED : AGG_LABEL_CHOSEN_ONLY;
     double prob = 0.5, margin = NAN;
     if (top >= 0 && rej >= 0) prob = st / ((double)st + sr), margin = (double)st - sr;
     if (top >= 0 && rej < 0) prob = 1.0, margin = st;
@@ -527,27 +532,35 @@ static int validate_params(const AggInput *in, const AggParams *par, ErrMsg *e) 
     int J = in->J;
     if ((unsigned)par->mode > AGG_MODE_CONSENSUS || (unsigned)par->pairs > AGG_PAIRS_ALL ||
         (unsigned)par->ties > AGG_TIES_SOFT || (unsigned)par->cream_weight > AGG_CREAM_ROUND_MEAN)
-        return err_set(e, "aggregate: params: mode, pairs, ties or cream_weight is not a known "
-                       "value (got %d, %d, %d, %d)", (int)par->mode, (int)par->pairs,
-                       (int)par->ties, (int)par->cream_weight);
+        return err_set(e,
+                       "aggregate: params: mode, pairs, ties or cream_weight is not a known "
+                       "value (got %d, %d, %d, %d)",
+                       (int)par->mode, (int)par->pairs, (int)par->ties, (int)par->cream_weight);
     int needs_judge = par->mode == AGG_MODE_SINGLE || par->mode == AGG_MODE_CREAM ||
                       par->mode == AGG_MODE_CONSENSUS;
     if (par->judge < (needs_judge ? 0 : -1) || par->judge >= J)
-        return err_set(e, "aggregate.judge: expected a judge index in [%d, %d) for mode \"%s\", "
-                       "got %d", needs_judge ? 0 : -1, J, aggregate_mode_name(par->mode),
-                       par->judge);
+        return err_set(e,
+                       "aggregate.judge: expected a judge index in [%d, %d) for mode \"%s\", "
+                       "got %d",
+                       needs_judge ? 0 : -1, J, aggregate_mode_name(par->mode), par->judge);
     if (par->mode == AGG_MODE_CREAM && par->prev_judge < 0)
-        return err_set(e, "aggregate.mode: \"cream\" needs the index of the judge's prev_round "
-                       "partner, got %d", par->prev_judge);
+        return err_set(e,
+                       "aggregate.mode: \"cream\" needs the index of the judge's prev_round "
+                       "partner, got %d",
+                       par->prev_judge);
     if (par->prev_judge < -1 || par->prev_judge >= J ||
         (par->prev_judge >= 0 && (par->judge < 0 || par->prev_judge == par->judge)))
-        return err_set(e, "aggregate: prev_judge: expected -1 or a judge index in [0, %d) other "
-                       "than the judge (%d), got %d", J, par->judge, par->prev_judge);
+        return err_set(e,
+                       "aggregate: prev_judge: expected -1 or a judge index in [0, %d) other "
+                       "than the judge (%d), got %d",
+                       J, par->judge, par->prev_judge);
     if (!(par->min_margin >= 0))
         return err_set(e, "aggregate.min_margin: expected a number >= 0, got %g", par->min_margin);
     if (par->mode == AGG_MODE_CONSENSUS && !(par->min_agreement > 0 && par->min_agreement <= 1))
-        return err_set(e, "aggregate.min_agreement: expected a number in (0, 1] for mode "
-                       "\"consensus\", got %g", par->min_agreement);
+        return err_set(e,
+                       "aggregate.min_agreement: expected a number in (0, 1] for mode "
+                       "\"consensus\", got %g",
+                       par->min_agreement);
     return 0;
 }
 
@@ -573,22 +586,29 @@ static int validate_input(const AggInput *in, const AggParams *par, ErrMsg *e) {
     for (int j = 0; j < in->J; j++) {
         char name[AGG_STAT_NAME_LEN];
         if (in->judge_names && !valid_name(in->judge_names[j]))
-            return err_set(e, "aggregate: judge_names[%d]: expected a non-empty name of [a-z0-9_], "
-                           "got \"%s\"", j, in->judge_names[j] ? in->judge_names[j] : "(null)");
+            return err_set(e,
+                           "aggregate: judge_names[%d]: expected a non-empty name of [a-z0-9_], "
+                           "got \"%s\"",
+                           j, in->judge_names[j] ? in->judge_names[j] : "(null)");
         if (judge_stat_name(in, j, name, sizeof name) < 0)
-            return err_set(e, "aggregate: judge_names[%d]: \"%s\" is too long for a statistic "
-                           "name (%d bytes)", j, in->judge_names[j], AGG_STAT_NAME_LEN);
+            return err_set(e,
+                           "aggregate: judge_names[%d]: \"%s\" is too long for a statistic "
+                           "name (%d bytes)",
+                           j, in->judge_names[j], AGG_STAT_NAME_LEN);
     }
     size_t n = (size_t)in->P * in->K;
     for (size_t i = 0; i < n * in->J; i++)
         if (isinf(in->scores[i]))
-            return err_set(e, "aggregate: scores[prompt %zu, response %zu, judge %zu]: expected a "
-                           "finite score or NaN (abstain), got %g", i / in->J / in->K,
-                           i / in->J % in->K, i % in->J, (double)in->scores[i]);
+            return err_set(e,
+                           "aggregate: scores[prompt %zu, response %zu, judge %zu]: expected a "
+                           "finite score or NaN (abstain), got %g",
+                           i / in->J / in->K, i / in->J % in->K, i % in->J, (double)in->scores[i]);
     for (size_t i = 0; in->correct && i < n; i++)
         if (in->correct[i] < -1 || in->correct[i] > 1)
-            return err_set(e, "aggregate: correct[prompt %zu, response %zu]: expected 1, 0 or -1, "
-                           "got %d", i / in->K, i % in->K, (int)in->correct[i]);
+            return err_set(e,
+                           "aggregate: correct[prompt %zu, response %zu]: expected 1, 0 or -1, "
+                           "got %d",
+                           i / in->K, i % in->K, (int)in->correct[i]);
     return 0;
 }
 
@@ -641,8 +661,10 @@ int aggregate_round(const AggInput *in, const AggParams *par, AggPairs *out, Agg
     pairs_alloc(out, (int64_t)in->P * per_prompt);
     int64_t n_ties = 0;
     for (int p = 0; p < in->P; p++) {
-        if (consensus) prompt_consensus(&R, out, p, &n_ties);
-        else prompt_candidates(&R, out, p, &n_ties);
+        if (consensus)
+            prompt_consensus(&R, out, p, &n_ties);
+        else
+            prompt_candidates(&R, out, p, &n_ties);
     }
     round_stats(&R, out, n_ties, stats);
     xfree(R.m);

@@ -73,18 +73,24 @@
 
 #include "util/err.h"
 
-#define AGG_MAX_JUDGES 16    // most judges one round can hold (= PREFBUF_MAX_JUDGES)
-#define AGG_MAX_STATS 32     // most named statistics (= PREFBUF_MAX_STATS)
-#define AGG_STAT_NAME_LEN 48 // bytes of a statistic name, NUL included (= PREFBUF_STAT_NAME_LEN)
+#define AGG_MAX_JUDGES    16  // most judges one round can hold (= PREFBUF_MAX_JUDGES)
+#define AGG_MAX_STATS     32  // most named statistics (= PREFBUF_MAX_STATS)
+#define AGG_STAT_NAME_LEN 48  // bytes of a statistic name, NUL included (= PREFBUF_STAT_NAME_LEN)
 
 // Pair labels; the same values as PrefLabel in io/prefbuf.h.
-#define AGG_LABEL_DROPPED (-1)  // kept for measurement, not trained on
-#define AGG_LABEL_TIE 0         // soft label 1/2
-#define AGG_LABEL_PREFERRED 1   // chosen preferred over rejected
-#define AGG_LABEL_CHOSEN_ONLY 2 // consensus without dissent: rejected -1; likelihood training only
+#define AGG_LABEL_DROPPED     (-1)  // kept for measurement, not trained on
+#define AGG_LABEL_TIE         0     // soft label 1/2
+#define AGG_LABEL_PREFERRED   1     // chosen preferred over rejected
+#define AGG_LABEL_CHOSEN_ONLY 2  // consensus without dissent: rejected -1; likelihood training only
 
-typedef enum { AGG_MODE_SINGLE, AGG_MODE_MEAN, AGG_MODE_MAJORITY, AGG_MODE_UNANIMOUS,
-               AGG_MODE_CREAM, AGG_MODE_CONSENSUS } AggMode;
+typedef enum {
+    AGG_MODE_SINGLE,
+    AGG_MODE_MEAN,
+    AGG_MODE_MAJORITY,
+    AGG_MODE_UNANIMOUS,
+    AGG_MODE_CREAM,
+    AGG_MODE_CONSENSUS
+} AggMode;
 typedef enum { AGG_PAIRS_BEST_VS_WORST, AGG_PAIRS_ALL } AggPairsRule;
 typedef enum { AGG_TIES_DROP, AGG_TIES_SOFT } AggTiesRule;
 typedef enum { AGG_CREAM_PER_PAIR, AGG_CREAM_ROUND_MEAN } AggCreamWeight;
@@ -150,9 +156,9 @@ typedef struct {
    label_accuracy is over kept rows only; for consensus rows label_correct says whether the
    chosen (consensus) answer is right (see consensus above). */
 typedef struct {
-    int n_stats;                                       // entries used in stats
-    AggStat stats[AGG_MAX_STATS];                      // (n_stats) in the order above
-    int J;                                             // judges; agreement is (J, J)
+    int n_stats;                                        // entries used in stats
+    AggStat stats[AGG_MAX_STATS];                       // (n_stats) in the order above
+    int J;                                              // judges; agreement is (J, J)
     double agreement[AGG_MAX_JUDGES * AGG_MAX_JUDGES];  // (J, J) row-major, see below
 } AggStats;
 /* agreement[a*J + b]: over all response pairs i < j of all prompts (distinct groups), among the

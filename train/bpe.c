@@ -104,11 +104,11 @@ typedef struct {
 #define PAIR_EMPTY UINT64_MAX
 
 // Cache of finished pieces: text -> ids, both kept in arenas; emptied when any part is full.
-#define CACHE_SLOTS (1u << 16)
+#define CACHE_SLOTS       (1u << 16)
 #define CACHE_MAX_ENTRIES (CACHE_SLOTS / 2)
-#define CACHE_MAX_PIECE 64  // longer pieces are rare and are not cached
-#define CACHE_TEXT_BYTES (CACHE_MAX_ENTRIES * 16u)
-#define CACHE_IDS (CACHE_MAX_ENTRIES * 8u)
+#define CACHE_MAX_PIECE   64  // longer pieces are rare and are not cached
+#define CACHE_TEXT_BYTES  (CACHE_MAX_ENTRIES * 16u)
+#define CACHE_IDS         (CACHE_MAX_ENTRIES * 8u)
 
 typedef struct {
     uint64_t hash;
@@ -119,8 +119,8 @@ typedef struct {
 struct Bpe {
     // vocabulary
     int32_t V;
-    uint8_t *blob;         // (off[V]) token bytes in id order
-    int64_t *off;          // (V + 1)
+    uint8_t *blob;  // (off[V]) token bytes in id order
+    int64_t *off;   // (V + 1)
     int32_t n_specials;
     int32_t *special_ids;  // (n_specials)
     uint8_t *is_special;   // (V)
@@ -129,18 +129,18 @@ struct Bpe {
     size_t token_cap;
     // merges
     int32_t n_merges;
-    int32_t *merges;       // (n_merges, 2)
-    PairSlot *pairs;       // (pair_cap)
+    int32_t *merges;  // (n_merges, 2)
+    PairSlot *pairs;  // (pair_cap)
     size_t pair_cap;
     // encoding state
     BpeSplitter *splitter;
-    CacheSlot *cache;      // (CACHE_SLOTS)
-    uint8_t *cache_text;   // (CACHE_TEXT_BYTES)
-    int32_t *cache_ids;    // (CACHE_IDS)
+    CacheSlot *cache;     // (CACHE_SLOTS)
+    uint8_t *cache_text;  // (CACHE_TEXT_BYTES)
+    int32_t *cache_ids;   // (CACHE_IDS)
     uint32_t cache_entries, cache_text_used, cache_ids_used;
-    size_t scratch_cap;    // elements in each scratch array
+    size_t scratch_cap;                     // elements in each scratch array
     int32_t *sym_id, *sym_next, *sym_prev;  // (scratch_cap) the merge loop's linked list
-    uint64_t *heap;        // (3 * scratch_cap) rank << 32 | position
+    uint64_t *heap;                         // (3 * scratch_cap) rank << 32 | position
 };
 
 int32_t bpe_lookup(const Bpe *b, const uint8_t *bytes, size_t len) {
@@ -241,8 +241,10 @@ Bpe *bpe_new_vocab(const uint8_t *blob, const int64_t *off, int32_t V, const int
         int32_t id = bpe_lookup(b, &byte, 1);
         if (id < 0 || b->is_special[id]) {
             char t[16];
-            err_set(e, "%s: no token for the byte 0x%02x (%s); a byte-level vocabulary needs all "
-                    "256", source, c, bpe_quote_bytes(&byte, 1, t, sizeof t));
+            err_set(e,
+                    "%s: no token for the byte 0x%02x (%s); a byte-level vocabulary needs all "
+                    "256",
+                    source, c, bpe_quote_bytes(&byte, 1, t, sizeof t));
             goto fail;
         }
         b->byte_id[c] = id;
@@ -297,8 +299,10 @@ int bpe_set_merges(Bpe *b, const int32_t *pairs, int32_t n, const char *source,
             }
         }
         // A bad merge: name it.
-        if (lines) snprintf(where, sizeof where, "%s line %d", source, lines[r]);
-        else snprintf(where, sizeof where, "%s[%d]", source, r);
+        if (lines)
+            snprintf(where, sizeof where, "%s line %d", source, lines[r]);
+        else
+            snprintf(where, sizeof where, "%s[%d]", source, r);
         if (bad_id) {
             rc = err_set(e, "%s: merge (%d, %d) names an id outside 0..%d", where, l, rt, b->V - 1);
             break;
@@ -315,7 +319,8 @@ int bpe_set_merges(Bpe *b, const int32_t *pairs, int32_t n, const char *source,
             int32_t first = b->pairs[slot].rank;
             if (lines)
                 rc = err_set(e, "%s: merge %s %s repeats line %d", where, tl, tr, lines[first]);
-            else rc = err_set(e, "%s: merge %s %s repeats %s[%d]", where, tl, tr, source, first);
+            else
+                rc = err_set(e, "%s: merge %s %s repeats %s[%d]", where, tl, tr, source, first);
         }
     }
     xfree(joined);
@@ -345,9 +350,13 @@ int bpe_from_arrays(Bpe **out, const BpeArrays *a, ErrMsg *e) {
 }
 
 void bpe_arrays(const Bpe *b, BpeArrays *out) {
-    *out = (BpeArrays){.n_tokens = b->V, .token_bytes = b->blob, .token_offsets = b->off,
-                       .n_merges = b->n_merges, .merges = b->merges,
-                       .n_specials = b->n_specials, .special_ids = b->special_ids,
+    *out = (BpeArrays){.n_tokens = b->V,
+                       .token_bytes = b->blob,
+                       .token_offsets = b->off,
+                       .n_merges = b->n_merges,
+                       .merges = b->merges,
+                       .n_specials = b->n_specials,
+                       .special_ids = b->special_ids,
                        .split_digits = (int32_t)bpe_splitter_digits(b->splitter)};
 }
 
@@ -516,8 +525,11 @@ static size_t encode_piece(Bpe *b, const uint8_t *p, size_t n, int32_t *out) {
         while (b->cache[i].text_len != 0) i = (i + 1) & mask;
     }
     CacheSlot *c = &b->cache[i];
-    *c = (CacheSlot){.hash = h, .text_off = b->cache_text_used, .ids_off = b->cache_ids_used,
-                     .text_len = (uint16_t)n, .n_ids = (uint16_t)k};
+    *c = (CacheSlot){.hash = h,
+                     .text_off = b->cache_text_used,
+                     .ids_off = b->cache_ids_used,
+                     .text_len = (uint16_t)n,
+                     .n_ids = (uint16_t)k};
     memcpy(b->cache_text + c->text_off, p, n);
     memcpy(b->cache_ids + c->ids_off, out, k * sizeof(int32_t));
     b->cache_text_used += (uint32_t)n;

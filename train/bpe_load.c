@@ -85,20 +85,29 @@ static int64_t decode_token(const char *s, size_t n, uint8_t *out, uint32_t *bad
 
 // Why decode_token refused a string (rc -1 or -2, bad from *bad_cp).
 static const char *bad_char(int64_t rc, uint32_t bad, char *buf, size_t size) {
-    if (rc == -2) snprintf(buf, size, "byte 0x%02X is not valid UTF-8", (unsigned)bad);
-    else snprintf(buf, size, "U+%04X is not one of GPT-2's byte-level characters", (unsigned)bad);
+    if (rc == -2)
+        snprintf(buf, size, "byte 0x%02X is not valid UTF-8", (unsigned)bad);
+    else
+        snprintf(buf, size, "U+%04X is not one of GPT-2's byte-level characters", (unsigned)bad);
     return buf;
 }
 
 // Describes a cJSON value for messages: its type and, for scalars, the value.
 static const char *describe(const cJSON *v, char *buf, size_t size) {
-    if (!v) snprintf(buf, size, "nothing");
-    else if (cJSON_IsNumber(v)) snprintf(buf, size, "%.17g", v->valuedouble);
-    else if (cJSON_IsString(v)) snprintf(buf, size, "the string \"%.60s\"", v->valuestring);
-    else if (cJSON_IsBool(v)) snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
-    else if (cJSON_IsNull(v)) snprintf(buf, size, "null");
-    else if (cJSON_IsArray(v)) snprintf(buf, size, "an array");
-    else snprintf(buf, size, "an object");
+    if (!v)
+        snprintf(buf, size, "nothing");
+    else if (cJSON_IsNumber(v))
+        snprintf(buf, size, "%.17g", v->valuedouble);
+    else if (cJSON_IsString(v))
+        snprintf(buf, size, "the string \"%.60s\"", v->valuestring);
+    else if (cJSON_IsBool(v))
+        snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNull(v))
+        snprintf(buf, size, "null");
+    else if (cJSON_IsArray(v))
+        snprintf(buf, size, "an array");
+    else
+        snprintf(buf, size, "an object");
     return buf;
 }
 
@@ -125,12 +134,12 @@ static int parse_json(const char *path, cJSON **root, ErrMsg *e) {
 // token list: tokens as they come from a file, checked and put in id order
 
 typedef struct {
-    const char *file;   // for messages
+    const char *file;  // for messages
     int32_t n, cap;
-    int32_t *id;        // (cap)
-    int64_t *start;     // (cap) into bytes
-    int32_t *len;       // (cap)
-    uint8_t *special;   // (cap)
+    int32_t *id;       // (cap)
+    int64_t *start;    // (cap) into bytes
+    int32_t *len;      // (cap)
+    uint8_t *special;  // (cap)
     uint8_t *bytes;
     size_t nbytes, bytes_cap;
 } TokenList;
@@ -188,8 +197,10 @@ static Bpe *list_build(const TokenList *t, const char *what, ErrMsg *e) {
             for (int32_t k = 0; k < V; k++)
                 if (t->id[k] < V) at[t->id[k]] = k;
             while (gap < V && at[gap] >= 0) gap++;
-            err_set(e, "%s: no token has id %d (ids must run from 0 to %d without gaps; %s has "
-                    "id %d)", what, gap, V - 1,
+            err_set(e,
+                    "%s: no token has id %d (ids must run from 0 to %d without gaps; %s has "
+                    "id %d)",
+                    what, gap, V - 1,
                     bpe_quote_bytes(t->bytes + t->start[i], (size_t)t->len[i], q1, sizeof q1), id);
             goto done;
         }
@@ -228,8 +239,8 @@ static int add_vocab_object(TokenList *t, const cJSON *obj, const char *field,
                             const char *const *special_texts, int n_special_texts, ErrMsg *e) {
     const char *sep = field[0] ? ": " : "";
     if (!cJSON_IsObject(obj))
-        return err_set(e, "%s: %s%sexpected an object mapping each token to its id", t->file,
-                       field, sep);
+        return err_set(e, "%s: %s%sexpected an object mapping each token to its id", t->file, field,
+                       sep);
     size_t cap = 256;
     uint8_t *buf = xmalloc("bpe load", cap);
     char what[64];
@@ -307,8 +318,10 @@ typedef struct {
 } MergeWhere;
 
 static void where_text(const MergeWhere *w, char *buf, size_t size) {
-    if (w->is_line) snprintf(buf, size, "%s line %d", w->source, w->num);
-    else snprintf(buf, size, "%s[%d]", w->source, w->num);
+    if (w->is_line)
+        snprintf(buf, size, "%s line %d", w->source, w->num);
+    else
+        snprintf(buf, size, "%s[%d]", w->source, w->num);
 }
 
 // Looks up one byte-level part of a merge (the left one when left is set).
@@ -347,8 +360,10 @@ static int read_merges_text(Bpe *b, const char *path, int need_header, const cha
     MergeList m = {0};
     int rc = 0;
     if (need_header && len > 0 && text[len - 1] != '\n')
-        rc = err_set(e, "%s: the last line has no newline; OpenAI's vocab.bpe ends with one "
-                     "(its reader drops the last line)", path);
+        rc = err_set(e,
+                     "%s: the last line has no newline; OpenAI's vocab.bpe ends with one "
+                     "(its reader drops the last line)",
+                     path);
     int line = 0;
     for (size_t pos = 0; rc == 0 && pos < len;) {
         line++;
@@ -360,20 +375,29 @@ static int read_merges_text(Bpe *b, const char *path, int need_header, const cha
         pos = end + 1;
         if (line == 1 && n >= 8 && memcmp(s, "#version", 8) == 0) continue;
         if (line == 1 && need_header) {
-            rc = err_set(e, "%s line 1: expected the header \"#version: ...\" (OpenAI's vocab.bpe "
-                         "starts with it), got \"%.60s\"", path, s);
+            rc = err_set(e,
+                         "%s line 1: expected the header \"#version: ...\" (OpenAI's vocab.bpe "
+                         "starts with it), got \"%.60s\"",
+                         path, s);
             break;
         }
         char *space = memchr(s, ' ', n);
         if (n == 0 || !space || space == s || space == s + n - 1 ||
             memchr(space + 1, ' ', (size_t)(s + n - space - 1))) {
-            rc = err_set(e, "%s line %d: expected a merge: two tokens separated by one space, got "
-                         "\"%.*s\"", path, line, (int)(n < 200 ? n : 200), s);
+            rc = err_set(e,
+                         "%s line %d: expected a merge: two tokens separated by one space, got "
+                         "\"%.*s\"",
+                         path, line, (int)(n < 200 ? n : 200), s);
             break;
         }
         size_t ll = (size_t)(space - s);
-        MergeWhere w = {.source = path, .num = line, .is_line = 1, .left = s, .left_len = ll,
-                        .right = space + 1, .right_len = n - ll - 1};
+        MergeWhere w = {.source = path,
+                        .num = line,
+                        .is_line = 1,
+                        .left = s,
+                        .left_len = ll,
+                        .right = space + 1,
+                        .right_len = n - ll - 1};
         int32_t left = merge_part(b, &w, 1, vocab, e);
         int32_t right = left < 0 ? -1 : merge_part(b, &w, 0, vocab, e);
         if (left < 0 || right < 0) {
@@ -430,8 +454,10 @@ static int require_neutral(const cJSON *obj, const char *key, const char *path, 
         (cJSON_IsString(v) && v->valuestring[0] == '\0'))
         return 0;
     char what[96];
-    return err_set(e, "%s: %s: concord supports only GPT-2's plain BPE here (null, false, 0 or "
-                   "\"\"), got %s", path, field, describe(v, what, sizeof what));
+    return err_set(e,
+                   "%s: %s: concord supports only GPT-2's plain BPE here (null, false, 0 or "
+                   "\"\"), got %s",
+                   path, field, describe(v, what, sizeof what));
 }
 
 // pre_tokenizer ByteLevel: use_regex true (or absent), add_prefix_space off. field names it.
@@ -464,13 +490,17 @@ static int check_pre_tokenizer(const cJSON *root, const char *path, BpeDigits *d
     const cJSON *ftype = cJSON_GetObjectItemCaseSensitive(first, "type");
     if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) != 2 || !cJSON_IsString(ftype) ||
         strcmp(ftype->valuestring, "Digits") != 0)
-        return err_set(e, "%s: pre_tokenizer.pretokenizers: concord supports a Sequence of exactly "
-                       "two: {\"type\": \"Digits\"} then {\"type\": \"ByteLevel\"}", path);
+        return err_set(e,
+                       "%s: pre_tokenizer.pretokenizers: concord supports a Sequence of exactly "
+                       "two: {\"type\": \"Digits\"} then {\"type\": \"ByteLevel\"}",
+                       path);
     const cJSON *individual = cJSON_GetObjectItemCaseSensitive(first, "individual_digits");
     if (individual && !cJSON_IsBool(individual)) {
         char what[96];
-        return err_set(e, "%s: pre_tokenizer.pretokenizers[0].individual_digits: expected true or "
-                       "false, got %s", path, describe(individual, what, sizeof what));
+        return err_set(e,
+                       "%s: pre_tokenizer.pretokenizers[0].individual_digits: expected true or "
+                       "false, got %s",
+                       path, describe(individual, what, sizeof what));
     }
     // Hugging Face's default is false: runs of digits
     *digits = cJSON_IsTrue(individual) ? BPE_DIGITS_INDIVIDUAL : BPE_DIGITS_RUNS;
@@ -485,8 +515,8 @@ static int check_settings(const cJSON *root, const cJSON *model, const char *pat
         return err_set(e, "%s: model.type: expected \"BPE\", got %s", path,
                        describe(type, what, sizeof what));
     if (require_neutral(model, "dropout", path, "model.dropout", e) ||
-        require_neutral(model, "continuing_subword_prefix", path,
-                        "model.continuing_subword_prefix", e) ||
+        require_neutral(model, "continuing_subword_prefix", path, "model.continuing_subword_prefix",
+                        e) ||
         require_neutral(model, "end_of_word_suffix", path, "model.end_of_word_suffix", e) ||
         require_neutral(model, "byte_fallback", path, "model.byte_fallback", e) ||
         require_neutral(model, "ignore_merges", path, "model.ignore_merges", e) ||
@@ -504,8 +534,10 @@ static int read_added_tokens(const cJSON *root, const char *path, const char ***
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!added || cJSON_IsNull(added)) return 0;
     if (!cJSON_IsArray(added))
-        return err_set(e, "%s: added_tokens: expected an array of {\"id\", \"content\", "
-                       "\"special\"} objects", path);
+        return err_set(e,
+                       "%s: added_tokens: expected an array of {\"id\", \"content\", "
+                       "\"special\"} objects",
+                       path);
     int count = cJSON_GetArraySize(added);
     *texts = xcalloc("bpe load", (size_t)(count ? count : 1), sizeof **texts);
     int i = 0;
@@ -519,8 +551,10 @@ static int read_added_tokens(const cJSON *root, const char *path, const char ***
             content->valuestring[0] == '\0' || (special && !cJSON_IsBool(special))) {
             xfree(*texts);
             *texts = NULL;
-            return err_set(e, "%s: added_tokens[%d]: expected {\"id\": non-negative integer, "
-                           "\"content\": non-empty string, \"special\": true or false}", path, i);
+            return err_set(e,
+                           "%s: added_tokens[%d]: expected {\"id\": non-negative integer, "
+                           "\"content\": non-empty string, \"special\": true or false}",
+                           path, i);
         }
         // these change where a special token matches; SmolLM2's and GPT-2's are all false
         static const char *const flags[] = {"lstrip", "rstrip", "single_word"};
@@ -554,9 +588,10 @@ static int merge_added_tokens(TokenList *t, const cJSON *root, const char *path,
         if (at < 0 && special) {
             list_add(t, id, (const uint8_t *)content, len, 1);
         } else if (at < 0) {
-            return err_set(e, "%s: added_tokens[%d]: \"%.80s\" (id %d) is neither special nor in "
-                           "model.vocab; concord supports only special added tokens", path, i,
-                           content, id);
+            return err_set(e,
+                           "%s: added_tokens[%d]: \"%.80s\" (id %d) is neither special nor in "
+                           "model.vocab; concord supports only special added tokens",
+                           path, i, content, id);
         } else if (special ? !(t->special[at] && (size_t)t->len[at] == len &&
                                memcmp(t->bytes + t->start[at], content, len) == 0)
                            : (size_t)t->len[at] != len ||
@@ -603,12 +638,14 @@ static int read_json_merges(Bpe *b, const cJSON *merges, const char *path, ErrMs
             if (ll == 0 || rl == 0) l = NULL;
         }
         if (!l) {
-            rc = err_set(e, "%s: model.merges[%d]: expected \"a b\" (two tokens, one space) or "
-                         "[\"a\", \"b\"]", path, i);
+            rc = err_set(e,
+                         "%s: model.merges[%d]: expected \"a b\" (two tokens, one space) or "
+                         "[\"a\", \"b\"]",
+                         path, i);
             break;
         }
-        MergeWhere w = {.source = source, .num = i, .left = l, .left_len = ll, .right = r,
-                        .right_len = rl};
+        MergeWhere w = {
+            .source = source, .num = i, .left = l, .left_len = ll, .right = r, .right_len = rl};
         int32_t left = merge_part(b, &w, 1, "model.vocab", e);
         int32_t right = left < 0 ? -1 : merge_part(b, &w, 0, "model.vocab", e);
         if (left < 0 || right < 0) {
@@ -705,6 +742,8 @@ int bpe_load(Bpe **out, const char *spec, ErrMsg *e) {
         if (!is_file(b)) continue;
         return f == 1 ? bpe_load_hf(out, a, b, e) : bpe_load_openai(out, a, b, e);
     }
-    return err_set(e, "%s: no tokenizer files: expected tokenizer.json, vocab.json + merges.txt, "
-                   "or encoder.json + vocab.bpe in it", spec);
+    return err_set(e,
+                   "%s: no tokenizer files: expected tokenizer.json, vocab.json + merges.txt, "
+                   "or encoder.json + vocab.bpe in it",
+                   spec);
 }

@@ -41,14 +41,22 @@ static size_t utf8_char_len(const uint8_t *s, size_t n) {
     if (c < 0x80) return 1;
     size_t len;
     uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) len = 3, lo = 0xA0;  // no overlong forms
-    else if (c == 0xED) len = 3, hi = 0x9F;  // no surrogates
-    else if (c >= 0xE1 && c <= 0xEF) len = 3;
-    else if (c == 0xF0) len = 4, lo = 0x90;  // no overlong forms
-    else if (c == 0xF4) len = 4, hi = 0x8F;  // nothing above U+10FFFF
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c == 0xE0)
+        len = 3, lo = 0xA0;  // no overlong forms
+    else if (c == 0xED)
+        len = 3, hi = 0x9F;  // no surrogates
+    else if (c >= 0xE1 && c <= 0xEF)
+        len = 3;
+    else if (c == 0xF0)
+        len = 4, lo = 0x90;  // no overlong forms
+    else if (c == 0xF4)
+        len = 4, hi = 0x8F;  // nothing above U+10FFFF
+    else if (c >= 0xF1 && c <= 0xF3)
+        len = 4;
+    else
+        return 0;
     if (n < len || s[1] < lo || s[1] > hi) return 0;
     for (size_t i = 2; i < len; i++)
         if ((s[i] & 0xC0) != 0x80) return 0;
@@ -81,11 +89,11 @@ static size_t utf8_invalid_prefix(const uint8_t *s, size_t n) {
 // pre-tokenization
 
 // ECMAScript's \s: see the file comment.
-#define WS "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}" \
-           "\\x{205F}\\x{3000}\\x{FEFF}"
-static const char GPT2_PATTERN[] =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS
-    "])|[" WS "]+";
+#define WS                                                                               \
+    "\\t\\n\\x{0B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}" \
+    "\\x{205F}\\x{3000}\\x{FEFF}"
+static const char GPT2_PATTERN[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS
+                                   "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS "])|[" WS "]+";
 
 // Digit pre-splitting (Hugging Face's Digits pre-tokenizer, run before the GPT-2 pattern): a
 // digit is what Rust's char::is_numeric accepts, the general categories Nd, Nl and No, which is
@@ -97,8 +105,8 @@ static const char DIGITS_RUNS_PATTERN[] = "(\\p{N}+)|\\P{N}+";
 struct BpeSplitter {
     pcre2_code *code;
     pcre2_match_data *match;
-    BpeDigits digits;          // BPE_DIGITS_NONE: GPT-2's pattern alone
-    pcre2_code *digit_code;    // (digits != NONE) one of the DIGITS_*_PATTERNs
+    BpeDigits digits;        // BPE_DIGITS_NONE: GPT-2's pattern alone
+    pcre2_code *digit_code;  // (digits != NONE) one of the DIGITS_*_PATTERNs
     pcre2_match_data *digit_match;
 };
 
@@ -107,9 +115,9 @@ struct BpeSplitter {
 static int compile_pattern(const char *pattern, pcre2_code **out, ErrMsg *e) {
     int errcode;
     PCRE2_SIZE erroff;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                     PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &errcode, &erroff,
-                                     NULL);
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                      PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED, &errcode, &erroff, NULL);
     if (!code) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(errcode, msg, sizeof msg);
@@ -137,8 +145,10 @@ int bpe_splitter_new(BpeSplitter **out, ErrMsg *e) {
 
 int bpe_splitter_set_digits(BpeSplitter *s, BpeDigits digits, ErrMsg *e) {
     if (digits != BPE_DIGITS_NONE && digits != BPE_DIGITS_INDIVIDUAL && digits != BPE_DIGITS_RUNS)
-        return err_set(e, "bpe: digit splitting %d: expected 0 (none), 1 (each digit) or 2 (runs "
-                       "of digits)", (int)digits);
+        return err_set(e,
+                       "bpe: digit splitting %d: expected 0 (none), 1 (each digit) or 2 (runs "
+                       "of digits)",
+                       (int)digits);
     pcre2_match_data_free(s->digit_match);
     pcre2_code_free(s->digit_code);
     s->digit_match = NULL;
@@ -217,7 +227,7 @@ static int split_valid(BpeSplitter *s, const uint8_t *text, size_t n, BpePieceFn
 }
 
 int bpe_split_text(BpeSplitter *s, const uint8_t *text, size_t n, BpePieceFn piece, void *ctx,
-                      ErrMsg *e) {
+                   ErrMsg *e) {
     size_t pos = 0;
     while (pos < n) {
         size_t valid = utf8_valid_prefix(text + pos, n - pos);

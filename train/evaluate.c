@@ -10,11 +10,11 @@
 
 // Batch of prompts being evaluated: items, encoded prompts and the greedy answers.
 typedef struct {
-    int n, P;            // prompts in the batch, padded prompt width
-    TaskItem *items;     // (n)
-    int32_t *prompts;    // (n, P)
-    int32_t *plen;       // (n)
-    uint32_t *ids;       // (n) prompt ids (for the sampling stream)
+    int n, P;          // prompts in the batch, padded prompt width
+    TaskItem *items;   // (n)
+    int32_t *prompts;  // (n, P)
+    int32_t *plen;     // (n)
+    uint32_t *ids;     // (n) prompt ids (for the sampling stream)
 } EvalBatch;
 
 static int encode_batch(EvalBatch *b, const Task *t, const Tokenizer *tok, TaskSplit split,
@@ -60,8 +60,10 @@ static void judge_count(JudgeCounts *jc, float *u, KVCache *kv, Activations *act
     judge_write_rationale(judge, len, n, w->cfg.T, kv, acts, w, rationale, yes, no, eos);
     judge_llm_logits(u, acts, w, judge, len, n, w->cfg.T, yes, no);
     for (int j = 0; j < n; j++) {
-        if (target[j]) jc->pos++, jc->pos_yes += u[j] > 0.0f;
-        else jc->neg++, jc->neg_no += u[j] <= 0.0f;
+        if (target[j])
+            jc->pos++, jc->pos_yes += u[j] > 0.0f;
+        else
+            jc->neg++, jc->neg_no += u[j] <= 0.0f;
     }
 }
 
@@ -107,9 +109,13 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
             rc = -1;
             break;
         }
-        GenParams greedy = {.seed = ep->seed, .round = ep->stream, .max_new = ep->max_new,
-                            .eos = tok->eos, .sample = {.greedy = 1},
-                            .stop_tok = tok, .stop_str = ep->stop_str,
+        GenParams greedy = {.seed = ep->seed,
+                            .round = ep->stream,
+                            .max_new = ep->max_new,
+                            .eos = tok->eos,
+                            .sample = {.greedy = 1},
+                            .stop_tok = tok,
+                            .stop_str = ep->stop_str,
                             .n_stop_str = ep->n_stop_str};
         generate(resp, rlen, NULL, &kv, &acts, w, b.prompts, b.plen, n, b.P, b.ids, sample_idx,
                  &greedy);
@@ -152,8 +158,8 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
             n_judge = 0;
             for (int i = 0; i < n; i++) {
                 char ans[TASK_TEXT_MAX];
-                int verdict = task_held_out_judge_example(t, (int)(i0 + i), &b.items[i], ans,
-                                                          sizeof ans);
+                int verdict =
+                    task_held_out_judge_example(t, (int)(i0 + i), &b.items[i], ans, sizeof ans);
                 if (verdict < 0) continue;
                 int len = task_encode_judge(t, tok, b.items[i].prompt, ans,
                                             judge + (size_t)n_judge * c->T, c->T, NULL);
@@ -172,12 +178,16 @@ int eval_range(EvalCounts *out, const Task *t, const Tokenizer *tok, const Param
                            (size_t)b.P * sizeof(int32_t));
                     rep_len[s] = b.plen[i], rep_id[s] = b.ids[i], sample_idx[s] = (uint32_t)k;
                 }
-            GenParams gp = {.seed = ep->seed, .round = ep->stream, .max_new = ep->max_new,
-                            .eos = tok->eos, .sample = ep->maj_sample,
-                            .stop_tok = tok, .stop_str = ep->stop_str,
+            GenParams gp = {.seed = ep->seed,
+                            .round = ep->stream,
+                            .max_new = ep->max_new,
+                            .eos = tok->eos,
+                            .sample = ep->maj_sample,
+                            .stop_tok = tok,
+                            .stop_str = ep->stop_str,
                             .n_stop_str = ep->n_stop_str};
-            generate(resp, rlen, NULL, &kv, &acts, w, rep, rep_len, n * K, b.P, rep_id,
-                     sample_idx, &gp);
+            generate(resp, rlen, NULL, &kv, &acts, w, rep, rep_len, n * K, b.P, rep_id, sample_idx,
+                     &gp);
             for (int i = 0; i < n; i++) {
                 if (!b.items[i].has_answer) continue;
                 for (int k = 0; k < K; k++) {

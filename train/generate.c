@@ -63,10 +63,10 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
     int32_t *tok = xmalloc("generate", (size_t)nb * sizeof(int32_t));
     int strings = gp->stop_tok && gp->n_stop_str > 0;
     // per-token log-probs, so that a cut response's sum is of its kept tokens, in order
-    double *tok_logp = strings && resp_logp
-                           ? xmalloc("generate", (size_t)nb * (gp->max_new > 0 ? gp->max_new : 1) *
-                                                     sizeof(double))
-                           : NULL;
+    double *tok_logp =
+        strings && resp_logp
+            ? xmalloc("generate", (size_t)nb * (gp->max_new > 0 ? gp->max_new : 1) * sizeof(double))
+            : NULL;
     gpt_prefill(kv, a, w, prompts, prompt_len, nb, P, logits);
     int n_active = 0;
     for (int b = 0; b < nb; b++) {
@@ -75,7 +75,8 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
         memset(resp + (size_t)b * gp->max_new, 0, (size_t)gp->max_new * sizeof(int32_t));
         if (prompt_len[b] >= kv->max_S || gp->max_new <= 0) continue;
         if (n_active != b)  // keep logits row i for active[i]
-            memmove(logits + (size_t)n_active * Vp, logits + (size_t)b * Vp, (size_t)Vp * sizeof(float));
+            memmove(logits + (size_t)n_active * Vp, logits + (size_t)b * Vp,
+                    (size_t)Vp * sizeof(float));
         active[n_active++] = b;
     }
     // logits row i belongs to sequence active[i]
@@ -132,7 +133,8 @@ static void generate_chunk(int32_t *resp, int32_t *resp_len, double *resp_logp, 
 void generate(int32_t *resp, int32_t *resp_len, double *resp_logp, KVCache *kv, Activations *a,
               const ParamSlab *w, const int32_t *prompts, const int32_t *prompt_len, int n, int P,
               const uint32_t *prompt_id, const uint32_t *sample_idx, const GenParams *gp) {
-    CHECKF(P <= kv->max_S && P <= a->max_S, "generate: prompt width %d exceeds cache/activations", P);
+    CHECKF(P <= kv->max_S && P <= a->max_S, "generate: prompt width %d exceeds cache/activations",
+           P);
     int chunk = kv->max_B < a->max_B ? kv->max_B : a->max_B;
     for (int b0 = 0; b0 < n; b0 += chunk) {
         int nb = n - b0 < chunk ? n - b0 : chunk;

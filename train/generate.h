@@ -14,19 +14,19 @@
 #include "train/tokenizer.h"
 
 typedef struct {
-    uint64_t seed;         // run seed
-    uint32_t round;        // round number (part of every draw's counter)
-    SampleParams sample;   // temperature, top-k, top-p, greedy
-    int max_new;           // response length limit in tokens (EOS included)
-    int32_t eos;           // token that ends a response (kept as its last token); -1 = none
-    int n_stop;            // entries of stop
-    int32_t stop[3];       // tokens that end a response without being kept (a judge's verdicts)
+    uint64_t seed;        // run seed
+    uint32_t round;       // round number (part of every draw's counter)
+    SampleParams sample;  // temperature, top-k, top-p, greedy
+    int max_new;          // response length limit in tokens (EOS included)
+    int32_t eos;          // token that ends a response (kept as its last token); -1 = none
+    int n_stop;           // entries of stop
+    int32_t stop[3];      // tokens that end a response without being kept (a judge's verdicts)
     // Stop strings (generate.stop): after each new token the response so far is decoded with
     // stop_tok; at the first occurrence of any of them the response ends, cut before it
     // (gen_stop_string_cut). A check of tokens only, so a sample still depends on nothing but
     // (seed, round, prompt, sample index) and the weights.
-    const Tokenizer *stop_tok;       // NULL = no stop strings
-    const char *const *stop_str;     // (n_stop_str) non-empty strings
+    const Tokenizer *stop_tok;    // NULL = no stop strings
+    const char *const *stop_str;  // (n_stop_str) non-empty strings
     int n_stop_str;
 } GenParams;
 

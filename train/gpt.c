@@ -16,11 +16,11 @@
 const char *const PROF_OP_NAMES[PROF_COUNT] = {"matmul", "attention", "layernorm", "gelu", "other"};
 
 // Runs one kernel call and adds its wall time to a->prof[op].
-#define TIMED(op, call)                           \
-    do {                                          \
-        double t0_ = timer_now();                 \
-        call;                                     \
-        a->prof[op] += timer_now() - t0_;         \
+#define TIMED(op, call)                   \
+    do {                                  \
+        double t0_ = timer_now();         \
+        call;                             \
+        a->prof[op] += timer_now() - t0_; \
     } while (0)
 
 // ----------------------------------------------------------------------------------------------
@@ -34,10 +34,10 @@ static size_t point_activations(Activations *a, float *base) {
     size_t Ls = a->training ? (size_t)c->L : 1;  // layers kept
     int llama = c->arch == GPT_ARCH_LLAMA;
     size_t off = 0;
-#define CARVE(field, count)                            \
-    do {                                               \
-        a->field = base ? base + off : NULL;           \
-        off += ((size_t)(count) + 15) & ~(size_t)15;   \
+#define CARVE(field, count)                          \
+    do {                                             \
+        a->field = base ? base + off : NULL;         \
+        off += ((size_t)(count) + 15) & ~(size_t)15; \
     } while (0)
     CARVE(encoded, BS * C);
     CARVE(ln1, Ls * BS * C);
@@ -81,7 +81,8 @@ void acts_init(Activations *a, const GPTConfig *cfg, int max_B, int max_S, int t
     CHECKF(max_B > 0 && max_S > 0 && max_S <= cfg->T, "acts_init: bad capacity B=%d S=%d (T=%d)",
            max_B, max_S, cfg->T);
     CHECKF(cfg->arch != GPT_ARCH_LLAMA || gpt_head_size(cfg) % 2 == 0,
-           "acts_init: rotary embeddings need an even head size, got C/NH = %d", gpt_head_size(cfg));
+           "acts_init: rotary embeddings need an even head size, got C/NH = %d",
+           gpt_head_size(cfg));
     memset(a, 0, sizeof *a);
     a->cfg = *cfg;
     a->max_B = max_B;
@@ -222,7 +223,8 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
     const GPTConfig *c = &a->cfg;
     CHECKF(B >= 1 && B <= a->max_B && S >= 1 && S <= a->max_S,
            "gpt_forward: batch (%d, %d) exceeds capacity (%d, %d)", B, S, a->max_B, a->max_S);
-    CHECKF(memcmp(c, &w->cfg, sizeof *c) == 0, "gpt_forward: weights and activations differ in config");
+    CHECKF(memcmp(c, &w->cfg, sizeof *c) == 0,
+           "gpt_forward: weights and activations differ in config");
     int C = c->C, NH = c->NH, Vp = c->Vp, N = B * S;
     int llama = c->arch == GPT_ARCH_LLAMA, KV = gpt_kv_heads(c), hs = gpt_head_size(c);
     int W = gpt_qkv_width(c), FW = gpt_fc_width(c), H = gpt_ffn_width(c);
@@ -237,7 +239,8 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
         TIMED(PROF_OTHER, token_embed_forward(a->encoded, tokens, w->t.wte, N, C));
     } else if (c->position == GPT_POS_ABACUS) {
         gpt_abacus_positions(a->pos, tokens, a->pos_offset, B, S, c->digit0, c->T);
-        TIMED(PROF_OTHER, encoder_forward_ids(a->encoded, tokens, a->pos, w->t.wte, w->t.wpe, N, C));
+        TIMED(PROF_OTHER,
+              encoder_forward_ids(a->encoded, tokens, a->pos, w->t.wte, w->t.wpe, N, C));
     } else
         TIMED(PROF_OTHER, encoder_forward(a->encoded, tokens, w->t.wte, w->t.wpe, B, S, C));
     const float *residual = a->encoded;
@@ -245,35 +248,45 @@ static const float *forward(Activations *a, const ParamSlab *w, const int32_t *t
         LayerActs la = layer_acts(a, l);
         LayerWeights lw = layer_weights(&w->t, c, l);
         if (llama)
-            TIMED(PROF_LAYERNORM, rmsnorm_forward(la.ln1, la.ln1_rstd, residual, lw.ln1_w, c->norm_eps, N, C));
+            TIMED(PROF_LAYERNORM,
+                  rmsnorm_forward(la.ln1, la.ln1_rstd, residual, lw.ln1_w, c->norm_eps, N, C));
         else
-            TIMED(PROF_LAYERNORM, layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, residual, lw.ln1_w, lw.ln1_b, N, C));
+            TIMED(PROF_LAYERNORM, layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, residual,
+                                                    lw.ln1_w, lw.ln1_b, N, C));
         TIMED(PROF_MATMUL, matmul_forward(la.qkv, la.ln1, lw.qkv_w, lw.qkv_b, N, C, W));
         if (llama)
-            TIMED(PROF_ATTENTION, rope_forward(la.qkv, a->rope_cos, a->rope_sin, NULL, B, S, NH, KV, hs));
+            TIMED(PROF_ATTENTION,
+                  rope_forward(la.qkv, a->rope_cos, a->rope_sin, NULL, B, S, NH, KV, hs));
         if (kv) kv_store_prompt(kv, l, kv_slot0, la.qkv, B, S);
         TIMED(PROF_ATTENTION, attention_forward(la.atty, la.att, la.qkv, B, S, C, NH, KV));
-        TIMED(PROF_MATMUL, matmul_forward(a->proj, la.atty, lw.attn_proj_w, lw.attn_proj_b, N, C, C));
+        TIMED(PROF_MATMUL,
+              matmul_forward(a->proj, la.atty, lw.attn_proj_w, lw.attn_proj_b, N, C, C));
         TIMED(PROF_OTHER, residual_forward(la.residual2, residual, a->proj, (int64_t)N * C));
         if (llama)
-            TIMED(PROF_LAYERNORM, rmsnorm_forward(la.ln2, la.ln2_rstd, la.residual2, lw.ln2_w, c->norm_eps, N, C));
+            TIMED(PROF_LAYERNORM,
+                  rmsnorm_forward(la.ln2, la.ln2_rstd, la.residual2, lw.ln2_w, c->norm_eps, N, C));
         else
-            TIMED(PROF_LAYERNORM, layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.residual2, lw.ln2_w, lw.ln2_b, N, C));
+            TIMED(PROF_LAYERNORM, layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.residual2,
+                                                    lw.ln2_w, lw.ln2_b, N, C));
         TIMED(PROF_MATMUL, matmul_forward(la.fch, la.ln2, lw.fc_w, lw.fc_b, N, C, FW));
         if (llama)
             TIMED(PROF_GELU, swiglu_forward(la.fch_gelu, la.fch, N, c->F));
         else if (a->training)
-            TIMED(PROF_GELU, gelu_forward_tanh(la.fch_gelu, la.fch_tanh, la.fch, (int64_t)N * 4 * C));
+            TIMED(PROF_GELU,
+                  gelu_forward_tanh(la.fch_gelu, la.fch_tanh, la.fch, (int64_t)N * 4 * C));
         else
             TIMED(PROF_GELU, gelu_forward(la.fch_gelu, la.fch, (int64_t)N * 4 * C));
-        TIMED(PROF_MATMUL, matmul_forward(a->proj, la.fch_gelu, lw.fc_proj_w, lw.fc_proj_b, N, H, C));
+        TIMED(PROF_MATMUL,
+              matmul_forward(a->proj, la.fch_gelu, lw.fc_proj_w, lw.fc_proj_b, N, H, C));
         TIMED(PROF_OTHER, residual_forward(la.residual3, la.residual2, a->proj, (int64_t)N * C));
         residual = la.residual3;
     }
     if (llama)
-        TIMED(PROF_LAYERNORM, rmsnorm_forward(a->lnf, a->lnf_rstd, residual, w->t.lnf_w, c->norm_eps, N, C));
+        TIMED(PROF_LAYERNORM,
+              rmsnorm_forward(a->lnf, a->lnf_rstd, residual, w->t.lnf_w, c->norm_eps, N, C));
     else
-        TIMED(PROF_LAYERNORM, layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual, w->t.lnf_w, w->t.lnf_b, N, C));
+        TIMED(PROF_LAYERNORM, layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual,
+                                                w->t.lnf_w, w->t.lnf_b, N, C));
     TIMED(PROF_MATMUL, matmul_forward(a->logits, a->lnf, head_weights(&w->t), NULL, N, C, Vp));
     return a->logits;
 }
@@ -292,14 +305,16 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
 
     // LM head (wte, or LLaMA's untied lm_head) and final norm
     float *g_head = g->lm_head ? g->lm_head : g->wte;
-    TIMED(PROF_MATMUL, matmul_backward(a->dln, g_head, NULL, a->dlogits, a->lnf, head_weights(&w->t), N, C, Vp));
+    TIMED(PROF_MATMUL,
+          matmul_backward(a->dln, g_head, NULL, a->dlogits, a->lnf, head_weights(&w->t), N, C, Vp));
     memset(a->dresidual, 0, (size_t)N * C * sizeof(float));
     const float *last = layer_acts(a, c->L - 1).residual3;
     if (llama)
-        TIMED(PROF_LAYERNORM, rmsnorm_backward(a->dresidual, g->lnf_w, a->dln, last, w->t.lnf_w, a->lnf_rstd, N, C));
+        TIMED(PROF_LAYERNORM, rmsnorm_backward(a->dresidual, g->lnf_w, a->dln, last, w->t.lnf_w,
+                                               a->lnf_rstd, N, C));
     else
-        TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, g->lnf_w, g->lnf_b, a->dln, last, w->t.lnf_w, a->lnf_mean,
-                           a->lnf_rstd, N, C));
+        TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, g->lnf_w, g->lnf_b, a->dln, last,
+                                                 w->t.lnf_w, a->lnf_mean, a->lnf_rstd, N, C));
     if (a->grad_ready) a->grad_ready(a->grad_ready_ctx, -1);
 
     // a->dresidual holds the gradient of the residual stream after layer l
@@ -309,40 +324,48 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w) {
         LayerWeights lg = layer_weights(g, c, l);
         const float *residual = l == 0 ? a->encoded : layer_acts(a, l - 1).residual3;
         // MLP branch: residual3 = residual2 + fc_proj(act(fc(norm2(residual2))))
-        TIMED(PROF_MATMUL, matmul_backward(a->dfch_gelu, (float *)lg.fc_proj_w, (float *)lg.fc_proj_b, a->dresidual,
-                        la.fch_gelu, lw.fc_proj_w, N, H, C));
+        TIMED(PROF_MATMUL,
+              matmul_backward(a->dfch_gelu, (float *)lg.fc_proj_w, (float *)lg.fc_proj_b,
+                              a->dresidual, la.fch_gelu, lw.fc_proj_w, N, H, C));
         if (llama)
             TIMED(PROF_GELU, swiglu_backward(a->dfch, la.fch, a->dfch_gelu, N, c->F));
         else
-            TIMED(PROF_GELU, gelu_backward_tanh(a->dfch, la.fch, la.fch_tanh, a->dfch_gelu, (int64_t)N * 4 * C));
-        TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.fc_w, (float *)lg.fc_b, a->dfch, la.ln2, lw.fc_w, N, C,
-                        FW));
+            TIMED(PROF_GELU, gelu_backward_tanh(a->dfch, la.fch, la.fch_tanh, a->dfch_gelu,
+                                                (int64_t)N * 4 * C));
+        TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.fc_w, (float *)lg.fc_b, a->dfch,
+                                           la.ln2, lw.fc_w, N, C, FW));
         if (llama)
-            TIMED(PROF_LAYERNORM, rmsnorm_backward(a->dresidual, (float *)lg.ln2_w, a->dln, la.residual2, lw.ln2_w,
-                                                   la.ln2_rstd, N, C));
+            TIMED(PROF_LAYERNORM, rmsnorm_backward(a->dresidual, (float *)lg.ln2_w, a->dln,
+                                                   la.residual2, lw.ln2_w, la.ln2_rstd, N, C));
         else
-            TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln2_w, (float *)lg.ln2_b, a->dln, la.residual2,
-                           lw.ln2_w, la.ln2_mean, la.ln2_rstd, N, C));
+            TIMED(PROF_LAYERNORM,
+                  layernorm_backward(a->dresidual, (float *)lg.ln2_w, (float *)lg.ln2_b, a->dln,
+                                     la.residual2, lw.ln2_w, la.ln2_mean, la.ln2_rstd, N, C));
         // attention branch: residual2 = residual + attn_proj(attention(rope(qkv(norm1(residual)))))
-        TIMED(PROF_MATMUL, matmul_backward(a->datty, (float *)lg.attn_proj_w, (float *)lg.attn_proj_b, a->dresidual,
-                        la.atty, lw.attn_proj_w, N, C, C));
-        TIMED(PROF_ATTENTION, attention_backward(a->dqkv, a->datty, la.qkv, la.att, B, S, C, NH, KV));
+        TIMED(PROF_MATMUL,
+              matmul_backward(a->datty, (float *)lg.attn_proj_w, (float *)lg.attn_proj_b,
+                              a->dresidual, la.atty, lw.attn_proj_w, N, C, C));
+        TIMED(PROF_ATTENTION,
+              attention_backward(a->dqkv, a->datty, la.qkv, la.att, B, S, C, NH, KV));
         if (llama)
-            TIMED(PROF_ATTENTION, rope_backward(a->dqkv, a->rope_cos, a->rope_sin, NULL, B, S, NH, KV, hs));
-        TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.qkv_w, (float *)lg.qkv_b, a->dqkv, la.ln1, lw.qkv_w, N,
-                        C, W));
+            TIMED(PROF_ATTENTION,
+                  rope_backward(a->dqkv, a->rope_cos, a->rope_sin, NULL, B, S, NH, KV, hs));
+        TIMED(PROF_MATMUL, matmul_backward(a->dln, (float *)lg.qkv_w, (float *)lg.qkv_b, a->dqkv,
+                                           la.ln1, lw.qkv_w, N, C, W));
         if (llama)
-            TIMED(PROF_LAYERNORM, rmsnorm_backward(a->dresidual, (float *)lg.ln1_w, a->dln, residual, lw.ln1_w,
-                                                   la.ln1_rstd, N, C));
+            TIMED(PROF_LAYERNORM, rmsnorm_backward(a->dresidual, (float *)lg.ln1_w, a->dln,
+                                                   residual, lw.ln1_w, la.ln1_rstd, N, C));
         else
-            TIMED(PROF_LAYERNORM, layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln, residual,
-                           lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C));
+            TIMED(PROF_LAYERNORM,
+                  layernorm_backward(a->dresidual, (float *)lg.ln1_w, (float *)lg.ln1_b, a->dln,
+                                     residual, lw.ln1_w, la.ln1_mean, la.ln1_rstd, N, C));
         if (a->grad_ready) a->grad_ready(a->grad_ready_ctx, l);
     }
     if (llama || c->position == GPT_POS_NONE)  // no wpe gradient: LLaMA has none, NoPE's is empty
         TIMED(PROF_OTHER, token_embed_backward(g->wte, a->dresidual, a->tokens, N, C));
     else if (c->position == GPT_POS_ABACUS)
-        TIMED(PROF_OTHER, encoder_backward_ids(g->wte, g->wpe, a->dresidual, a->tokens, a->pos, N, C));
+        TIMED(PROF_OTHER,
+              encoder_backward_ids(g->wte, g->wpe, a->dresidual, a->tokens, a->pos, N, C));
     else
         TIMED(PROF_OTHER, encoder_backward(g->wte, g->wpe, a->dresidual, a->tokens, B, S, C));
 }
@@ -354,8 +377,8 @@ void kv_init(KVCache *kv, const GPTConfig *cfg, int max_B, int max_S) {
     CHECKF(max_B > 0 && max_S > 0 && max_S <= cfg->T, "kv_init: bad capacity B=%d S=%d", max_B,
            max_S);
     int llama = cfg->arch == GPT_ARCH_LLAMA, hs = gpt_head_size(cfg);
-    CHECKF(!llama || hs % 2 == 0, "kv_init: rotary embeddings need an even head size, got C/NH = %d",
-           hs);
+    CHECKF(!llama || hs % 2 == 0,
+           "kv_init: rotary embeddings need an even head size, got C/NH = %d", hs);
     memset(kv, 0, sizeof *kv);
     kv->cfg = *cfg;
     kv->max_B = max_B;
@@ -406,11 +429,13 @@ void gpt_prefill(KVCache *kv, Activations *a, const ParamSlab *w, const int32_t 
     // rows, so batching prompts would make a prompt's logits depend on its batch-mates. A prompt
     // equal to the previous one (the K samples of a prompt) reuses its cache and logits.
     for (int b = 0; b < B; b++) {
-        CHECKF(len[b] >= 1 && len[b] <= S, "gpt_prefill: prompt %d has length %d (S=%d)", b,
-               len[b], S);
+        CHECKF(len[b] >= 1 && len[b] <= S, "gpt_prefill: prompt %d has length %d (S=%d)", b, len[b],
+               S);
         const int32_t *tok = tokens + (size_t)b * S;
-        int run = 0;  // the prompt's trailing digits (ABACUS: where decoding's next digit counts on)
-        while (run < len[b] && tok[len[b] - 1 - run] >= digit0 && tok[len[b] - 1 - run] < digit0 + 10)
+        int run =
+            0;  // the prompt's trailing digits (ABACUS: where decoding's next digit counts on)
+        while (run < len[b] && tok[len[b] - 1 - run] >= digit0 &&
+               tok[len[b] - 1 - run] < digit0 + 10)
             run++;
         kv->digit_run[b] = run;
         if (b > 0 && len[b] == len[b - 1] &&

@@ -26,7 +26,14 @@
 
 /* Where forward/backward time goes, accumulated over calls (seconds); reset by the caller.
    LLaMA's RMSNorm counts as PROF_LAYERNORM, SwiGLU as PROF_GELU, RoPE as PROF_ATTENTION. */
-typedef enum { PROF_MATMUL, PROF_ATTENTION, PROF_LAYERNORM, PROF_GELU, PROF_OTHER, PROF_COUNT } ProfOp;
+typedef enum {
+    PROF_MATMUL,
+    PROF_ATTENTION,
+    PROF_LAYERNORM,
+    PROF_GELU,
+    PROF_OTHER,
+    PROF_COUNT
+} ProfOp;
 extern const char *const PROF_OP_NAMES[PROF_COUNT];
 
 /* Called by gpt_backward when gradients become final: layer = -1 after the head tensors (final
@@ -36,16 +43,16 @@ typedef void (*GradReadyFn)(void *ctx, int layer);
 
 typedef struct {
     GPTConfig cfg;
-    int max_B, max_S;  // capacity: batch rows and sequence length
-    GradReadyFn grad_ready;  // optional: see GradReadyFn (NULL = none)
-    void *grad_ready_ctx;    // its context
+    int max_B, max_S;         // capacity: batch rows and sequence length
+    GradReadyFn grad_ready;   // optional: see GradReadyFn (NULL = none)
+    void *grad_ready_ctx;     // its context
     double prof[PROF_COUNT];  // seconds spent per kind of kernel (see ProfOp)
-    int training;      // 1: keeps every layer's activations and gradient scratch for the backward
-    int B, S;          // shape of the last forward
-    float *slab;       // owns everything below
+    int training;  // 1: keeps every layer's activations and gradient scratch for the backward
+    int B, S;      // shape of the last forward
+    float *slab;   // owns everything below
     size_t slab_floats;
-    int32_t *tokens;   // (B, S) copy of the last forward's input
-    int32_t *pos;      // (B, S) abacus position rows of the last forward (ABACUS only)
+    int32_t *tokens;            // (B, S) copy of the last forward's input
+    int32_t *pos;               // (B, S) abacus position rows of the last forward (ABACUS only)
     const int32_t *pos_offset;  // input, ABACUS: (B) offset of each row's digit positions (NULL: 0)
     // forward activations; per-layer tensors are (L, ...) when training, one layer otherwise
     float *encoded;    // (B, S, C)
@@ -101,20 +108,20 @@ void gpt_backward(ParamSlab *grads, Activations *a, const ParamSlab *w);
 
 typedef struct {
     GPTConfig cfg;
-    int max_B, max_S;  // cache slots and positions per slot
-    float *k, *v;      // (L, max_B, max_S, KVW) cached keys (after rotary embedding) and values
-    float *slab;       // owns the decode scratch below
-    float *x;          // (max_B, C) residual stream of the step
-    float *ln;         // (max_B, C)
+    int max_B, max_S;    // cache slots and positions per slot
+    float *k, *v;        // (L, max_B, max_S, KVW) cached keys (after rotary embedding) and values
+    float *slab;         // owns the decode scratch below
+    float *x;            // (max_B, C) residual stream of the step
+    float *ln;           // (max_B, C)
     float *mean, *rstd;  // (max_B)
-    float *qkv;        // (max_B, W)
-    float *atty;       // (max_B, C)
-    float *proj;       // (max_B, C)
-    float *fch;        // (max_B, FW) (GPT-2: GELU in place)
-    float *fch_act;    // (max_B, H) LLaMA: silu(gate)·up (else NULL)
-    float *rope_cos;   // (max_S, hs/2) LLaMA rotary tables (else NULL)
-    float *rope_sin;   // (max_S, hs/2)
-    float *scores;     // (max_S)
+    float *qkv;          // (max_B, W)
+    float *atty;         // (max_B, C)
+    float *proj;         // (max_B, C)
+    float *fch;          // (max_B, FW) (GPT-2: GELU in place)
+    float *fch_act;      // (max_B, H) LLaMA: silu(gate)·up (else NULL)
+    float *rope_cos;     // (max_S, hs/2) LLaMA rotary tables (else NULL)
+    float *rope_sin;     // (max_S, hs/2)
+    float *scores;       // (max_S)
     int32_t *digit_run;  // (max_B) ABACUS: digits ending each slot's sequence (its last run)
 } KVCache;
 

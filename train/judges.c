@@ -45,13 +45,18 @@ void judge_write_rationale(int32_t *seqs, int32_t *len, int n, int S, KVCache *k
     int32_t *resp = xmalloc("judges.rationale", (size_t)n * max_tokens * sizeof(int32_t));
     int32_t *resp_len = xmalloc("judges.rationale", (size_t)n * sizeof(int32_t));
     uint32_t *ids = xcalloc("judges.rationale", (size_t)n, sizeof(uint32_t));  // unused by greedy
-    for (int i = 0; i < n; i++) memcpy(prompts + (size_t)i * P, seqs + (size_t)i * S, (size_t)P * sizeof(int32_t));
-    GenParams gp = {.max_new = max_tokens, .eos = -1, .sample = {.greedy = 1},
-                    .n_stop = 3, .stop = {yes, no, eos}};
+    for (int i = 0; i < n; i++)
+        memcpy(prompts + (size_t)i * P, seqs + (size_t)i * S, (size_t)P * sizeof(int32_t));
+    GenParams gp = {.max_new = max_tokens,
+                    .eos = -1,
+                    .sample = {.greedy = 1},
+                    .n_stop = 3,
+                    .stop = {yes, no, eos}};
     generate(resp, resp_len, NULL, kv, a, w, prompts, len, n, P, ids, ids, &gp);
     for (int i = 0; i < n; i++) {
         int r = resp_len[i] < S - len[i] ? resp_len[i] : S - len[i];
-        memcpy(seqs + (size_t)i * S + len[i], resp + (size_t)i * max_tokens, (size_t)r * sizeof(int32_t));
+        memcpy(seqs + (size_t)i * S + len[i], resp + (size_t)i * max_tokens,
+               (size_t)r * sizeof(int32_t));
         len[i] += r;
     }
     xfree(prompts), xfree(resp), xfree(resp_len), xfree(ids);
@@ -93,8 +98,8 @@ int judge_score_template_check(const char *tmpl, char *why, int why_size) {
     return -1;
 }
 
-int judge_fill_score_template(const char *tmpl, const char *prompt, const char *response,
-                              char *out, int size) {
+int judge_fill_score_template(const char *tmpl, const char *prompt, const char *response, char *out,
+                              int size) {
     int len = 0;
     for (const char *p = tmpl; *p;) {
         const char *piece = p;

@@ -46,8 +46,8 @@ int judge_score_template_check(const char *tmpl, char *why, int why_size);
 
 /* tmpl with {prompt} and {response} replaced into out; returns its length, or -1 when it does
    not fit in size. */
-int judge_fill_score_template(const char *tmpl, const char *prompt, const char *response,
-                              char *out, int size);
+int judge_fill_score_template(const char *tmpl, const char *prompt, const char *response, char *out,
+                              int size);
 
 /* The text after {response} in tmpl (where the score is read from, before the evaluation). */
 const char *judge_score_template_tail(const char *tmpl);

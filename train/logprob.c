@@ -25,11 +25,13 @@ double token_logprob(const float *logits_row, int V, int token) {
 
 static void check_spans(const int32_t *resp_start, const int32_t *len, int b, int S) {
     CHECKF(resp_start[b] >= 1 && resp_start[b] <= len[b] && len[b] <= S,
-           "seq_logprob: sequence %d has resp_start %d, len %d (S=%d)", b, resp_start[b], len[b], S);
+           "seq_logprob: sequence %d has resp_start %d, len %d (S=%d)", b, resp_start[b], len[b],
+           S);
 }
 
 void seq_logprob_forward(double *logp, const float *logits, const int32_t *tokens,
-                         const int32_t *resp_start, const int32_t *len, int B, int S, int V, int Vp) {
+                         const int32_t *resp_start, const int32_t *len, int B, int S, int V,
+                         int Vp) {
     for (int b = 0; b < B; b++) {
         check_spans(resp_start, len, b, S);
         double acc = 0.0;

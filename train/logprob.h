@@ -12,7 +12,8 @@
 
 /* logp (B) as above, accumulated in double. Requires 1 <= resp_start[b] <= len[b] <= S. */
 void seq_logprob_forward(double *logp, const float *logits, const int32_t *tokens,
-                         const int32_t *resp_start, const int32_t *len, int B, int S, int V, int Vp);
+                         const int32_t *resp_start, const int32_t *len, int B, int S, int V,
+                         int Vp);
 
 /* dlogits (B, S, Vp) = Σ_b dlogp[b] · ∂logp[b]/∂logits (OVERWRITTEN, zero outside responses):
    at a response position, dlogp[b]·(onehot(token) − softmax(logits[0:V])), 0 for columns >= V. */

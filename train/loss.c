@@ -147,8 +147,7 @@ static void dpo_family(const LossParams *prm, double z, double p, double *loss, 
             *dz = (-(1.0 - eps) * loss_sigmoid(-z) - eps * loss_sigmoid(z)) / norm;
             break;
         }
-        default:
-            die("dpo_family called with kind %d", (int)prm->kind);
+        default: die("dpo_family called with kind %d", (int)prm->kind);
     }
 }
 
@@ -211,8 +210,7 @@ static void kind_loss(const LossParams *prm, const PairInput *in, double h, doub
             *dr = b;
             break;
         }
-        default:
-            die("loss kind %d is not a LossKind", (int)prm->kind);
+        default: die("loss kind %d is not a LossKind", (int)prm->kind);
     }
 }
 

@@ -27,7 +27,7 @@ static int core_is(const char *core, const char *const *names) {
 
 int matmul_blas_core_advice(char *out, size_t size) {
     static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
-    static const char *const avx2[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake",
+    static const char *const avx2[] = {"Haswell",        "Zen", "SkylakeX", "Cooperlake",
                                        "SapphireRapids", NULL};
     const char *core = matmul_blas_core();
     if (!core) return 0;
@@ -145,7 +145,8 @@ void matmul_backward_ref(float *dinp, float *dweight, float *dbias, const float 
         for (int n = 0; n < N; n++)
             for (int c = 0; c < C; c++) {
                 float acc = 0.0f;
-                for (int o = 0; o < OC; o++) acc += dout[(size_t)n * OC + o] * weight[(size_t)o * C + c];
+                for (int o = 0; o < OC; o++)
+                    acc += dout[(size_t)n * OC + o] * weight[(size_t)o * C + c];
                 dinp[(size_t)n * C + c] = acc;
             }
     }

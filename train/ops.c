@@ -9,7 +9,7 @@
 #include "train/parallel.h"
 #include "util/alloc.h"
 
-#define LN_EPS 1e-5f
+#define LN_EPS     1e-5f
 #define GELU_SCALE 0.7978845608028654f  // sqrt(2/pi)
 
 // ----------------------------------------------------------------------------------------------
@@ -93,8 +93,8 @@ static void layernorm_forward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
 
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *weight,
                        const float *bias, int N, int C) {
-    LnJob j = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight, .bias = bias,
-               .C = C};
+    LnJob j = {
+        .out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight, .bias = bias, .C = C};
     parallel_for(N, layernorm_forward_rows, &j);
 }
 
@@ -134,10 +134,16 @@ void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *
                         const float *inp, const float *weight, const float *mean, const float *rstd,
                         int N, int C) {
     int chunks = parallel_threads();
-    LnJob j = {.dinp = dinp, .dout = dout, .inp = inp, .weight = weight, .mean = (float *)mean,
-               .rstd = (float *)rstd, .C = C,
+    LnJob j = {.dinp = dinp,
+               .dout = dout,
+               .inp = inp,
+               .weight = weight,
+               .mean = (float *)mean,
+               .rstd = (float *)rstd,
+               .C = C,
                .partial = xmalloc("layernorm.partial", (size_t)chunks * 2 * C * sizeof(float))};
-    for (int k = 0; k < chunks; k++) memset(j.partial + (size_t)k * 2 * C, 0, (size_t)2 * C * sizeof(float));
+    for (int k = 0; k < chunks; k++)
+        memset(j.partial + (size_t)k * 2 * C, 0, (size_t)2 * C * sizeof(float));
     parallel_for(N, layernorm_backward_rows, &j);
     for (int k = 0; k < chunks; k++) {
         const float *dw = j.partial + (size_t)k * 2 * C, *db = dw + C;
@@ -157,9 +163,9 @@ static inline float exp_nonpos(float x) {
     float r = x - n * 0.693145751953125f;
     r = r - n * 1.428606765330187045e-6f;
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.16666667163372039795f +
-                                     r * (0.041666675359010696411f +
-                                          r * (0.0083333337679505348206f +
-                                               r * 0.0013888889225199818611f)))));
+                                                  r * (0.041666675359010696411f +
+                                                       r * (0.0083333337679505348206f +
+                                                            r * 0.0013888889225199818611f)))));
     union {
         float f;
         int32_t i;
@@ -170,8 +176,8 @@ static inline float exp_nonpos(float x) {
 // Causal softmax of score rows [r0, r1) of att (B*NH*T rows of T), in place: row t of a head
 // keeps columns 0..t, zero beyond.
 typedef struct {
-    float *rows;       // (B*NH*T, T) scores in, probabilities out (forward); dP in, dS out (backward)
-    const float *p;    // (B*NH*T, T) probabilities (backward only)
+    float *rows;     // (B*NH*T, T) scores in, probabilities out (forward); dP in, dS out (backward)
+    const float *p;  // (B*NH*T, T) probabilities (backward only)
     int T;
 } SoftmaxJob;
 
@@ -283,8 +289,8 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
             size_t base = (size_t)b * T * W, head = ((size_t)b * NH + h) * T * T;
             size_t vh = base + voff + (size_t)(h / group) * hs;
             const float *dO = dout + (size_t)b * T * C + h * hs;  // (T, hs) strided by C
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, qkv + vh,
-                        W, 0.0f, dP + head, T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, qkv + vh, W,
+                        0.0f, dP + head, T);
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, att + head, T, dO,
                         C, h % group ? 1.0f : 0.0f, dqkv + vh, W);
         }
@@ -354,11 +360,11 @@ static inline float tanh_fast(float x) {
     float big = (1.0f - e) / (1.0f + e);
     float x2 = a * a;  // odd Taylor series through x^13, exact to float precision for |x| < 0.25
     float small =
-        a * (1.0f + x2 * (-0.33333334f +
-                          x2 * (0.13333334f +
-                                x2 * (-0.053968254f +
-                                      x2 * (0.021869488f +
-                                            x2 * (-0.0088632358f + x2 * 0.0035921280f))))));
+        a * (1.0f +
+             x2 * (-0.33333334f +
+                   x2 * (0.13333334f +
+                         x2 * (-0.053968254f +
+                               x2 * (0.021869488f + x2 * (-0.0088632358f + x2 * 0.0035921280f))))));
     float t = a < 0.25f ? small : big;
     return copysignf(t, x);
 }
@@ -395,7 +401,8 @@ static void gelu_backward_tanh_range(void *p, int64_t i0, int64_t i1, int chunk)
     }
 }
 
-void gelu_backward_tanh(float *dinp, const float *inp, const float *th, const float *dout, int64_t N) {
+void gelu_backward_tanh(float *dinp, const float *inp, const float *th, const float *dout,
+                        int64_t N) {
     GeluJob j = {.out = dinp, .inp = inp, .th_in = th, .dout = dout};
     parallel_for(N, gelu_backward_tanh_range, &j);
 }
@@ -428,7 +435,8 @@ static void gelu_backward_range(void *p, int64_t i0, int64_t i1, int chunk) {
         float u = GELU_SCALE * (x + 0.044715f * x * x * x);
         float th = tanh_fast(u);
         float sech2 = 1.0f - th * th;
-        float local = 0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 0.134145f * x * x);
+        float local =
+            0.5f * (1.0f + th) + 0.5f * x * sech2 * GELU_SCALE * (1.0f + 0.134145f * x * x);
         j->out[i] = local * j->dout[i];
     }
 }
@@ -443,8 +451,8 @@ void gelu_backward_ref(float *dinp, const float *inp, const float *dout, int64_t
         double x = inp[i];
         double u = 0.7978845608028654 * (x + 0.044715 * x * x * x);
         double th = tanh(u);
-        double local = 0.5 * (1.0 + th) +
-                       0.5 * x * (1.0 - th * th) * 0.7978845608028654 * (1.0 + 3.0 * 0.044715 * x * x);
+        double local = 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * 0.7978845608028654 *
+                                              (1.0 + 3.0 * 0.044715 * x * x);
         dinp[i] = (float)(local * dout[i]);
     }
 }

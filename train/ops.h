@@ -54,7 +54,8 @@ void gelu_forward_ref(float *out, const float *inp, int64_t N);
 /* gelu_forward that also saves th (N) = tanh(√(2/π)(x + 0.044715x³)) for the backward. */
 void gelu_forward_tanh(float *out, float *th, const float *inp, int64_t N);
 /* gelu_backward from the saved th (no tanh recomputed). */
-void gelu_backward_tanh(float *dinp, const float *inp, const float *th, const float *dout, int64_t N);
+void gelu_backward_tanh(float *dinp, const float *inp, const float *th, const float *dout,
+                        int64_t N);
 /* dinp (N) = gelu'(inp)·dout (overwritten). */
 void gelu_backward(float *dinp, const float *inp, const float *dout, int64_t N);
 void gelu_backward_ref(float *dinp, const float *inp, const float *dout, int64_t N);

@@ -77,7 +77,12 @@ static void rmsnorm_backward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
 void rmsnorm_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                       const float *weight, const float *rstd, int N, int C) {
     int chunks = parallel_threads();
-    RmsJob j = {.dinp = dinp, .dout = dout, .inp = inp, .weight = weight, .rstd_in = rstd, .C = C,
+    RmsJob j = {.dinp = dinp,
+                .dout = dout,
+                .inp = inp,
+                .weight = weight,
+                .rstd_in = rstd,
+                .C = C,
                 .partial = xcalloc("rmsnorm.partial", (size_t)chunks * C, sizeof(float))};
     parallel_for(N, rmsnorm_backward_rows, &j);
     for (int k = 0; k < chunks; k++) {
@@ -146,8 +151,15 @@ static void rope_rows(void *p, int64_t r0, int64_t r1, int chunk) {
 
 static void rope_apply(float *qkv, const float *cos_t, const float *sin_t, const int *pos, int B,
                        int T, int NH, int KV, int hs, float sign) {
-    RopeJob j = {.x = qkv, .cos_t = cos_t, .sin_t = sin_t, .pos = pos, .T = T, .heads = NH + KV,
-                 .hs = hs, .width = (NH + 2 * KV) * hs, .sign = sign};
+    RopeJob j = {.x = qkv,
+                 .cos_t = cos_t,
+                 .sin_t = sin_t,
+                 .pos = pos,
+                 .T = T,
+                 .heads = NH + KV,
+                 .hs = hs,
+                 .width = (NH + 2 * KV) * hs,
+                 .sign = sign};
     parallel_for((int64_t)B * T, rope_rows, &j);
 }
 
@@ -178,7 +190,8 @@ static void rope_ref(float *qkv, const int *pos, int B, int T, int NH, int KV, i
     }
 }
 
-void rope_forward_ref(float *qkv, const int *pos, int B, int T, int NH, int KV, int hs, float theta) {
+void rope_forward_ref(float *qkv, const int *pos, int B, int T, int NH, int KV, int hs,
+                      float theta) {
     rope_ref(qkv, pos, B, T, NH, KV, hs, theta, 1.0);
 }
 
@@ -197,10 +210,12 @@ void rope_backward_ref(float *dqkv, const int *pos, int B, int T, int NH, int KV
 static inline float exp_nonpositive(float x) {
     int under = x < -87.0f;
     x = under ? -87.0f : x;
-    float n = rintf(x * 1.44269504088896341f);             // x / ln2, rounded
+    float n = rintf(x * 1.44269504088896341f);                              // x / ln2, rounded
     float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-6f;  // ln2 in two parts
-    float p = 1.0f + r * (1.0f + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 +
-                              r * (1.0f / 120 + r * (1.0f / 720))))));
+    float p =
+        1.0f +
+        r * (1.0f + r * (1.0f / 2 +
+                         r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
     union {
         float f;
         int32_t i;
@@ -249,7 +264,8 @@ static void swiglu_backward_rows(void *p, int64_t n0, int64_t n1, int chunk) {
     const SwigluJob *j = p;
     int F = j->F;
     for (int64_t n = n0; n < n1; n++) {
-        const float *gate = j->inp + (size_t)n * 2 * F, *up = gate + F, *d = j->dout + (size_t)n * F;
+        const float *gate = j->inp + (size_t)n * 2 * F, *up = gate + F,
+                    *d = j->dout + (size_t)n * F;
         float *dgate = j->out + (size_t)n * 2 * F, *dup = dgate + F;
         for (int i = 0; i < F; i++) {
             float g = gate[i], sig = sigmoid(g);

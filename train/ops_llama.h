@@ -31,7 +31,8 @@ void rope_tables(float *cos_t, float *sin_t, int P, int hs, float theta);
    at (position, i): x[i] ← x[i]·c − x[i+hs/2]·s, x[i+hs/2] ← x[i+hs/2]·c + x[i]·s. */
 void rope_forward(float *qkv, const float *cos_t, const float *sin_t, const int *pos, int B, int T,
                   int NH, int KV, int hs);
-void rope_forward_ref(float *qkv, const int *pos, int B, int T, int NH, int KV, int hs, float theta);
+void rope_forward_ref(float *qkv, const int *pos, int B, int T, int NH, int KV, int hs,
+                      float theta);
 /* The backward of rope_forward, in place on dqkv (same layout): the transposed rotation of the
    query and key gradients, d[i] ← d[i]·c + d[i+hs/2]·s, d[i+hs/2] ← d[i+hs/2]·c − d[i]·s. */
 void rope_backward(float *dqkv, const float *cos_t, const float *sin_t, const int *pos, int B,

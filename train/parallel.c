@@ -9,16 +9,17 @@
 typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t go, done;
-    int n_workers;          // threads started (excluding the caller)
-    uint64_t generation;    // bumped for every parallel_for
-    int pending;            // chunks not finished in this generation
-    ParallelFn fn;          // the job
+    int n_workers;        // threads started (excluding the caller)
+    uint64_t generation;  // bumped for every parallel_for
+    int pending;          // chunks not finished in this generation
+    ParallelFn fn;        // the job
     void *ctx;
     int64_t n;
-    int chunks;             // chunks of the job
+    int chunks;  // chunks of the job
 } Pool;
 
-static Pool pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
+static Pool pool = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                    .go = PTHREAD_COND_INITIALIZER,
                     .done = PTHREAD_COND_INITIALIZER};
 
 static void chunk_range(int64_t n, int chunks, int c, int64_t *b, int64_t *e) {

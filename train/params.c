@@ -13,7 +13,8 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
     if (c->arch != GPT_ARCH_GPT2 && c->arch != GPT_ARCH_LLAMA)
         return err_set(e, "model: unknown architecture %d", (int)c->arch);
     if (c->V < 1) return err_set(e, "model: vocab size V must be >= 1, got %d", c->V);
-    if (c->Vp < c->V) return err_set(e, "model: padded vocab Vp (%d) must be >= V (%d)", c->Vp, c->V);
+    if (c->Vp < c->V)
+        return err_set(e, "model: padded vocab Vp (%d) must be >= V (%d)", c->Vp, c->V);
     if (c->T < 2) return err_set(e, "model: max sequence length T must be >= 2, got %d", c->T);
     if (c->C < 1) return err_set(e, "model: channels C must be >= 1, got %d", c->C);
     if (c->L < 1) return err_set(e, "model: layers L must be >= 1, got %d", c->L);
@@ -23,8 +24,10 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
         c->position != GPT_POS_ABACUS)
         return err_set(e, "model: unknown position encoding %d", (int)c->position);
     if (c->position == GPT_POS_ABACUS && (c->digit0 < 0 || c->digit0 + 10 > c->V))
-        return err_set(e, "model: abacus positions need the ten digit ids digit0..digit0+9 inside "
-                          "the vocabulary (V=%d), got digit0 = %d", c->V, c->digit0);
+        return err_set(e,
+                       "model: abacus positions need the ten digit ids digit0..digit0+9 inside "
+                       "the vocabulary (V=%d), got digit0 = %d",
+                       c->V, c->digit0);
     if (c->position == GPT_POS_ABACUS && (c->abacus_offset < 0 || c->abacus_offset > c->T - 2))
         return err_set(e, "model: abacus_offset must be in 0..T-2 = %d, got %d", c->T - 2,
                        c->abacus_offset);
@@ -32,16 +35,21 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
         return err_set(e, "model: digit0 and abacus_offset apply to abacus positions only");
     if (c->arch == GPT_ARCH_LLAMA) {
         if (c->KV < 1 || c->NH % c->KV != 0)
-            return err_set(e, "model: key/value heads (%d) must be >= 1 and divide the heads NH (%d)",
+            return err_set(e,
+                           "model: key/value heads (%d) must be >= 1 and divide the heads NH (%d)",
                            c->KV, c->NH);
         if (c->F < 1) return err_set(e, "model: MLP width F must be >= 1, got %d", c->F);
         if ((c->C / c->NH) % 2 != 0)
-            return err_set(e, "model: rotary embeddings rotate pairs of channels, so the head size "
-                              "C/NH must be even, got %d/%d = %d", c->C, c->NH, c->C / c->NH);
+            return err_set(e,
+                           "model: rotary embeddings rotate pairs of channels, so the head size "
+                           "C/NH must be even, got %d/%d = %d",
+                           c->C, c->NH, c->C / c->NH);
         if (!(c->rope_theta > 0.0f) || !isfinite(c->rope_theta))
-            return err_set(e, "model: rope_theta must be a finite number > 0, got %g", (double)c->rope_theta);
+            return err_set(e, "model: rope_theta must be a finite number > 0, got %g",
+                           (double)c->rope_theta);
         if (!(c->norm_eps > 0.0f) || !isfinite(c->norm_eps))
-            return err_set(e, "model: norm_eps must be a finite number > 0, got %g", (double)c->norm_eps);
+            return err_set(e, "model: norm_eps must be a finite number > 0, got %g",
+                           (double)c->norm_eps);
         if (c->untied != 0 && c->untied != 1)
             return err_set(e, "model: untied must be 0 or 1, got %d", c->untied);
         if (c->position != GPT_POS_LEARNED)
@@ -50,8 +58,9 @@ int gpt_config_check(const GPTConfig *c, ErrMsg *e) {
             return err_set(e, "model: MLP width F too large (%d)", c->F);
     } else if (c->KV != 0 || c->F != 0 || c->rope_theta != 0.0f || c->norm_eps != 0.0f ||
                c->untied != 0) {
-        return err_set(e, "model: key/value heads, F, rope_theta, norm_eps and untied apply to "
-                          "llama only");
+        return err_set(e,
+                       "model: key/value heads, F, rope_theta, norm_eps and untied apply to "
+                       "llama only");
     }
     // Every matmul dimension and the largest single tensor must fit BLAS's int arguments.
     if ((int64_t)4 * c->C > INT_MAX / 4 || (int64_t)c->Vp * c->C > INT_MAX ||
@@ -65,9 +74,12 @@ const char *gpt_arch_name(ModelArch a) {
 }
 
 int gpt_arch_parse(const char *name, ModelArch *out) {
-    if (strcmp(name, "gpt2") == 0) *out = GPT_ARCH_GPT2;
-    else if (strcmp(name, "llama") == 0) *out = GPT_ARCH_LLAMA;
-    else return -1;
+    if (strcmp(name, "gpt2") == 0)
+        *out = GPT_ARCH_GPT2;
+    else if (strcmp(name, "llama") == 0)
+        *out = GPT_ARCH_LLAMA;
+    else
+        return -1;
     return 0;
 }
 
@@ -79,10 +91,14 @@ const char *gpt_position_name(GPTPosition p) {
 }
 
 int gpt_position_parse(const char *name, GPTPosition *out) {
-    if (strcmp(name, "learned") == 0) *out = GPT_POS_LEARNED;
-    else if (strcmp(name, "none") == 0) *out = GPT_POS_NONE;
-    else if (strcmp(name, "abacus") == 0) *out = GPT_POS_ABACUS;
-    else return -1;
+    if (strcmp(name, "learned") == 0)
+        *out = GPT_POS_LEARNED;
+    else if (strcmp(name, "none") == 0)
+        *out = GPT_POS_NONE;
+    else if (strcmp(name, "abacus") == 0)
+        *out = GPT_POS_ABACUS;
+    else
+        return -1;
     return 0;
 }
 
@@ -156,14 +172,10 @@ static void point_tensors(ParamSlab *s) {
     memset(&s->t, 0, sizeof s->t);
     if (s->cfg.arch == GPT_ARCH_LLAMA) {
         float **ptrs[LLAMA_TENSOR_COUNT] = {
-            [LLAMA_WTE] = &s->t.wte,
-            [LLAMA_ATTN_NORM_W] = &s->t.ln1_w,
-            [LLAMA_QKV_W] = &s->t.qkv_w,
-            [LLAMA_ATTN_PROJ_W] = &s->t.attn_proj_w,
-            [LLAMA_MLP_NORM_W] = &s->t.ln2_w,
-            [LLAMA_GATE_UP_W] = &s->t.fc_w,
-            [LLAMA_DOWN_W] = &s->t.fc_proj_w,
-            [LLAMA_NORM_W] = &s->t.lnf_w,
+            [LLAMA_WTE] = &s->t.wte,          [LLAMA_ATTN_NORM_W] = &s->t.ln1_w,
+            [LLAMA_QKV_W] = &s->t.qkv_w,      [LLAMA_ATTN_PROJ_W] = &s->t.attn_proj_w,
+            [LLAMA_MLP_NORM_W] = &s->t.ln2_w, [LLAMA_GATE_UP_W] = &s->t.fc_w,
+            [LLAMA_DOWN_W] = &s->t.fc_proj_w, [LLAMA_NORM_W] = &s->t.lnf_w,
             [LLAMA_LM_HEAD] = &s->t.lm_head,
         };
         for (int i = 0; i < s->ntensors; i++) *ptrs[i] = s->data + s->table[i].offset;

@@ -36,32 +36,36 @@ typedef enum { GPT_ARCH_GPT2 = 0, GPT_ARCH_LLAMA = 1 } ModelArch;
 
 typedef struct {
     ModelArch arch;  // GPT_ARCH_GPT2 or GPT_ARCH_LLAMA
-    int V;   // vocabulary size: tokens that can be sampled and whose logits count
-    int Vp;  // padded vocabulary (rows of wte), Vp >= V; rows >= V are never predicted
-    int T;   // maximum sequence length (rows of wpe when positions are learned)
-    int C;   // channels
-    int L;   // layers
-    int NH;  // attention heads; C % NH == 0
+    int V;           // vocabulary size: tokens that can be sampled and whose logits count
+    int Vp;          // padded vocabulary (rows of wte), Vp >= V; rows >= V are never predicted
+    int T;           // maximum sequence length (rows of wpe when positions are learned)
+    int C;           // channels
+    int L;           // layers
+    int NH;          // attention heads; C % NH == 0
     GPTPosition position;  // GPT_POS_LEARNED (0, the zero-initialised default), NONE or ABACUS
     int digit0;            // ABACUS: id of '0'; ids digit0 .. digit0+9 are the digits (else 0)
     int abacus_offset;     // ABACUS: largest random offset of a training sequence's digit rows
     // LLAMA only (zero for GPT2, which gpt_config_check enforces, so configs compare with memcmp):
-    int KV;             // key/value heads; NH % KV == 0 (KV == NH: plain multi-head attention)
-    int F;              // MLP hidden width (Hugging Face's intermediate_size)
-    float rope_theta;   // rotary base (> 0)
-    float norm_eps;     // RMSNorm epsilon (> 0)
-    int untied;         // 1: a separate lm_head tensor; 0: the LM head is wte
+    int KV;            // key/value heads; NH % KV == 0 (KV == NH: plain multi-head attention)
+    int F;             // MLP hidden width (Hugging Face's intermediate_size)
+    float rope_theta;  // rotary base (> 0)
+    float norm_eps;    // RMSNorm epsilon (> 0)
+    int untied;        // 1: a separate lm_head tensor; 0: the LM head is wte
 } GPTConfig;
 
 /* Derived widths, valid for both architectures. */
-static inline int gpt_kv_heads(const GPTConfig *c) { return c->arch == GPT_ARCH_LLAMA ? c->KV : c->NH; }
+static inline int gpt_kv_heads(const GPTConfig *c) {
+    return c->arch == GPT_ARCH_LLAMA ? c->KV : c->NH;
+}
 static inline int gpt_head_size(const GPTConfig *c) { return c->C / c->NH; }
 /* Row width of qkv: (NH + 2·KV)·hs (GPT-2: 3C). */
 static inline int gpt_qkv_width(const GPTConfig *c) {
     return (c->NH + 2 * gpt_kv_heads(c)) * gpt_head_size(c);
 }
 /* MLP hidden width after the activation (GPT-2: 4C; LLaMA: F). */
-static inline int gpt_ffn_width(const GPTConfig *c) { return c->arch == GPT_ARCH_LLAMA ? c->F : 4 * c->C; }
+static inline int gpt_ffn_width(const GPTConfig *c) {
+    return c->arch == GPT_ARCH_LLAMA ? c->F : 4 * c->C;
+}
 /* Row width of fc_w / gate_up_w's output (GPT-2: 4C; LLaMA: 2F, gate then up). */
 static inline int gpt_fc_width(const GPTConfig *c) {
     return c->arch == GPT_ARCH_LLAMA ? 2 * c->F : 4 * c->C;
@@ -104,7 +108,7 @@ typedef enum {
 } LlamaTensorId;
 
 #define GPT_NUM_TENSORS 16  // tensors of a GPT-2 table
-#define MAX_TENSORS 16      // capacity of a table, any architecture
+#define MAX_TENSORS     16  // capacity of a table, any architecture
 #define TENSOR_NAME_MAX 16
 _Static_assert(TENSOR_COUNT == GPT_NUM_TENSORS, "TensorId must list every tensor of the table");
 _Static_assert(LLAMA_TENSOR_COUNT <= MAX_TENSORS, "a LLaMA table must fit MAX_TENSORS");
@@ -125,12 +129,12 @@ typedef struct {
 /* Pointers by role, shared by both architectures; a tensor the architecture lacks is NULL.
    W = gpt_qkv_width, FW = gpt_fc_width, H = gpt_ffn_width (GPT-2: 3C, 4C, 4C). */
 typedef struct {
-    float *wte;          // (Vp, C) token embedding, also the LM head unless lm_head is set
-    float *wpe;          // GPT-2: (T, C) position embedding (ABACUS: digit positions); (0, C) with NONE
-    float *ln1_w;        // (L, C) LayerNorm (GPT-2) / RMSNorm (LLaMA attn_norm_w) weight
-    float *ln1_b;        // (L, C) GPT-2
-    float *qkv_w;        // (L, W, C)
-    float *qkv_b;        // (L, W) GPT-2
+    float *wte;    // (Vp, C) token embedding, also the LM head unless lm_head is set
+    float *wpe;    // GPT-2: (T, C) position embedding (ABACUS: digit positions); (0, C) with NONE
+    float *ln1_w;  // (L, C) LayerNorm (GPT-2) / RMSNorm (LLaMA attn_norm_w) weight
+    float *ln1_b;  // (L, C) GPT-2
+    float *qkv_w;  // (L, W, C)
+    float *qkv_b;  // (L, W) GPT-2
     float *attn_proj_w;  // (L, C, C)
     float *attn_proj_b;  // (L, C) GPT-2
     float *ln2_w;        // (L, C) LayerNorm / RMSNorm (LLaMA mlp_norm_w) weight
@@ -147,11 +151,11 @@ typedef struct {
 /* One slab with its table: used for weights, gradients, AdamW m and v. */
 typedef struct {
     GPTConfig cfg;
-    int ntensors;   // entries of table: GPT_NUM_TENSORS, or 8 / 9 for LLaMA (tied / untied)
+    int ntensors;  // entries of table: GPT_NUM_TENSORS, or 8 / 9 for LLaMA (tied / untied)
     TensorSpec table[MAX_TENSORS];
-    size_t n;       // total floats
-    float *data;    // (n) owned; 64-byte aligned
-    ParamTensors t; // pointers into data
+    size_t n;        // total floats
+    float *data;     // (n) owned; 64-byte aligned
+    ParamTensors t;  // pointers into data
 } ParamSlab;
 
 /* Checks a config (positive sizes, Vp >= V, C % NH == 0, NH % KV == 0, theta and eps > 0 for

@@ -18,7 +18,8 @@ void prefstep_logprobs(double *logp, Activations *a, const ParamSlab *w, const i
 
 // SCIR [R]: drops the preference gradient of pairs outside the consistent set and adds the
 // consistency penalty's gradient through z = margin (∂z/∂c = β, ∂z/∂r = −β).
-static void add_scir(PairBatch *pb, const LossParams *lp, PairOutput *out, int n, double grad_scale) {
+static void add_scir(PairBatch *pb, const LossParams *lp, PairOutput *out, int n,
+                     double grad_scale) {
     double sum = 0.0;
     pb->scir_dropped = 0;
     for (int i = 0; i < n; i++) {

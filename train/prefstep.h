@@ -23,12 +23,12 @@ typedef struct {
     const float *p;             // (n) soft label P(chosen ≻ rejected); NULL = 1 (hard label)
     const float *p_w, *p_l;     // (n) SPPO win-rate estimates; NULL = 1 and 0
     // SCIR consistency penalty [R] (docs/algorithms.md, SCIR), used when scir_u is not NULL:
-    const double *scir_u;       // (n) judge logit u = (logit_Y − logit_N)(chosen) − (same)(rejected)
-                                // of the generative judge on the two responses: P_G = σ(u)
-    double *scir_du;            // (n) out: ∂L/∂u of the batch loss (times grad_scale), for the
-                                // caller's backward through the judge's verdict logits
-    double scir_mean;           // out: mean L_con over the batch
-    int scir_dropped;           // out: pairs outside the consistent set (DPO term dropped)
+    const double *scir_u;  // (n) judge logit u = (logit_Y − logit_N)(chosen) − (same)(rejected)
+                           // of the generative judge on the two responses: P_G = σ(u)
+    double *scir_du;       // (n) out: ∂L/∂u of the batch loss (times grad_scale), for the
+                           // caller's backward through the judge's verdict logits
+    double scir_mean;      // out: mean L_con over the batch
+    int scir_dropped;      // out: pairs outside the consistent set (DPO term dropped)
 } PairBatch;
 
 /* Log-probs (B) of sequences (B, S) without gradients, in chunks of the activations' capacity. */

@@ -13,10 +13,10 @@
 
 #include "util/err.h"
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
+#define PHILOX_M0     0xD2511F53u
+#define PHILOX_M1     0xCD9E8D57u
+#define PHILOX_W0     0x9E3779B9u
+#define PHILOX_W1     0xBB67AE85u
 #define PHILOX_ROUNDS 10
 
 // Key of the stateless draws (rng_uniform_at): the derived key of this reserved stream id.

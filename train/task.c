@@ -12,7 +12,7 @@
 #include "util/alloc.h"
 
 #define FEISTEL_ROUNDS 6
-#define QUOTE_MAX 48  // characters of a text quoted in an error message
+#define QUOTE_MAX      48  // characters of a text quoted in an error message
 
 // ---- seeded permutation --------------------------------------------------------------------
 
@@ -157,8 +157,8 @@ static void list_push(Task *t, TaskRecords *rs, const char *a, const char *b, in
     r->level = level;
 }
 
-void task_list_add_prompt_level(Task *t, int from_eval_file, const char *prompt,
-                                const char *answer, int no_holdout, int level) {
+void task_list_add_prompt_level(Task *t, int from_eval_file, const char *prompt, const char *answer,
+                                int no_holdout, int level) {
     list_push(t, from_eval_file ? &t->evals : &t->prompts, prompt, answer, no_holdout ? 1 : 0, NULL,
               level);
 }
@@ -315,13 +315,11 @@ int64_t task_split_size(const Task *t, TaskSplit s) {
         case TASK_SPLIT_EVAL:
             return t->levels ? (int64_t)t->spec.eval_prompts * (t->eval_hi - t->eval_lo + 1)
                              : t->spec.eval_prompts;
-        case TASK_SPLIT_ROUND:
-            return t->spec.prompts_per_round;
+        case TASK_SPLIT_ROUND: return t->spec.prompts_per_round;
         case TASK_SPLIT_SFT:
             return t->kind == TASK_ARITH ? (int64_t)t->spec.n_instruction + t->spec.n_evaluation
                                          : t->sft.n;
-        case TASK_SPLIT_VALID:
-            return t->kind == TASK_ARITH ? t->spec.n_validation : 0;
+        case TASK_SPLIT_VALID: return t->kind == TASK_ARITH ? t->spec.n_validation : 0;
     }
     die("task_split_size: unknown split %d", (int)s);
 }
@@ -626,7 +624,8 @@ int task_encode_sft(const Task *t, const Tokenizer *tok, const TaskSftExample *e
     int nr = n_tokens(tok, ex->rationale);
     int n = encode_judge(t, tok, ex->prompt, ex->response, ids, max_len, nr + 2,
                          nr ? "BOS + judge prompt + rationale + verdict + EOS"
-                            : "BOS + judge prompt + verdict + EOS", e);
+                            : "BOS + judge prompt + verdict + EOS",
+                         e);
     if (n < 0) return -1;
     if (nr && encode_part(tok, "rationale", ex->rationale, ids + n, nr, e) < 0) return -1;
     ids[n + nr] = ex->verdict ? yes : no;

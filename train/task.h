@@ -40,11 +40,11 @@
 #include "train/tokenizer.h"
 #include "util/err.h"
 
-#define TASK_TEXT_MAX 2048     // capacity of prompt, answer and response texts, NUL included
-#define TASK_TEMPLATE_MAX 256  // capacity of the judge template and the answer regex, NUL included
-#define TASK_MAX_LEVELS 32     // levels are 1..TASK_MAX_LEVELS (per-level arrays have one more)
-#define TASK_ARITH_MAX_LEVEL 18  // arith levels: operands below 10^18 keep sums in int64
-#define TASK_SCHEDULE_MAX 128  // entries of a level schedule
+#define TASK_TEXT_MAX        2048  // capacity of prompt, answer and response texts, NUL included
+#define TASK_TEMPLATE_MAX    256  // capacity of the judge template and the answer regex, NUL included
+#define TASK_MAX_LEVELS      32   // levels are 1..TASK_MAX_LEVELS (per-level arrays have one more)
+#define TASK_ARITH_MAX_LEVEL 18   // arith levels: operands below 10^18 keep sums in int64
+#define TASK_SCHEDULE_MAX    128  // entries of a level schedule
 
 /* RNG stream ids of the task ("TA" tag, purpose 1..10, index below 2^40); other modules avoid them.
  */
@@ -78,8 +78,8 @@ typedef struct {
     int sft_min, sft_max;        // arith levels of SFT examples and VALID prompts; 0 = off
     int schedule[TASK_SCHEDULE_MAX];  // level of round r's prompts: schedule[min(r, n) - 1]
     int n_schedule;                   // entries of schedule; 0 = off
-    double replay;               // share of each round's prompts from lower levels, [0, 1)
-    int eval_max;                // arith: highest EVAL level; 0 = highest SFT/schedule level
+    double replay;                    // share of each round's prompts from lower levels, [0, 1)
+    int eval_max;                     // arith: highest EVAL level; 0 = highest SFT/schedule level
 } TaskSpec;
 
 /* One prompt of a split. */
@@ -100,7 +100,8 @@ typedef struct {
     char prompt[TASK_TEXT_MAX];    // task prompt
     char response[TASK_TEXT_MAX];  // response text (evaluation: the answer being judged)
     int verdict;                   // evaluation: 1 = correct ('Y'), 0 = wrong ('N'); else -1
-    char rationale[TASK_TEXT_MAX]; // evaluation: what the judge writes before its verdict ("" none)
+    char
+        rationale[TASK_TEXT_MAX];  // evaluation: what the judge writes before its verdict ("" none)
 } TaskSftExample;
 
 /* Seeded bijection of [0, n): a 6-round Feistel network on the next even power of two, cycle-walked
@@ -127,11 +128,11 @@ typedef struct {
    [0, eval) are EVAL, [eval, eval + cap) rounds, then from size - 1 downwards: instr, valid, judge
    (evaluation-only, used when there are no instruction examples at this level). */
 typedef struct {
-    uint64_t size;      // S: distinct prompts (positions)
-    int64_t lo, n;      // operand range [lo, lo + n)
-    int big;            // 1: position k -> (perm(k), perm_b(k)) (n^2 * n_ops > 2^62)
-    TaskPerm perm;      // position -> prompt index (big: -> operand a)
-    TaskPerm perm_b;    // big: position -> operand b
+    uint64_t size;    // S: distinct prompts (positions)
+    int64_t lo, n;    // operand range [lo, lo + n)
+    int big;          // 1: position k -> (perm(k), perm_b(k)) (n^2 * n_ops > 2^62)
+    TaskPerm perm;    // position -> prompt index (big: -> operand a)
+    TaskPerm perm_b;  // big: position -> operand b
     uint64_t eval, instr, valid, judge, cap;  // region sizes (see above)
 } TaskLevel;
 
@@ -163,9 +164,9 @@ typedef struct Task {
     int sched[TASK_SCHEDULE_MAX], n_sched;  // round levels in effect (arith levels: the schedule,
                                             // or task.arith.digits for every round)
     unsigned char known[TASK_MAX_LEVELS + 1];  // levels replay may draw from
-    TaskLevel *lv;               // arith levels: (TASK_MAX_LEVELS + 1) layouts by level (owned)
-    TaskLevel whole;             // arith fresh_rounds: the whole space's layout
-    int32_t *by_level;           // list with a schedule: round lines grouped by level (owned)
+    TaskLevel *lv;      // arith levels: (TASK_MAX_LEVELS + 1) layouts by level (owned)
+    TaskLevel whole;    // arith fresh_rounds: the whole space's layout
+    int32_t *by_level;  // list with a schedule: round lines grouped by level (owned)
     int level_start[TASK_MAX_LEVELS + 2];  // list: level L's lines are by_level[start[L], [L+1])
 } Task;
 
@@ -199,8 +200,8 @@ int task_list_finish(Task *t, const char *prompts_file, const char *eval_file,
 
 /* task_list_add_prompt / task_list_add_sft with the line's level (0 = none, else
    1..TASK_MAX_LEVELS). */
-void task_list_add_prompt_level(Task *t, int from_eval_file, const char *prompt,
-                                const char *answer, int no_holdout, int level);
+void task_list_add_prompt_level(Task *t, int from_eval_file, const char *prompt, const char *answer,
+                                int no_holdout, int level);
 void task_list_add_sft_level(Task *t, const char *prompt, const char *response, int verdict,
                              const char *rationale, int level);
 

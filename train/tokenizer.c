@@ -66,8 +66,10 @@ int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) {
     int32_t end = bpe_special_id(b, BPE_ENDOFTEXT);
     if (end < 0) {
         bpe_free(b);
-        return err_set(e, "tokenizer: the BPE vocabulary has no special token \"%s\" (GPT-2's "
-                       "BOS/EOS/PAD), expected one marked special", BPE_ENDOFTEXT);
+        return err_set(e,
+                       "tokenizer: the BPE vocabulary has no special token \"%s\" (GPT-2's "
+                       "BOS/EOS/PAD), expected one marked special",
+                       BPE_ENDOFTEXT);
     }
     tok->kind = TOKENIZER_BPE;
     tok->bpe = b;
@@ -79,23 +81,27 @@ int tokenizer_init_bpe(Tokenizer *tok, Bpe *b, ErrMsg *e) {
 int tokenizer_set_chat(Tokenizer *tok, const char *name, const char *system, ErrMsg *e) {
     if (strcmp(name, "none") == 0) {
         if (system[0])
-            return err_set(e, "task.system_prompt: applies to task.chat_template \"chatml\" only, "
+            return err_set(e,
+                           "task.system_prompt: applies to task.chat_template \"chatml\" only, "
                            "expected \"\" with \"none\"");
         return 0;
     }
     if (strcmp(name, "chatml") != 0)
         return err_set(e, "task.chat_template: expected \"none\" or \"chatml\", got \"%s\"", name);
     if (tok->kind != TOKENIZER_BPE)
-        return err_set(e, "task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\" (its turns "
+        return err_set(e,
+                       "task.chat_template: \"chatml\" needs tokenizer.kind \"bpe\" (its turns "
                        "are special tokens), got a character tokenizer");
     int32_t start = bpe_special_id(tok->bpe, TOKENIZER_IM_START);
     int32_t end = bpe_special_id(tok->bpe, TOKENIZER_IM_END);
     if (start < 0 || end < 0)
-        return err_set(e, "task.chat_template: \"chatml\" needs the special tokens %s and %s in the "
+        return err_set(e,
+                       "task.chat_template: \"chatml\" needs the special tokens %s and %s in the "
                        "BPE vocabulary (added_tokens marked special), and it lacks %s",
                        TOKENIZER_IM_START, TOKENIZER_IM_END,
-                       start < 0 && end < 0 ? "both" : start < 0 ? TOKENIZER_IM_START
-                                                                 : TOKENIZER_IM_END);
+                       start < 0 && end < 0 ? "both"
+                       : start < 0          ? TOKENIZER_IM_START
+                                            : TOKENIZER_IM_END);
     size_t n = strlen(system);
     if (n >= sizeof tok->system)
         return err_set(e, "task.system_prompt: expected at most %zu bytes, got %zu",
@@ -114,7 +120,8 @@ void tokenizer_free(Tokenizer *tok) {
 }
 
 int tokenizer_vocab_size(const Tokenizer *tok) {
-    return tok->kind == TOKENIZER_BPE ? (int)bpe_vocab_size(tok->bpe) : TOK_FIRST_CHAR + tok->n_chars;
+    return tok->kind == TOKENIZER_BPE ? (int)bpe_vocab_size(tok->bpe)
+                                      : TOK_FIRST_CHAR + tok->n_chars;
 }
 
 int tokenizer_same(const Tokenizer *a, const Tokenizer *b) {
@@ -128,7 +135,8 @@ int tokenizer_same(const Tokenizer *a, const Tokenizer *b) {
         return 0;
     size_t nb = (size_t)x.token_offsets[x.n_tokens];
     return nb == (size_t)y.token_offsets[y.n_tokens] &&
-           memcmp(x.token_offsets, y.token_offsets, (size_t)(x.n_tokens + 1) * sizeof(int64_t)) == 0 &&
+           memcmp(x.token_offsets, y.token_offsets, (size_t)(x.n_tokens + 1) * sizeof(int64_t)) ==
+               0 &&
            memcmp(x.token_bytes, y.token_bytes, nb) == 0 &&
            memcmp(x.merges, y.merges, (size_t)x.n_merges * 2 * sizeof(int32_t)) == 0 &&
            memcmp(x.special_ids, y.special_ids, (size_t)x.n_specials * sizeof(int32_t)) == 0;
@@ -275,7 +283,8 @@ static int decode_bpe(const Tokenizer *tok, const int32_t *ids, int n, char *out
     for (int i = 0; i < n && len < out_size - 1; i++) {
         if (ids[i] == tok->eos) break;
         size_t nb = 0;
-        const uint8_t *b = ids[i] >= 0 && ids[i] < vocab ? bpe_token_bytes(tok->bpe, ids[i], &nb) : NULL;
+        const uint8_t *b =
+            ids[i] >= 0 && ids[i] < vocab ? bpe_token_bytes(tok->bpe, ids[i], &nb) : NULL;
         if (!b) {
             out[len++] = '?';
             continue;
@@ -311,7 +320,8 @@ int tokenizer_decode(const Tokenizer *tok, const int32_t *ids, int n, char *out,
 // bpe: the token's bytes, printable ASCII as is, others as \xNN, "..." when cut.
 static const char *token_text_bpe(const Tokenizer *tok, int32_t id, char *buf) {
     size_t nb = 0;
-    const uint8_t *b = id >= 0 && id < tokenizer_vocab_size(tok) ? bpe_token_bytes(tok->bpe, id, &nb) : NULL;
+    const uint8_t *b =
+        id >= 0 && id < tokenizer_vocab_size(tok) ? bpe_token_bytes(tok->bpe, id, &nb) : NULL;
     if (!b) return "<?>";
     int len = 0;
     for (size_t i = 0; i < nb; i++) {
@@ -332,16 +342,11 @@ const char *tokenizer_token_text(const Tokenizer *tok, int32_t id,
                                  char buf[TOKENIZER_TOKEN_TEXT_MAX]) {
     if (tok->kind == TOKENIZER_BPE) return token_text_bpe(tok, id, buf);
     switch (id) {
-        case TOK_PAD:
-            return "<pad>";
-        case TOK_BOS:
-            return "<bos>";
-        case TOK_EOS:
-            return "<eos>";
-        case TOK_SEP:
-            return "<sep>";
-        default:
-            break;
+        case TOK_PAD: return "<pad>";
+        case TOK_BOS: return "<bos>";
+        case TOK_EOS: return "<eos>";
+        case TOK_SEP: return "<sep>";
+        default: break;
     }
     if (id < TOK_FIRST_CHAR || id >= tokenizer_vocab_size(tok)) return "<?>";
     buf[0] = tok->charset[id - TOK_FIRST_CHAR];

@@ -41,7 +41,7 @@ typedef enum { TOKENIZER_CHAT_NONE, TOKENIZER_CHAT_CHATML } TokenizerChat;
 
 /* ChatML's special tokens. */
 #define TOKENIZER_IM_START "<|im_start|>"
-#define TOKENIZER_IM_END "<|im_end|>"
+#define TOKENIZER_IM_END   "<|im_end|>"
 
 /* Capacity of the system prompt, NUL included. */
 #define TOKENIZER_SYSTEM_MAX 1024
@@ -61,8 +61,8 @@ typedef struct {
     Bpe *bpe;  // owned (tokenizer_free); NULL for char. Copies of the struct share it.
     // chat template (tokenizer_set_chat; TOKENIZER_CHAT_NONE otherwise)
     TokenizerChat chat;
-    int32_t im_start, im_end;            // chatml: their ids (im_end is also eos); else -1
-    char system[TOKENIZER_SYSTEM_MAX];   // chatml: system prompt, "" = no system turn
+    int32_t im_start, im_end;           // chatml: their ids (im_end is also eos); else -1
+    char system[TOKENIZER_SYSTEM_MAX];  // chatml: system prompt, "" = no system turn
 } Tokenizer;
 
 /* Builds a char tokenizer from a charset. Errors: empty, too long, duplicate or non-printable

@@ -10,7 +10,7 @@
 #include "util/err.h"
 
 #define ALLOC_ALIGN 64
-#define MAX_LABELS 128
+#define MAX_LABELS  128
 
 typedef struct {
     const char *label;  // string literal or xstrdup'ed by the table (never freed)

@@ -20,9 +20,9 @@ size_t alloc_live_bytes(const char *label);
 /* Prints one line per label with live bytes, and the total. */
 void alloc_report(FILE *out);
 
-#define xmalloc(label, bytes) xmalloc_at(label, bytes, __FILE__, __LINE__)
-#define xcalloc(label, n, size) xcalloc_at(label, n, size, __FILE__, __LINE__)
+#define xmalloc(label, bytes)       xmalloc_at(label, bytes, __FILE__, __LINE__)
+#define xcalloc(label, n, size)     xcalloc_at(label, n, size, __FILE__, __LINE__)
 #define xrealloc(label, ptr, bytes) xrealloc_at(label, ptr, bytes, __FILE__, __LINE__)
-#define xstrdup(label, s) xstrdup_at(label, s, __FILE__, __LINE__)
+#define xstrdup(label, s)           xstrdup_at(label, s, __FILE__, __LINE__)
 
 #endif

@@ -31,15 +31,15 @@ const char *err_identity(char *buf, int size);
 #define die(...) die_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /* Internal invariant: on failure dies naming the expression. */
-#define CHECK(expr)                                              \
-    do {                                                         \
-        if (!(expr)) die("check failed: %s", #expr);             \
+#define CHECK(expr)                                  \
+    do {                                             \
+        if (!(expr)) die("check failed: %s", #expr); \
     } while (0)
 
 /* Invariant with an explaining message. */
-#define CHECKF(expr, ...)                                        \
-    do {                                                         \
-        if (!(expr)) die(__VA_ARGS__);                           \
+#define CHECKF(expr, ...)              \
+    do {                               \
+        if (!(expr)) die(__VA_ARGS__); \
     } while (0)
 
 #define WARN_UNUSED_RESULT __attribute__((warn_unused_result))

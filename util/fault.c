@@ -31,7 +31,8 @@ static void parse_env(void) {
     if (only && *only && atoi(only) != fault_rank) return;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", env);
-    for (char *tok = strtok(buf, ","); tok && n_faults < FAULT_MAX_POINTS; tok = strtok(NULL, ",")) {
+    for (char *tok = strtok(buf, ","); tok && n_faults < FAULT_MAX_POINTS;
+         tok = strtok(NULL, ",")) {
         FaultSpec *f = &faults[n_faults++];
         char *at = strchr(tok, '@');
         f->fire_at = 1;
@@ -77,11 +78,13 @@ void fault_point(const char *name) {
             continue;
         }
         if (action && strcmp(action, "sigterm") == 0) {
-            fprintf(stderr, "fault injection: SIGTERM at %s (hit %ld)\n", faults[i].name, faults[i].hits);
+            fprintf(stderr, "fault injection: SIGTERM at %s (hit %ld)\n", faults[i].name,
+                    faults[i].hits);
             raise(SIGTERM);
             continue;
         }
-        fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", faults[i].name, faults[i].hits);
+        fprintf(stderr, "fault injection: SIGKILL at %s (hit %ld)\n", faults[i].name,
+                faults[i].hits);
         fflush(NULL);
         kill(getpid(), SIGKILL);
     }

@@ -50,9 +50,12 @@ int fs_fsync_dir(const char *dir) { return fsync_open(dir, O_RDONLY | O_DIRECTOR
 void fs_dirname(char *out, size_t size, const char *path) {
     const char *slash = strrchr(path, '/');
     int n;
-    if (!slash) n = snprintf(out, size, ".");
-    else if (slash == path) n = snprintf(out, size, "/");
-    else n = snprintf(out, size, "%.*s", (int)(slash - path), path);
+    if (!slash)
+        n = snprintf(out, size, ".");
+    else if (slash == path)
+        n = snprintf(out, size, "/");
+    else
+        n = snprintf(out, size, "%.*s", (int)(slash - path), path);
     CHECKF(n >= 0 && (size_t)n < size, "directory of %s is too long", path);
 }
 
@@ -64,8 +67,10 @@ void fs_join(char *out, size_t size, const char *a, const char *b) {
 // err_set formats with the C library, which may change errno; the caller may still want it.
 static int fail_keep_errno(ErrMsg *e, const char *tmp, const char *dst, const char *flushed) {
     int saved = errno;
-    if (flushed) err_set(e, "cannot flush %s to disk: %s", flushed, strerror(saved));
-    else err_set(e, "cannot rename %s to %s: %s", tmp, dst, strerror(saved));
+    if (flushed)
+        err_set(e, "cannot flush %s to disk: %s", flushed, strerror(saved));
+    else
+        err_set(e, "cannot rename %s to %s: %s", tmp, dst, strerror(saved));
     errno = saved;
     return -1;
 }

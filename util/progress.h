@@ -8,15 +8,15 @@
 #include <stdint.h>
 
 typedef struct {
-    char what[48];       // phase name, e.g. "sft step"
-    int64_t total;       // units expected (<= 0: unknown)
-    int64_t done;        // units done
-    double start;        // timer_now() at start
-    double last_print;   // timer_now() of the last line
-    double interval;     // seconds between plain lines
-    int tty;             // 1: stderr is a terminal
-    int enabled;         // 0: prints nothing
-    char extra[96];      // caller's detail appended to the line (e.g. "loss 1.234")
+    char what[48];      // phase name, e.g. "sft step"
+    int64_t total;      // units expected (<= 0: unknown)
+    int64_t done;       // units done
+    double start;       // timer_now() at start
+    double last_print;  // timer_now() of the last line
+    double interval;    // seconds between plain lines
+    int tty;            // 1: stderr is a terminal
+    int enabled;        // 0: prints nothing
+    char extra[96];     // caller's detail appended to the line (e.g. "loss 1.234")
 } Progress;
 
 void progress_start(Progress *p, const char *what, int64_t total);

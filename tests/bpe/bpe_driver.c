@@ -136,8 +136,10 @@ static int cmd_forms(int argc, char **argv) {
                     i < nb ? argv[1 + i] : "the rebuilt tokenizer", argv[1]);
         }
     }
-    printf("forms: %d vocabularies + rebuilt arrays, %ld record encodings, %ld tokens, %ld "
-           "differences\n", nb, records, tokens, bad);
+    printf(
+        "forms: %d vocabularies + rebuilt arrays, %ld record encodings, %ld tokens, %ld "
+        "differences\n",
+        nb, records, tokens, bad);
     for (int i = 0; i <= nb; i++) bpe_free(b[i]);
     xfree(b);
     xfree(ref);
@@ -158,8 +160,16 @@ static int cmd_roundtrip(int argc, char **argv) {
     Bpe *b = load(argv[0]);
     long count = atol(argv[1]);
     uint64_t seed = strtoull(argv[2], NULL, 10);
-    static const char *const frags[] = {"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3\xa9", "\xe4\xb8",
-                                        "<|endoftext|>", "<|endo", "'s", " ", "\n", "\xed\xa0\x80"};
+    static const char *const frags[] = {"\xe2\x82\xac",
+                                        "\xf0\x9f\x98\x80",
+                                        "\xc3\xa9",
+                                        "\xe4\xb8",
+                                        "<|endoftext|>",
+                                        "<|endo",
+                                        "'s",
+                                        " ",
+                                        "\n",
+                                        "\xed\xa0\x80"};
     uint8_t text[600], back[600];
     int32_t ids[600];
     long bad = 0, tokens = 0;
@@ -170,7 +180,8 @@ static int cmd_roundtrip(int argc, char **argv) {
         size_t k = 0;
         while (k < n) {
             uint64_t r = rng_next(&seed);
-            if (style == 0) text[k++] = (uint8_t)r;
+            if (style == 0)
+                text[k++] = (uint8_t)r;
             else if (style == 1)
                 text[k++] = (r & 7) ? (uint8_t)(32 + (r >> 8) % 95) : (uint8_t)(r >> 16);
             else {
@@ -249,10 +260,14 @@ static int cmd_bench(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     int rc = 2;
-    if (argc >= 2 && strcmp(argv[1], "encode") == 0) rc = cmd_encode(argc - 2, argv + 2);
-    else if (argc >= 2 && strcmp(argv[1], "forms") == 0) rc = cmd_forms(argc - 2, argv + 2);
-    else if (argc >= 2 && strcmp(argv[1], "roundtrip") == 0) rc = cmd_roundtrip(argc - 2, argv + 2);
-    else if (argc >= 2 && strcmp(argv[1], "bench") == 0) rc = cmd_bench(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "encode") == 0)
+        rc = cmd_encode(argc - 2, argv + 2);
+    else if (argc >= 2 && strcmp(argv[1], "forms") == 0)
+        rc = cmd_forms(argc - 2, argv + 2);
+    else if (argc >= 2 && strcmp(argv[1], "roundtrip") == 0)
+        rc = cmd_roundtrip(argc - 2, argv + 2);
+    else if (argc >= 2 && strcmp(argv[1], "bench") == 0)
+        rc = cmd_bench(argc - 2, argv + 2);
     if (rc == 2) fprintf(stderr, "usage: see the comment at the top of tests/bpe/bpe_driver.c\n");
     return rc;
 }

@@ -100,8 +100,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 static void check_state(const CkptState *s, const char *who) {
     fuzz_expect(ckpt_phase_valid(s->phase), "%s accepted phase '%.16s'", who, s->phase);
-    fuzz_expect(s->world_size >= 1 && s->rng && s->role, "%s: world size %d", who,
-                s->world_size);
+    fuzz_expect(s->world_size >= 1 && s->rng && s->role, "%s: world size %d", who, s->world_size);
     fuzz_expect(s->n_cursors >= 0 && s->n_cursors <= CKPT_MAX_CURSORS, "%s: %d cursors", who,
                 s->n_cursors);
     for (int i = 0; i < s->n_cursors; i++)

@@ -38,15 +38,14 @@ static inline void fuzz_die_hook(int code) {
 }
 
 // Aborts with a message when a promised property does not hold.
-#define fuzz_expect(cond, ...)                                                 \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz: property failed at %s:%d: %s\n  ", __FILE__, \
-                    __LINE__, #cond);                                          \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fputc('\n', stderr);                                               \
-            abort();                                                           \
-        }                                                                      \
+#define fuzz_expect(cond, ...)                                                                    \
+    do {                                                                                          \
+        if (!(cond)) {                                                                            \
+            fprintf(stderr, "fuzz: property failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                                         \
+            fputc('\n', stderr);                                                                  \
+            abort();                                                                              \
+        }                                                                                         \
     } while (0)
 
 static char fuzz_dir_[512];
@@ -129,7 +128,8 @@ static inline void fuzz_check_message(const ErrMsg *e, const char *what) {
 
 /* Splits data at the first occurrence of sep: *head_len bytes before it; returns the offset just
    after it, or size when sep does not occur (the whole input is the head). */
-static inline size_t fuzz_split(const uint8_t *data, size_t size, const char *sep, size_t *head_len) {
+static inline size_t fuzz_split(const uint8_t *data, size_t size, const char *sep,
+                                size_t *head_len) {
     size_t k = strlen(sep);
     for (size_t i = 0; i + k <= size; i++)
         if (memcmp(data + i, sep, k) == 0) {

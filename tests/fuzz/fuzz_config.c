@@ -26,19 +26,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static void check_strings(const Config *c) {
     fuzz_expect(strnlen(c->run.run_dir, sizeof c->run.run_dir) < sizeof c->run.run_dir,
                 "run.run_dir not terminated");
-    fuzz_expect(strnlen(c->tokenizer.charset, sizeof c->tokenizer.charset) <
-                    sizeof c->tokenizer.charset,
-                "tokenizer.charset not terminated");
+    fuzz_expect(
+        strnlen(c->tokenizer.charset, sizeof c->tokenizer.charset) < sizeof c->tokenizer.charset,
+        "tokenizer.charset not terminated");
     fuzz_expect(strnlen(c->task.judge_template, sizeof c->task.judge_template) <
                     sizeof c->task.judge_template,
                 "task.judge_template not terminated");
     fuzz_expect(strnlen(c->train.loss, sizeof c->train.loss) < sizeof c->train.loss,
                 "train.loss not terminated");
-    fuzz_expect(c->n_judges >= 1 && c->n_judges <= CONFIG_MAX_JUDGES, "n_judges = %d",
-                c->n_judges);
+    fuzz_expect(c->n_judges >= 1 && c->n_judges <= CONFIG_MAX_JUDGES, "n_judges = %d", c->n_judges);
     for (int j = 0; j < c->n_judges; j++)
-        fuzz_expect(strnlen(c->judges[j].name, sizeof c->judges[j].name) <
-                        sizeof c->judges[j].name,
+        fuzz_expect(strnlen(c->judges[j].name, sizeof c->judges[j].name) < sizeof c->judges[j].name,
                     "judges[%d].name not terminated", j);
 }
 

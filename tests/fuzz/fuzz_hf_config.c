@@ -65,9 +65,9 @@ static void check_config(const GPTConfig *c, int pad, ModelArch arch, const char
                     (double)c->norm_eps);
         fuzz_expect(c->untied == 0 || c->untied == 1, "%s: untied %d", who, c->untied);
     } else {
-        fuzz_expect(c->KV == 0 && c->F == 0 && c->rope_theta == 0 && c->norm_eps == 0 &&
-                        c->untied == 0,
-                    "%s: a GPT-2 config with LLaMA fields", who);
+        fuzz_expect(
+            c->KV == 0 && c->F == 0 && c->rope_theta == 0 && c->norm_eps == 0 && c->untied == 0,
+            "%s: a GPT-2 config with LLaMA fields", who);
     }
 }
 

@@ -18,7 +18,7 @@
 #include "io/jsonl.h"
 #include "util/alloc.h"
 
-#define SEP "\n=====\n"
+#define SEP           "\n=====\n"
 #define FIXED_CHARSET " abcdefghijklmnopqrstuvwxyz0123456789+-*=?YN:"
 
 static char prompts_path[600], sft_path[600], eval_path[600];

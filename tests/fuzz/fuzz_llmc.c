@@ -24,8 +24,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 static void check_import(const GPTConfig *cfg) {
     ErrMsg e = {{0}};
-    fuzz_expect(llmc_import(bin_path, h5_path, &e) == 0, "llmc_import refuses a file llmc_load "
-                "accepted: %s", e.msg);
+    fuzz_expect(llmc_import(bin_path, h5_path, &e) == 0,
+                "llmc_import refuses a file llmc_load "
+                "accepted: %s",
+                e.msg);
     CkptInfo info;
     fuzz_expect(ckpt_peek(h5_path, &info, &e) == 0, "the imported checkpoint is refused: %s",
                 e.msg);

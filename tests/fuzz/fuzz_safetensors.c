@@ -34,8 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         safetensors_close(&f);
         return 0;
     }
-    fuzz_expect(f.data_start + f.data_bytes == size, "data section [%llu, +%llu) in a %zu-byte file",
-                (unsigned long long)f.data_start, (unsigned long long)f.data_bytes, size);
+    fuzz_expect(f.data_start + f.data_bytes == size,
+                "data section [%llu, +%llu) in a %zu-byte file", (unsigned long long)f.data_start,
+                (unsigned long long)f.data_bytes, size);
     uint64_t covered = 0;
     for (int i = 0; i < f.n; i++) {
         const SafeTensor *t = &f.tensors[i];
@@ -53,8 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ErrMsg re = {{0}};
         int r = safetensors_read_f32(&f, t, out, &re);
         if (float_dtype(t->dtype))
-            fuzz_expect(r == 0, "%s tensor %s does not read: %s",
-                        safetensors_dtype_name(t->dtype), t->name, re.msg);
+            fuzz_expect(r == 0, "%s tensor %s does not read: %s", safetensors_dtype_name(t->dtype),
+                        t->name, re.msg);
         else
             fuzz_expect(r < 0 && re.msg[0], "%s tensor %s read as floats",
                         safetensors_dtype_name(t->dtype), t->name);

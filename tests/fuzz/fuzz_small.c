@@ -74,8 +74,7 @@ static void fuzz_latest(const uint8_t *data, size_t size, int short_buffer) {
                 "ckpt_latest's name '%s' is not what LATEST begins with", name);
     for (size_t i = len; i < size && i < CKPT_NAME_MAX + 7 && data[i] != '\0'; i++)
         fuzz_expect(data[i] == '\n' || data[i] == '\r' || data[i] == ' ',
-                    "LATEST holds more than the name '%s' (byte %zu is 0x%02x)", name, i,
-                    data[i]);
+                    "LATEST holds more than the name '%s' (byte %zu is 0x%02x)", name, i, data[i]);
 }
 
 // Non-empty lines as getline() splits them (a line of just "\n" is skipped by the readers).
@@ -92,13 +91,12 @@ static int count_lines(const uint8_t *data, size_t size) {
 }
 
 static void check_value(double v, const char *who, int i) {
-    fuzz_expect(isnan(v) || isfinite(v), "%s: value %d is %g, expected a finite number or NaN",
-                who, i, v);
+    fuzz_expect(isnan(v) || isfinite(v), "%s: value %d is %g, expected a finite number or NaN", who,
+                i, v);
 }
 
 static void fuzz_metrics(const uint8_t *data, size_t size, uint8_t settings) {
-    static const char *const keys[] = {"loss", "greedy_acc_by_model", "accuracy_by_level",
-                                       "round"};
+    static const char *const keys[] = {"loss", "greedy_acc_by_model", "accuracy_by_level", "round"};
     static const int caps[] = {0, 1, 2, 3, 5, 8, 13, 64};
     fuzz_write_file(metrics_path, data, size);
     int reader = (settings >> 1) & 3, n = caps[settings >> 5], width = 1 + ((settings >> 5) & 3);
@@ -108,20 +106,23 @@ static void fuzz_metrics(const uint8_t *data, size_t size, uint8_t settings) {
     int *levels = malloc(sizeof(int) * (size_t)width);
     double *values = malloc(sizeof(double) * (size_t)(n ? n : 1) * (size_t)width);
     ErrMsg e = {{0}};
-    const char *who = reader == 1 ? "metrics_read_list" : reader == 2 ? "metrics_read_levels"
-                                                                      : "metrics_read_column";
+    const char *who = reader == 1   ? "metrics_read_list"
+                      : reader == 2 ? "metrics_read_levels"
+                                    : "metrics_read_column";
     int len = -1, n_levels = -1, got;
     if (reader == 1)
         got = metrics_read_list(metrics_path, key, rounds, values, n, width, &len, &e);
     else if (reader == 2)
-        got = metrics_read_levels(metrics_path, key, rounds, levels, values, n, width, &n_levels,
-                                  &e);
+        got =
+            metrics_read_levels(metrics_path, key, rounds, levels, values, n, width, &n_levels, &e);
     else
         got = metrics_read_column(metrics_path, key, rounds, values, n, &e);
     if (got < 0) {
         fuzz_check_message(&e, who);
-        fuzz_expect(strstr(e.msg, "metrics.jsonl") != NULL, "%s's message does not name the file: "
-                    "%s", who, e.msg);
+        fuzz_expect(strstr(e.msg, "metrics.jsonl") != NULL,
+                    "%s's message does not name the file: "
+                    "%s",
+                    who, e.msg);
     } else {
         int lines = count_lines(data, size);
         fuzz_expect(got == (lines < n ? lines : n), "%s read %d lines of %d (capacity %d)", who,
@@ -145,7 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t settings = size ? data[0] : 0;
     const uint8_t *file = size ? data + 1 : data;
     size_t n = size ? size - 1 : 0;
-    if (settings & 1) fuzz_metrics(file, n, settings);
-    else fuzz_latest(file, n, settings & 2);
+    if (settings & 1)
+        fuzz_metrics(file, n, settings);
+    else
+        fuzz_latest(file, n, settings & 2);
     return 0;
 }

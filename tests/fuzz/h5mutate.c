@@ -13,13 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define H5M_MAX_ELEMS 4096           // elements of a dataset or attribute an edit creates
-#define H5M_MAX_READ (1u << 20)      // bytes of a dataset dset_write/dset_resize read back
+#define H5M_MAX_ELEMS 4096        // elements of a dataset or attribute an edit creates
+#define H5M_MAX_READ  (1u << 20)  // bytes of a dataset dset_write/dset_resize read back
 
 enum {
-    OP_ATTR_DELETE, OP_ATTR_INT, OP_ATTR_FLOAT, OP_ATTR_STRING, OP_ATTR_SHAPE, OP_ATTR_ADD,
-    OP_LINK_DELETE, OP_LINK_MOVE, OP_DSET_REPLACE, OP_DSET_WRITE, OP_DSET_RESIZE, OP_KIND_SWAP,
-    OP_SOFT_LINK, OP_HARD_LINK, N_OPS
+    OP_ATTR_DELETE,
+    OP_ATTR_INT,
+    OP_ATTR_FLOAT,
+    OP_ATTR_STRING,
+    OP_ATTR_SHAPE,
+    OP_ATTR_ADD,
+    OP_LINK_DELETE,
+    OP_LINK_MOVE,
+    OP_DSET_REPLACE,
+    OP_DSET_WRITE,
+    OP_DSET_RESIZE,
+    OP_KIND_SWAP,
+    OP_SOFT_LINK,
+    OP_HARD_LINK,
+    N_OPS
 };
 
 typedef struct {
@@ -37,19 +49,37 @@ static uint64_t take_n(Bytes *b, int k) {
 
 // Integers readers compare against: limits of every width, small values, sizes near our limits.
 static int64_t interesting_int(Bytes *b) {
-    static const int64_t table[] = {0,          1,          -1,        2,          3,
-                                    7,          8,          16,        17,         127,
-                                    128,        255,        256,       1024,       4097,
-                                    32767,      65535,      2147483647, -2147483647 - 1,
-                                    4294967295, 1ll << 40,  INT64_MAX, INT64_MIN};
+    static const int64_t table[] = {0,
+                                    1,
+                                    -1,
+                                    2,
+                                    3,
+                                    7,
+                                    8,
+                                    16,
+                                    17,
+                                    127,
+                                    128,
+                                    255,
+                                    256,
+                                    1024,
+                                    4097,
+                                    32767,
+                                    65535,
+                                    2147483647,
+                                    -2147483647 - 1,
+                                    4294967295,
+                                    1ll << 40,
+                                    INT64_MAX,
+                                    INT64_MIN};
     uint8_t k = take(b);
     if (k < 200) return table[k % (sizeof table / sizeof table[0])];
     return (int64_t)take_n(b, 8);
 }
 
 static double interesting_float(Bytes *b) {
-    static const double table[] = {0.0, -0.0, 1.0, -1.0, 0.5, 1e-45, 1e-310, 3.4e38, 1e300,
-                                   -1e300, 1e9, 20240326.0, 2.5};
+    static const double table[] = {0.0,    -0.0,  1.0,    -1.0, 0.5,        1e-45, 1e-310,
+                                   3.4e38, 1e300, -1e300, 1e9,  20240326.0, 2.5};
     uint8_t k = take(b);
     if (k < 40) return NAN;
     if (k < 60) return INFINITY;
@@ -64,15 +94,15 @@ static double interesting_float(Bytes *b) {
 // A new integer or float file type (little-endian, as concord writes) picked by k.
 static hid_t pick_number_type(uint8_t k) {
     switch (k % 9) {
-    case 0: return H5Tcopy(H5T_STD_I8LE);
-    case 1: return H5Tcopy(H5T_STD_U8LE);
-    case 2: return H5Tcopy(H5T_STD_I16LE);
-    case 3: return H5Tcopy(H5T_STD_I32LE);
-    case 4: return H5Tcopy(H5T_STD_U32LE);
-    case 5: return H5Tcopy(H5T_STD_I64LE);
-    case 6: return H5Tcopy(H5T_STD_U64LE);
-    case 7: return H5Tcopy(H5T_IEEE_F32LE);
-    default: return H5Tcopy(H5T_IEEE_F64LE);
+        case 0: return H5Tcopy(H5T_STD_I8LE);
+        case 1: return H5Tcopy(H5T_STD_U8LE);
+        case 2: return H5Tcopy(H5T_STD_I16LE);
+        case 3: return H5Tcopy(H5T_STD_I32LE);
+        case 4: return H5Tcopy(H5T_STD_U32LE);
+        case 5: return H5Tcopy(H5T_STD_I64LE);
+        case 6: return H5Tcopy(H5T_STD_U64LE);
+        case 7: return H5Tcopy(H5T_IEEE_F32LE);
+        default: return H5Tcopy(H5T_IEEE_F64LE);
     }
 }
 
@@ -80,7 +110,9 @@ static hid_t pick_number_type(uint8_t k) {
 static hid_t string_type(size_t size, uint8_t k) {
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, size ? size : 1);
-    H5Tset_strpad(t, k % 3 == 0 ? H5T_STR_NULLTERM : k % 3 == 1 ? H5T_STR_NULLPAD : H5T_STR_SPACEPAD);
+    H5Tset_strpad(t, k % 3 == 0   ? H5T_STR_NULLTERM
+                     : k % 3 == 1 ? H5T_STR_NULLPAD
+                                  : H5T_STR_SPACEPAD);
     return t;
 }
 
@@ -208,11 +240,29 @@ static void op_attr_shape(hid_t file, const char *obj, const char *name, Bytes *
 }
 
 static void op_attr_add(hid_t file, const char *obj, Bytes *b) {
-    static const char *const names[] = {
-        "format", "format_version", "complete", "created_by", "n_rows", "round", "n_judges",
-        "max_prompt_len", "max_resp_len", "charset", "aggregation", "judge_names", "names",
-        "position", "phase", "step", "seed", "algo", "description", "dims", "kept_fraction",
-        "bad name!", "x"};
+    static const char *const names[] = {"format",
+                                        "format_version",
+                                        "complete",
+                                        "created_by",
+                                        "n_rows",
+                                        "round",
+                                        "n_judges",
+                                        "max_prompt_len",
+                                        "max_resp_len",
+                                        "charset",
+                                        "aggregation",
+                                        "judge_names",
+                                        "names",
+                                        "position",
+                                        "phase",
+                                        "step",
+                                        "seed",
+                                        "algo",
+                                        "description",
+                                        "dims",
+                                        "kept_fraction",
+                                        "bad name!",
+                                        "x"};
     uint8_t k = take(b);
     char name[32];
     if (k < 200) {
@@ -306,8 +356,7 @@ static uint8_t *read_all(hid_t d, hid_t *t, hid_t *s, size_t *n) {
     *s = H5Dget_space(d);
     hssize_t np = H5Sget_simple_extent_npoints(*s);
     size_t ts = *t >= 0 ? H5Tget_size(*t) : 0;
-    if (*t < 0 || *s < 0 || np < 0 || is_vlen(*t) || ts == 0 ||
-        (size_t)np * ts > H5M_MAX_READ)
+    if (*t < 0 || *s < 0 || np < 0 || is_vlen(*t) || ts == 0 || (size_t)np * ts > H5M_MAX_READ)
         return NULL;
     *n = (size_t)np;
     uint8_t *buf = calloc(*n ? *n : 1, ts);
@@ -449,43 +498,45 @@ int h5m_apply(const H5Base *base, const char *path, const uint8_t *prog, size_t 
         const char *aname = ai >= 0 ? base->attr_name[ai] : "none";
         int root = strcmp(obj, "/") == 0;
         switch (code) {
-        case OP_ATTR_DELETE: H5Adelete_by_name(file, aobj, aname, H5P_DEFAULT); break;
-        case OP_ATTR_INT: put_number_attr(file, aobj, aname, &b, 0); break;
-        case OP_ATTR_FLOAT: put_number_attr(file, aobj, aname, &b, 1); break;
-        case OP_ATTR_STRING: put_string_attr(file, aobj, aname, &b); break;
-        case OP_ATTR_SHAPE: op_attr_shape(file, aobj, aname, &b); break;
-        case OP_ATTR_ADD: op_attr_add(file, obj, &b); break;
-        case OP_LINK_DELETE:
-            if (!root) H5Ldelete(file, obj, H5P_DEFAULT);
-            break;
-        case OP_LINK_MOVE:
-            if (root) break;
-            if (take(&b) & 1 && strcmp(other, "/") != 0 && strncmp(other, obj, strlen(obj)) != 0) {
-                H5Ldelete(file, other, H5P_DEFAULT);  // move over another object
-                H5Lmove(file, obj, file, other, H5P_DEFAULT, H5P_DEFAULT);
-            } else {
-                char to[H5M_PATH_MAX + 8];
-                snprintf(to, sizeof to, "%s_old", obj);
-                H5Lmove(file, obj, file, to, H5P_DEFAULT, H5P_DEFAULT);
-            }
-            break;
-        case OP_DSET_REPLACE:
-            if (!root) op_dset_replace(file, obj, &b);
-            break;
-        case OP_DSET_WRITE: op_dset_write(file, obj, &b); break;
-        case OP_DSET_RESIZE: op_dset_resize(file, obj, &b); break;
-        case OP_KIND_SWAP: op_kind_swap(file, obj, is_dataset, &b); break;
-        case OP_SOFT_LINK:
-            if (root) break;
-            H5Ldelete(file, obj, H5P_DEFAULT);
-            H5Lcreate_soft(take(&b) & 1 ? "/nowhere" : other, file, obj, H5P_DEFAULT,
-                           H5P_DEFAULT);
-            break;
-        case OP_HARD_LINK:
-            if (root || strncmp(other, obj, strlen(obj)) == 0) break;  // other would go with obj
-            H5Ldelete(file, obj, H5P_DEFAULT);
-            H5Lcreate_hard(file, other, file, obj, H5P_DEFAULT, H5P_DEFAULT);
-            break;
+            case OP_ATTR_DELETE: H5Adelete_by_name(file, aobj, aname, H5P_DEFAULT); break;
+            case OP_ATTR_INT: put_number_attr(file, aobj, aname, &b, 0); break;
+            case OP_ATTR_FLOAT: put_number_attr(file, aobj, aname, &b, 1); break;
+            case OP_ATTR_STRING: put_string_attr(file, aobj, aname, &b); break;
+            case OP_ATTR_SHAPE: op_attr_shape(file, aobj, aname, &b); break;
+            case OP_ATTR_ADD: op_attr_add(file, obj, &b); break;
+            case OP_LINK_DELETE:
+                if (!root) H5Ldelete(file, obj, H5P_DEFAULT);
+                break;
+            case OP_LINK_MOVE:
+                if (root) break;
+                if (take(&b) & 1 && strcmp(other, "/") != 0 &&
+                    strncmp(other, obj, strlen(obj)) != 0) {
+                    H5Ldelete(file, other, H5P_DEFAULT);  // move over another object
+                    H5Lmove(file, obj, file, other, H5P_DEFAULT, H5P_DEFAULT);
+                } else {
+                    char to[H5M_PATH_MAX + 8];
+                    snprintf(to, sizeof to, "%s_old", obj);
+                    H5Lmove(file, obj, file, to, H5P_DEFAULT, H5P_DEFAULT);
+                }
+                break;
+            case OP_DSET_REPLACE:
+                if (!root) op_dset_replace(file, obj, &b);
+                break;
+            case OP_DSET_WRITE: op_dset_write(file, obj, &b); break;
+            case OP_DSET_RESIZE: op_dset_resize(file, obj, &b); break;
+            case OP_KIND_SWAP: op_kind_swap(file, obj, is_dataset, &b); break;
+            case OP_SOFT_LINK:
+                if (root) break;
+                H5Ldelete(file, obj, H5P_DEFAULT);
+                H5Lcreate_soft(take(&b) & 1 ? "/nowhere" : other, file, obj, H5P_DEFAULT,
+                               H5P_DEFAULT);
+                break;
+            case OP_HARD_LINK:
+                if (root || strncmp(other, obj, strlen(obj)) == 0)
+                    break;  // other would go with obj
+                H5Ldelete(file, obj, H5P_DEFAULT);
+                H5Lcreate_hard(file, other, file, obj, H5P_DEFAULT, H5P_DEFAULT);
+                break;
         }
         applied++;
     }

@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define H5M_MAX_OPS 8       // edits per program
-#define H5M_PATH_MAX 128    // longest object path of a base file
-#define H5M_NAME_MAX 64     // longest attribute name of a base file
-#define H5M_MAX_ITEMS 512   // most objects and most attributes a base file may have
+#define H5M_MAX_OPS   8    // edits per program
+#define H5M_PATH_MAX  128  // longest object path of a base file
+#define H5M_NAME_MAX  64   // longest attribute name of a base file
+#define H5M_MAX_ITEMS 512  // most objects and most attributes a base file may have
 
 /* A valid file to edit: its bytes and what it holds (paths in name order, "/" first). */
 typedef struct {
