@@ -19,6 +19,10 @@ static void usage(FILE *out) {
         "usage: concord sample CKPT [--prompt TEXT | --tokens ID,ID,...] [options]\n"
         "  --prompt TEXT       prompt text (BOS is prepended); needs a checkpoint with a "
         "tokenizer\n"
+        "  --chat              wrap --prompt in ChatML turns (<|im_start|>user ... <|im_end|>,\n"
+        "                      then <|im_start|>assistant) and end at <|im_end|>, as a run with\n"
+        "                      task.chat_template \"chatml\" does; needs those special tokens\n"
+        "  --system TEXT       with --chat: a system turn first\n"
         "  --stop TEXT         end a sample before TEXT (repeatable, at most 8; text output)\n"
         "  --tokens IDS        prompt as comma-separated token ids (any checkpoint)\n"
         "  --max-new N         new tokens at most (default 32)\n"
@@ -60,12 +64,12 @@ static int parse_ids(const char *text, int32_t *ids, int max, int V) {
 #define SAMPLE_MAX_STOPS 8
 
 typedef struct {
-    const char *ckpt, *prompt, *tokens;
+    const char *ckpt, *prompt, *tokens, *system;
     const char *stop[SAMPLE_MAX_STOPS];
     int n_stop;
     int64_t max_new, top_k, seed, samples, eos;
     double temperature, top_p;
-    int greedy, print_ids;
+    int greedy, print_ids, chat;
 } SampleArgs;
 
 static int parse_args(SampleArgs *a, int argc, char **argv) {
@@ -81,11 +85,15 @@ static int parse_args(SampleArgs *a, int argc, char **argv) {
             a->greedy = 1;
         else if (strcmp(o, "--print-ids") == 0)
             a->print_ids = 1;
+        else if (strcmp(o, "--chat") == 0)
+            a->chat = 1;
         else if (o[0] == '-' && o[1] == '-' && (r = cli_value(argc, argv, &i, &v)) == 0) {
             if (strcmp(o, "--prompt") == 0)
                 a->prompt = v;
             else if (strcmp(o, "--tokens") == 0)
                 a->tokens = v;
+            else if (strcmp(o, "--system") == 0)
+                a->system = v;
             else if (strcmp(o, "--stop") == 0) {
                 if (a->n_stop == SAMPLE_MAX_STOPS || !v[0]) {
                     fprintf(stderr, "error: --stop: expected at most %d non-empty strings\n",
@@ -124,6 +132,14 @@ static int parse_args(SampleArgs *a, int argc, char **argv) {
         usage(stderr);
         return -1;
     }
+    if ((a->chat || a->system) && !a->prompt) {
+        fprintf(stderr, "error: sample: --chat and --system apply to --prompt text\n");
+        return -1;
+    }
+    if (a->system && !a->chat) {
+        fprintf(stderr, "error: sample: --system needs --chat\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -156,13 +172,15 @@ int cmd_sample(int argc, char **argv) {
                     a.ckpt);
             return 2;
         }
-        prompt[0] = tok.bos;
-        P = tokenizer_encode(&tok, a.prompt, prompt + 1, cfg.T - 1, &e);
+        if (a.chat && tokenizer_set_chat(&tok, "chatml", a.system ? a.system : "", &e) != 0) {
+            fprintf(stderr, "error: --chat: %s\n", e.msg);
+            return 2;
+        }
+        P = tokenizer_encode_turn(&tok, a.prompt, prompt, cfg.T - 1, &e);  // BOS + text, or turns
         if (P < 0) {
             fprintf(stderr, "error: --prompt: %s\n", e.msg);
             return 2;
         }
-        P += 1;
     } else {
         P = parse_ids(a.tokens, prompt, cfg.T - 1, cfg.V);
         if (P < 0) return 2;
@@ -210,7 +228,9 @@ int cmd_sample(int argc, char **argv) {
         } else {
             char text[4096];
             int skip = P > 0 && prompt[0] == tok.bos;  // bpe: BOS is also EOS, which ends a text
-            tokenizer_decode(&tok, prompt + skip, P - skip, text, sizeof text);
+            Tokenizer whole = tok;  // the prompt in full: a chat prompt holds <|im_end|> (EOS)
+            whole.eos = -1;
+            tokenizer_decode(&whole, prompt + skip, P - skip, text, sizeof text);
             printf("%s", text);
             tokenizer_decode(&tok, r, rlen[i], text, sizeof text);
             printf("%s\n", text);

@@ -5,7 +5,8 @@
 # config keys import-hf prints -> concord run (model.init, a context shorter than the file's
 # max_position_embeddings, ChatML prompts, SFT + 2 rounds of DPO at np 2) -> a kill -9 inside
 # round 1's training resumes to the same final checkpoint and metrics -> export-hf writes a
-# LlamaForCausalLM directory whose weights are the run's final policy.
+# LlamaForCausalLM directory whose weights are the run's final policy; `concord sample --chat`
+# prompts it in ChatML turns.
 source "$(dirname "$0")/../e2e/lib.sh"
 TEXT=$SRC/configs/text-tiny.json
 HF=$WORK/hf
@@ -62,6 +63,14 @@ check '[ "$st" -ne 0 ] && grep -q "fault injection" "$K.err"' "fault train.step@
 check 'lrun "$K"' "resume failed: $(tail -3 "$K.err")"
 check 'same_ckpt "$R/ckpt/round_0002.h5" "$K/ckpt/round_0002.h5"' "after the kill the final checkpoint differs"
 check 'same_metrics "$R/metrics.jsonl" "$K/metrics.jsonl"' "after the kill metrics.jsonl differs"
+# concord sample --chat wraps a prompt in the same ChatML turns (and refuses --system alone)
+S=$WORK/sample
+check '"$CONCORD" sample "$R/ckpt/round_0002.h5" --prompt "2+3" --chat --system "Be brief." \
+    --greedy --max-new 4 >"$S.out" 2>&1' "sample --chat failed: $(tail -3 "$S.out")"
+check 'grep -q "^<|im_start|>system" "$S.out" && grep -q "<|im_start|>user" "$S.out" && grep -q "<|im_start|>assistant" "$S.out"' \
+    "sample --chat should show the ChatML turns: $(head -c 300 "$S.out")"
+check '! "$CONCORD" sample "$R/ckpt/round_0002.h5" --prompt x --system y >"$S.bad" 2>&1 && grep -q "needs --chat" "$S.bad"' \
+    "--system without --chat should be refused: $(cat "$S.bad")"
 # a config of the wrong architecture is refused by name before anything runs
 set +e
 timeout 120 mpirun -np 1 "$CONCORD" run "$TEXT" --run-dir "$WORK/gpt2" "${PATHS[@]}" \
