@@ -1,12 +1,31 @@
-/* tests/model_fixture.h — shared pieces of the gradient tests that run the whole model
-   (test_prefstep, test_sft): perturbed weights and a finite-difference probe of a gradient. */
+/* tests/model_fixture.h — shared pieces of the model tests (test_gpt, test_llama, test_prefstep,
+   test_sft): perturbed weights, a finite-difference probe of a gradient, and error measures. */
 #ifndef CONCORD_TESTS_MODEL_FIXTURE_H
 #define CONCORD_TESTS_MODEL_FIXTURE_H
 
 #include <math.h>
 
+#include <stddef.h>
+
 #include "train/params.h"
 #include "train/rng.h"
+
+/* Normwise relative error max|a-b| / max|b|. */
+static inline double rel_err(const float *a, const float *b, size_t n) {
+    double md = 0.0, mb = 1e-12;
+    for (size_t i = 0; i < n; i++) {
+        md = fmax(md, fabs((double)a[i] - b[i]));
+        mb = fmax(mb, fabs((double)b[i]));
+    }
+    return md / mb;
+}
+
+/* Dot product in double. */
+static inline double dot(const float *a, const float *b, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
 
 /* GPT-2 initial weights (seed) plus sigma·N(0, 1) on every element, drawn from r, so that no term
    (LayerNorm gains 1, biases 0) is trivially constant. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model_fixture.h"
 #include "train/generate.h"
 #include "train/gpt.h"
 #include "train/logprob.h"
@@ -30,22 +31,6 @@ static float *copy_of(const float *src, size_t n) {
     float *p = xmalloc("test", n * sizeof(float));
     memcpy(p, src, n * sizeof(float));
     return p;
-}
-
-// Normwise relative error max|a-b| / max|b|.
-static double rel_err(const float *a, const float *b, size_t n) {
-    double md = 0.0, mb = 1e-12;
-    for (size_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - b[i]));
-        mb = fmax(mb, fabs((double)b[i]));
-    }
-    return md / mb;
-}
-
-static double dot(const float *a, const float *b, size_t n) {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-    return s;
 }
 
 // ---- kernels vs references ----
