@@ -62,9 +62,10 @@ done
 # resume, and the last ones find the run complete. The budget counts from the job's start, and
 # srun + MPI start-up take 2-3 s of it on a slow VM: with 3 s, jobs there made almost no progress.
 # N leaves room for a machine several times slower than the development VM (a busy CPU made 10
-# jobs too few once); the jobs after completion find the run done and cost 2-3 s each.
+# jobs too few once, and 14 too few while fuzzing campaigns shared the CPU); the jobs after
+# completion find the run done and cost 2-3 s each.
 C=$WORK/chain
-N=14
+N=20
 out=$(CONCORD_WALL_MARGIN=54 "$SRC/slurm/chain.sh" --chdir="$WORK" --time=1 --signal=B:USR1@5 --nodes=1 \
     --ntasks-per-node=4 --output="$WORK/chain-%j.out" $N "$TINY" "$C" "${SETS[@]}")
 read -r -a ids <<<"$(sed -n 's/.*jobs \([0-9 ]*\) on run.*/\1/p' <<<"$out")"
