@@ -39,6 +39,11 @@ void sft_batch_free(SftBatch *b);
    the same shifts. Zero for the other position encodings. */
 void sft_batch_shift(SftBatch *b, const RunCtx *ctx, int64_t s);
 
+/* b sized for this learner's share of sft.batch_size, with the SFT set's verdict weights. */
+void sft_batch_init(SftBatch *b, RunCtx *ctx);
+/* BatchGatherFn of SFT: this learner's encoded SFT examples of step s (source unused). */
+int sft_batch_gather(SftBatch *b, RunCtx *ctx, int64_t s, void *unused);
+
 /* Gathers this learner's examples of step s into b, packed to (nb, S) rows; returns S. source: the
    caller's data. */
 typedef int (*BatchGatherFn)(SftBatch *b, RunCtx *ctx, int64_t s, void *source);
