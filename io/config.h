@@ -59,6 +59,7 @@ typedef struct {
     int digits;         // operand digits, 1..9
     char operators[4];  // distinct characters from "+-*"
     int reversed;       // digits least-significant first, answer zero-padded ("+" only)
+    int pad_to;         // reversed: operands zero-padded to this many digits (0 = off)
     int fresh_rounds;   // SFT/validation prompts are never round prompts (limits rounds.count)
 } ConfigArith;
 
@@ -67,6 +68,7 @@ typedef struct {
     char schedule[CONFIG_TEXT_MAX];  // "1,2,3": level of each round's prompts ("" = off)
     double replay;                   // share of round prompts from lower levels, [0, 1)
     int eval_max;                    // highest evaluated level (0 = highest SFT/schedule level)
+    char operands[CONFIG_NAME_MAX];  // "equal" (both L digits) | "mixed" (the longer has L)
 } ConfigLevels;
 
 typedef struct {

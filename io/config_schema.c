@@ -170,6 +170,10 @@ const ConfigField config_fields[] = {
     K_BOOL("task.arith.reversed", task.arith.reversed, 0, 0,
            "write operands and result least-significant digit first, the result zero-padded to "
            "the longest operand's length + 1 (47+38= -> 74+83= answer 580); operators \"+\" only"),
+    K_INT("task.arith.pad_to", task.arith.pad_to, 0, 0, TASK_ARITH_MAX_LEVEL, 0,
+          "reversed: write both operands with trailing zeros to this many digits and the result "
+          "to one more (74+83= -> 7400+8300= answer 58000 at 4), so every prompt has the same "
+          "length and a level is a count of significant digits; 0 = off"),
     K_BOOL("task.arith.fresh_rounds", task.arith.fresh_rounds, 0, 0,
            "SFT and validation prompts come from prompts no round ever draws, so every round's "
            "prompts are unlabelled; limits rounds.count (the error names the largest)"),
@@ -187,6 +191,10 @@ const ConfigField config_fields[] = {
     K_INT("task.levels.eval_max", task.levels.eval_max, 0, 0, TASK_ARITH_MAX_LEVEL, 0,
           "arith: evaluate every level from the lowest SFT level to this one, task.eval_prompts "
           "each (0 = the highest SFT or schedule level)"),
+    K_ENUM("task.levels.operands", task.levels.operands, "equal", "equal|mixed", 0,
+           "arith levels: equal = both operands of level L have L digits; mixed = the longer "
+           "has L and the other 1..L, every pair of lengths equally often, so that operands "
+           "must be aligned digit by digit rather than by a fixed distance"),
     K_STR("task.prompts_file", task.prompts_file, "", NULL, 0,
           "JSONL {\"prompt\", \"answer\"?} training prompts (jsonl task)"),
     K_STR("task.sft_file", task.sft_file, "", NULL, 0,
@@ -688,6 +696,9 @@ static int check_task_levels(const Config *c, const char *src, ErrMsg *e) {
                        "%s: task.arith.reversed: true needs task.arith.operators \"+\" (the "
                        "reversed format is defined for addition), got \"%s\"",
                        src, c->task.arith.operators);
+    if (c->task.arith.pad_to > 0 && !c->task.arith.reversed)
+        return err_set(e, "%s: task.arith.pad_to: %d needs task.arith.reversed true", src,
+                       c->task.arith.pad_to);
     if (l->sft_min > 0 && l->sft_max == 0)
         return err_set(e, "%s: task.levels.sft_min: %d needs task.levels.sft_max (0 = off)", src,
                        l->sft_min);
@@ -707,6 +718,17 @@ static int check_task_levels(const Config *c, const char *src, ErrMsg *e) {
                        "%s: task.levels.schedule: arith levels are operand lengths 1..%d, got "
                        "%d",
                        src, TASK_ARITH_MAX_LEVEL, top);
+    int mixed = strcmp(l->operands, "mixed") == 0;
+    if (arith && mixed && l->sft_max == 0 && !l->schedule[0])
+        return err_set(e,
+                       "%s: task.levels.operands: \"mixed\" needs levels (task.levels.sft_max or "
+                       "task.levels.schedule)",
+                       src);
+    if (arith && mixed && top > TASK_MIXED_MAX_LEVEL)
+        return err_set(e,
+                       "%s: task.levels.operands: \"mixed\" levels go up to %d digits, got level "
+                       "%d",
+                       src, TASK_MIXED_MAX_LEVEL, top);
     if (arith && top > 9 && strchr(c->task.arith.operators, '*'))
         return err_set(e,
                        "%s: task.levels: level %d with task.arith.operators \"%s\": products "
@@ -721,6 +743,12 @@ static int check_arith_room(const Config *c, const char *src, ErrMsg *e) {
     if (strcmp(c->task.name, "arith") != 0) return 0;
     int top = levels_top(c);  // levels: the longest operands
     int d = top > c->task.arith.digits ? top : c->task.arith.digits;
+    if (c->task.arith.pad_to > 0 && c->task.arith.pad_to < d)
+        return err_set(e,
+                       "%s: task.arith.pad_to: expected 0 or at least the longest operand (%d "
+                       "digits), got %d",
+                       src, d, c->task.arith.pad_to);
+    d = c->task.arith.pad_to > d ? c->task.arith.pad_to : d;
     int T = c->model.max_seq_len, mnt = c->generate.max_new_tokens;
     int prompt = 2 * d + 2;
     int answer = strchr(c->task.arith.operators, '*') ? 2 * d : d + 1;

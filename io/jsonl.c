@@ -560,6 +560,7 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->eval_wrong_fraction = cfg->sft.eval_wrong_fraction;
     out->n_validation = config_sft_early_stop(cfg) ? cfg->sft.n_validation : 0;
     out->reversed = cfg->task.arith.reversed;
+    out->pad_to = cfg->task.arith.pad_to;
     out->fresh_rounds = cfg->task.arith.fresh_rounds;
     out->sft_min = cfg->task.levels.sft_min;
     out->sft_max = cfg->task.levels.sft_max;
@@ -569,6 +570,7 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     if (out->n_schedule < 0) out->n_schedule = TASK_SCHEDULE_MAX + 1;  // task init refuses it
     out->replay = cfg->task.levels.replay;
     out->eval_max = cfg->task.levels.eval_max;
+    out->mixed_operands = strcmp(cfg->task.levels.operands, "mixed") == 0;
 }
 
 static int uses_llm_judge(const Config *cfg) {

@@ -524,6 +524,17 @@ static void test_task_levels(void) {
     EXPECT_SET_FAIL("task.levels.replay=-0.1", "task.levels.replay");
     EXPECT_SET_FAIL("task.levels.replay=0.5", "needs task.levels.schedule");
     EXPECT_SET_FAIL("task.levels.sft_min=2", "task.levels.sft_max");
+    EXPECT_SET_FAIL("task.levels.operands=both", "task.levels.operands");
+    EXPECT_SET_FAIL("task.arith.pad_to=4", "needs task.arith.reversed");
+    expect_fail(NULL,
+                (const char *const[]){"task.arith.reversed=true", "task.arith.pad_to=2",
+                                      "task.levels.sft_max=3"},
+                3, "task.arith.pad_to: expected 0 or at least the longest operand (3", __LINE__);
+    EXPECT_SET_FAIL("task.levels.operands=mixed", "needs levels");
+    expect_fail(NULL,
+                (const char *const[]){"task.levels.operands=mixed", "task.levels.sft_max=2",
+                                      "task.levels.eval_max=10"},
+                3, "go up to 9 digits", __LINE__);
     EXPECT_SET_FAIL("task.levels.sft_max=19", "task.levels.sft_max");
     EXPECT_FAIL("{\"task\": {\"levels\": {\"sft_min\": 3, \"sft_max\": 2}}}",
                 "task.levels.sft_min");

@@ -399,11 +399,161 @@ static void test_list_levels(void) {
     CHECK_TRUE(task_parse_schedule("19", 18, lv, why, sizeof why) < 0);
 }
 
+// Operand lengths of a plain sum "a+b=" whose answer is right and operands have no leading zero;
+// returns la * 10 + lb, or -1.
+static int mixed_lengths(const TaskItem *it) {
+    char a[24], b[24], want[32];
+    if (sscanf(it->prompt, "%23[0-9]+%23[0-9]=", a, b) != 2) return -1;
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if ((la > 1 && a[0] == '0') || (lb > 1 && b[0] == '0')) return -1;
+    snprintf(want, sizeof want, "%lld", atoll(a) + atoll(b));
+    return strcmp(want, it->answer) == 0 ? la * 10 + lb : -1;
+}
+
+static void test_padded(void) {
+    TaskSpec s = arith_spec(2, "+", 3, 10000, 1, 0);
+    s.n_instruction = s.n_evaluation = 0;
+    s.reversed = 1;
+    s.pad_to = 4;
+    Task t;
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    const char *cases[][2] = {
+        {"7400+8300=", "58000"}, {"5000+7000=", "21000"}, {"9900+1000=", "00100"}};
+    TaskItem it;
+    for (int c = 0; c < 3; c++) {
+        CHECK_MSG(find_eval(&t, cases[c][0], &it) >= 0, "no prompt %s", cases[c][0]);
+        CHECK_STR(it.answer, cases[c][1]);
+    }
+    CHECK_EQ_I64(task_format_ok(&t, &it, "00100"), 1);
+    CHECK_EQ_I64(task_format_ok(&t, &it, "001"), 0);  // the unpadded length is not enough
+    task_free(&t);
+    s.pad_to = 1;  // shorter than the operands
+    CHECK_TRUE(task_init_arith(&t, &s, &err) < 0);
+    CHECK_CONTAINS(err.msg, "task.arith.pad_to");
+    s.pad_to = 4;
+    s.reversed = 0;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) < 0);
+    CHECK_CONTAINS(err.msg, "task.arith.reversed");
+    // levels: a level counts significant digits, every prompt is equally long
+    s = arith_spec(1, "+", 4, 20, 20, 1);
+    s.n_instruction = 20;
+    s.n_evaluation = 0;
+    s.reversed = 1;
+    s.pad_to = 6;
+    s.sft_max = 3;
+    s.schedule[0] = 4, s.n_schedule = 1;
+    s.mixed_operands = 1;
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    int ok = 1;
+    for (int i = 0; i < 20; i++) {
+        task_item(&t, TASK_SPLIT_ROUND, 1, i, &it);
+        const char *b = it.prompt + 7;  // one operand has a 4th digit, none a 5th
+        ok &= strlen(it.prompt) == 14 && strlen(it.answer) == 7 && it.prompt[6] == '+';
+        ok &= (it.prompt[3] != '0' || b[3] != '0');
+        ok &= it.prompt[4] == '0' && it.prompt[5] == '0' && b[4] == '0' && b[5] == '0';
+        ok &= task_format_ok(&t, &it, it.answer);
+    }
+    CHECK_MSG(ok, "padded level-4 round prompts: wrong length or level");
+    task_free(&t);
+    s.schedule[0] = 7;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) < 0);
+    CHECK_CONTAINS(err.msg, "highest level 7");
+}
+
+static void test_mixed_levels(void) {
+    // level 2 held out whole: every pair with a longest operand of 2 digits, once
+    TaskSpec s = arith_spec(1, "+", 5, 9900, 10, 0);
+    s.n_instruction = s.n_evaluation = 0;
+    s.sft_min = s.sft_max = 2;
+    s.mixed_operands = 1;
+    Task t;
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    CHECK_EQ_I64(task_split_size(&t, TASK_SPLIT_EVAL), 9900);
+    unsigned char *hit = xcalloc("test", 10000, 1);
+    int count[100] = {0}, first[100] = {0}, ok = 1;
+    for (int i = 0; i < 9900; i++) {
+        TaskItem it;
+        task_item(&t, TASK_SPLIT_EVAL, 0, i, &it);
+        int ab = mixed_lengths(&it);
+        ok &= it.level == 2 && (ab == 21 || ab == 12 || ab == 22);
+        if (ab < 0) continue;
+        int a = atoi(it.prompt), b = atoi(strchr(it.prompt, '+') + 1);
+        ok &= !hit[a * 100 + b];
+        hit[a * 100 + b] = 1;
+        count[ab]++;
+        if (i < 300) first[ab]++;
+    }
+    CHECK_MSG(ok, "mixed level 2: a pair repeats or has the wrong lengths");
+    CHECK_TRUE(count[21] == 900 && count[12] == 900 && count[22] == 8100);
+    CHECK_MSG(first[21] == 100 && first[12] == 100 && first[22] == 100,
+              "the first 300 positions are not balanced: %d %d %d", first[21], first[12],
+              first[22]);
+    task_free(&t);
+    xfree(hit);
+    // SFT (from the top of a level) and rounds (from the bottom): every pair of lengths equally
+    // often; reversed answers are as long as the longer operand + 1
+    s = arith_spec(1, "+", 6, 30, 70, 1);
+    s.n_instruction = 60;
+    s.n_evaluation = 0;
+    s.sft_min = s.sft_max = 3;
+    s.schedule[0] = 4, s.n_schedule = 1;
+    s.mixed_operands = 1;
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    int sft[100] = {0}, round[100] = {0};
+    for (int64_t j = 0; j < 60; j++) {
+        TaskSftExample ex;
+        task_sft_example(&t, j, &ex);
+        TaskItem it = {.has_answer = 1};
+        snprintf(it.prompt, sizeof it.prompt, "%s", ex.prompt);
+        snprintf(it.answer, sizeof it.answer, "%s", ex.response);
+        int ab = mixed_lengths(&it);
+        if (ab > 0) sft[ab]++;
+    }
+    for (int i = 0; i < 70; i++) {
+        TaskItem it;
+        task_item(&t, TASK_SPLIT_ROUND, 1, i, &it);
+        int ab = mixed_lengths(&it);
+        ok &= it.level == 4 && task_format_ok(&t, &it, it.answer);
+        if (ab > 0) round[ab]++;
+    }
+    for (int k = 0; k < 5; k++) {  // (3,1) (3,2) (3,3) (1,3) (2,3)
+        int ab = k < 3 ? 30 + k + 1 : (k - 2) * 10 + 3;
+        CHECK_MSG(sft[ab] == 12, "SFT lengths %d: %d examples, expected 12", ab, sft[ab]);
+    }
+    for (int k = 0; k < 7; k++) {
+        int ab = k < 4 ? 40 + k + 1 : (k - 3) * 10 + 4;
+        CHECK_MSG(round[ab] == 10, "round lengths %d: %d prompts, expected 10", ab, round[ab]);
+    }
+    CHECK_MSG(ok, "mixed round prompts: wrong level or format");
+    task_free(&t);
+    s.reversed = 1;
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    for (int i = 0; i < 70; i++) {
+        TaskItem it;
+        task_item(&t, TASK_SPLIT_ROUND, 1, i, &it);
+        ok &= (int)strlen(it.answer) == 5 && task_format_ok(&t, &it, it.answer) &&
+              !task_format_ok(&t, &it, "0000");
+    }
+    CHECK_MSG(ok, "mixed reversed answers: not 5 digits or the format check disagrees");
+    task_free(&t);
+    // refused: no levels, a level above 9
+    s = arith_spec(2, "+", 1, 10, 10, 1);
+    s.mixed_operands = 1;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) < 0);
+    CHECK_CONTAINS(err.msg, "task.levels.operands");
+    s.sft_max = 2;
+    s.schedule[0] = 10, s.n_schedule = 1;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) < 0);
+    CHECK_CONTAINS(err.msg, "up to 9 digits");
+}
+
 int main(void) {
     test_reversed();
     test_format_ok();
     test_levels();
     test_big_levels();
+    test_padded();
+    test_mixed_levels();
     test_fresh_rounds();
     test_list_levels();
     CHECK_EQ_I64(alloc_live_bytes("task_text") + alloc_live_bytes("task_records") +

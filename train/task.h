@@ -17,10 +17,13 @@
    are never held out. Randomness: train/rng.h streams TASK_STREAM(purpose, index) of the run seed.
    Reversed arith (spec.reversed, '+' only): operands and result least-significant digit first, the
    result zero-padded to (longest operand length + 1) digits: 47+38 -> "74+83=" answer "580".
+   spec.pad_to > 0 pads the operands too (with zeros after their reversed digits) to pad_to digits
+   and the result to pad_to + 1: "7400+8300=" answer "58000" at 4.
    fresh_rounds (arith without levels): instruction, evaluation and VALID examples come from the
    top of the split order downwards, rounds from E upwards, so no round prompt was ever labelled;
    init fails when they would meet, i.e. rounds.count is limited (the error names the largest).
-   Levels (arith: operand length in digits, both operands exactly that long, level 1 = 0..9; list:
+   Levels (arith: operand length in digits, both operands exactly that long, level 1 = 0..9, or
+   with spec.mixed_operands the longer one that long and the other 1..L digits; list:
    the lines' "level"): on for arith when spec.sft_max > 0 or a schedule is given. Each level L has
    its own seeded order of its S_L prompts: EVAL = positions [0, E) (levels eval_lo..eval_hi, E
    each, level-major), SFT instruction / VALID / evaluation-only regions from S_L - 1 downwards,
@@ -42,8 +45,10 @@
 
 #define TASK_TEXT_MAX        2048  // capacity of prompt, answer and response texts, NUL included
 #define TASK_TEMPLATE_MAX    256  // capacity of the judge template and the answer regex, NUL included
-#define TASK_MAX_LEVELS      32   // levels are 1..TASK_MAX_LEVELS (per-level arrays have one more)
-#define TASK_ARITH_MAX_LEVEL 18   // arith levels: operands below 10^18 keep sums in int64
+#define TASK_MAX_LEVELS      32  // levels are 1..TASK_MAX_LEVELS (per-level arrays have one more)
+#define TASK_ARITH_MAX_LEVEL 18  // arith levels: operands below 10^18 keep sums in int64
+#define TASK_MIXED_MAX_LEVEL 9   // mixed arith levels: a level's pairs stay below 2^62
+#define TASK_MIXED_BUCKETS   (2 * TASK_MIXED_MAX_LEVEL - 1)
 #define TASK_SCHEDULE_MAX    128  // entries of a level schedule
 
 /* RNG stream ids of the task ("TA" tag, purpose 1..10, index below 2^40); other modules avoid them.
@@ -74,12 +79,14 @@ typedef struct {
     int n_validation;                        // arith: SFT validation prompts (0 = none)
     double eval_wrong_fraction;  // arith: share of evaluation examples with a wrong answer
     int reversed;                // arith '+': digits least-significant first (see above)
-    int fresh_rounds;            // arith without levels: SFT/VALID prompts are never round prompts
-    int sft_min, sft_max;        // arith levels of SFT examples and VALID prompts; 0 = off
+    int pad_to;        // reversed arith: operands zero-padded to pad_to digits (0 = off; see above)
+    int fresh_rounds;  // arith without levels: SFT/VALID prompts are never round prompts
+    int sft_min, sft_max;             // arith levels of SFT examples and VALID prompts; 0 = off
     int schedule[TASK_SCHEDULE_MAX];  // level of round r's prompts: schedule[min(r, n) - 1]
     int n_schedule;                   // entries of schedule; 0 = off
     double replay;                    // share of each round's prompts from lower levels, [0, 1)
     int eval_max;                     // arith: highest EVAL level; 0 = highest SFT/schedule level
+    int mixed_operands;  // arith levels: 1 = the longer operand has L digits, the other 1..L
 } TaskSpec;
 
 /* One prompt of a split. */
@@ -126,7 +133,11 @@ typedef struct {
 
 /* Layout of one arith level (or, with fresh_rounds, of the whole prompt space). Positions
    [0, eval) are EVAL, [eval, eval + cap) rounds, then from size - 1 downwards: instr, valid, judge
-   (evaluation-only, used when there are no instruction examples at this level). */
+   (evaluation-only, used when there are no instruction examples at this level).
+   Mixed operands: the level's pairs fall into buckets by the operands' lengths. Positions from
+   both ends of [0, size) take turns over the buckets that still have pairs left, so the first
+   positions of every region meet all pairs of lengths equally often, although a bucket with a
+   1-digit operand is far smaller than the (L, L) one. */
 typedef struct {
     uint64_t size;    // S: distinct prompts (positions)
     int64_t lo, n;    // operand range [lo, lo + n)
@@ -134,6 +145,11 @@ typedef struct {
     TaskPerm perm;    // position -> prompt index (big: -> operand a)
     TaskPerm perm_b;  // big: position -> operand b
     uint64_t eval, instr, valid, judge, cap;  // region sizes (see above)
+    // mixed operands: bucket k < L holds (L digits, k + 1 digits), k >= L (k - L + 1 digits, L)
+    int n_buckets;                             // 2L - 1 (0 = equal operands)
+    uint64_t bucket_size[TASK_MIXED_BUCKETS];  // pairs x operators of each bucket
+    int by_size[TASK_MIXED_BUCKETS];           // bucket ids, smallest first
+    TaskPerm bucket_perm[TASK_MIXED_BUCKETS];  // index within bucket -> its pair and operator
 } TaskLevel;
 
 typedef struct Task {

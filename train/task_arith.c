@@ -43,8 +43,12 @@ static void arith_format(const Task *t, int64_t a, char op, int64_t b, TaskItem 
     int la = snprintf(sa, sizeof sa, "%lld", (long long)a);
     int lb = snprintf(sb, sizeof sb, "%lld", (long long)b);
     int w = (la > lb ? la : lb) + 1;  // '+' only: the sum has at most one more digit
+    if (t->spec.pad_to >= w) w = t->spec.pad_to + 1;
     snprintf(sv, sizeof sv, "%0*lld", w, (long long)v);
     reverse(sa, la), reverse(sb, lb), reverse(sv, w);
+    for (; la < t->spec.pad_to; la++) sa[la] = '0';  // leading zeros, written last
+    for (; lb < t->spec.pad_to; lb++) sb[lb] = '0';
+    sa[la] = sb[lb] = '\0';
     snprintf(out->prompt, sizeof out->prompt, "%s%c%s=", sa, op, sb);
     snprintf(out->answer, sizeof out->answer, "%s", sv);
 }
@@ -58,9 +62,83 @@ static void arith_item(const Task *t, uint64_t k, TaskItem *out) {
     arith_format(t, (int64_t)(x % (uint64_t)t->pow10), op, (int64_t)(x / (uint64_t)t->pow10), out);
 }
 
+// Operand range of numbers of d digits: [lo, lo + n); 1 digit includes 0.
+static int64_t digits_lo(int d) {
+    int64_t lo = 1;
+    for (int i = 1; i < d; i++) lo *= 10;
+    return d == 1 ? 0 : lo;
+}
+static int64_t digits_n(int d) { return d == 1 ? 10 : 9 * digits_lo(d); }
+
+// Operand lengths of bucket k of mixed level L (see TaskLevel).
+static void bucket_lengths(int L, int k, int *la, int *lb) {
+    *la = k < L ? L : k - L + 1;
+    *lb = k < L ? k + 1 : L;
+}
+
+// Mixed level: position -> (bucket, index within it). Positions fold so that both ends of
+// [0, size) come first (even q from the bottom, odd from the top); then q walks the buckets
+// smallest first: while the smallest has pairs left, all take turns; then the rest; and so on.
+static void mixed_locate(const TaskLevel *lv, uint64_t pos, int *bucket, uint64_t *inner) {
+    uint64_t half = (lv->size + 1) / 2;
+    uint64_t q = pos < half ? 2 * pos : 2 * (lv->size - 1 - pos) + 1, done = 0;
+    for (int j = 0; j < lv->n_buckets; j++) {
+        uint64_t active = (uint64_t)(lv->n_buckets - j);
+        uint64_t span = (lv->bucket_size[lv->by_size[j]] - done) * active;
+        if (q < span) {
+            *bucket = lv->by_size[j + (int)(q % active)];
+            *inner = done + q / active;
+            return;
+        }
+        q -= span;
+        done = lv->bucket_size[lv->by_size[j]];
+    }
+    *bucket = -1;  // unreachable for pos < size
+    *inner = 0;
+}
+
+// Position pos of a mixed level L; the id's low bits are the folded position.
+static void mixed_item(const Task *t, int L, uint64_t pos, TaskItem *out) {
+    const TaskLevel *lv = &t->lv[L];
+    int k, la, lb;
+    uint64_t inner;
+    mixed_locate(lv, pos, &k, &inner);
+    bucket_lengths(L, k, &la, &lb);
+    uint64_t x = task_perm_apply(&lv->bucket_perm[k], inner), y = x / (uint64_t)t->n_ops;
+    uint64_t na = (uint64_t)digits_n(la);
+    out->id = (int64_t)(((uint64_t)L << 56) ^ pos);
+    out->level = L;
+    arith_format(t, digits_lo(la) + (int64_t)(y % na), t->spec.operators[x % (uint64_t)t->n_ops],
+                 digits_lo(lb) + (int64_t)(y / na), out);
+}
+
+// Sizes and permutations of mixed level L's buckets; lv->size is their sum.
+static void mixed_init(Task *t, int L, TaskLevel *lv) {
+    lv->n_buckets = 2 * L - 1;
+    lv->size = 0;
+    for (int k = 0; k < lv->n_buckets; k++) {
+        int la, lb;
+        bucket_lengths(L, k, &la, &lb);
+        lv->bucket_size[k] = (uint64_t)digits_n(la) * (uint64_t)digits_n(lb) * (uint64_t)t->n_ops;
+        lv->bucket_perm[k] = task_perm_make(lv->bucket_size[k], t->spec.seed,
+                                            TASK_STREAM(PURPOSE_MIXED, L * 64 + k));
+        lv->size += lv->bucket_size[k];
+        int i = k;  // insertion sort by size, ties by id
+        while (i > 0 && lv->bucket_size[lv->by_size[i - 1]] > lv->bucket_size[k]) {
+            lv->by_size[i] = lv->by_size[i - 1];
+            i--;
+        }
+        lv->by_size[i] = k;
+    }
+}
+
 // Position pos of level L. The id is (L << 56) ^ prompt index: distinct below level 9.
 static void level_item(const Task *t, int L, uint64_t pos, TaskItem *out) {
     const TaskLevel *lv = &t->lv[L];
+    if (lv->n_buckets) {
+        mixed_item(t, L, pos, out);
+        return;
+    }
     uint64_t x, a, b;
     char op;
     if (lv->big) {
@@ -82,7 +160,8 @@ static void level_item(const Task *t, int L, uint64_t pos, TaskItem *out) {
 
 // Longest answer text over the configured operators with operands up to top.
 static int arith_max_answer_len(const Task *t, int64_t top) {
-    int len = t->spec.reversed ? num_len(top) + 1 : 1;
+    int digits = num_len(top) > t->spec.pad_to ? num_len(top) : t->spec.pad_to;
+    int len = t->spec.reversed ? digits + 1 : 1;
     for (const char *op = t->spec.operators; *op; op++) {
         int64_t extreme = *op == '+' ? 2 * top : *op == '-' ? -top : top * top;
         int l = num_len(extreme);
@@ -115,6 +194,9 @@ static int arith_check_spec(const TaskSpec *s, ErrMsg *e) {
                        "\"+\", got \"%s\"",
                        s->operators);
     int M = TASK_ARITH_MAX_LEVEL;
+    if (s->pad_to < 0 || s->pad_to > M || (s->pad_to > 0 && !s->reversed))
+        return err_set(e, "task.arith.pad_to: expected 0..%d and task.arith.reversed, got %d", M,
+                       s->pad_to);
     if (s->sft_max < 0 || s->sft_max > M || s->sft_min < 0 || s->sft_min > s->sft_max ||
         s->eval_max < 0 || s->eval_max > M)
         return err_set(e,
@@ -131,6 +213,10 @@ static int arith_check_spec(const TaskSpec *s, ErrMsg *e) {
                            "task.levels.schedule: expected non-decreasing levels in 1..%d, got %d "
                            "at entry %d",
                            M, s->schedule[i], i + 1);
+    if (s->mixed_operands && s->sft_max == 0 && s->n_schedule == 0)
+        return err_set(e,
+                       "task.levels.operands: \"mixed\" needs levels (task.levels.sft_max or "
+                       "task.levels.schedule)");
     if (!(s->replay >= 0 && s->replay < 1) || (s->replay > 0 && s->n_schedule == 0))
         return err_set(e,
                        "task.levels.replay: expected a share in [0, 1), and 0 without "
@@ -235,6 +321,12 @@ static int levels_init(Task *t, ErrMsg *e) {
         return err_set(e, "task.levels.eval_max: expected at least the lowest SFT level %d, got %d",
                        t->eval_lo, t->eval_hi);
     int maxlev = top > t->eval_hi ? top : t->eval_hi;
+    if (s->pad_to > 0 && s->pad_to < maxlev)
+        return err_set(e, "task.arith.pad_to: expected at least the highest level %d, got %d",
+                       maxlev, s->pad_to);
+    if (s->mixed_operands && maxlev > TASK_MIXED_MAX_LEVEL)
+        return err_set(e, "task.levels.operands: \"mixed\" levels go up to %d digits, got level %d",
+                       TASK_MIXED_MAX_LEVEL, maxlev);
     if (maxlev > 9 && strchr(s->operators, '*'))
         return err_set(e,
                        "task.levels: level %d with task.arith.operators \"%s\": products of "
@@ -252,10 +344,14 @@ static int levels_init(Task *t, ErrMsg *e) {
         lv->lo = L == 1 ? 0 : ten;
         lv->n = L == 1 ? 10 : 9 * ten;
         uint64_t n = (uint64_t)lv->n, ops = (uint64_t)t->n_ops;
-        lv->big = n > (1ull << 31) || n * n > (1ull << 62) / ops;
-        lv->size = lv->big ? n : n * n * ops;
-        lv->perm = task_perm_make(lv->size, s->seed, TASK_STREAM(PURPOSE_LEVEL, L));
-        if (lv->big) lv->perm_b = task_perm_make(n, s->seed, TASK_STREAM(PURPOSE_LEVEL_B, L));
+        if (s->mixed_operands) {
+            mixed_init(t, L, lv);
+        } else {
+            lv->big = n > (1ull << 31) || n * n > (1ull << 62) / ops;
+            lv->size = lv->big ? n : n * n * ops;
+            lv->perm = task_perm_make(lv->size, s->seed, TASK_STREAM(PURPOSE_LEVEL, L));
+            if (lv->big) lv->perm_b = task_perm_make(n, s->seed, TASK_STREAM(PURPOSE_LEVEL_B, L));
+        }
         uint64_t E = L >= t->eval_lo && L <= t->eval_hi ? (uint64_t)s->eval_prompts : 0;
         int in_sft = L >= t->sft_lo && L <= t->sft_hi, k = L - t->sft_lo;
         uint64_t ni = in_sft ? share(s->n_instruction, nsft, k) : 0;
@@ -284,6 +380,9 @@ static int plain_init(Task *t, ErrMsg *e) {
     const TaskSpec *s = &t->spec;
     t->space = (uint64_t)t->pow10 * (uint64_t)t->pow10 * (uint64_t)t->n_ops;
     t->max_answer_len = arith_max_answer_len(t, t->pow10 - 1);
+    if (s->pad_to > 0 && s->pad_to < s->digits)
+        return err_set(e, "task.arith.pad_to: expected at least task.arith.digits %d, got %d",
+                       s->digits, s->pad_to);
     int64_t E = s->eval_prompts, need = E + (int64_t)s->rounds * s->prompts_per_round;
     if ((uint64_t)need > t->space)
         return err_set(e,

@@ -15,7 +15,8 @@ enum {
     PURPOSE_SHUFFLE,    // order of a list's prompt lines
     PURPOSE_HELD_OUT,   // held-out judge example of EVAL item i: verdict and wrong answer
     PURPOSE_LEVEL,      // arith level L (index): position -> prompt (big levels: operand a)
-    PURPOSE_LEVEL_B     // arith level L above 2^62 pairs: position -> operand b
+    PURPOSE_LEVEL_B,    // arith level L above 2^62 pairs: position -> operand b
+    PURPOSE_MIXED       // mixed arith level L, bucket k (index L * 64 + k): index -> pair
 };
 
 /* Checks the spec fields both kinds use, compiles the regex, copies the schedule. On error
