@@ -287,11 +287,10 @@ diff_h5() { # diff_h5 A B [OBJECT]: the first lines of h5diff's report
     h5diff -r "$1" "$2" ${3:+"$3"} 2>&1 | head -n 12 | sed 's/^/    /' | tee -a "$LOG"
 }
 # A metrics line's phase means and step counts survive a mid-phase resume (the checkpoint carries
-# the phase's running totals), so everything but timings must equal the reference's.
-metrics_values() { # metrics_values FILE: the lines without timings
-    local drop='"(seconds":\{[^}]*\}|[a-z_]*(_per_s|_share)":[^,}]*)'
-    sed -E "s/$drop,?//g" "$1"
-}
+# the phase's running totals), so everything but timings must equal the reference's
+# (metrics_values FILE: the lines without timings).
+# shellcheck source=scripts/lib/metrics.sh disable=SC1091
+source "$SRC/scripts/lib/metrics.sh"
 EARLY_SIGNALS=0
 # compare_run DIR: fails (and says what differed) unless DIR's results equal the reference's.
 compare_run() {

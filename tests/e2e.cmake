@@ -9,3 +9,8 @@ foreach(t sft layouts losses determinism resume fault stop)
 endforeach()
 concord_script_test(NAME e2e_ensemble SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ensemble.sh
                     LABELS mpi e2e TIMEOUT 900)
+# same_metrics (scripts/lib/metrics.sh) on real runs: equal on timing-only differences, a
+# difference on any other changed value, line or field
+concord_script_test(NAME e2e_metrics_compare
+                    SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/metrics_compare.sh LABELS mpi e2e
+                    TIMEOUT 300)

@@ -25,12 +25,7 @@ run() {
 }
 
 source "$(dirname "${BASH_SOURCE[0]}")/../h5compare.sh"
-
-# same_metrics A B: metrics.jsonl files A and B hold the same lines, timings left out.
-same_metrics() {
-    local drop='"(seconds":\{[^}]*\}|[a-z_]*(_per_s|_share)":[^,}]*)'
-    diff <(sed -E "s/$drop,?//g" "$1") <(sed -E "s/$drop,?//g" "$2") >&2
-}
+source "$SRC/scripts/lib/metrics.sh"  # same_metrics A B: equal lines, timings left out
 
 finish() {
     echo "$PASSES passed, $FAILS failed"
