@@ -2,6 +2,8 @@
 #include "io/hf_common.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,36 @@ const char *hf_json_kind(const cJSON *v) {
            : cJSON_IsNumber(v) ? "a number"
            : cJSON_IsBool(v)   ? "a boolean"
                                : "null";
+}
+
+int hf_get_size(const char *path, const cJSON *root, const char *field, const char *what,
+                const char *of, int dflt, int *out, ErrMsg *e) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
+    if (!v && dflt >= 1) {
+        *out = dflt;
+        return 0;
+    }
+    if (!v)
+        return err_set(e, "%s: missing field \"%s\" (%s)%s%s", path, field, what, of ? " of " : "",
+                       of ? of : "");
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
+        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path, field,
+                       what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
+    *out = (int)d;
+    return 0;
+}
+
+int hf_get_bool(const char *path, const cJSON *root, const char *field, int dflt, int *out,
+                ErrMsg *e) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
+    *out = dflt;
+    if (!v) return 0;
+    if (!cJSON_IsBool(v))
+        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field,
+                       hf_json_kind(v));
+    *out = cJSON_IsTrue(v);
+    return 0;
 }
 
 // Writes text to exactly path through path.tmp (fsync, rename).

@@ -91,28 +91,12 @@ static void shape_text(char *buf, size_t size, HfShape s) {
 
 // ---- config.json --------------------------------------------------------------------------
 
-// Required positive integer field.
-static int get_size(const char *path, const cJSON *root, const char *field, const char *what,
-                    int *out, ErrMsg *e) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
-    if (!v) return err_set(e, "%s: missing field \"%s\" (%s)", path, field, what);
-    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
-        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path, field,
-                       what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
-    *out = (int)d;
-    return 0;
-}
-
 // Optional boolean field that concord can only honour at one value.
 static int check_bool(const char *path, const cJSON *root, const char *field, int want,
                       const char *why, ErrMsg *e) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
-    if (!v) return 0;
-    if (!cJSON_IsBool(v))
-        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field,
-                       hf_json_kind(v));
-    if (cJSON_IsTrue(v) != want)
+    int v;
+    if (hf_get_bool(path, root, field, want, &v, e) < 0) return -1;
+    if (v != want)
         return err_set(e, "%s: field \"%s\" is %s, expected %s: %s", path, field,
                        want ? "false" : "true", want ? "true" : "false", why);
     return 0;
@@ -131,18 +115,22 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
                        cJSON_IsString(type) ? type->valuestring : hf_json_kind(type),
                        cJSON_IsString(type) ? "\"" : "");
     int V, C, L, NH, T, ctx;
-    if (get_size(path, root, "vocab_size", "vocabulary size", &V, e) < 0 ||
-        get_size(path, root, "n_embd", "channels", &C, e) < 0 ||
-        get_size(path, root, "n_layer", "layers", &L, e) < 0 ||
-        get_size(path, root, "n_head", "attention heads", &NH, e) < 0)
+    if (hf_get_size(path, root, "vocab_size", "vocabulary size", NULL, HF_REQUIRED, &V, e) < 0 ||
+        hf_get_size(path, root, "n_embd", "channels", NULL, HF_REQUIRED, &C, e) < 0 ||
+        hf_get_size(path, root, "n_layer", "layers", NULL, HF_REQUIRED, &L, e) < 0 ||
+        hf_get_size(path, root, "n_head", "attention heads", NULL, HF_REQUIRED, &NH, e) < 0)
         return -1;
     int has_pos = cJSON_GetObjectItemCaseSensitive(root, "n_positions") != NULL;
     int has_ctx = cJSON_GetObjectItemCaseSensitive(root, "n_ctx") != NULL;
     if (!has_pos && !has_ctx)
         return err_set(e, "%s: missing field \"n_positions\" (or \"n_ctx\"): the context length",
                        path);
-    if (has_pos && get_size(path, root, "n_positions", "context length", &T, e) < 0) return -1;
-    if (has_ctx && get_size(path, root, "n_ctx", "context length", &ctx, e) < 0) return -1;
+    if (has_pos &&
+        hf_get_size(path, root, "n_positions", "context length", NULL, HF_REQUIRED, &T, e) < 0)
+        return -1;
+    if (has_ctx &&
+        hf_get_size(path, root, "n_ctx", "context length", NULL, HF_REQUIRED, &ctx, e) < 0)
+        return -1;
     if (!has_pos)
         T = ctx;
     else if (has_ctx && ctx != T)

@@ -182,23 +182,6 @@ int hf_detect_arch(const char *dir, ModelArch *arch, ErrMsg *e) {
 
 // ---- config.json --------------------------------------------------------------------------
 
-// Positive integer field; required, or dflt (>= 1) when absent.
-static int get_size(const char *path, const cJSON *root, const char *field, const char *what,
-                    int required, int dflt, int *out, ErrMsg *e) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
-    if (!v && !required) {
-        *out = dflt;
-        return 0;
-    }
-    if (!v) return err_set(e, "%s: missing field \"%s\" (%s) of " WHAT_LLAMA, path, field, what);
-    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    if (!cJSON_IsNumber(v) || d != floor(d) || d < 1 || d > INT_MAX)
-        return err_set(e, "%s: field \"%s\" (%s) is %s%s, expected a positive integer", path, field,
-                       what, hf_json_kind(v), cJSON_IsNumber(v) ? " out of range" : "");
-    *out = (int)d;
-    return 0;
-}
-
 // Number field > 0 that must be a positive, finite float32; required, or dflt when absent.
 static int get_positive(const char *path, const cJSON *root, const char *field, const char *what,
                         int required, double dflt, float *out, ErrMsg *e) {
@@ -221,19 +204,6 @@ static int get_positive(const char *path, const cJSON *root, const char *field, 
     return 0;
 }
 
-// Optional boolean field; *out = dflt when absent.
-static int get_bool(const char *path, const cJSON *root, const char *field, int dflt, int *out,
-                    ErrMsg *e) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, field);
-    *out = dflt;
-    if (!v) return 0;
-    if (!cJSON_IsBool(v))
-        return err_set(e, "%s: field \"%s\" is %s, expected a boolean", path, field,
-                       hf_json_kind(v));
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
 static int check_config(const char *path, const cJSON *root, int pad, GPTConfig *cfg, ErrMsg *e) {
     if (!is_llama(root))
         return err_set(e,
@@ -242,19 +212,22 @@ static int check_config(const char *path, const cJSON *root, int pad, GPTConfig 
                        path);
     int V, C, L, NH, KV, F, T, tied, attn_bias, mlp_bias;
     float theta, eps;
-    if (get_size(path, root, "hidden_size", "channels C", 1, 0, &C, e) < 0 ||
-        get_size(path, root, "intermediate_size", "MLP width F", 1, 0, &F, e) < 0 ||
-        get_size(path, root, "num_hidden_layers", "layers L", 1, 0, &L, e) < 0 ||
-        get_size(path, root, "num_attention_heads", "attention heads NH", 1, 0, &NH, e) < 0 ||
-        get_size(path, root, "num_key_value_heads", "key/value heads KV", 0, NH, &KV, e) < 0 ||
-        get_size(path, root, "vocab_size", "vocabulary size V", 1, 0, &V, e) < 0 ||
-        get_size(path, root, "max_position_embeddings", "context length T", 1, 0, &T, e) < 0 ||
+    const char *of = WHAT_LLAMA;  // named when a required field is missing
+    if (hf_get_size(path, root, "hidden_size", "channels C", of, HF_REQUIRED, &C, e) < 0 ||
+        hf_get_size(path, root, "intermediate_size", "MLP width F", of, HF_REQUIRED, &F, e) < 0 ||
+        hf_get_size(path, root, "num_hidden_layers", "layers L", of, HF_REQUIRED, &L, e) < 0 ||
+        hf_get_size(path, root, "num_attention_heads", "attention heads NH", of, HF_REQUIRED, &NH,
+                    e) < 0 ||
+        hf_get_size(path, root, "num_key_value_heads", "key/value heads KV", of, NH, &KV, e) < 0 ||
+        hf_get_size(path, root, "vocab_size", "vocabulary size V", of, HF_REQUIRED, &V, e) < 0 ||
+        hf_get_size(path, root, "max_position_embeddings", "context length T", of, HF_REQUIRED, &T,
+                    e) < 0 ||
         get_positive(path, root, "rms_norm_eps", "RMSNorm epsilon", 1, 0, &eps, e) < 0 ||
         get_positive(path, root, "rope_theta", "rotary base", 0, HF_LLAMA_ROPE_THETA, &theta, e) <
             0 ||
-        get_bool(path, root, "tie_word_embeddings", 0, &tied, e) < 0 ||
-        get_bool(path, root, "attention_bias", 0, &attn_bias, e) < 0 ||
-        get_bool(path, root, "mlp_bias", 0, &mlp_bias, e) < 0)
+        hf_get_bool(path, root, "tie_word_embeddings", 0, &tied, e) < 0 ||
+        hf_get_bool(path, root, "attention_bias", 0, &attn_bias, e) < 0 ||
+        hf_get_bool(path, root, "mlp_bias", 0, &mlp_bias, e) < 0)
         return -1;
     if (C % NH != 0)
         return err_set(e,
