@@ -14,3 +14,5 @@ concord_script_test(NAME e2e_ensemble SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/ens
 concord_script_test(NAME e2e_metrics_compare
                     SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/metrics_compare.sh LABELS mpi e2e
                     TIMEOUT 300)
+concord_script_test(NAME e2e_levels SCRIPT ${CMAKE_CURRENT_SOURCE_DIR}/e2e/levels.sh
+                    LABELS mpi e2e)
