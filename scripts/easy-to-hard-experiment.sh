@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The easy-to-hard experiment (EXPERIMENTS.md, "Easy-to-hard"): configs/easy-to-hard.json
+# (reversed sums with mixed operand lengths, SFT on levels 2-4, round r's prompts at level 4 + r
+# with a quarter replayed from lower levels). For each seed, one SFT of the 4 models, then the
+# rounds of each configuration from those SFT models:
+#   ens   4 models, a label is an answer at least 3 of the 4 give, with the length the prompt
+#         implies
+#   k1    1 model (model 0 of the same SFT), its own greedy answer (length check only)
+# No ground truth reaches training after SFT; label correctness is only measured.
+# Writes runs/e2h-exp/<config>_s<seed>/ and table.md there: per round, the models' mean held-out
+# greedy accuracy at each level, the kept labels' accuracy and the kept share.
+# Environment: CONCORD_EXP_DIR (default runs/e2h-exp), CONCORD_EXP_SEEDS (default "1 2 3"),
+#              CONCORD_EXP_CONFIGS (default "ens k1"), CONCORD_EXP_ROUNDS (default 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh >/dev/null
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OPENBLAS_NUM_THREADS=1
+EXP=${CONCORD_EXP_DIR:-runs/e2h-exp}
+SEEDS=${CONCORD_EXP_SEEDS:-1 2 3}
+CONFIGS=${CONCORD_EXP_CONFIGS:-ens k1}
+ROUNDS=${CONCORD_EXP_ROUNDS:-5}
+CFG=configs/easy-to-hard.json
+mkdir -p "$EXP"
+
+declare -A SETS=([ens]="" [k1]="ensemble.models=1")
+declare -A NP=([ens]=4 [k1]=1)
+
+for s in $SEEDS; do
+    sft=$EXP/sft_s$s
+    if [ ! -f "$sft/model_3/ckpt/round_0000.h5" ]; then
+        echo "easy-to-hard experiment: SFT of the 4 models, seed $s"
+        mpirun -np 4 build/concord sft "$CFG" --run-dir "$sft" --set run.seed=$s >"$sft.log" 2>&1
+    fi
+    for c in $CONFIGS; do
+        dir=$EXP/${c}_s$s
+        [ -f "$dir/metrics.jsonl" ] && [ "$(wc -l <"$dir/metrics.jsonl")" -gt "$ROUNDS" ] && continue
+        args=()
+        for kv in ${SETS[$c]}; do args+=(--set "$kv"); done
+        echo "easy-to-hard experiment: config $c seed $s"
+        mpirun -np "${NP[$c]}" build/concord run "$CFG" --run-dir "$dir" --set run.seed=$s \
+            --set rounds.count="$ROUNDS" --set sft.steps=0 \
+            --set model.init=\""$sft/model_{k}/ckpt/round_0000.h5"\" "${args[@]}" \
+            >"$dir.log" 2>&1
+    done
+done
+
+# ---- the table: per configuration, seed and round, accuracy by level and the labels ----
+/usr/bin/python3 - "$EXP" "$ROUNDS" "$CONFIGS" $SEEDS >"$EXP/table.md" <<'PY'
+import json, sys
+exp, rounds, configs, seeds = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4:]
+levels = None
+rows = []
+for c in configs:
+    for s in seeds:
+        try:
+            lines = [json.loads(l) for l in open(f"{exp}/{c}_s{s}/metrics.jsonl")]
+        except OSError:
+            continue
+        for m in lines:
+            by = m.get("accuracy_by_level") or {}
+            levels = levels or sorted(by, key=int)
+            pct = lambda x: "-" if x is None else "%.0f" % (100 * x)
+            rows.append(f"| {c} | {s} | {m['round']} | " + " | ".join(pct(by.get(l)) for l in levels)
+                        + f" | {pct(m.get('label_accuracy'))} | {pct(m.get('kept_fraction'))} |")
+print("| config | seed | round | " + " | ".join(f"level {l}" for l in levels or []) +
+      " | kept labels right | kept share |")
+print("|" + " --- |" * (5 + len(levels or [])))
+print("\n".join(rows))
+PY
+cat "$EXP/table.md"
