@@ -5,10 +5,12 @@
 # rounds of each configuration from those SFT models:
 #   ens   4 models, a label is an answer at least 3 of the 4 give, with the length the prompt
 #         implies
-#   k1    1 model (model 0 of the same SFT), its own greedy answer (length check only)
+#   k1    1 model of the same SFT (model CONCORD_EXP_K1_MODEL, default 0: pick one whose SFT
+#         converged), its own greedy answer as the label (length check only)
 # No ground truth reaches training after SFT; label correctness is only measured.
 # Writes runs/e2h-exp/<config>_s<seed>/ and table.md there: per round, the models' mean held-out
-# greedy accuracy at each level, the kept labels' accuracy and the kept share.
+# greedy accuracy at each level and their plurality vote's, the kept labels' accuracy and the kept
+# share.
 # Environment: CONCORD_EXP_DIR (default runs/e2h-exp), CONCORD_EXP_SEEDS (default "1 2 3"),
 #              CONCORD_EXP_CONFIGS (default "ens k1"), CONCORD_EXP_ROUNDS (default 5).
 set -euo pipefail
@@ -37,10 +39,12 @@ for s in $SEEDS; do
         [ -f "$dir/metrics.jsonl" ] && [ "$(wc -l <"$dir/metrics.jsonl")" -gt "$ROUNDS" ] && continue
         args=()
         for kv in ${SETS[$c]}; do args+=(--set "$kv"); done
+        init="$sft/model_{k}/ckpt/round_0000.h5"
+        [ "$c" = k1 ] && init="$sft/model_${CONCORD_EXP_K1_MODEL:-0}/ckpt/round_0000.h5"
         echo "easy-to-hard experiment: config $c seed $s"
         mpirun -np "${NP[$c]}" build/concord run "$CFG" --run-dir "$dir" --set run.seed=$s \
             --set rounds.count="$ROUNDS" --set sft.steps=0 \
-            --set model.init=\""$sft/model_{k}/ckpt/round_0000.h5"\" "${args[@]}" \
+            --set model.init=\""$init"\" "${args[@]}" \
             >"$dir.log" 2>&1
     done
 done
@@ -58,14 +62,16 @@ for c in configs:
         except OSError:
             continue
         for m in lines:
-            by = m.get("accuracy_by_level") or {}
-            levels = levels or sorted(by, key=int)
-            pct = lambda x: "-" if x is None else "%.0f" % (100 * x)
-            rows.append(f"| {c} | {s} | {m['round']} | " + " | ".join(pct(by.get(l)) for l in levels)
-                        + f" | {pct(m.get('label_accuracy'))} | {pct(m.get('kept_fraction'))} |")
-print("| config | seed | round | " + " | ".join(f"level {l}" for l in levels or []) +
+            for what, key in (("mean", "accuracy_by_level"), ("vote", "vote_acc_by_level")):
+                by = m.get(key) or {}
+                levels = levels or sorted(by, key=int)
+                pct = lambda x: "-" if x is None else "%.0f" % (100 * x)
+                rows.append(f"| {c} | {s} | {m['round']} | {what} | "
+                            + " | ".join(pct(by.get(l)) for l in levels)
+                            + f" | {pct(m.get('label_accuracy'))} | {pct(m.get('kept_fraction'))} |")
+print("| config | seed | round | models | " + " | ".join(f"level {l}" for l in levels or []) +
       " | kept labels right | kept share |")
-print("|" + " --- |" * (5 + len(levels or [])))
+print("|" + " --- |" * (6 + len(levels or [])))
 print("\n".join(rows))
 PY
 cat "$EXP/table.md"
