@@ -69,6 +69,8 @@ typedef struct {
     double replay;                   // share of round prompts from lower levels, [0, 1)
     int eval_max;                    // highest evaluated level (0 = highest SFT/schedule level)
     char operands[CONFIG_NAME_MAX];  // "equal" (both L digits) | "mixed" (the longer has L)
+    double advance_min_agreement;    // schedule guard: least share of a round's level-L prompts
+                                     // labelled for the next round to leave L (0 = off)
 } ConfigLevels;
 
 typedef struct {

@@ -295,6 +295,15 @@ static int check_task_levels(const Config *c, const char *src, ErrMsg *e) {
                        "%s: task.levels.replay: %.15g needs task.levels.schedule (replay draws "
                        "part of each scheduled round from lower levels)",
                        src, l->replay);
+    if (l->advance_min_agreement > 0 && !l->schedule[0])
+        return err_set(e,
+                       "%s: task.levels.advance_min_agreement: %.15g needs task.levels.schedule "
+                       "(it decides when the schedule moves on)",
+                       src, l->advance_min_agreement);
+    if (l->advance_min_agreement > 0 && c->rounds.count > TASK_HOLDS_MAX_ROUND)
+        return err_set(
+            e, "%s: rounds.count: at most %d with task.levels.advance_min_agreement, got %d", src,
+            TASK_HOLDS_MAX_ROUND, c->rounds.count);
     int top = levels_top(c);
     if (arith && top > TASK_ARITH_MAX_LEVEL)
         return err_set(e,

@@ -196,6 +196,12 @@ const ConfigField config_fields[] = {
            "arith levels: equal = both operands of level L have L digits; mixed = the longer "
            "has L and the other 1..L, every pair of lengths equally often, so that operands "
            "must be aligned digit by digit rather than by a fixed distance"),
+    K_NUM("task.levels.advance_min_agreement", task.levels.advance_min_agreement, 0, 0, 1, 0,
+          "schedule guard: a round moves on to the schedule's next level only when at least this "
+          "share of the current round's prompts at its own level got a kept label (the models "
+          "agreed); otherwise the next round stays at that level with fresh prompts. 0 = off "
+          "(the schedule advances every round); needs task.levels.schedule and rounds.count "
+          "<= 63"),
     K_STR("task.prompts_file", task.prompts_file, "", NULL, 0,
           "JSONL {\"prompt\", \"answer\"?} training prompts (jsonl task)"),
     K_STR("task.sft_file", task.sft_file, "", NULL, 0,

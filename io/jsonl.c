@@ -571,6 +571,7 @@ void jsonl_task_spec(const Config *cfg, TaskSpec *out) {
     out->replay = cfg->task.levels.replay;
     out->eval_max = cfg->task.levels.eval_max;
     out->mixed_operands = strcmp(cfg->task.levels.operands, "mixed") == 0;
+    out->level_holds = cfg->task.levels.advance_min_agreement > 0;
 }
 
 static int uses_llm_judge(const Config *cfg) {

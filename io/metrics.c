@@ -231,6 +231,9 @@ static int print_ensemble_row(void *ctx, const cJSON *obj, const char *raw) {
         else
             fputs("     -", out);
     }
+    double level = num_of(obj, "level"), agreed = num_of(obj, "level_agreement_rate");
+    if (isfinite(level)) fprintf(out, "   level %.0f", level);
+    if (isfinite(level) && isfinite(agreed)) fprintf(out, " (%.0f%% agreed)", 100 * agreed);
     const cJSON *lv = cJSON_GetObjectItemCaseSensitive(obj, "accuracy_by_level");
     if (cJSON_IsObject(lv) && lv->child) {
         fputs("   by level:", out);

@@ -210,6 +210,7 @@ void ensemble_report(RunCtx *ctx, int round, const EnsembleModelStats *mine, con
         double mean = mean_over(st, K, STAT(greedy_acc));
         double labels = mean_over(st, K, STAT(label_accuracy));
         double kept = mean_over(st, K, STAT(kept_fraction));
+        double level_agreement = mean_over(st, K, STAT(level_agreement));
         MetricsRecord *m = K > 1 ? metrics_record_new() : own;
         if (K > 1) {
             metrics_set_int(m, NULL, "round", round);
@@ -225,6 +226,11 @@ void ensemble_report(RunCtx *ctx, int round, const EnsembleModelStats *mine, con
         metrics_set_num(m, NULL, "vote_acc", vote);
         set_by_level(m, "accuracy_by_level", acc_by_level);
         set_by_level(m, "vote_acc_by_level", vote_by_level);
+        if (round > 0 && task_round_level(&ctx->task, round) > 0) {
+            metrics_set_int(m, NULL, "level", task_round_level(&ctx->task, round));
+            metrics_set_int(m, NULL, "next_level", task_round_level(&ctx->task, round + 1));
+            if (K > 1) metrics_set_num(m, NULL, "level_agreement_rate", level_agreement);
+        }
         if (K > 1) {
             char path[CONFIG_PATH_MAX + 32];
             ErrMsg e;

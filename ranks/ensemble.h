@@ -65,10 +65,11 @@ int ensemble_plurality(const char *const *answers /* (K) */, int K);
 
 /* What one model contributes to the ensemble's metrics line of a round. */
 typedef struct {
-    double greedy_acc;      // held-out greedy accuracy
-    double label_accuracy;  // kept labels right (NaN for the SFT line or without ground truth)
-    double kept_fraction;   // kept share of the round's prompts (NaN for the SFT line)
-    double seconds;         // the model's seconds for the round (all phases)
+    double greedy_acc;       // held-out greedy accuracy
+    double label_accuracy;   // kept labels right (NaN for the SFT line or without ground truth)
+    double kept_fraction;    // kept share of the round's prompts (NaN for the SFT line)
+    double level_agreement;  // kept share of the prompts at the round's level (NaN: no schedule)
+    double seconds;          // the model's seconds for the round (all phases)
     double level_acc[TASK_MAX_LEVELS + 1];  // greedy accuracy by level (NaN: level absent)
 } EnsembleModelStats;
 
@@ -76,7 +77,9 @@ typedef struct {
    answers to the held-out prompts (answers: (E, EVAL_ANSWER_MAX) bytes on each group's first
    rank, NULL elsewhere) reach world rank 0, which scores the plurality vote and, with K > 1,
    appends the ensemble's line to run_dir/metrics.jsonl and logs it; with K = 1 it adds the same
-   keys (greedy_acc_by_model, vote_acc, accuracy_by_level) to own, the model's line. */
+   keys (greedy_acc_by_model, vote_acc, accuracy_by_level; with a level schedule, the round's
+   level and the next round's, next_level, as the task's holds now say) to own, the model's
+   line. */
 struct MetricsRecord;
 void ensemble_report(struct RunCtx *ctx, int round, const EnsembleModelStats *mine,
                      const char *answers, struct MetricsRecord *own);

@@ -291,7 +291,9 @@ static void add_round_stats(MetricsRecord *m, const PrefMeta *meta) {
 static void model_stats(EnsembleModelStats *ms, const EvalSummary *ev, const PrefMeta *meta,
                         double seconds) {
     ms->greedy_acc = ev->greedy_acc;
-    ms->label_accuracy = ms->kept_fraction = NAN;
+    ms->label_accuracy = ms->kept_fraction = ms->level_agreement = NAN;
+    if (meta && prefbuf_meta_get_stat(meta, "level_agreement_rate", &ms->level_agreement) != 0)
+        ms->level_agreement = NAN;
     if (meta && prefbuf_meta_get_stat(meta, "label_accuracy", &ms->label_accuracy) != 0)
         ms->label_accuracy = NAN;
     if (meta && prefbuf_meta_get_stat(meta, "kept_fraction", &ms->kept_fraction) != 0)
@@ -310,6 +312,39 @@ static void write_metrics(RunCtx *ctx, MetricsRecord *m) {
         if (metrics_append(mp, m, &e) != 0) die("metrics: %s", e.msg);
     }
     metrics_record_free(m);
+}
+
+// ---- the schedule guard -----------------------------------------------------------------------
+
+#define HOLDS_CURSOR "level_holds"  // checkpoint cursor: the task's level holds (bit r: round r)
+
+// Restores the task's level holds from the run state (none on a fresh start).
+static void restore_level_holds(RunCtx *ctx) {
+    if (ctx->task.spec.level_holds)
+        task_set_level_holds(&ctx->task, (uint64_t)ckpt_state_cursor(&ctx->state, HOLDS_CURSOR, 0));
+}
+
+// task.levels.advance_min_agreement after round r: the next round stays at round r's schedule
+// position unless at least that share of round r's prompts at its level kept a label. World rank
+// 0 of the ensemble decides from model 0's round file (the models' consensus labels are the same)
+// and every rank of every model takes the decision, which the next checkpoint records.
+static void guard_schedule(RunCtx *ctx, int r, const PrefMeta *meta) {
+    double min = ctx->cfg.task.levels.advance_min_agreement, rate = NAN;
+    if (min <= 0 || r + 1 > TASK_HOLDS_MAX_ROUND) return;
+    int hold = 0;
+    if (ctx->ens.all_rank == 0) {
+        if (prefbuf_meta_get_stat(meta, "level_agreement_rate", &rate) != 0) rate = NAN;
+        hold = isfinite(rate) && rate < min;  // no prompt at the level: nothing says to wait
+    }
+    MPI_CHECK(MPI_Bcast(&hold, 1, MPI_INT, 0, ctx->ens.all));
+    uint64_t holds = ctx->task.holds | (hold ? 1ull << (r + 1) : 0);
+    task_set_level_holds(&ctx->task, holds);
+    ckpt_state_set_cursor(&ctx->state, HOLDS_CURSOR, (int64_t)holds);
+    int level = task_round_level(&ctx->task, r);
+    if (ctx->ens.all_rank == 0)
+        log_root("round %d: %.1f%% of the level-%d prompts kept a label (%s %.1f%%): round %d %s",
+                 r, 100 * rate, level, hold ? "below" : "at least", 100 * min, r + 1,
+                 hold ? "stays at that level" : "follows the schedule");
 }
 
 // ---- phases -----------------------------------------------------------------------------------
@@ -482,6 +517,7 @@ static int run_train(RunCtx *ctx, const double collect_seconds[3], int *status) 
                 ev.judge_acc);
         model_stats(&ms, &ev, &meta, collected + tr.seconds + secs);
     }
+    guard_schedule(ctx, r, &meta);
     ensemble_report(ctx, r, ctx->comms.rank == 0 ? &ms : NULL, answers, m);
     xfree(answers);
     write_metrics(ctx, m);
@@ -537,6 +573,7 @@ int round_main(RunCtx *ctx, int sft_only) {
     stop_init(ctx->ens.base_dir, ctx->cfg.run.max_wall_seconds);  // one STOP file for all models
     int status = start(ctx);
     if (status != 0) return status;
+    restore_level_holds(ctx);
     if (ctx->phase == PHASE_SFT && run_sft(ctx, &status)) return status;
     int R = sft_only ? 0 : ctx->cfg.rounds.count;
     while (1) {

@@ -535,6 +535,13 @@ static void test_task_levels(void) {
                 (const char *const[]){"task.levels.operands=mixed", "task.levels.sft_max=2",
                                       "task.levels.eval_max=10"},
                 3, "go up to 9 digits", __LINE__);
+    EXPECT_SET_FAIL("task.levels.advance_min_agreement=0.5", "needs task.levels.schedule");
+    EXPECT_SET_FAIL("task.levels.advance_min_agreement=1.5", "task.levels.advance_min_agreement");
+    EXPECT_SET_FAIL("task.levels.advance_min_agreement=-0.5", "task.levels.advance_min_agreement");
+    expect_fail(NULL,
+                (const char *const[]){"task.levels.schedule=\"2,3\"",
+                                      "task.levels.advance_min_agreement=0.5", "rounds.count=64"},
+                3, "rounds.count: at most 63 with task.levels.advance_min_agreement", __LINE__);
     EXPECT_SET_FAIL("task.levels.sft_max=19", "task.levels.sft_max");
     EXPECT_FAIL("{\"task\": {\"levels\": {\"sft_min\": 3, \"sft_max\": 2}}}",
                 "task.levels.sft_min");

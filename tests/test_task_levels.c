@@ -1,6 +1,6 @@
 /* tests/test_task_levels.c — train/task's reversed sums, the format check (length implied by the
-   prompt), difficulty levels (SFT range, round schedule, replay, per-level EVAL, big levels,
-   disjoint splits), fresh_rounds, and levels of list tasks. */
+   prompt), difficulty levels (SFT range, round schedule, level holds, replay, per-level EVAL, big
+   levels, disjoint splits), fresh_rounds, and levels of list tasks. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +250,81 @@ static void test_levels(void) {
     CHECK_CONTAINS(err.msg, "overflow");
     xfree(seen.p);
     xfree(sft.p);
+}
+
+// Level holds (the schedule guard): every plan of holds over 5 rounds gives each round the level
+// its plan says, never repeats a prompt, and a round's prompts depend only on the holds of the
+// rounds up to it (the scheduler sets round r + 1's bit after round r ran). Without holds the
+// task is the one without level_holds; capacity is checked for the worst plan.
+static void test_level_holds(void) {
+    TaskSpec s = level_spec(5);
+    s.sft_min = s.sft_max = 2;
+    s.schedule[0] = 3, s.schedule[1] = 4, s.schedule[2] = 5, s.n_schedule = 3;
+    s.eval_max = 5;
+    TaskSpec plain = s;
+    s.level_holds = 1;
+    Task t, base;
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    CHECK_MSG(task_init_arith(&base, &plain, &err) == 0, "%s", err.msg);
+    int ok = 1;
+    for (int r = 1; r <= 5; r++)
+        for (int i = 0; i < 40; i++) {
+            TaskItem a, b;
+            task_item(&t, TASK_SPLIT_ROUND, r, i, &a);
+            task_item(&base, TASK_SPLIT_ROUND, r, i, &b);
+            ok &= strcmp(a.prompt, b.prompt) == 0 && a.level == b.level;
+        }
+    CHECK_MSG(ok, "no holds: round prompts differ from the task without level_holds");
+    Seen eval = {xcalloc("test", 200, 32), 0}, seen = {xcalloc("test", 400, 32), 0};
+    for (int i = 0; i < task_split_size(&t, TASK_SPLIT_EVAL); i++) {
+        TaskItem it;
+        task_item(&t, TASK_SPLIT_EVAL, 0, i, &it);
+        seen_add(&eval, it.prompt);
+    }
+    for (uint64_t plan = 0; plan < 16; plan++) {  // bits 0..3 = holds of rounds 2..5
+        uint64_t holds = plan << 2;
+        int pos = 0;
+        seen.n = 0;
+        for (int r = 1; r <= 5; r++) {
+            pos += r == 1 || !(holds >> r & 1);
+            int main = s.schedule[(pos < 3 ? pos : 3) - 1], n_main = 0;
+            task_set_level_holds(&t, holds);
+            CHECK_EQ_I64(task_round_level(&t, r), main);
+            TaskItem full[40];
+            for (int i = 0; i < 40; i++) {
+                TaskItem *it = &full[i];
+                task_item(&t, TASK_SPLIT_ROUND, r, i, it);
+                n_main += it->level == main;
+                ok &= item_digits(it) == it->level && it->level <= main;
+                ok &= !seen_has(&seen, it->prompt) && !seen_has(&eval, it->prompt);
+                seen_add(&seen, it->prompt);
+            }
+            CHECK_MSG(n_main == 30, "plan %llu round %d: %d prompts at level %d, expected 30",
+                      (unsigned long long)plan, r, n_main, main);
+            task_set_level_holds(&t, holds & ((2ull << r) - 1));  // only the holds so far
+            for (int i = 0; i < 40; i++) {
+                TaskItem it;
+                task_item(&t, TASK_SPLIT_ROUND, r, i, &it);
+                ok &= strcmp(it.prompt, full[i].prompt) == 0;
+            }
+        }
+        CHECK_MSG(ok,
+                  "plan %llu: a prompt repeats, is held out, has the wrong level, or depends "
+                  "on a later round's hold",
+                  (unsigned long long)plan);
+    }
+    task_free(&t);
+    task_free(&base);
+    // level 1 has 100 prompts: 6 rounds fit without holds (test_levels); with holds every round
+    // may stay at level 2 and replay 10 prompts of level 1, 60 > 35 left
+    s = level_spec(6);
+    CHECK_MSG(task_init_arith(&t, &s, &err) == 0, "%s", err.msg);
+    task_free(&t);
+    s.level_holds = 1;
+    CHECK_TRUE(task_init_arith(&t, &s, &err) < 0);
+    CHECK_CONTAINS(err.msg, "level 1 ");
+    xfree(eval.p);
+    xfree(seen.p);
 }
 
 static void test_big_levels(void) {
@@ -551,6 +626,7 @@ int main(void) {
     test_reversed();
     test_format_ok();
     test_levels();
+    test_level_holds();
     test_big_levels();
     test_padded();
     test_mixed_levels();

@@ -28,12 +28,14 @@
    its own seeded order of its S_L prompts: EVAL = positions [0, E) (levels eval_lo..eval_hi, E
    each, level-major), SFT instruction / VALID / evaluation-only regions from S_L - 1 downwards,
    rounds from E upwards; they never overlap (init fails naming the level). Round r's prompts are
-   at level schedule[min(r, n) - 1] except a share spec.replay drawn round-robin from the known
-   lower levels (arith: SFT levels and schedule levels; list: the levels of the round lines); each
-   (round, level) takes the next unused positions of its level, so rounds never repeat a prompt.
+   at level schedule[min(r, n) - 1] (or an earlier entry, with level holds below) except a share
+   spec.replay drawn round-robin from the known lower levels (arith: SFT levels and schedule
+   levels; list: the levels of the round lines); each (round, level) takes the next unused
+   positions of its level, so rounds never repeat a prompt.
    Levels above 9 digits have more than 2^62 pairs: position k is then (perm_a(k), perm_b(k)),
    two seeded permutations of the operand range (injective in k).
-   A Task owns its compiled regex and list storage (task_free); it is read-only after init. */
+   A Task owns its compiled regex and list storage (task_free); it is read-only after init, but
+   for its level holds. */
 #ifndef CONCORD_TRAIN_TASK_H
 #define CONCORD_TRAIN_TASK_H
 
@@ -87,6 +89,8 @@ typedef struct {
     double replay;                    // share of each round's prompts from lower levels, [0, 1)
     int eval_max;                     // arith: highest EVAL level; 0 = highest SFT/schedule level
     int mixed_operands;  // arith levels: 1 = the longer operand has L digits, the other 1..L
+    int level_holds;     // 1 = rounds may hold their level (task_set_level_holds); the levels'
+                         // round regions are then sized for every plan of holds
 } TaskSpec;
 
 /* One prompt of a split. */
@@ -177,6 +181,7 @@ typedef struct Task {
     int levels;                  // arith: 1 when levels are on
     int sft_lo, sft_hi;          // arith levels: SFT/VALID levels
     int eval_lo, eval_hi;        // arith levels: EVAL levels, E prompts each
+    uint64_t holds;  // bit r: round r holds round r-1's schedule position (task_set_level_holds)
     int sched[TASK_SCHEDULE_MAX], n_sched;  // round levels in effect (arith levels: the schedule,
                                             // or task.arith.digits for every round)
     unsigned char known[TASK_MAX_LEVELS + 1];  // levels replay may draw from
@@ -233,6 +238,15 @@ void task_free(Task *t);
 int task_item_level(const Task *t, const TaskItem *it);
 /* Level of round r's main prompts (0 when the task has no schedule). */
 int task_round_level(const Task *t, int round);
+
+/* Level holds (spec.level_holds): bit r of holds (2 <= r <= TASK_HOLDS_MAX_ROUND) set means round
+   r stays at round r-1's schedule position instead of taking the next one, so round r's level is
+   schedule[min(r - (bits set among 2..r), n) - 1]. Rounds draw their prompts after the rounds
+   before them, so earlier rounds' holds may change only before they ran: the round scheduler
+   sets a round's bit (the same on every rank) before the round draws its prompts, and restores
+   the holds on resume. Dies on a bit outside 2..TASK_HOLDS_MAX_ROUND or without spec.level_holds. */
+#define TASK_HOLDS_MAX_ROUND 63
+void task_set_level_holds(Task *t, uint64_t holds);
 
 /* Items of a split: EVAL E (arith levels: E per EVAL level), ROUND P, SFT the number of SFT examples, VALID n_validation (arith). */
 int64_t task_split_size(const Task *t, TaskSplit s);

@@ -227,9 +227,23 @@ static int arith_check_spec(const TaskSpec *s, ErrMsg *e) {
 
 // ---- levels: layouts and round slots -------------------------------------------------------
 
+// Schedule position (1..n) of round r: one step per round but for the rounds that hold.
+static int round_pos(const Task *t, int round) {
+    int pos = round;
+    for (int q = 2; q <= round && q <= TASK_HOLDS_MAX_ROUND; q++) pos -= (int)(t->holds >> q & 1);
+    return pos < t->n_sched ? pos : t->n_sched;
+}
+
 int task_round_level(const Task *t, int round) {
     if (t->n_sched == 0) return 0;
-    return t->sched[(round < t->n_sched ? round : t->n_sched) - 1];
+    return t->sched[round_pos(t, round) - 1];
+}
+
+void task_set_level_holds(Task *t, uint64_t holds) {
+    CHECKF(t->spec.level_holds || holds == 0, "task_set_level_holds: the task has no level holds");
+    CHECKF((holds & 3ull) == 0, "task_set_level_holds: rounds 0 and 1 cannot hold (0x%llx)",
+           (unsigned long long)holds);
+    t->holds = holds;
 }
 
 // Known levels below main, ascending (where replay draws from); returns their count.
@@ -246,17 +260,22 @@ static int64_t replay_count(const Task *t, int n_earlier) {
     return k < P ? k : P;
 }
 
-// Prompts round r takes from each level: the main level's, then replay prompt j (of nrep) from
-// earlier level (j + r) mod n_earlier, so the levels take turns across rounds.
-static void round_counts(const Task *t, int r, int64_t cnt[TASK_MAX_LEVELS + 1]) {
+// Prompts round r takes from each level when its main level is main: the main level's, then
+// replay prompt j (of nrep) from earlier level (j + r) mod n_earlier, so the levels take turns
+// across rounds.
+static void round_counts_at(const Task *t, int r, int main, int64_t cnt[TASK_MAX_LEVELS + 1]) {
     memset(cnt, 0, (TASK_MAX_LEVELS + 1) * sizeof *cnt);
-    int ear[TASK_MAX_LEVELS], main = task_round_level(t, r), ne = earlier_levels(t, main, ear);
+    int ear[TASK_MAX_LEVELS], ne = earlier_levels(t, main, ear);
     int64_t nrep = replay_count(t, ne);
     cnt[main] += t->spec.prompts_per_round - nrep;
     for (int q = 0; q < ne; q++) {
         int64_t j0 = ((int64_t)q - r % ne + ne) % ne;  // first replay index of earlier level q
         cnt[ear[q]] += j0 < nrep ? (nrep - 1 - j0) / ne + 1 : 0;
     }
+}
+
+static void round_counts(const Task *t, int r, int64_t cnt[TASK_MAX_LEVELS + 1]) {
+    round_counts_at(t, r, task_round_level(t, r), cnt);
 }
 
 void task_round_slot(const Task *t, int round, int index, int *level, int64_t *seq) {
@@ -278,12 +297,23 @@ void task_round_slot(const Task *t, int round, int index, int *level, int64_t *s
     *seq = off + local;
 }
 
+// With level holds, round r may be at any schedule position 1..min(r, n): each round is counted
+// at the position that takes the most from each level, a bound on every plan of holds.
 void task_round_need(const Task *t, int64_t need[TASK_MAX_LEVELS + 1]) {
-    int64_t cnt[TASK_MAX_LEVELS + 1];
+    int64_t cnt[TASK_MAX_LEVELS + 1], most[TASK_MAX_LEVELS + 1];
     memset(need, 0, (TASK_MAX_LEVELS + 1) * sizeof *need);
     for (int r = 1; r <= t->spec.rounds && t->n_sched > 0; r++) {
-        round_counts(t, r, cnt);
-        for (int l = 0; l <= TASK_MAX_LEVELS; l++) need[l] += cnt[l];
+        if (!t->spec.level_holds) {
+            round_counts(t, r, most);
+        } else {
+            memset(most, 0, sizeof most);
+            for (int p = 1; p <= r && p <= t->n_sched; p++) {
+                round_counts_at(t, r, t->sched[p - 1], cnt);
+                for (int l = 0; l <= TASK_MAX_LEVELS; l++)
+                    most[l] = cnt[l] > most[l] ? cnt[l] : most[l];
+            }
+        }
+        for (int l = 0; l <= TASK_MAX_LEVELS; l++) need[l] += most[l];
     }
 }
 

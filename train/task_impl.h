@@ -33,7 +33,8 @@ void task_arith_corrupt(const Task *t, const char *truth, Rng *r, char *out, int
 /* Level and position among the round prompts of that level (all rounds before r first) of item
    index of round r; needs a schedule (t->n_sched > 0). */
 void task_round_slot(const Task *t, int round, int index, int *level, int64_t *seq);
-/* Round prompts that rounds 1..spec.rounds take from each level. */
+/* Round prompts that rounds 1..spec.rounds take from each level (with spec.level_holds, the most
+   any plan of holds takes). */
 void task_round_need(const Task *t, int64_t need[TASK_MAX_LEVELS + 1]);
 
 #endif

@@ -55,4 +55,35 @@ for k in 0 1; do
     check 'same_ckpt "$WORK/a/model_$k/ckpt/round_0002.h5" "$WORK/b/model_$k/ckpt/round_0002.h5"' \
         "model $k: the levels run is not bit-identical when repeated"
 done
+# The schedule guard (task.levels.advance_min_agreement=0.5), schedule 2, 3, 4: the models,
+# barely trained on level 2, agree on most level-2 prompts and on none of level 3, so round 2
+# moves on to level 3 and round 3 stays there with fresh prompts; the metrics and round files say
+# so. The same run stopped after round 2 and resumed (the hold comes back from the checkpoint)
+# ends bit-identical.
+GUARD=("${LV[@]}" --set task.levels.advance_min_agreement=0.5 --set task.levels.schedule=\"2,3,4\")
+check 'run 2 "$WORK/g" "${GUARD[@]}" --set rounds.count=3' \
+    "guarded run failed: $(tail -3 "$WORK/g.err" 2>/dev/null)"
+check '/usr/bin/python3 - "$WORK/g" <<"PY"
+import h5py, json, sys
+lines = [json.loads(l) for l in open(f"{sys.argv[1]}/metrics.jsonl")][1:]
+assert [(m["level"], m["next_level"]) for m in lines] == [(2, 3), (3, 3), (3, 3)], lines
+for m in lines:  # the rule itself: move on exactly when at least half the level agreed
+    assert (m["level_agreement_rate"] >= 0.5) == (m["next_level"] > m["level"]), m
+seen = set()
+for r, m in enumerate(lines, 1):
+    with h5py.File(f"{sys.argv[1]}/model_0/prefs/round_{r:04d}.h5", "r") as f:
+        ids = [int(x) for x in f["pairs"]["prompt_id"][:]]
+        rate = float(f["stats"].attrs["level_agreement_rate"])
+    levels = [i >> 56 for i in ids]
+    assert levels.count(m["level"]) == (32 if r == 1 else 24) and max(levels) == m["level"], (r, levels)
+    assert not seen & set(ids), "a prompt repeated across rounds"
+    seen |= set(ids)
+    assert abs(rate - m["level_agreement_rate"]) < 1e-12, (rate, m)
+PY' "guard: round 2 should move on to level 3 and round 3 stay there, with fresh prompts"
+check 'run 2 "$WORK/h" "${GUARD[@]}" --set rounds.count=2 && run 2 "$WORK/h" "${GUARD[@]}" --set rounds.count=3' \
+    "guarded run stopped after round 2 and resumed failed: $(tail -3 "$WORK/h.err" 2>/dev/null)"
+for k in 0 1; do
+    check 'same_ckpt "$WORK/g/model_$k/ckpt/round_0003.h5" "$WORK/h/model_$k/ckpt/round_0003.h5"' \
+        "model $k: the guarded run resumed after round 2 is not bit-identical"
+done
 finish
