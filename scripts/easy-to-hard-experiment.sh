@@ -7,12 +7,20 @@
 #         implies
 #   k1    1 model of the same SFT (model CONCORD_EXP_K1_MODEL, default 0: pick one whose SFT
 #         converged), its own greedy answer as the label (length check only)
+#   k1_sc the same model, self-consistency: 8 samples at temperature 1, the label is the answer at
+#         least half of them give
+#   dpo   4 models, DPO + NLL (chosen = the consensus answer, rejected = the most frequent
+#         dissenting one; prompts without dissent give no pair), no replay
+#   inpo  4 models, INPO + NLL on the same pairs
+#   guard ens with the schedule guard: the next level only after at least half of the round's
+#         prompts at its level kept a label (task.levels.advance_min_agreement = 0.5)
 # No ground truth reaches training after SFT; label correctness is only measured.
 # Writes runs/e2h-exp/<config>_s<seed>/ and table.md there: per round, the models' mean held-out
 # greedy accuracy at each level and their plurality vote's, the kept labels' accuracy and the kept
 # share.
 # Environment: CONCORD_EXP_DIR (default runs/e2h-exp), CONCORD_EXP_SEEDS (default "1 2 3"),
-#              CONCORD_EXP_CONFIGS (default "ens k1"), CONCORD_EXP_ROUNDS (default 5).
+#              CONCORD_EXP_CONFIGS (default "ens k1"; also k1_sc dpo inpo guard),
+#              CONCORD_EXP_ROUNDS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh >/dev/null
@@ -25,8 +33,15 @@ ROUNDS=${CONCORD_EXP_ROUNDS:-5}
 CFG=configs/easy-to-hard.json
 mkdir -p "$EXP"
 
-declare -A SETS=([ens]="" [k1]="ensemble.models=1")
-declare -A NP=([ens]=4 [k1]=1)
+declare -A SETS=(
+  [ens]=""
+  [k1]="ensemble.models=1"
+  [k1_sc]="ensemble.models=1 generate.samples_per_prompt=8 generate.temperature=1 aggregate.min_agreement=0.5"
+  [dpo]="train.loss=\"dpo\" train.nll_weight=1 train.replay=false"
+  [inpo]="train.loss=\"inpo\" train.nll_weight=1 train.replay=false"
+  [guard]="task.levels.advance_min_agreement=0.5"
+)
+declare -A NP=([ens]=4 [k1]=1 [k1_sc]=1 [dpo]=4 [inpo]=4 [guard]=4)
 
 for s in $SEEDS; do
     sft=$EXP/sft_s$s
@@ -40,7 +55,7 @@ for s in $SEEDS; do
         args=()
         for kv in ${SETS[$c]}; do args+=(--set "$kv"); done
         init="$sft/model_{k}/ckpt/round_0000.h5"
-        [ "$c" = k1 ] && init="$sft/model_${CONCORD_EXP_K1_MODEL:-0}/ckpt/round_0000.h5"
+        [ "${NP[$c]}" = 1 ] && init="$sft/model_${CONCORD_EXP_K1_MODEL:-0}/ckpt/round_0000.h5"
         echo "easy-to-hard experiment: config $c seed $s"
         mpirun -np "${NP[$c]}" build/concord run "$CFG" --run-dir "$dir" --set run.seed=$s \
             --set rounds.count="$ROUNDS" --set sft.steps=0 \
@@ -66,12 +81,12 @@ for c in configs:
                 by = m.get(key) or {}
                 levels = levels or sorted(by, key=int)
                 pct = lambda x: "-" if x is None else "%.0f" % (100 * x)
-                rows.append(f"| {c} | {s} | {m['round']} | {what} | "
+                rows.append(f"| {c} | {s} | {m['round']} | {m.get('level', '-')} | {what} | "
                             + " | ".join(pct(by.get(l)) for l in levels)
                             + f" | {pct(m.get('label_accuracy'))} | {pct(m.get('kept_fraction'))} |")
-print("| config | seed | round | models | " + " | ".join(f"level {l}" for l in levels or []) +
-      " | kept labels right | kept share |")
-print("|" + " --- |" * (6 + len(levels or [])))
+print("| config | seed | round | round's level | models | " +
+      " | ".join(f"level {l}" for l in levels or []) + " | kept labels right | kept share |")
+print("|" + " --- |" * (7 + len(levels or [])))
 print("\n".join(rows))
 PY
 cat "$EXP/table.md"
