@@ -12,6 +12,7 @@
 #   dpo   4 models, DPO + NLL (chosen = the consensus answer, rejected = the most frequent
 #         dissenting one; prompts without dissent give no pair), no replay
 #   inpo  4 models, INPO + NLL on the same pairs
+#   dpo_slow, inpo_slow  the same at a tenth of the learning rate (5e-5)
 #   guard ens with the schedule guard: the next level only after at least half of the round's
 #         prompts at its level kept a label (task.levels.advance_min_agreement = 0.5)
 # No ground truth reaches training after SFT; label correctness is only measured.
@@ -19,7 +20,8 @@
 # greedy accuracy at each level and their plurality vote's, the kept labels' accuracy and the kept
 # share.
 # Environment: CONCORD_EXP_DIR (default runs/e2h-exp), CONCORD_EXP_SEEDS (default "1 2 3"),
-#              CONCORD_EXP_CONFIGS (default "ens k1"; also k1_sc dpo inpo guard),
+#              CONCORD_EXP_CONFIGS (default "ens k1"; also k1_sc dpo inpo dpo_slow inpo_slow
+#              guard),
 #              CONCORD_EXP_ROUNDS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,9 +41,11 @@ declare -A SETS=(
   [k1_sc]="ensemble.models=1 generate.samples_per_prompt=8 generate.temperature=1 aggregate.min_agreement=0.5"
   [dpo]="train.loss=\"dpo\" train.nll_weight=1 train.replay=false"
   [inpo]="train.loss=\"inpo\" train.nll_weight=1 train.replay=false"
+  [dpo_slow]="train.loss=\"dpo\" train.nll_weight=1 train.replay=false train.optimizer.lr=5e-5"
+  [inpo_slow]="train.loss=\"inpo\" train.nll_weight=1 train.replay=false train.optimizer.lr=5e-5"
   [guard]="task.levels.advance_min_agreement=0.5"
 )
-declare -A NP=([ens]=4 [k1]=1 [k1_sc]=1 [dpo]=4 [inpo]=4 [guard]=4)
+declare -A NP=([ens]=4 [k1]=1 [k1_sc]=1 [dpo]=4 [inpo]=4 [dpo_slow]=4 [inpo_slow]=4 [guard]=4)
 
 for s in $SEEDS; do
     sft=$EXP/sft_s$s
