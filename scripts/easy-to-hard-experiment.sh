@@ -13,6 +13,8 @@
 #         dissenting one; prompts without dissent give no pair), no replay
 #   inpo  4 models, INPO + NLL on the same pairs
 #   dpo_slow, inpo_slow  the same at a tenth of the learning rate (5e-5)
+#   dpo_ep, inpo_ep      the same at lr 5e-4 with 2 passes over the round's pairs instead of 600
+#                        steps (pairwise losses train only on prompts with a dissenting answer)
 #   guard ens with the schedule guard: the next level only after at least half of the round's
 #         prompts at its level kept a label (task.levels.advance_min_agreement = 0.5)
 # No ground truth reaches training after SFT; label correctness is only measured.
@@ -21,7 +23,7 @@
 # share.
 # Environment: CONCORD_EXP_DIR (default runs/e2h-exp), CONCORD_EXP_SEEDS (default "1 2 3"),
 #              CONCORD_EXP_CONFIGS (default "ens k1"; also k1_sc dpo inpo dpo_slow inpo_slow
-#              guard),
+#              dpo_ep inpo_ep guard),
 #              CONCORD_EXP_ROUNDS (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,9 +45,12 @@ declare -A SETS=(
   [inpo]="train.loss=\"inpo\" train.nll_weight=1 train.replay=false"
   [dpo_slow]="train.loss=\"dpo\" train.nll_weight=1 train.replay=false train.optimizer.lr=5e-5"
   [inpo_slow]="train.loss=\"inpo\" train.nll_weight=1 train.replay=false train.optimizer.lr=5e-5"
+  [dpo_ep]="train.loss=\"dpo\" train.nll_weight=1 train.replay=false train.steps=0 train.epochs=2"
+  [inpo_ep]="train.loss=\"inpo\" train.nll_weight=1 train.replay=false train.steps=0 train.epochs=2"
   [guard]="task.levels.advance_min_agreement=0.5"
 )
-declare -A NP=([ens]=4 [k1]=1 [k1_sc]=1 [dpo]=4 [inpo]=4 [dpo_slow]=4 [inpo_slow]=4 [guard]=4)
+declare -A NP=([ens]=4 [k1]=1 [k1_sc]=1 [dpo]=4 [inpo]=4 [dpo_slow]=4 [inpo_slow]=4 [dpo_ep]=4
+              [inpo_ep]=4 [guard]=4)
 
 for s in $SEEDS; do
     sft=$EXP/sft_s$s
