@@ -341,7 +341,10 @@ static void guard_schedule(RunCtx *ctx, int r, const PrefMeta *meta) {
     task_set_level_holds(&ctx->task, holds);
     ckpt_state_set_cursor(&ctx->state, HOLDS_CURSOR, (int64_t)holds);
     int level = task_round_level(&ctx->task, r);
-    if (ctx->ens.all_rank == 0)
+    if (ctx->ens.all_rank == 0 && !isfinite(rate))
+        log_root("round %d had no prompt at its level %d: round %d follows the schedule", r, level,
+                 r + 1);
+    else if (ctx->ens.all_rank == 0)
         log_root("round %d: %.1f%% of the level-%d prompts kept a label (%s %.1f%%): round %d %s",
                  r, 100 * rate, level, hold ? "below" : "at least", 100 * min, r + 1,
                  hold ? "stays at that level" : "follows the schedule");
