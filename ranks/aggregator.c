@@ -107,11 +107,10 @@ static void fill_rows(PrefRows *rows, const AggPairs *ap, const RoundSamples *s)
     }
 }
 
-// Share of the round's prompts at its scheduled level that kept a label: the agreement the
-// schedule guard (task.levels.advance_min_agreement) reads. NaN without a schedule or such prompts.
-static double level_agreement(const RunCtx *ctx, const RoundSamples *s, const AggPairs *pairs) {
-    int main = task_round_level(&ctx->task, s->round), n = 0, kept = 0;
-    if (main == 0) return NAN;
+// Share of the round's prompts at its scheduled level main that kept a label: the agreement the
+// schedule guard (task.levels.advance_min_agreement) reads. NaN without such prompts.
+static double level_agreement(int main, const RoundSamples *s, const AggPairs *pairs) {
+    int n = 0, kept = 0;
     uint8_t *has = xcalloc("agg.level", (size_t)s->P + 1, 1);
     for (int64_t i = 0; i < pairs->n; i++)
         if (pairs->label[i] != AGG_LABEL_DROPPED) has[pairs->prompt[i]] = 1;
@@ -154,8 +153,9 @@ void aggregator_run(RunCtx *ctx, const RoundSamples *s, AggStats *stats) {
         fill_rows(&rows, &pairs, s);
         for (int i = 0; i < stats->n_stats; i++)
             prefbuf_meta_add_stat(&meta, stats->stats[i].name, stats->stats[i].value);
-        if (task_round_level(&ctx->task, s->round) > 0)
-            prefbuf_meta_add_stat(&meta, "level_agreement_rate", level_agreement(ctx, s, &pairs));
+        int level = task_round_level(&ctx->task, s->round);
+        if (level > 0)
+            prefbuf_meta_add_stat(&meta, "level_agreement_rate", level_agreement(level, s, &pairs));
         for (int i = 0; i < s->J * s->J; i++) meta.agreement[i] = (float)stats->agreement[i];
         aggregate_pairs_free(&pairs);
         xfree(group);
